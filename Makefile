@@ -1,0 +1,41 @@
+# Thin wrapper: installs what is missing (Debian 12), configures, builds, runs.
+#   make run     build and start the server on ./data/fazt.db (created on first run)
+#   make test    build and run every test (CTest)
+#   make bench   build and run the benchmarks (tests/bench)
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+DB ?= data/fazt.db
+
+.PHONY: all deps build run test bench clean format
+
+all: build
+
+deps:
+	@bash installers/deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@mkdir -p $(dir $(DB))
+	$(BUILD)/server/fazt server start --db $(DB)
+
+test:
+	@bash installers/deps.sh test
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+bench:
+	@bash installers/deps.sh bench
+	@$(MAKE) --no-print-directory build
+	bash tests/bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what Fazt needs on Debian 12 (bookworm). Idempotent: installs only what is missing,
+# runs `apt-get update` at most once per call, and does nothing when everything is present.
+#
+#   installers/deps.sh            build dependencies (what `make` and `make run` need)
+#   installers/deps.sh test       + what `make test` needs
+#   installers/deps.sh bench      + what `make bench` needs (nginx, Caddy, wrk)
+set -euo pipefail
+
+build=(
+  build-essential cmake ninja-build pkg-config
+  qt6-base-dev qt6-base-dev-tools
+  libsqlite3-dev libarchive-dev libssl-dev libargon2-dev zlib1g-dev libsystemd-dev
+)
+test=(sqlite3 curl procps)
+bench=(nginx-light caddy wrk)
+
+wanted=("${build[@]}")
+for group in "$@"; do
+  case "$group" in
+    build) ;;
+    test) wanted+=("${test[@]}") ;;
+    bench) wanted+=("${test[@]}" "${bench[@]}") ;;
+    *) echo "deps.sh: unknown group '$group' (use: build, test, bench)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then SUDO=sudo; else
+    echo "deps.sh: missing packages: ${missing[*]}; run as root or install them." >&2; exit 1
+  fi
+else
+  SUDO=
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,70 @@
+#include "cli/setup.h"
+
+#include "config/config.h"
+#include "db/database.h"
+#include "vfs/vfs.h"
+
+namespace fazt::cli {
+
+namespace {
+
+struct SystemSite {
+    const char *name;
+    const char *resource;
+};
+constexpr SystemSite systemSites[] = {{"root", ":/sites/root"}, {"demo", ":/sites/demo"}};
+
+} // namespace
+
+Status validateDomain(const QString &domain) {
+    const auto bad = [&] {
+        return Error::invalid(QStringLiteral("'%1' is not a valid domain: give a hostname such as "
+                                             "example.com or localhost.")
+                                  .arg(domain.left(100)));
+    };
+    if (domain.isEmpty() || domain.size() > 253)
+        return bad();
+    for (const QString &label : domain.split(u'.')) {
+        if (label.isEmpty() || label.size() > 63 || label.startsWith(u'-') || label.endsWith(u'-'))
+            return bad();
+        for (QChar ch : label) {
+            if (!(ch.isLetterOrNumber() && ch.unicode() < 128) && ch != u'-')
+                return bad();
+        }
+    }
+    return {};
+}
+
+Result<QStringList> initialize(db::Database &database, const QString &domain) {
+    const QString base = domain.toLower();
+    if (Status s = validateDomain(base); !s)
+        return s.error();
+    QStringList done;
+    Config config(database);
+    if (Status s = config.load(); !s)
+        return s.error();
+    if (config.value(QStringLiteral("domain")) != base) {
+        if (Status s = config.set(QStringLiteral("domain"), base); !s)
+            return s.error();
+        done.append(QStringLiteral("domain set to %1").arg(base));
+    }
+    vfs::Vfs vfs(database);
+    for (const SystemSite &system : systemSites) {
+        const QString name = QString::fromLatin1(system.name);
+        if (vfs.site(name))
+            continue;
+        if (auto created = vfs.createSite(name); !created)
+            return created.error();
+        auto deployed = vfs.deployDirectory(name, QString::fromLatin1(system.resource));
+        if (!deployed)
+            return deployed.error();
+        done.append(QStringLiteral("site %1 created: %2 files, %3 bytes (deploy %4)")
+                        .arg(name)
+                        .arg(deployed->fileCount)
+                        .arg(deployed->bytes)
+                        .arg(deployed->id));
+    }
+    return done;
+}
+
+} // namespace fazt::cli

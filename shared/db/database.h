@@ -1,0 +1,63 @@
+#pragma once
+
+#include "db/connection.h"
+#include "db/writequeue.h"
+
+#include <QString>
+
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace fazt::db {
+
+// fazt.db: opens or creates it with our pragmas, brings its schema up to date from the
+// migrations in resources/migrations (one transaction each; a database written by a newer
+// Fazt is refused), owns the WriteQueue (the only writer) and hands every thread its own
+// read-only connection.
+class Database {
+public:
+    struct Options {
+        qint64 cacheSizeKiB = 16 * 1024; // SQLite page cache per connection (from Capacity)
+        WriteQueue::Options writeQueue;
+    };
+
+    static Result<std::unique_ptr<Database>> open(const QString &path);
+    static Result<std::unique_ptr<Database>> open(const QString &path, const Options &options);
+    // Stops the writer after the queued writes ran, then closes every connection: no thread may
+    // still be using a reader.
+    ~Database();
+
+    const QString &path() const { return m_path; }
+    WriteQueue &writer() { return *m_writer; }
+    // The calling thread's read-only connection, opened on first use.
+    Connection &reader();
+    // Closes the calling thread's reader (for threads that end before the Database).
+    void releaseReader();
+
+    int schemaVersion() const { return m_schemaVersion; }
+    static int latestSchemaVersion();
+
+    // A consistent copy of the database as it is now, taken while writes go on. Written to a
+    // temporary file next to `destination` and renamed into place: there is never a half
+    // backup at `destination`.
+    Status backup(const QString &destination);
+    // Runs PRAGMA integrity_check on a fresh connection; the error lists what is wrong.
+    static Status checkIntegrity(const QString &path);
+
+private:
+    Database(QString path, Options options);
+    Status migrate(Connection &c);
+    Status applyPragmas(Connection &c) const;
+
+    const QString m_path;
+    const Options m_options;
+    const quint64 m_id;
+    int m_schemaVersion = 0;
+    std::unique_ptr<WriteQueue> m_writer;
+    std::mutex m_readersMutex;
+    std::unordered_map<std::thread::id, std::unique_ptr<Connection>> m_readers;
+};
+
+} // namespace fazt::db

@@ -1,0 +1,58 @@
+#include "vfs/blobreader.h"
+
+#include "db/database.h"
+
+#include <cstring>
+
+namespace fazt::vfs {
+
+BlobReader::BlobReader(db::Database &database, qint64 blobId, qint64 size, qint64 chunkSize)
+    : m_database(database), m_blobId(blobId), m_size(size), m_chunkSize(chunkSize) {}
+
+Result<QByteArray> BlobReader::chunk(qint64 index) {
+    if (index < 0 || index >= chunkCount())
+        return Error::invalid(QStringLiteral("Chunk %1 is outside the file").arg(index));
+    if (index == m_loadedIndex)
+        return m_loaded;
+    auto stmt =
+        m_database.reader().prepare("SELECT data FROM blob_chunks WHERE blob_id = ? AND seq = ?");
+    if (!stmt)
+        return stmt.error();
+    stmt->bindAll(m_blobId, index);
+    if (!stmt->next()) {
+        if (stmt->error())
+            return *stmt->error();
+        return Error::notFound(QStringLiteral("Chunk %1 of blob %2 is missing").arg(index).arg(m_blobId));
+    }
+    QByteArray data = stmt->blob(0);
+    const qint64 expected = std::min(m_chunkSize, m_size - index * m_chunkSize);
+    if (data.size() != expected)
+        return Error{Error::Code::Database,
+                     QStringLiteral("Chunk %1 of blob %2 has %3 bytes, expected %4")
+                         .arg(index).arg(m_blobId).arg(data.size()).arg(expected)};
+    m_loadedIndex = index;
+    m_loaded = data;
+    return data;
+}
+
+qint64 BlobReader::readData(char *data, qint64 maxSize) {
+    const qint64 position = pos();
+    if (position >= m_size)
+        return 0; // end of data
+    qint64 copied = 0;
+    while (copied < maxSize && position + copied < m_size) {
+        const qint64 offset = position + copied;
+        auto loaded = chunk(offset / m_chunkSize);
+        if (!loaded) {
+            setErrorString(loaded.error().message);
+            return copied > 0 ? copied : -1;
+        }
+        const qint64 within = offset % m_chunkSize;
+        const qint64 n = std::min(maxSize - copied, qint64(loaded->size()) - within);
+        std::memcpy(data + copied, loaded->constData() + within, size_t(n));
+        copied += n;
+    }
+    return copied;
+}
+
+} // namespace fazt::vfs

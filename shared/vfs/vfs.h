@@ -1,0 +1,118 @@
+#pragma once
+
+#include "db/database.h"
+#include "result.h"
+#include "vfs/blobreader.h"
+#include "vfs/vfstypes.h"
+
+#include <QIODevice>
+#include <QList>
+
+#include <chrono>
+#include <memory>
+
+namespace fazt::vfs {
+
+class DeployWriter;
+class VfsCache;
+
+// The virtual filesystem: sites, their deploys and files, stored as content-addressed chunked
+// blobs in fazt.db. Reads use the calling thread's read connection; every write goes through
+// the WriteQueue. Usable from any thread.
+class Vfs {
+public:
+    enum class Activation { Activate, Keep };
+    struct GarbageReport {
+        qint64 deploysRemoved = 0;
+        qint64 blobsRemoved = 0;
+        qint64 bytesFreed = 0;
+    };
+
+    // `cache`, if given, is invalidated for a site whenever its active deploy changes.
+    explicit Vfs(db::Database &database, VfsCache *cache = nullptr);
+
+    // A site name is a DNS label: 1-63 of a-z, 0-9 and '-', not starting or ending with '-'.
+    static Status validateSiteName(const QString &name);
+    // A path inside a site, normalized: '/'-separated, no leading '/', no empty, '.' or '..'
+    // segments, no NUL, backslash or control characters, at most 1024 bytes of UTF-8.
+    static Result<QString> normalizePath(const QString &path);
+    // The Content-Type for a path, by extension (with charset=utf-8 for text).
+    static QString mimeTypeFor(const QString &path);
+
+    Result<SiteInfo> createSite(const QString &name);
+    Result<SiteInfo> site(const QString &name);
+    Result<QList<SiteInfo>> sites();
+    // Deletes the site, its domains, deploys and files; blobs go with the next garbage collection.
+    Status deleteSite(const QString &name);
+
+    // Starts a deploy of `site` (which must exist); files are added through the writer.
+    Result<std::unique_ptr<DeployWriter>> beginDeploy(const QString &site);
+    // Deploys every regular file under `directory` (symlinks are skipped).
+    Result<DeployInfo> deployDirectory(const QString &site, const QString &directory,
+                                       Activation activation = Activation::Activate);
+    Result<DeployInfo> deploy(qint64 deployId);
+    // The site's complete deploys, newest first.
+    Result<QList<DeployInfo>> deploys(const QString &site);
+    // Makes `deployId` (a complete deploy of `site`) the one served, atomically.
+    Status activate(const QString &site, qint64 deployId);
+    // Activates the newest complete deploy older than the active one.
+    Result<DeployInfo> rollback(const QString &site);
+
+    // The file at `path` in the site's active deploy; NotFound if none.
+    Result<FileInfo> resolve(const QString &site, const QString &path);
+    // Every file of a deploy, by path.
+    Result<QList<FileInfo>> files(qint64 deployId);
+    // A reader over the file's content, open and positioned at 0.
+    std::unique_ptr<BlobReader> open(const FileInfo &file);
+    // The whole content, for small files (refuses files over `limit` bytes).
+    Result<QByteArray> readAll(const FileInfo &file, qint64 limit = 16 * 1024 * 1024);
+
+    // Removes abandoned pending deploys and blobs (no progress for `abandonedAfter`) and every
+    // blob no file refers to.
+    Result<GarbageReport> collectGarbage(std::chrono::seconds abandonedAfter = std::chrono::hours(1));
+
+    db::Database &database() { return m_database; }
+
+private:
+    friend class DeployWriter;
+    void invalidate(const QString &site);
+
+    db::Database &m_database;
+    VfsCache *m_cache;
+};
+
+// Writes one deploy: add files (streamed, chunk by chunk, with a bounded number of chunks in
+// flight), then commit. Until commit() nothing is visible; destroying an uncommitted writer
+// (or a crash) leaves the site as it was.
+class DeployWriter {
+public:
+    ~DeployWriter();
+    DeployWriter(const DeployWriter &) = delete;
+    DeployWriter &operator=(const DeployWriter &) = delete;
+
+    qint64 id() const { return m_deployId; }
+    const QString &site() const { return m_site; }
+
+    // Streams `content` from its current position to its end.
+    Status addFile(const QString &path, QIODevice &content);
+    Status addFile(const QString &path, const QByteArray &content);
+
+    // Marks the deploy complete (immutable from then on) and, by default, activates it.
+    Result<DeployInfo> commit(Vfs::Activation activation = Vfs::Activation::Activate);
+    // Drops the deploy and what was written for it. Called by the destructor if needed.
+    Status abort();
+
+private:
+    friend class Vfs;
+    DeployWriter(Vfs &vfs, QString site, qint64 siteId, qint64 deployId);
+    Status storeSmall(const QString &path, const QByteArray &content);
+    Status storeLarge(const QString &path, QByteArray firstChunk, QIODevice &rest);
+
+    Vfs &m_vfs;
+    const QString m_site;
+    const qint64 m_siteId;
+    const qint64 m_deployId;
+    bool m_isFinished = false;
+};
+
+} // namespace fazt::vfs

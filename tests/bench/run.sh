@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs every benchmark against the build in $1 (default: build). Each prints its own table.
+set -euo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/../.."
+cmake --build "$build" --target bench_vfs
+"$build/tests/bench/bench_vfs"
