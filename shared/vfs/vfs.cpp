@@ -1,8 +1,8 @@
 #include "vfs/vfs.h"
 
+#include "crypto/sha256.h"
 #include "vfs/vfscache.h"
 
-#include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
 #include <QBuffer>
@@ -533,7 +533,7 @@ Status DeployWriter::addFile(const QString &path, QIODevice &content) {
 // A file of at most one chunk: hashed first, so content already stored costs no write at all
 // beyond the file row.
 Status DeployWriter::storeSmall(const QString &path, const QByteArray &content) {
-    const QByteArray hash = QCryptographicHash::hash(content, QCryptographicHash::Sha256);
+    const QByteArray hash = crypto::Sha256::hash(content);
     const qint64 deployId = m_deployId;
     return m_vfs.m_database.writer().run([=](Connection &c) -> Status {
         auto existing = blobIdByHash(c, hash);
@@ -589,7 +589,7 @@ Status DeployWriter::storeLarge(const QString &path, QByteArray firstChunk, QIOD
         });
     };
 
-    QCryptographicHash hasher(QCryptographicHash::Sha256);
+    crypto::Sha256 hasher;
     std::deque<QFuture<Status>> inFlight;
     const auto firstFailure = [&](bool waitAll) -> Status {
         while (!inFlight.empty() && (waitAll || int(inFlight.size()) >= ChunksInFlight)) {

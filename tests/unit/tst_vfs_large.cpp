@@ -1,11 +1,11 @@
 // A file larger than 1 GiB goes into the Vfs and comes back out as a stream: same bytes, and
 // the process's peak RSS stays far below the file's size.
 
+#include "crypto/sha256.h"
 #include "support/patterndevice.h"
 #include "support/testsupport.h"
 #include "vfs/vfs.h"
 
-#include <QCryptographicHash>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -31,7 +31,7 @@ private Q_SLOTS:
         timer.start();
 
         test::PatternDevice source(Size, 2026);
-        QCryptographicHash expected(QCryptographicHash::Sha256);
+        crypto::Sha256 expected;
         {
             auto writer = vfs.beginDeploy(QStringLiteral("big"));
             QVERIFY(writer);
@@ -40,14 +40,16 @@ private Q_SLOTS:
         }
         const qint64 writeMs = timer.restart();
         source.seek(0);
-        expected.addData(&source);
+        while (!source.atEnd())
+            expected.addData(source.read(vfs::ChunkSize));
+        const QByteArray expectedHash = expected.result();
 
         auto file = vfs.resolve(QStringLiteral("big"), QStringLiteral("disk.img"));
         QVERIFY(file);
         QCOMPARE(file->size, Size);
-        QCOMPARE(file->hash, expected.result());
+        QCOMPARE(file->hash, expectedHash);
 
-        QCryptographicHash actual(QCryptographicHash::Sha256);
+        crypto::Sha256 actual;
         auto reader = vfs.open(*file);
         for (qint64 i = 0; i < reader->chunkCount(); ++i) {
             auto chunk = reader->chunk(i);
@@ -55,7 +57,7 @@ private Q_SLOTS:
             actual.addData(*chunk);
         }
         const qint64 readMs = timer.elapsed();
-        QCOMPARE(actual.result(), expected.result());
+        QCOMPARE(actual.result(), expectedHash);
 
         const qint64 peak = test::peakRssBytes();
         qInfo("1 GiB: write %lld ms (%.0f MB/s), read %lld ms (%.0f MB/s), peak RSS %lld MB "
