@@ -1,15 +1,22 @@
 #include "cli/cli.h"
 
+#include "cli/serving.h"
 #include "cli/setup.h"
+#include "config/config.h"
 #include "db/database.h"
 #include "vfs/vfs.h"
 
 #include <QCommandLineParser>
 #include <QDir>
+#include <QDirIterator>
+#include <QFileSystemWatcher>
+#include <QTemporaryDir>
+#include <QTimer>
 #include <QFileInfo>
 #include <QTextStream>
 
 #include <functional>
+#include <thread>
 
 namespace fazt::cli {
 
@@ -89,7 +96,64 @@ int serverInit(const QCommandLineParser &parser) {
     return Ok;
 }
 
+// --port, --listen and --workers, shared by `server start` and `preview`.
+void addServingOptions(QCommandLineParser &p, const QString &defaultListen) {
+    p.addOption({QStringLiteral("port"), QStringLiteral("The HTTP port (default: 8080)."),
+                 QStringLiteral("PORT"), QStringLiteral("8080")});
+    p.addOption({QStringLiteral("listen"),
+                 QStringLiteral("The address to listen on (default: %1).").arg(defaultListen),
+                 QStringLiteral("ADDRESS"), defaultListen});
+    p.addOption({QStringLiteral("workers"),
+                 QStringLiteral("HTTP worker threads (default: one per CPU core)."),
+                 QStringLiteral("N")});
+}
+
+Result<http::ServerOptions> servingOptions(const QCommandLineParser &parser) {
+    http::ServerOptions options;
+    bool ok = false;
+    const uint port = parser.value(QStringLiteral("port")).toUInt(&ok);
+    if (!ok || port > 65535)
+        return Error::invalid(QStringLiteral("--port takes a number from 0 to 65535."));
+    options.port = quint16(port);
+    const QString listen = parser.value(QStringLiteral("listen"));
+    options.address = listen == QLatin1String("localhost") ? QHostAddress(QHostAddress::LocalHost)
+                      : listen == QLatin1String("*")       ? QHostAddress(QHostAddress::Any)
+                                                           : QHostAddress(listen);
+    if (options.address.isNull())
+        return Error::invalid(QStringLiteral("--listen takes an IP address, '*' or 'localhost', not '%1'.").arg(listen));
+    options.workers = int(std::max(1u, std::thread::hardware_concurrency()));
+    // Timeouts can be shortened (tests) or lengthened (slow links) from the environment.
+    const auto timeout = [](const char *name, int &target) {
+        bool isNumber = false;
+        const int value = qEnvironmentVariableIntValue(name, &isNumber);
+        if (isNumber && value > 0)
+            target = value;
+    };
+    timeout("FAZT_HTTP_HEADER_TIMEOUT_MS", options.headerTimeoutMs);
+    timeout("FAZT_HTTP_IDLE_TIMEOUT_MS", options.idleTimeoutMs);
+    timeout("FAZT_HTTP_BODY_TIMEOUT_MS", options.bodyTimeoutMs);
+    timeout("FAZT_HTTP_SEND_TIMEOUT_MS", options.sendTimeoutMs);
+    timeout("FAZT_SHUTDOWN_GRACE_MS", options.shutdownGraceMs);
+    if (parser.isSet(QStringLiteral("workers"))) {
+        const int workers = parser.value(QStringLiteral("workers")).toInt(&ok);
+        if (!ok || workers < 1 || workers > 256)
+            return Error::invalid(QStringLiteral("--workers takes a number from 1 to 256."));
+        options.workers = workers;
+    }
+    return options;
+}
+
+QString siteUrl(const QString &host, quint16 port) {
+    return port == 80 ? QStringLiteral("http://%1/").arg(host)
+                      : QStringLiteral("http://%1:%2/").arg(host).arg(port);
+}
+
 int serverStart(const QCommandLineParser &parser) {
+    auto options = servingOptions(parser);
+    if (!options) {
+        err() << "fazt: " << options.error().message << Qt::endl;
+        return Usage;
+    }
     const QString path = databasePath(parser);
     const bool isNew = !QFileInfo::exists(path);
     auto database = openOrCreate(path);
@@ -102,26 +166,99 @@ int serverStart(const QCommandLineParser &parser) {
         for (const QString &line : *done)
             out() << "  " << line << Qt::endl;
     }
-    vfs::Vfs vfs(**database);
-    auto sites = vfs.sites();
-    if (!sites)
-        return fail(sites.error().message);
-    out() << "Database " << QFileInfo(path).absoluteFilePath() << ": " << sites->size()
-          << " sites" << Qt::endl;
-    for (const vfs::SiteInfo &site : *sites) {
-        out() << "  " << site.name;
-        if (site.activeDeployId == 0) {
-            out() << " (nothing deployed)" << Qt::endl;
-            continue;
+    Config config(**database);
+    if (Status s = config.load(); !s)
+        return fail(s.error().message);
+    ServeSettings settings;
+    settings.http = *options;
+    settings.domain = config.value(QStringLiteral("domain"), QStringLiteral("localhost"));
+    settings.onListening = [&](quint16 port, vfs::Vfs &vfs) {
+        out() << "Fazt is serving " << QFileInfo(path).absoluteFilePath() << Qt::endl;
+        auto sites = vfs.sites();
+        const bool isLocal = settings.domain == QLatin1String("localhost");
+        out() << "  landing page: " << siteUrl(isLocal ? QStringLiteral("localhost") : settings.domain, port) << Qt::endl;
+        if (sites) {
+            for (const vfs::SiteInfo &site : *sites) {
+                if (site.name != QLatin1String("root"))
+                    out() << "  site " << site.name << ": "
+                          << siteUrl(site.name + u'.' + (isLocal ? QStringLiteral("localhost") : settings.domain), port)
+                          << Qt::endl;
+            }
         }
-        auto deploy = vfs.deploy(site.activeDeployId);
-        if (deploy)
-            out() << ": deploy " << deploy->id << ", " << deploy->fileCount << " files, "
-                  << humanBytes(deploy->bytes);
-        out() << Qt::endl;
+        if (!isLocal)
+            out() << "  (on this machine, NAME.localhost:" << port << " works too)" << Qt::endl;
+        out() << "Press Ctrl+C to stop." << Qt::endl;
+    };
+    return serve(**database, settings);
+}
+
+int preview(const QCommandLineParser &parser) {
+    const QStringList args = parser.positionalArguments();
+    if (args.size() != 1) {
+        err() << "fazt: 'preview' takes one argument, the folder to serve. Example: fazt preview ./public" << Qt::endl;
+        return Usage;
     }
-    out() << "The HTTP server is not part of this build yet; the database is ready." << Qt::endl;
-    return Ok;
+    auto options = servingOptions(parser);
+    if (!options) {
+        err() << "fazt: " << options.error().message << Qt::endl;
+        return Usage;
+    }
+    const QString folder = QFileInfo(args.first()).absoluteFilePath();
+    if (!QFileInfo(folder).isDir())
+        return fail(QStringLiteral("%1 is not a folder.").arg(args.first()));
+    QTemporaryDir scratch;
+    if (!scratch.isValid())
+        return fail(QStringLiteral("Cannot create a temporary folder: %1").arg(scratch.errorString()));
+    auto database = db::Database::open(scratch.filePath(QStringLiteral("preview.db")));
+    if (!database)
+        return fail(database.error().message);
+    vfs::Vfs loader(**database);
+    const QString site = QStringLiteral("preview");
+    if (auto created = loader.createSite(site); !created)
+        return fail(created.error().message);
+    if (parser.isSet(QStringLiteral("spa"))) {
+        if (Status s = loader.setSiteSettings(site, QStringLiteral("{\"spa\": true}")); !s)
+            return fail(s.error().message);
+    }
+    auto deployed = loader.deployDirectory(site, folder);
+    if (!deployed)
+        return fail(deployed.error().message);
+
+    ServeSettings settings;
+    settings.http = *options;
+    settings.domain = QStringLiteral("localhost");
+    settings.fixedSite = site;
+    QFileSystemWatcher watcher;
+    QTimer debounce;
+    settings.onListening = [&](quint16 port, vfs::Vfs &vfs) {
+        out() << "Previewing " << folder << " (" << deployed->fileCount << " files) at "
+              << siteUrl(QStringLiteral("localhost"), port) << Qt::endl
+              << "Changes are picked up as you save. Press Ctrl+C to stop." << Qt::endl;
+        // Redeploy when the folder changes, after a short quiet period.
+        const auto watchAll = [&] {
+            if (!watcher.directories().isEmpty())
+                watcher.removePaths(watcher.directories());
+            QStringList dirs{folder};
+            QDirIterator it(folder, QDir::Dirs | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+            while (it.hasNext())
+                dirs.append(it.next());
+            watcher.addPaths(dirs);
+        };
+        watchAll();
+        debounce.setSingleShot(true);
+        debounce.setInterval(300);
+        QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, &debounce, qOverload<>(&QTimer::start));
+        QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, &debounce, qOverload<>(&QTimer::start));
+        QObject::connect(&debounce, &QTimer::timeout, [&, folder, site] {
+            auto again = vfs.deployDirectory(site, folder);
+            if (again)
+                out() << "Reloaded: " << again->fileCount << " files" << Qt::endl;
+            else
+                err() << "fazt: reload failed: " << again.error().message << Qt::endl;
+            watchAll();
+        });
+    };
+    return serve(**database, settings);
 }
 
 int dbVacuum(const QCommandLineParser &parser) {
@@ -196,12 +333,22 @@ const QList<Command> &commands() {
          QStringLiteral("Start the server (creating the database on first run)."), QString(),
          [](QCommandLineParser &p) {
              p.addOption({QStringLiteral("domain"),
-                          QStringLiteral("The base domain for a new database (default: "
-                                         "localhost)."),
+                          QStringLiteral("The base domain (default: the stored one, or "
+                                         "localhost for a new database)."),
                           QStringLiteral("DOMAIN"), QStringLiteral("localhost")});
              p.addOption(dbOption);
+             addServingOptions(p, QStringLiteral("*"));
          },
          serverStart},
+        {QStringLiteral("preview"), QString(),
+         QStringLiteral("Serve a local folder as a site, reloading on changes."), QStringLiteral("DIR"),
+         [](QCommandLineParser &p) {
+             addServingOptions(p, QStringLiteral("localhost"));
+             p.addOption({QStringLiteral("spa"),
+                          QStringLiteral("Single-page app: unknown paths serve index.html.")});
+             p.addPositionalArgument(QStringLiteral("DIR"), QStringLiteral("The folder to serve."));
+         },
+         preview},
         {QStringLiteral("db"), QStringLiteral("vacuum"),
          QStringLiteral("Return free pages to the filesystem (incremental vacuum)."), QString(),
          [](QCommandLineParser &p) { p.addOption(dbOption); }, dbVacuum},
@@ -226,8 +373,8 @@ QString overview(const QString &group = QString()) {
     for (const Command &c : commands()) {
         if (!group.isEmpty() && c.group != group)
             continue;
-        text += QStringLiteral("  %1 %2 %3\n")
-                    .arg(c.group, QString(c.name + u' ' + c.arguments).trimmed().leftJustified(14), c.summary);
+        const QString usage = QString(c.group + u' ' + c.name + u' ' + c.arguments).simplified();
+        text += QStringLiteral("  %1 %2\n").arg(usage.leftJustified(22), c.summary);
     }
     text += QStringLiteral("\nRun 'fazt COMMAND --help' for a command's options.\n");
     return text;
@@ -253,8 +400,11 @@ int run(const QStringList &arguments) {
         err() << "fazt: unknown command '" << group << "'.\n\n" << overview();
         return Usage;
     }
-    const QString name = args.value(1);
-    if (name.isEmpty() || name.startsWith(u'-')) {
+    const bool isTopLevel = std::any_of(commands().begin(), commands().end(), [&](const Command &c) {
+        return c.group == group && c.name.isEmpty();
+    });
+    const QString name = isTopLevel ? QString() : args.value(1);
+    if (!isTopLevel && (name.isEmpty() || name.startsWith(u'-'))) {
         const bool wantsHelp = name == QLatin1String("--help") || name == QLatin1String("-h");
         (wantsHelp ? out() : err()) << overview(group);
         return wantsHelp ? Ok : Usage;
@@ -273,20 +423,20 @@ int run(const QStringList &arguments) {
                                   QStringLiteral("Show this help."));
     parser.addOption(help);
     command->options(parser);
-    QStringList parsed = args.mid(2);
-    parsed.prepend(QStringLiteral("fazt %1 %2").arg(group, name));
+    const QString commandName = QString(group + u' ' + name).trimmed();
+    QStringList parsed = args.mid(isTopLevel ? 1 : 2);
+    parsed.prepend(QStringLiteral("fazt ") + commandName);
     if (!parser.parse(parsed)) {
-        err() << "fazt: " << parser.errorText() << "\nRun 'fazt " << group << ' ' << name
+        err() << "fazt: " << parser.errorText() << "\nRun 'fazt " << commandName
               << " --help' for usage." << Qt::endl;
         return Usage;
     }
     if (parser.isSet(help)) {
-        out() << parser.helpText().replace(QStringLiteral("Usage: fazt %1 %2").arg(group, name),
-                                           QStringLiteral("Usage: fazt %1 %2").arg(group, name));
+        out() << parser.helpText();
         return Ok;
     }
     if (command->arguments.isEmpty() && !parser.positionalArguments().isEmpty()) {
-        err() << "fazt: '" << group << ' ' << name << "' takes no argument '"
+        err() << "fazt: '" << commandName << "' takes no argument '"
               << parser.positionalArguments().first() << "'." << Qt::endl;
         return Usage;
     }

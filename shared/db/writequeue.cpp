@@ -1,5 +1,8 @@
 #include "db/writequeue.h"
 
+#include <csignal>
+#include <pthread.h>
+
 namespace fazt::db {
 
 WriteQueue::WriteQueue(std::unique_ptr<Connection> connection)
@@ -7,7 +10,13 @@ WriteQueue::WriteQueue(std::unique_ptr<Connection> connection)
 
 WriteQueue::WriteQueue(std::unique_ptr<Connection> connection, Options options)
     : m_connection(std::move(connection)), m_options(options) {
-    m_thread = std::thread([this] { loop(); });
+    m_thread = std::thread([this] {
+        // Process signals (SIGTERM, SIGINT) belong to the main thread, which shuts down in order.
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, nullptr);
+        loop();
+    });
 }
 
 WriteQueue::~WriteQueue() {

@@ -9,6 +9,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QHash>
+#include <QJsonDocument>
 #include <QRandomGenerator>
 
 #include <deque>
@@ -235,18 +236,18 @@ Result<SiteInfo> Vfs::createSite(const QString &name) {
                 return Error::conflict(QStringLiteral("A site named '%1' exists already.").arg(name));
             return s.error();
         }
-        return SiteInfo{c.lastInsertRowId(), name, createdAt, 0};
+        return SiteInfo{c.lastInsertRowId(), name, createdAt, 0, QStringLiteral("{}")};
     });
 }
 
 Result<SiteInfo> Vfs::site(const QString &name) {
     auto stmt = m_database.reader().prepare(
-        "SELECT id, created_at, active_deploy_id FROM sites WHERE name = ?");
+        "SELECT id, created_at, active_deploy_id, settings FROM sites WHERE name = ?");
     if (!stmt)
         return stmt.error();
     stmt->bindAll(name);
     if (stmt->next())
-        return SiteInfo{stmt->int64(0), name, stmt->int64(1), stmt->int64(2)};
+        return SiteInfo{stmt->int64(0), name, stmt->int64(1), stmt->int64(2), stmt->text(3)};
     if (stmt->error())
         return *stmt->error();
     return siteNotFound(name);
@@ -254,15 +255,33 @@ Result<SiteInfo> Vfs::site(const QString &name) {
 
 Result<QList<SiteInfo>> Vfs::sites() {
     auto stmt = m_database.reader().prepare(
-        "SELECT id, name, created_at, active_deploy_id FROM sites ORDER BY name");
+        "SELECT id, name, created_at, active_deploy_id, settings FROM sites ORDER BY name");
     if (!stmt)
         return stmt.error();
     QList<SiteInfo> list;
     while (stmt->next())
-        list.append({stmt->int64(0), stmt->text(1), stmt->int64(2), stmt->int64(3)});
+        list.append({stmt->int64(0), stmt->text(1), stmt->int64(2), stmt->int64(3), stmt->text(4)});
     if (stmt->error())
         return *stmt->error();
     return list;
+}
+
+Status Vfs::setSiteSettings(const QString &name, const QString &json) {
+    QJsonParseError error{};
+    const QJsonDocument document = QJsonDocument::fromJson(json.toUtf8(), &error);
+    if (error.error != QJsonParseError::NoError || !document.isObject())
+        return Error::invalid(QStringLiteral("Site settings must be a JSON object, like {\"spa\": true}."));
+    Status stored = m_database.writer().run([name, json](Connection &c) -> Status {
+        auto stmt = c.prepare("UPDATE sites SET settings = ? WHERE name = ?");
+        if (!stmt)
+            return stmt.error();
+        if (Status s = stmt->bindAll(json, name).exec(); !s)
+            return s;
+        return c.changes() == 1 ? Status() : Status(siteNotFound(name));
+    });
+    if (stored)
+        invalidate(name);
+    return stored;
 }
 
 Status Vfs::deleteSite(const QString &name) {

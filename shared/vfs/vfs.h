@@ -42,6 +42,8 @@ public:
     Result<SiteInfo> createSite(const QString &name);
     Result<SiteInfo> site(const QString &name);
     Result<QList<SiteInfo>> sites();
+    // Replaces the site's settings (a JSON object, e.g. {"spa": true}).
+    Status setSiteSettings(const QString &name, const QString &json);
     // Deletes the site, its domains, deploys and files; blobs go with the next garbage collection.
     Status deleteSite(const QString &name);
 

@@ -22,7 +22,8 @@ constexpr size_t MinSiteHitsPruneMark = 1024;
 } // namespace
 
 qint64 CachedFile::cost() const {
-    return body.size() + PerEntryOverhead +
+    return body.size() + gzipBody.size() + head.size() + gzipHead.size() +
+           notModifiedHead.size() + PerEntryOverhead +
            qint64(sizeof(QChar)) * (info.path.size() + info.mime.size()) + info.hash.size();
 }
 

@@ -20,6 +20,11 @@ namespace fazt::vfs {
 struct CachedFile {
     FileInfo info;
     QByteArray body;
+    QByteArray gzipBody; // the body gzip-compressed, if that is worth it; else empty
+    // Response heads prepared once by the HTTP layer (opaque here): 200 plain, 200 gzip, 304.
+    QByteArray head;
+    QByteArray gzipHead;
+    QByteArray notModifiedHead;
     // What this entry costs the cache's byte budget.
     qint64 cost() const;
 };

@@ -14,6 +14,7 @@ struct SiteInfo {
     QString name;
     qint64 createdAt = 0;
     qint64 activeDeployId = 0; // 0: nothing deployed yet
+    QString settings = QStringLiteral("{}"); // JSON object, e.g. {"spa": true}
 };
 
 struct DeployInfo {

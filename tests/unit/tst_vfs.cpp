@@ -228,8 +228,10 @@ private Q_SLOTS:
         deployFiles(QStringLiteral("site"), {{QStringLiteral("index.html"), "v1"}});
         auto file = cached.resolve(QStringLiteral("site"), QStringLiteral("index.html"));
         QVERIFY(file);
-        cache.insert(QStringLiteral("site"), QStringLiteral("index.html"),
-                     std::make_shared<CachedFile>(CachedFile{*file, "v1"}));
+        auto entry = std::make_shared<CachedFile>();
+        entry->info = *file;
+        entry->body = "v1";
+        cache.insert(QStringLiteral("site"), QStringLiteral("index.html"), entry);
         QVERIFY(cache.find(QStringLiteral("site"), QStringLiteral("index.html")));
         auto writer = cached.beginDeploy(QStringLiteral("site"));
         QVERIFY(writer && (*writer)->addFile(QStringLiteral("index.html"), QByteArray("v2")));

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "http/serveroptions.h"
+
+#include <QString>
+
+#include <functional>
+
+namespace fazt::db {
+class Database;
+}
+namespace fazt::vfs {
+class Vfs;
+}
+
+namespace fazt::cli {
+
+struct ServeSettings {
+    http::ServerOptions http;
+    QString domain;            // base domain for host routing
+    QString fixedSite;         // if set, every host serves this site (preview)
+    qint64 cacheBytes = 64 << 20;
+    qint64 largeFileBytes = 2 << 20;
+    // Called on the main thread once listening, with the port; may print the URL.
+    std::function<void(quint16 port, vfs::Vfs &vfs)> onListening;
+};
+
+// Runs the HTTP server on `database` until SIGTERM or SIGINT, then shuts down gracefully
+// (stop accepting, finish in-flight requests, flush) and returns the exit code.
+int serve(db::Database &database, const ServeSettings &settings);
+
+} // namespace fazt::cli

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "hosting/hostrouter.h"
+#include "http/exchange.h"
+#include "vfs/vfs.h"
+#include "vfs/vfscache.h"
+
+#include <memory>
+
+namespace fazt::hosting {
+
+// Serves sites' files: host routing, clean URLs, index.html, the site's 404.html, SPA
+// fallback, ETag/Last-Modified revalidation, single ranges, HEAD, gzip from the cache, and
+// streaming of files too large to cache.
+//
+// The hot path is a cache hit: one lookup, and a response assembled from byte arrays that
+// were prepared when the file entered the cache (heads included), so nothing is copied.
+class SiteHandler : public http::Handler {
+public:
+    SiteHandler(vfs::Vfs &vfs, vfs::VfsCache &cache, HostRouter &router);
+
+    void handle(http::Exchange &exchange) override;
+
+    // Decodes %XX once and checks the result: no NUL, no "..", valid UTF-8. Returns the path
+    // without its leading '/', or an error for a 400.
+    static Result<QString> decodePath(QByteArrayView rawPath);
+    // True for file names that carry a content hash (app.3f9a2c1b.js, index-BzX12kd9.css):
+    // such files never change, so they may be cached for a year.
+    static bool isFingerprinted(const QString &path);
+    static bool isCompressible(const QString &mime);
+
+private:
+    struct Lookup; // outcome of resolving a request path
+    void serveSite(http::Exchange &exchange, const QString &site);
+    Lookup resolve(const QString &site, const QString &path);
+    std::shared_ptr<const vfs::CachedFile> prepare(const vfs::FileInfo &file);
+    void serveFile(http::Exchange &exchange, const vfs::CachedFile &entry, int status);
+    void streamFile(http::Exchange &exchange, const vfs::FileInfo &file, int status);
+    void serveNotFound(http::Exchange &exchange, const QString &site);
+
+    vfs::Vfs &m_vfs;
+    vfs::VfsCache &m_cache;
+    HostRouter &m_router;
+};
+
+} // namespace fazt::hosting

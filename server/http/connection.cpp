@@ -1,0 +1,385 @@
+#include "http/connection.h"
+
+#include "http/responses.h"
+#include "http/worker.h"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace fazt::http {
+
+namespace {
+
+constexpr qsizetype InitialInput = 4096;
+constexpr qsizetype BodyReadSize = 64 * 1024;
+// A streamed body is pulled while less than this is waiting for the socket: two chunks in
+// flight keep a fast client busy; a slow one never costs more.
+constexpr qint64 StreamHighWater = 512 * 1024;
+constexpr qint64 StreamPiece = 256 * 1024;
+constexpr int LingerMs = 2000;
+
+} // namespace
+
+Connection::Connection(Worker &worker, int fd, QHostAddress peer)
+    : m_worker(worker), m_fd(fd), m_peer(std::move(peer)) {
+    setDeadline(m_worker.options().headerTimeoutMs);
+}
+
+Connection::~Connection() { ::close(m_fd); }
+
+void Connection::setDeadline(int timeoutMs) {
+    m_deadlineMs = m_worker.nowMs() + timeoutMs;
+    m_deadlineIsIdle = false;
+}
+
+void Connection::onEvents(quint32 events) {
+    if (m_state == State::Closed)
+        return;
+    if (events & (EPOLLERR)) {
+        close();
+        return;
+    }
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+        m_canRead = true;
+    if (events & (EPOLLOUT | EPOLLHUP))
+        m_canWrite = true;
+    drive();
+}
+
+// The connection's state machine, run until nothing more can happen without an event.
+void Connection::drive() {
+    if (m_isDriving)
+        return; // a handler called back into us; the running loop picks the change up
+    m_isDriving = true;
+    for (int round = 0; round < 10000 && m_state != State::Closed; ++round) {
+        if (m_state == State::Lingering) {
+            while (m_canRead && readSome()) {
+            } // discards
+            if (m_peerClosed)
+                close();
+            break;
+        }
+        if (m_outBytes > 0 || m_stream) {
+            if (m_stream && m_outBytes < StreamHighWater)
+                refillFromStream();
+            if (m_state == State::Closed)
+                break;
+            if (m_outBytes > 0 && m_canWrite)
+                flush();
+            if (m_state == State::Closed)
+                break;
+            if (m_outBytes > 0 || m_stream) {
+                if (m_outBytes == 0 || m_canWrite)
+                    continue; // the stream has more to give, or the socket takes more
+                break;        // wait for EPOLLOUT
+            }
+        }
+        if (m_isResponding) {
+            finishResponse();
+            continue;
+        }
+        if (m_state == State::ReadingHead) {
+            if (parseHead())
+                continue;
+            if (m_canRead && readSome())
+                continue;
+            if (m_peerClosed && !m_isResponding)
+                close();
+            break;
+        }
+        if (m_state == State::ReadingBody) {
+            if (pumpBody())
+                continue;
+            if (m_canRead && readSome())
+                continue;
+            if (m_peerClosed)
+                close(); // the body will never be complete
+            break;
+        }
+        break; // Handling: the handler answers later
+    }
+    m_isDriving = false;
+}
+
+bool Connection::readSome() {
+    if (m_inStart == m_inEnd)
+        m_inStart = m_inEnd = 0;
+    if (m_state == State::Lingering)
+        m_inStart = m_inEnd = 0; // discard what arrived
+    const qsizetype limit = m_state == State::ReadingBody
+                                ? BodyReadSize
+                                : m_worker.options().head.maxHeadBytes + InitialInput;
+    if (m_inEnd - m_inStart >= limit)
+        return false; // enough buffered; parse or deliver first
+    if (m_in.size() - m_inEnd < 1024) {
+        if (m_inStart > 0) {
+            std::memmove(m_in.data(), m_in.constData() + m_inStart, size_t(m_inEnd - m_inStart));
+            m_inEnd -= m_inStart;
+            m_inStart = 0;
+        }
+        if (m_in.size() - m_inEnd < 1024)
+            m_in.resize(std::max(InitialInput, std::min(m_in.size() * 2, limit + 1024)));
+    }
+    const ssize_t n = ::recv(m_fd, m_in.data() + m_inEnd, size_t(m_in.size() - m_inEnd), 0);
+    if (n > 0) {
+        m_inEnd += n;
+        if (m_deadlineIsIdle || (m_state == State::ReadingHead && m_inEnd - m_inStart == n))
+            setDeadline(m_worker.options().headerTimeoutMs); // a new request begins
+        if (m_state == State::ReadingBody)
+            setDeadline(m_worker.options().bodyTimeoutMs);
+        return true;
+    }
+    m_canRead = false;
+    if (n == 0) {
+        m_peerClosed = true;
+        return false;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        m_canRead = errno == EINTR;
+        return false;
+    }
+    close();
+    return false;
+}
+
+bool Connection::parseHead() {
+    if (m_inEnd == m_inStart || m_isResponding)
+        return false;
+    const QByteArrayView data(m_in.constData() + m_inStart, m_inEnd - m_inStart);
+    const HeadResult result = http::parseHead(data, m_worker.options().head, m_head, m_scanned);
+    if (result.status == HeadResult::Status::Incomplete)
+        return false;
+    m_scanned = 0;
+    if (result.status == HeadResult::Status::Invalid) {
+        m_inStart = m_inEnd; // the rest of the stream cannot be trusted
+        failRequest(result.httpStatus, result.reason);
+        return true;
+    }
+    m_request = Request(QByteArray(data.data(), result.length), m_head, m_peer);
+    m_inStart += result.length;
+    m_state = State::Handling;
+    m_bodyComplete = !m_head.hasBody();
+    m_bodyReceiver = nullptr;
+    m_closeAfterResponse = !m_head.keepAlive || m_isShuttingDown;
+    m_deadlineMs = 0; // the handler's time is not the client's
+    m_worker.handler().handle(*this);
+    return true;
+}
+
+void Connection::receiveBody(qint64 maxBytes,
+                             std::function<void(QByteArrayView piece, bool last)> receiver) {
+    if (m_state != State::Handling || m_isResponding)
+        return;
+    if (!m_head.hasBody()) {
+        receiver({}, true);
+        return;
+    }
+    if (m_head.contentLength > maxBytes) {
+        failRequest(413, "The request body is larger than this endpoint accepts");
+        return;
+    }
+    m_bodyReceiver = std::move(receiver);
+    m_bodyLimit = maxBytes;
+    m_bodyReceived = 0;
+    m_bodyRemaining = m_head.isChunked ? -1 : m_head.contentLength;
+    m_chunked.reset(m_head.isChunked ? new ChunkedDecoder : nullptr);
+    if (m_head.expectsContinue)
+        queue(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
+    m_state = State::ReadingBody;
+    setDeadline(m_worker.options().bodyTimeoutMs);
+    drive();
+}
+
+bool Connection::pumpBody() {
+    const QByteArrayView available(m_in.constData() + m_inStart, m_inEnd - m_inStart);
+    QByteArrayView piece;
+    bool isLast = false;
+    if (m_chunked) {
+        if (available.isEmpty())
+            return false;
+        const ChunkedDecoder::Step step = m_chunked->feed(available);
+        if (step.status == ChunkedDecoder::Status::Invalid) {
+            m_inStart = m_inEnd;
+            failRequest(400, m_chunked->error() ? m_chunked->error() : "Malformed chunked body");
+            return true;
+        }
+        m_inStart += step.consumed;
+        piece = step.data;
+        isLast = step.status == ChunkedDecoder::Status::Done;
+        if (piece.isEmpty() && !isLast)
+            return step.consumed > 0;
+    } else {
+        if (available.isEmpty() && m_bodyRemaining > 0)
+            return false;
+        piece = available.first(std::min<qsizetype>(available.size(), m_bodyRemaining));
+        m_inStart += piece.size();
+        m_bodyRemaining -= piece.size();
+        isLast = m_bodyRemaining == 0;
+    }
+    m_bodyReceived += piece.size();
+    if (m_bodyReceived > m_bodyLimit) {
+        failRequest(413, "The request body is larger than this endpoint accepts");
+        return true;
+    }
+    if (isLast) {
+        m_bodyComplete = true;
+        m_state = State::Handling;
+        m_deadlineMs = 0;
+    }
+    auto receiver = m_bodyReceiver; // the receiver may respond, which resets m_bodyReceiver
+    receiver(piece, isLast);
+    return true;
+}
+
+void Connection::respond(Response response) {
+    if (m_isResponding || m_state == State::Closed || m_state == State::Lingering)
+        return;
+    if (!m_bodyComplete || response.closeConnection)
+        m_closeAfterResponse = true; // unread body bytes must never be parsed as a request
+    const Worker::Tail tail = m_closeAfterResponse        ? Worker::Tail::Close
+                              : m_head.minorVersion == 0 ? Worker::Tail::KeepAlive10
+                                                         : Worker::Tail::KeepAlive;
+    queue(std::move(response.head));
+    queue(m_worker.tail(tail));
+    if (!response.body.isEmpty())
+        queue(std::move(response.body));
+    m_stream = std::move(response.stream);
+    m_isResponding = true;
+    m_state = State::Handling;
+    m_bodyReceiver = nullptr;
+    setDeadline(m_worker.options().sendTimeoutMs);
+    drive();
+}
+
+void Connection::failRequest(int status, const char *reason) {
+    m_bodyComplete = false; // forces close after the response
+    m_state = State::Handling;
+    m_isResponding = false;
+    m_stream.reset();
+    respond(errorResponse(status, QString::fromLatin1(reason ? reason : "Bad request") +
+                                      QStringLiteral(".")));
+}
+
+void Connection::queue(QByteArray bytes) {
+    if (bytes.isEmpty())
+        return;
+    m_outBytes += bytes.size();
+    m_out.push_back(std::move(bytes));
+}
+
+bool Connection::flush() {
+    bool wrote = false;
+    while (m_outBytes > 0) {
+        iovec vectors[16];
+        int count = 0;
+        for (auto it = m_out.begin(); it != m_out.end() && count < 16; ++it, ++count) {
+            const qsizetype skip = count == 0 ? m_outOffset : 0;
+            vectors[count].iov_base = const_cast<char *>(it->constData() + skip);
+            vectors[count].iov_len = size_t(it->size() - skip);
+        }
+        msghdr message{};
+        message.msg_iov = vectors;
+        message.msg_iovlen = size_t(count);
+        const ssize_t n = ::sendmsg(m_fd, &message, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                m_canWrite = false;
+                return wrote;
+            }
+            close(); // EPIPE, ECONNRESET: the client is gone
+            return wrote;
+        }
+        wrote = true;
+        m_outBytes -= n;
+        qsizetype left = n;
+        while (left > 0) {
+            const qsizetype inFront = m_out.front().size() - m_outOffset;
+            if (left < inFront) {
+                m_outOffset += left;
+                break;
+            }
+            left -= inFront;
+            m_out.pop_front();
+            m_outOffset = 0;
+        }
+        setDeadline(m_worker.options().sendTimeoutMs);
+    }
+    return wrote;
+}
+
+void Connection::refillFromStream() {
+    while (m_stream && m_outBytes < StreamHighWater) {
+        Result<QByteArray> piece = m_stream->next(StreamPiece);
+        if (!piece) {
+            // The status line is long gone: all we can do is end the connection, which tells
+            // the client the body is incomplete.
+            qWarning("Streaming a response failed: %s", qPrintable(piece.error().message));
+            close();
+            return;
+        }
+        if (piece->isEmpty()) {
+            m_stream.reset();
+            return;
+        }
+        queue(std::move(*piece));
+    }
+}
+
+void Connection::finishResponse() {
+    m_isResponding = false;
+    m_request = Request();
+    m_bodyReceiver = nullptr;
+    m_chunked.reset();
+    if (m_closeAfterResponse || m_isShuttingDown) {
+        // Lingering close: stop sending, then read and drop what the client still sends for
+        // a moment, so the kernel does not answer it with a reset that destroys our response.
+        ::shutdown(m_fd, SHUT_WR);
+        m_state = State::Lingering;
+        m_deadlineMs = m_worker.nowMs() + LingerMs;
+        m_canRead = true;
+        return;
+    }
+    m_state = State::ReadingHead;
+    if (m_inEnd > m_inStart) {
+        setDeadline(m_worker.options().headerTimeoutMs);
+    } else {
+        setDeadline(m_worker.options().idleTimeoutMs);
+        m_deadlineIsIdle = true;
+    }
+}
+
+void Connection::checkDeadline(qint64 nowMs) {
+    if (m_state == State::Closed || m_deadlineMs == 0 || nowMs < m_deadlineMs)
+        return;
+    if (m_state == State::ReadingHead && !m_deadlineIsIdle && m_inEnd > m_inStart &&
+        !m_isResponding) {
+        failRequest(408, "The request took too long to arrive");
+        if (m_state != State::Closed)
+            m_deadlineMs = nowMs + LingerMs; // a client that does not read the 408 either
+        return;
+    }
+    close();
+}
+
+void Connection::shutdownWhenIdle() {
+    m_isShuttingDown = true;
+    if (m_state == State::ReadingHead && !m_isResponding && m_inEnd == m_inStart)
+        close();
+}
+
+void Connection::close() {
+    if (m_state == State::Closed)
+        return;
+    m_state = State::Closed;
+    m_stream.reset();
+    ::epoll_ctl(m_worker.epollFd(), EPOLL_CTL_DEL, m_fd, nullptr);
+    m_worker.scheduleClose(this);
+}
+
+} // namespace fazt::http

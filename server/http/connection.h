@@ -1,0 +1,95 @@
+#pragma once
+
+#include "http/exchange.h"
+#include "http/requestparser.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+
+#include <deque>
+#include <functional>
+#include <memory>
+
+namespace fazt::http {
+
+class Worker;
+
+// One client connection on a worker's loop: reads and parses requests (pipelined requests
+// are answered in order, one at a time), hands each to the Handler as an Exchange, writes
+// responses with writev and streams large bodies as the socket drains.
+class Connection final : public Exchange {
+public:
+    Connection(Worker &worker, int fd, QHostAddress peer);
+    ~Connection() override;
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
+
+    int fd() const { return m_fd; }
+    // epoll reported `events` (EPOLLIN/OUT/RDHUP/HUP/ERR) for the socket.
+    void onEvents(quint32 events);
+    // Closes the connection if its current deadline passed.
+    void checkDeadline(qint64 nowMs);
+    // Graceful shutdown: an idle connection closes now; a busy one closes after its response.
+    void shutdownWhenIdle();
+
+    // Exchange
+    const Request &request() const override { return m_request; }
+    void respond(Response response) override;
+    void receiveBody(qint64 maxBytes,
+                     std::function<void(QByteArrayView piece, bool last)> receiver) override;
+
+private:
+    enum class State { ReadingHead, Handling, ReadingBody, Lingering, Closed };
+
+    void drive();
+    bool readSome();            // true if bytes arrived
+    bool parseHead();           // true if a request was dispatched or an error answered
+    bool pumpBody();            // true if body bytes were delivered
+    bool flush();               // true if bytes were written
+    void refillFromStream();
+    void finishResponse();
+    void failRequest(int status, const char *reason);
+    void queue(QByteArray bytes);
+    void close();
+    void setDeadline(int timeoutMs);
+
+    Worker &m_worker;
+    const int m_fd;
+    const QHostAddress m_peer;
+    State m_state = State::ReadingHead;
+    bool m_canRead = false;
+    bool m_canWrite = true;
+    bool m_peerClosed = false;
+    bool m_closeAfterResponse = false;
+    bool m_isShuttingDown = false;
+    bool m_isResponding = false;  // a response is queued and not yet fully written
+    bool m_isDriving = false;
+    bool m_bodyComplete = true;
+    qint64 m_deadlineMs = 0;
+    bool m_deadlineIsIdle = false;
+
+    // Input: bytes [m_inStart, m_inEnd) of m_in are unparsed.
+    QByteArray m_in;
+    qsizetype m_inStart = 0;
+    qsizetype m_inEnd = 0;
+    qsizetype m_scanned = 0;
+
+    Request m_request;
+    RequestHead m_head;
+
+    // Body of the current request.
+    std::function<void(QByteArrayView, bool)> m_bodyReceiver;
+    qint64 m_bodyLimit = 0;
+    qint64 m_bodyRemaining = 0; // Content-Length bodies
+    qint64 m_bodyReceived = 0;
+    std::unique_ptr<ChunkedDecoder> m_chunked;
+    bool m_bodyRequested = false;
+
+    // Output: pieces waiting for the socket.
+    std::deque<QByteArray> m_out;
+    qsizetype m_outOffset = 0; // into m_out.front()
+    qint64 m_outBytes = 0;
+    std::unique_ptr<BodySource> m_stream;
+};
+
+} // namespace fazt::http

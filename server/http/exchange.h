@@ -1,0 +1,89 @@
+#pragma once
+
+#include "http/requestparser.h"
+#include "result.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+
+#include <functional>
+#include <memory>
+
+namespace fazt::http {
+
+// One parsed request. The head's bytes are copied once into `raw`; every accessor is a view
+// into it, valid as long as the Request lives.
+class Request {
+public:
+    Request() = default;
+    Request(QByteArray raw, const RequestHead &head, QHostAddress peer)
+        : m_raw(std::move(raw)), m_head(head), m_peer(std::move(peer)) {}
+
+    Method method() const { return m_head.method; }
+    QByteArrayView methodText() const { return m_head.methodText.in(m_raw); }
+    QByteArrayView target() const { return m_head.target.in(m_raw); }
+    // The path as sent, percent-encoded; "/" for an absolute-form target without a path.
+    QByteArrayView path() const {
+        return m_head.path.isEmpty() ? QByteArrayView("/") : m_head.path.in(m_raw);
+    }
+    QByteArrayView query() const { return m_head.query.in(m_raw); }
+    QByteArrayView host() const { return m_head.host.in(m_raw); }
+    QByteArrayView field(QByteArrayView name) const { return m_head.field(m_raw, name); }
+    int minorVersion() const { return m_head.minorVersion; }
+    bool keepAlive() const { return m_head.keepAlive; }
+    bool hasBody() const { return m_head.hasBody(); }
+    qint64 contentLength() const { return m_head.contentLength; }
+    const QHostAddress &peer() const { return m_peer; }
+    const RequestHead &head() const { return m_head; }
+
+private:
+    QByteArray m_raw;
+    RequestHead m_head;
+    QHostAddress m_peer;
+};
+
+// Produces a response body piece by piece, pulled by the connection when the socket can take
+// more (back-pressure: a slow client never makes us hold more than a few pieces).
+class BodySource {
+public:
+    virtual ~BodySource() = default;
+    // The next piece, at most `maxBytes`; an empty array at the end.
+    virtual Result<QByteArray> next(qint64 maxBytes) = 0;
+};
+
+// A complete response: `head` is the status line and header lines, each ending in CRLF,
+// without Date, Connection and the blank line (the connection adds those). The body is
+// either `body` (shared, not copied) or `stream`; `head` must carry its Content-Length.
+struct Response {
+    QByteArray head;
+    QByteArray body;
+    std::unique_ptr<BodySource> stream;
+    bool closeConnection = false;
+};
+
+class Exchange;
+
+// Answers requests. handle() runs on the connection's worker thread and must not block for
+// long: answer from RAM, read the database briefly, or stream.
+class Handler {
+public:
+    virtual ~Handler() = default;
+    virtual void handle(Exchange &exchange) = 0;
+};
+
+// The connection's side of one request, handed to the Handler.
+class Exchange {
+public:
+    virtual ~Exchange() = default;
+    virtual const Request &request() const = 0;
+    // Sends the response (once). A request body the handler did not ask for is not read:
+    // the connection closes after the response so no byte of it is taken as a request.
+    virtual void respond(Response response) = 0;
+    // Asks for the request body, delivered in pieces to `receiver` (last=true once, at the
+    // end); sends "100 Continue" first if the client expects it. `maxBytes` bounds the body
+    // (413 past it). The handler responds after the last piece, or earlier to refuse it.
+    virtual void receiveBody(qint64 maxBytes,
+                             std::function<void(QByteArrayView piece, bool last)> receiver) = 0;
+};
+
+} // namespace fazt::http

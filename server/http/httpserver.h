@@ -1,0 +1,38 @@
+#pragma once
+
+#include "http/exchange.h"
+#include "http/serveroptions.h"
+#include "result.h"
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace fazt::http {
+
+class Worker;
+
+// The HTTP engine: one listening socket shared by N workers, each with its own epoll loop.
+class HttpServer {
+public:
+    HttpServer(Handler &handler, ServerOptions options);
+    ~HttpServer();
+
+    // Binds (port 0 picks a free one) and starts the workers.
+    Status listen();
+    quint16 port() const { return m_port; }
+    // Graceful: stop accepting, let in-flight requests finish (up to shutdownGraceMs), join.
+    void stop();
+    int connectionCount() const { return m_connectionCount.load(); }
+    const ServerOptions &options() const { return m_options; }
+
+private:
+    Handler &m_handler;
+    const ServerOptions m_options;
+    int m_listenFd = -1;
+    quint16 m_port = 0;
+    std::atomic<int> m_connectionCount{0};
+    std::vector<std::unique_ptr<Worker>> m_workers;
+};
+
+} // namespace fazt::http

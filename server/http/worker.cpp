@@ -1,0 +1,215 @@
+#include "http/worker.h"
+
+#include "http/connection.h"
+#include "http/responses.h"
+
+#include <QDateTime>
+
+#include <cerrno>
+#include <csignal>
+#include <pthread.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace fazt::http {
+
+namespace {
+
+// epoll user data for the two descriptors that are not connections.
+char listenerTag;
+char wakeTag;
+
+qint64 monotonicMs() {
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return qint64(t.tv_sec) * 1000 + t.tv_nsec / 1'000'000;
+}
+
+constexpr int SweepIntervalMs = 250;
+constexpr int AcceptBatch = 64;
+
+} // namespace
+
+Worker::Worker(int index, int listenFd, Handler &handler, const ServerOptions &options,
+               std::atomic<int> &connectionCount)
+    : m_index(index), m_listenFd(listenFd), m_handler(handler), m_options(options),
+      m_connectionCount(connectionCount) {
+    m_epoll = epoll_create1(EPOLL_CLOEXEC);
+    m_wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (m_epoll < 0 || m_wakeFd < 0)
+        qFatal("Cannot create the event loop of HTTP worker %d: %s", index, strerror(errno));
+    epoll_event wake{};
+    wake.events = EPOLLIN;
+    wake.data.ptr = &wakeTag;
+    epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wakeFd, &wake);
+    epoll_event listen{};
+    listen.events = EPOLLIN | EPOLLEXCLUSIVE;
+    listen.data.ptr = &listenerTag;
+    epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_listenFd, &listen);
+
+    HeadBuilder overloaded(503);
+    addStandardHeaders(overloaded);
+    const QByteArray body = "The server is at its connection limit. Retry in a few seconds.\n";
+    overloaded.add("Retry-After", "5")
+        .add("Content-Type", "text/plain; charset=utf-8")
+        .add("Content-Length", body.size())
+        .add("Connection", "close");
+    m_overloaded = overloaded.take() + "\r\n" + body;
+    refreshClock();
+}
+
+Worker::~Worker() {
+    join();
+    m_connections.clear();
+    ::close(m_wakeFd);
+    ::close(m_epoll);
+}
+
+void Worker::start() {
+    m_thread = std::thread([this] {
+        sigset_t all; // signals are the main thread's business
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, nullptr);
+        run();
+    });
+}
+
+void Worker::requestStop() {
+    m_stopRequested = true;
+    post([] {});
+}
+
+void Worker::join() {
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+void Worker::post(std::function<void()> task) {
+    {
+        std::lock_guard lock(m_tasksMutex);
+        m_tasks.push_back(std::move(task));
+    }
+    const quint64 one = 1;
+    (void)!::write(m_wakeFd, &one, sizeof one);
+}
+
+void Worker::drainTasks() {
+    quint64 count = 0;
+    (void)!::read(m_wakeFd, &count, sizeof count);
+    std::vector<std::function<void()>> tasks;
+    {
+        std::lock_guard lock(m_tasksMutex);
+        tasks.swap(m_tasks);
+    }
+    for (auto &task : tasks)
+        task();
+}
+
+void Worker::refreshClock() {
+    m_nowMs = monotonicMs();
+    const qint64 second = QDateTime::currentSecsSinceEpoch();
+    if (second == m_dateSecond)
+        return;
+    m_dateSecond = second;
+    const QByteArray date = "Date: " + httpDate(second) + "\r\n";
+    m_tails[int(Tail::KeepAlive)] = date + "\r\n";
+    m_tails[int(Tail::KeepAlive10)] = date + "Connection: keep-alive\r\n\r\n";
+    m_tails[int(Tail::Close)] = date + "Connection: close\r\n\r\n";
+}
+
+void Worker::scheduleClose(Connection *connection) { m_toClose.push_back(connection); }
+
+void Worker::closeScheduled() {
+    for (Connection *connection : m_toClose) {
+        m_connections.erase(connection->fd());
+        --m_connectionCount;
+    }
+    m_toClose.clear();
+}
+
+void Worker::acceptAll() {
+    for (int i = 0; i < AcceptBatch; ++i) {
+        sockaddr_storage address{};
+        socklen_t length = sizeof address;
+        const int fd = ::accept4(m_listenFd, reinterpret_cast<sockaddr *>(&address), &length,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE)
+                qWarning("HTTP worker %d: out of file descriptors; new connections wait",
+                         m_index);
+            return; // EAGAIN (another worker took it) or out of descriptors
+        }
+        if (m_connectionCount.load(std::memory_order_relaxed) >= m_options.maxConnections) {
+            (void)!::send(fd, m_overloaded.constData(), size_t(m_overloaded.size()),
+                          MSG_DONTWAIT | MSG_NOSIGNAL);
+            ::close(fd);
+            continue;
+        }
+        ++m_connectionCount;
+        const int on = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        auto connection = std::make_unique<Connection>(
+            *this, fd, QHostAddress(reinterpret_cast<const sockaddr *>(&address)));
+        epoll_event event{};
+        event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        event.data.ptr = connection.get();
+        if (epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event) < 0) {
+            --m_connectionCount;
+            continue; // the unique_ptr closes it
+        }
+        m_connections.emplace(fd, std::move(connection));
+    }
+}
+
+void Worker::sweep() {
+    m_lastSweepMs = m_nowMs;
+    for (auto &[fd, connection] : m_connections)
+        connection->checkDeadline(m_nowMs);
+}
+
+void Worker::run() {
+    epoll_event events[256];
+    for (;;) {
+        const int n = epoll_wait(m_epoll, events, 256, SweepIntervalMs);
+        refreshClock();
+        for (int i = 0; i < n; ++i) {
+            void *tag = events[i].data.ptr;
+            if (tag == &listenerTag) {
+                if (m_isListening)
+                    acceptAll();
+            } else if (tag == &wakeTag) {
+                drainTasks();
+            } else {
+                static_cast<Connection *>(tag)->onEvents(events[i].events);
+            }
+        }
+        closeScheduled();
+        if (m_nowMs - m_lastSweepMs >= SweepIntervalMs) {
+            sweep();
+            closeScheduled();
+        }
+        if (m_stopRequested) {
+            if (m_isListening) {
+                m_isListening = false;
+                epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listenFd, nullptr);
+                m_stopDeadlineMs = m_nowMs + m_options.shutdownGraceMs;
+            }
+            for (auto &[fd, connection] : m_connections)
+                connection->shutdownWhenIdle();
+            closeScheduled();
+            if (m_connections.empty() || m_nowMs >= m_stopDeadlineMs)
+                break;
+        }
+    }
+    m_connectionCount -= int(m_connections.size());
+    m_connections.clear();
+}
+
+} // namespace fazt::http

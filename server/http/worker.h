@@ -1,0 +1,86 @@
+#pragma once
+
+#include "http/exchange.h"
+#include "http/serveroptions.h"
+
+#include <QByteArray>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace fazt::http {
+
+class Connection;
+
+// One HTTP worker: a thread running its own epoll loop over the shared listening socket
+// (EPOLLEXCLUSIVE, so each new connection wakes one worker) and the connections it accepted.
+// Connections never change threads; everything about them happens on this loop.
+//
+// Why not QTcpSocket: Qt's UNIX event dispatcher polls every descriptor on each wake-up
+// (O(connections)), and each QTcpSocket brings a QObject, its own buffers and signal
+// dispatch. At thousands of keep-alive connections that alone costs more than serving a
+// cached file, so the request path talks to epoll and the socket directly.
+class Worker {
+public:
+    enum class Tail { KeepAlive, KeepAlive10, Close };
+
+    Worker(int index, int listenFd, Handler &handler, const ServerOptions &options,
+           std::atomic<int> &connectionCount);
+    ~Worker();
+
+    void start();
+    // Stops accepting, closes idle connections, lets busy ones finish (up to the grace
+    // period), then ends the thread. Returns at once; join() waits.
+    void requestStop();
+    void join();
+
+    // Runs `task` on this worker's thread.
+    void post(std::function<void()> task);
+
+    // Shared by the connections of this worker:
+    const ServerOptions &options() const { return m_options; }
+    Handler &handler() { return m_handler; }
+    qint64 nowMs() const { return m_nowMs; }
+    // "Date: ...\r\n" plus the Connection header the tail needs, plus the blank line;
+    // rebuilt once a second.
+    const QByteArray &tail(Tail kind) const { return m_tails[int(kind)]; }
+    void scheduleClose(Connection *connection);
+    int connectionCount() const { return int(m_connections.size()); }
+    int epollFd() const { return m_epoll; }
+
+private:
+    void run();
+    void acceptAll();
+    void refreshClock();
+    void sweep();
+    void drainTasks();
+    void closeScheduled();
+
+    const int m_index;
+    const int m_listenFd;
+    Handler &m_handler;
+    const ServerOptions m_options;
+    std::atomic<int> &m_connectionCount;
+    int m_epoll = -1;
+    int m_wakeFd = -1;
+    std::thread m_thread;
+    std::atomic<bool> m_stopRequested{false};
+    bool m_isListening = true;
+    qint64 m_stopDeadlineMs = 0;
+    qint64 m_nowMs = 0;
+    qint64 m_dateSecond = -1;
+    qint64 m_lastSweepMs = 0;
+    QByteArray m_tails[3];
+    std::unordered_map<int, std::unique_ptr<Connection>> m_connections;
+    std::vector<Connection *> m_toClose;
+    std::mutex m_tasksMutex;
+    std::vector<std::function<void()>> m_tasks;
+    QByteArray m_overloaded; // the canned 503 for connections past the cap
+};
+
+} // namespace fazt::http
