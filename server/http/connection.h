@@ -60,6 +60,7 @@ private:
     bool m_canRead = false;
     bool m_canWrite = true;
     bool m_peerClosed = false;
+    bool m_isPeerClosing = false; // epoll saw RDHUP/HUP
     bool m_closeAfterResponse = false;
     bool m_isShuttingDown = false;
     bool m_isResponding = false;  // a response is queued and not yet fully written

@@ -16,8 +16,8 @@ namespace fazt::http {
 class Request {
 public:
     Request() = default;
-    Request(QByteArray raw, const RequestHead &head, QHostAddress peer)
-        : m_raw(std::move(raw)), m_head(head), m_peer(std::move(peer)) {}
+    Request(QByteArray raw, const RequestHead &head, const QHostAddress *peer)
+        : m_raw(std::move(raw)), m_head(head), m_peer(peer) {}
 
     Method method() const { return m_head.method; }
     QByteArrayView methodText() const { return m_head.methodText.in(m_raw); }
@@ -33,13 +33,14 @@ public:
     bool keepAlive() const { return m_head.keepAlive; }
     bool hasBody() const { return m_head.hasBody(); }
     qint64 contentLength() const { return m_head.contentLength; }
-    const QHostAddress &peer() const { return m_peer; }
+    // The client's address (the socket's; proxies are the caller's business).
+    const QHostAddress &peer() const { return *m_peer; }
     const RequestHead &head() const { return m_head; }
 
 private:
     QByteArray m_raw;
     RequestHead m_head;
-    QHostAddress m_peer;
+    const QHostAddress *m_peer = nullptr; // owned by the connection, which outlives the request
 };
 
 // Produces a response body piece by piece, pulled by the connection when the socket can take

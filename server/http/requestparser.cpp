@@ -59,13 +59,16 @@ char toLowerAscii(char c) {
 }
 
 bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b) {
-    if (a.size() != b.size())
-        return false;
-    for (qsizetype i = 0; i < a.size(); ++i) {
-        if (toLowerAscii(a[i]) != toLowerAscii(b[i]))
-            return false;
-    }
-    return true;
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return toLowerAscii(x) == toLowerAscii(y);
+           });
+}
+
+// The same against a lowercase literal (whose length the compiler knows).
+bool equalsLowercase(QByteArrayView text, std::string_view lowercase) {
+    return text.size() == qsizetype(lowercase.size()) &&
+           std::equal(lowercase.begin(), lowercase.end(), text.begin(),
+                      [](char lower, char c) { return lower == toLowerAscii(c); });
 }
 
 // What checkBytes() looks for.
@@ -195,10 +198,11 @@ constexpr qsizetype kMaxSpanOffset = std::numeric_limits<quint32>::max();
 // The part of an absolute-form target after "http://" or "https://" (scheme case-insensitive),
 // or -1 if it has neither prefix.
 qsizetype authorityStart(QByteArrayView target) {
-    for (const QByteArrayView scheme : {QByteArrayView("http://"), QByteArrayView("https://")}) {
-        if (target.size() > scheme.size() &&
-            equalsIgnoringCase(target.first(scheme.size()), scheme))
-            return scheme.size();
+    for (const std::string_view scheme :
+         {std::string_view("http://"), std::string_view("https://")}) {
+        const auto size = qsizetype(scheme.size());
+        if (target.size() > size && equalsLowercase(target.first(size), scheme))
+            return size;
     }
     return -1;
 }
@@ -207,9 +211,9 @@ qsizetype authorityStart(QByteArrayView target) {
 // (allowed by RFC 9110 §5.6.1) are skipped.
 template <typename Handler> void forEachListElement(QByteArrayView list, Handler handle) {
     while (!list.isEmpty()) {
-        const qsizetype comma = list.indexOf(',');
-        QByteArrayView element = comma < 0 ? list : list.first(comma);
-        list = comma < 0 ? QByteArrayView() : list.sliced(comma + 1);
+        const auto comma = std::find(list.begin(), list.end(), ',');
+        QByteArrayView element(list.begin(), comma);
+        list = comma == list.end() ? QByteArrayView() : QByteArrayView(comma + 1, list.end());
         while (!element.isEmpty() && isOws(element.front()))
             element = element.sliced(1);
         while (!element.isEmpty() && isOws(element.back()))
@@ -429,26 +433,26 @@ Problem HeadParser::interpretField(QByteArrayView name, QByteArrayView value, Sp
                                    RequestHead &head) {
     switch (name.size()) {
     case 4:
-        if (equalsIgnoringCase(name, "host"))
+        if (equalsLowercase(name, "host"))
             return parseHost(value, valueSpan, head);
         break;
     case 6:
-        if (equalsIgnoringCase(name, "expect")) {
-            if (!equalsIgnoringCase(value, "100-continue"))
+        if (equalsLowercase(name, "expect")) {
+            if (!equalsLowercase(value, "100-continue"))
                 return {417, "Unsupported Expect header (only 100-continue is)"};
             head.expectsContinue = head.minorVersion == 1;
         }
         break;
     case 10:
-        if (equalsIgnoringCase(name, "connection"))
+        if (equalsLowercase(name, "connection"))
             parseConnection(value, head);
         break;
     case 14:
-        if (equalsIgnoringCase(name, "content-length"))
+        if (equalsLowercase(name, "content-length"))
             return parseContentLength(value, head);
         break;
     case 17:
-        if (equalsIgnoringCase(name, "transfer-encoding"))
+        if (equalsLowercase(name, "transfer-encoding"))
             return parseTransferEncoding(value, head);
         break;
     }
@@ -493,7 +497,7 @@ Problem HeadParser::parseTransferEncoding(QByteArrayView value, RequestHead &hea
         return {400, "More than one Transfer-Encoding"};
     if (head.contentLength >= 0)
         return kBothLengths;
-    if (!equalsIgnoringCase(value, "chunked"))
+    if (!equalsLowercase(value, "chunked"))
         return {501, "Transfer-Encoding not supported (only chunked is)"};
     head.isChunked = true;
     return kFine;
@@ -502,10 +506,10 @@ Problem HeadParser::parseTransferEncoding(QByteArrayView value, RequestHead &hea
 // Connection options decide keep-alive; "close" wins over "keep-alive" in any order.
 void HeadParser::parseConnection(QByteArrayView value, RequestHead &head) {
     forEachListElement(value, [&head](QByteArrayView option) {
-        if (equalsIgnoringCase(option, "close")) {
+        if (equalsLowercase(option, "close")) {
             head.m_hasConnectionClose = true;
             head.keepAlive = false;
-        } else if (equalsIgnoringCase(option, "keep-alive") && head.minorVersion == 0 &&
+        } else if (equalsLowercase(option, "keep-alive") && head.minorVersion == 0 &&
                    !head.m_hasConnectionClose) {
             head.keepAlive = true;
         }
