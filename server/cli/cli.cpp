@@ -228,35 +228,40 @@ int preview(const QCommandLineParser &parser) {
     settings.http = *options;
     settings.domain = QStringLiteral("localhost");
     settings.fixedSite = site;
+    // Redeploy when anything in the folder changes, after a short quiet period. Directories
+    // report files added and removed; files report being rewritten in place.
     QFileSystemWatcher watcher;
     QTimer debounce;
+    debounce.setSingleShot(true);
+    debounce.setInterval(300);
+    const auto watchAll = [&watcher, folder] {
+        const QStringList watched = watcher.directories() + watcher.files();
+        if (!watched.isEmpty())
+            watcher.removePaths(watched);
+        QStringList paths{folder};
+        QDirIterator it(folder, QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden,
+                        QDirIterator::Subdirectories);
+        while (it.hasNext())
+            paths.append(it.next());
+        watcher.addPaths(paths);
+    };
+    vfs::Vfs *serving = nullptr;
+    QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, &debounce, qOverload<>(&QTimer::start));
+    QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, &debounce, qOverload<>(&QTimer::start));
+    QObject::connect(&debounce, &QTimer::timeout, [&] {
+        auto again = serving->deployDirectory(site, folder);
+        if (again)
+            out() << "Reloaded: " << again->fileCount << " files" << Qt::endl;
+        else
+            err() << "fazt: reload failed: " << again.error().message << Qt::endl;
+        watchAll();
+    });
     settings.onListening = [&](quint16 port, vfs::Vfs &vfs) {
+        serving = &vfs; // the serving Vfs invalidates the cache when a deploy activates
         out() << "Previewing " << folder << " (" << deployed->fileCount << " files) at "
               << siteUrl(QStringLiteral("localhost"), port) << Qt::endl
               << "Changes are picked up as you save. Press Ctrl+C to stop." << Qt::endl;
-        // Redeploy when the folder changes, after a short quiet period.
-        const auto watchAll = [&] {
-            if (!watcher.directories().isEmpty())
-                watcher.removePaths(watcher.directories());
-            QStringList dirs{folder};
-            QDirIterator it(folder, QDir::Dirs | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
-            while (it.hasNext())
-                dirs.append(it.next());
-            watcher.addPaths(dirs);
-        };
         watchAll();
-        debounce.setSingleShot(true);
-        debounce.setInterval(300);
-        QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, &debounce, qOverload<>(&QTimer::start));
-        QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, &debounce, qOverload<>(&QTimer::start));
-        QObject::connect(&debounce, &QTimer::timeout, [&, folder, site] {
-            auto again = vfs.deployDirectory(site, folder);
-            if (again)
-                out() << "Reloaded: " << again->fileCount << " files" << Qt::endl;
-            else
-                err() << "fazt: reload failed: " << again.error().message << Qt::endl;
-            watchAll();
-        });
     };
     return serve(**database, settings);
 }
