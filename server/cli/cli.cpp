@@ -1,5 +1,9 @@
 #include "cli/cli.h"
 
+#include "auth/credentials.h"
+#include "auth/password.h"
+#include "auth/tokens.h"
+#include "cli/command.h"
 #include "cli/serving.h"
 #include "cli/setup.h"
 #include "config/config.h"
@@ -9,18 +13,18 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QDirIterator>
+#include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QTemporaryDir>
-#include <QTimer>
-#include <QFileInfo>
 #include <QTextStream>
+#include <QTimer>
 
 #include <functional>
+#include <termios.h>
 #include <thread>
+#include <unistd.h>
 
 namespace fazt::cli {
-
-namespace {
 
 QTextStream &out() {
     static QTextStream stream(stdout);
@@ -37,14 +41,7 @@ int fail(const QString &message) {
     return Failure;
 }
 
-struct Command {
-    QString group;   // "server", "db"
-    QString name;    // "init"
-    QString summary; // one line for the command list
-    QString arguments; // positional arguments for the usage line, e.g. "OUT"
-    std::function<void(QCommandLineParser &)> options;
-    std::function<int(const QCommandLineParser &)> run;
-};
+namespace {
 
 const QCommandLineOption dbOption(QStringList{QStringLiteral("db")},
                                   QStringLiteral("The database file (default: $FAZT_DB, or "
@@ -78,21 +75,88 @@ QString humanBytes(qint64 bytes) {
     return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
 }
 
+const QCommandLineOption passwordFileOption(
+    QStringList{QStringLiteral("password-file")},
+    QStringLiteral("Read the admin password from FILE's first line ('-': standard input). "
+                   "Without it, the password is asked on the terminal."),
+    QStringLiteral("FILE"));
+const QCommandLineOption usernameOption(QStringList{QStringLiteral("username")},
+                                        QStringLiteral("The admin's username (default: admin)."),
+                                        QStringLiteral("NAME"), QStringLiteral("admin"));
+
+QByteArray askHidden(const char *prompt) {
+    err() << prompt << Qt::flush;
+    termios saved{};
+    const bool isTerminal = tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (isTerminal) {
+        termios quiet = saved;
+        quiet.c_lflag &= ~tcflag_t(ECHO);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    QTextStream in(stdin);
+    const QByteArray line = in.readLine().toUtf8();
+    if (isTerminal)
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    err() << Qt::endl;
+    return line;
+}
+
+// The admin password from --password-file, or asked twice on a terminal. An empty result
+// without error means none was given (no terminal to ask on).
+Result<QByteArray> readPassword(const QCommandLineParser &parser) {
+    QByteArray password;
+    if (parser.isSet(passwordFileOption)) {
+        const QString path = parser.value(passwordFileOption);
+        QFile file;
+        const bool opened = path == QLatin1String("-")
+                                ? file.open(stdin, QIODevice::ReadOnly)
+                                : (file.setFileName(path), file.open(QIODevice::ReadOnly));
+        if (!opened)
+            return Error::io(QStringLiteral("Cannot read the password file %1: %2")
+                                 .arg(path, file.errorString()));
+        password = file.readLine(4096);
+        while (password.endsWith('\n') || password.endsWith('\r'))
+            password.chop(1);
+        if (password.isEmpty())
+            return Error::invalid(QStringLiteral("The password file %1 is empty.").arg(path));
+    } else if (isatty(STDIN_FILENO)) {
+        password = askHidden("Admin password: ");
+        if (askHidden("Again: ") != password)
+            return Error::invalid(QStringLiteral("The two passwords differ; nothing was changed."));
+    } else {
+        return QByteArray();
+    }
+    if (Status s = auth::validatePassword(password); !s)
+        return s.error();
+    return password;
+}
+
 int serverInit(const QCommandLineParser &parser) {
     const QString path = databasePath(parser);
     const bool isNew = !QFileInfo::exists(path);
     auto database = openOrCreate(path);
     if (!database)
         return fail(database.error().message);
+    auto password = readPassword(parser);
+    if (!password)
+        return fail(password.error().message);
     auto done = initialize(**database, parser.value(QStringLiteral("domain")));
     if (!done)
         return fail(done.error().message);
+    const QString username = parser.value(usernameOption);
+    if (!password->isEmpty()) {
+        if (Status s = auth::Credentials::storePassword(**database, username, *password); !s)
+            return fail(s.error().message);
+        done->append(QStringLiteral("admin password set for '%1'").arg(username));
+    }
     out() << (isNew ? "Created " : "Updated ") << QFileInfo(path).absoluteFilePath()
           << " (schema version " << (*database)->schemaVersion() << ")" << Qt::endl;
     for (const QString &line : *done)
         out() << "  " << line << Qt::endl;
     if (done->isEmpty())
         out() << "  nothing to do: already initialized" << Qt::endl;
+    if (auth::Credentials credentials(**database); credentials.load() && !credentials.hasUsers())
+        out() << "  no admin password yet: set one with 'fazt server set-credentials'" << Qt::endl;
     return Ok;
 }
 
@@ -120,7 +184,9 @@ Result<http::ServerOptions> servingOptions(const QCommandLineParser &parser) {
                       : listen == QLatin1String("*")       ? QHostAddress(QHostAddress::Any)
                                                            : QHostAddress(listen);
     if (options.address.isNull())
-        return Error::invalid(QStringLiteral("--listen takes an IP address, '*' or 'localhost', not '%1'.").arg(listen));
+        return Error::invalid(
+            QStringLiteral("--listen takes an IP address, '*' or 'localhost', not '%1'.")
+                .arg(listen));
     options.workers = int(std::max(1u, std::thread::hardware_concurrency()));
     // Timeouts can be shortened (tests) or lengthened (slow links) from the environment.
     const auto timeout = [](const char *name, int &target) {
@@ -176,12 +242,15 @@ int serverStart(const QCommandLineParser &parser) {
         out() << "Fazt is serving " << QFileInfo(path).absoluteFilePath() << Qt::endl;
         auto sites = vfs.sites();
         const bool isLocal = settings.domain == QLatin1String("localhost");
-        out() << "  landing page: " << siteUrl(isLocal ? QStringLiteral("localhost") : settings.domain, port) << Qt::endl;
+        out() << "  landing page: "
+              << siteUrl(isLocal ? QStringLiteral("localhost") : settings.domain, port) << Qt::endl;
         if (sites) {
             for (const vfs::SiteInfo &site : *sites) {
                 if (site.name != QLatin1String("root"))
                     out() << "  site " << site.name << ": "
-                          << siteUrl(site.name + u'.' + (isLocal ? QStringLiteral("localhost") : settings.domain), port)
+                          << siteUrl(site.name + u'.' +
+                                         (isLocal ? QStringLiteral("localhost") : settings.domain),
+                                     port)
                           << Qt::endl;
             }
         }
@@ -195,7 +264,9 @@ int serverStart(const QCommandLineParser &parser) {
 int preview(const QCommandLineParser &parser) {
     const QStringList args = parser.positionalArguments();
     if (args.size() != 1) {
-        err() << "fazt: 'preview' takes one argument, the folder to serve. Example: fazt preview ./public" << Qt::endl;
+        err() << "fazt: 'preview' takes one argument, the folder to serve. Example: fazt preview "
+                 "./public"
+              << Qt::endl;
         return Usage;
     }
     auto options = servingOptions(parser);
@@ -208,7 +279,8 @@ int preview(const QCommandLineParser &parser) {
         return fail(QStringLiteral("%1 is not a folder.").arg(args.first()));
     QTemporaryDir scratch;
     if (!scratch.isValid())
-        return fail(QStringLiteral("Cannot create a temporary folder: %1").arg(scratch.errorString()));
+        return fail(
+            QStringLiteral("Cannot create a temporary folder: %1").arg(scratch.errorString()));
     auto database = db::Database::open(scratch.filePath(QStringLiteral("preview.db")));
     if (!database)
         return fail(database.error().message);
@@ -246,8 +318,10 @@ int preview(const QCommandLineParser &parser) {
         watcher.addPaths(paths);
     };
     vfs::Vfs *serving = nullptr;
-    QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, &debounce, qOverload<>(&QTimer::start));
-    QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, &debounce, qOverload<>(&QTimer::start));
+    QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, &debounce,
+                     qOverload<>(&QTimer::start));
+    QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, &debounce,
+                     qOverload<>(&QTimer::start));
     QObject::connect(&debounce, &QTimer::timeout, [&] {
         auto again = serving->deployDirectory(site, folder);
         if (again)
@@ -264,6 +338,54 @@ int preview(const QCommandLineParser &parser) {
         watchAll();
     };
     return serve(**database, settings);
+}
+
+int setCredentials(const QCommandLineParser &parser) {
+    if (!parser.isSet(passwordFileOption) && !isatty(STDIN_FILENO)) {
+        err()
+            << "fazt: give the new password with --password-file FILE (or '-' for standard input)."
+            << Qt::endl;
+        return Usage;
+    }
+    auto password = readPassword(parser);
+    if (!password)
+        return fail(password.error().message);
+    auto database = openExisting(databasePath(parser));
+    if (!database)
+        return fail(database.error().message);
+    const QString username = parser.value(usernameOption);
+    if (Status s = auth::Credentials::storePassword(**database, username, *password); !s)
+        return fail(s.error().message);
+    out() << "Password set for '" << username << "'. A running server picks it up within seconds."
+          << Qt::endl;
+    return Ok;
+}
+
+int createToken(const QCommandLineParser &parser) {
+    if (!parser.isSet(QStringLiteral("name"))) {
+        err() << "fazt: 'server create-token' needs --name, e.g. --name ci --scopes deploy."
+              << Qt::endl;
+        return Usage;
+    }
+    auto scopes = auth::parseScopes(parser.value(QStringLiteral("scopes")));
+    if (!scopes) {
+        err() << "fazt: " << scopes.error().message << Qt::endl;
+        return Usage;
+    }
+    auto database = openExisting(databasePath(parser));
+    if (!database)
+        return fail(database.error().message);
+    auth::TokenStore tokens(**database);
+    if (Status s = tokens.load(); !s)
+        return fail(s.error().message);
+    auto created = tokens.create(parser.value(QStringLiteral("name")), *scopes);
+    if (!created)
+        return fail(created.error().message);
+    err() << "Token '" << created->second.name << "' ("
+          << auth::formatScopes(created->second.scopes)
+          << ") created. It is shown once; store it now:" << Qt::endl;
+    out() << created->first << Qt::endl;
+    return Ok;
 }
 
 int dbVacuum(const QCommandLineParser &parser) {
@@ -316,59 +438,92 @@ int dbPrune(const QCommandLineParser &parser) {
 }
 
 const QList<Command> &commands() {
-    static const QList<Command> list = {
-        {QStringLiteral("server"), QStringLiteral("init"),
-         QStringLiteral("Create (or update) the database and seed the system sites."), QString(),
-         [](QCommandLineParser &p) {
-             p.addOption({QStringLiteral("domain"),
-                          QStringLiteral("The base domain; sites live at NAME.DOMAIN (required)."),
-                          QStringLiteral("DOMAIN")});
-             p.addOption(dbOption);
-         },
-         [](const QCommandLineParser &p) {
-             if (!p.isSet(QStringLiteral("domain"))) {
-                 err() << "fazt: 'server init' needs --domain, e.g. --domain example.com "
-                          "(or --domain localhost to try it locally)."
-                       << Qt::endl;
-                 return int(Usage);
-             }
-             return serverInit(p);
-         }},
-        {QStringLiteral("server"), QStringLiteral("start"),
-         QStringLiteral("Start the server (creating the database on first run)."), QString(),
-         [](QCommandLineParser &p) {
-             p.addOption({QStringLiteral("domain"),
-                          QStringLiteral("The base domain (default: the stored one, or "
-                                         "localhost for a new database)."),
-                          QStringLiteral("DOMAIN"), QStringLiteral("localhost")});
-             p.addOption(dbOption);
-             addServingOptions(p, QStringLiteral("*"));
-         },
-         serverStart},
-        {QStringLiteral("preview"), QString(),
-         QStringLiteral("Serve a local folder as a site, reloading on changes."), QStringLiteral("DIR"),
-         [](QCommandLineParser &p) {
-             addServingOptions(p, QStringLiteral("localhost"));
-             p.addOption({QStringLiteral("spa"),
-                          QStringLiteral("Single-page app: unknown paths serve index.html.")});
-             p.addPositionalArgument(QStringLiteral("DIR"), QStringLiteral("The folder to serve."));
-         },
-         preview},
-        {QStringLiteral("db"), QStringLiteral("vacuum"),
-         QStringLiteral("Return free pages to the filesystem (incremental vacuum)."), QString(),
-         [](QCommandLineParser &p) { p.addOption(dbOption); }, dbVacuum},
-        {QStringLiteral("db"), QStringLiteral("backup"),
-         QStringLiteral("Write a consistent copy of the database, also while the server runs."),
-         QStringLiteral("OUT"),
-         [](QCommandLineParser &p) {
-             p.addOption(dbOption);
-             p.addPositionalArgument(QStringLiteral("OUT"), QStringLiteral("The file to write."));
-         },
-         dbBackup},
-        {QStringLiteral("db"), QStringLiteral("prune"),
-         QStringLiteral("Delete blobs no deploy uses and abandoned deploys."), QString(),
-         [](QCommandLineParser &p) { p.addOption(dbOption); }, dbPrune},
-    };
+    static const QList<Command> list =
+        QList<Command>{
+            {QStringLiteral("server"), QStringLiteral("init"),
+             QStringLiteral("Create (or update) the database and seed the system sites."),
+             QString(),
+             [](QCommandLineParser &p) {
+                 p.addOption(
+                     {QStringLiteral("domain"),
+                      QStringLiteral("The base domain; sites live at NAME.DOMAIN (required)."),
+                      QStringLiteral("DOMAIN")});
+                 p.addOption(dbOption);
+                 p.addOption(usernameOption);
+                 p.addOption(passwordFileOption);
+             },
+             [](const QCommandLineParser &p) {
+                 if (!p.isSet(QStringLiteral("domain"))) {
+                     err() << "fazt: 'server init' needs --domain, e.g. --domain example.com "
+                              "(or --domain localhost to try it locally)."
+                           << Qt::endl;
+                     return int(Usage);
+                 }
+                 return serverInit(p);
+             }},
+            {QStringLiteral("server"), QStringLiteral("start"),
+             QStringLiteral("Start the server (creating the database on first run)."), QString(),
+             [](QCommandLineParser &p) {
+                 p.addOption({QStringLiteral("domain"),
+                              QStringLiteral("The base domain (default: the stored one, or "
+                                             "localhost for a new database)."),
+                              QStringLiteral("DOMAIN"), QStringLiteral("localhost")});
+                 p.addOption(dbOption);
+                 addServingOptions(p, QStringLiteral("*"));
+             },
+             serverStart},
+            {QStringLiteral("preview"), QString(),
+             QStringLiteral("Serve a local folder as a site, reloading on changes."),
+             QStringLiteral("DIR"),
+             [](QCommandLineParser &p) {
+                 addServingOptions(p, QStringLiteral("localhost"));
+                 p.addOption({QStringLiteral("spa"),
+                              QStringLiteral("Single-page app: unknown paths serve index.html.")});
+                 p.addPositionalArgument(QStringLiteral("DIR"),
+                                         QStringLiteral("The folder to serve."));
+             },
+             preview},
+            {QStringLiteral("server"), QStringLiteral("set-credentials"),
+             QStringLiteral(
+                 "Set the admin password (also while the server runs): the way back in."),
+             QString(),
+             [](QCommandLineParser &p) {
+                 p.addOption(dbOption);
+                 p.addOption(usernameOption);
+                 p.addOption(passwordFileOption);
+             },
+             setCredentials},
+            {QStringLiteral("server"), QStringLiteral("create-token"),
+             QStringLiteral("Create an API token for the CLI, CI or the console; printed once."),
+             QString(),
+             [](QCommandLineParser &p) {
+                 p.addOption(dbOption);
+                 p.addOption({QStringLiteral("name"),
+                              QStringLiteral("What the token is for, e.g. ci (required)."),
+                              QStringLiteral("NAME")});
+                 p.addOption(
+                     {QStringLiteral("scopes"),
+                      QStringLiteral("Comma-separated: read, deploy, admin (default: deploy)."),
+                      QStringLiteral("SCOPES"), QStringLiteral("deploy")});
+             },
+             createToken},
+            {QStringLiteral("db"), QStringLiteral("vacuum"),
+             QStringLiteral("Return free pages to the filesystem (incremental vacuum)."), QString(),
+             [](QCommandLineParser &p) { p.addOption(dbOption); }, dbVacuum},
+            {QStringLiteral("db"), QStringLiteral("backup"),
+             QStringLiteral("Write a consistent copy of the database, also while the server runs."),
+             QStringLiteral("OUT"),
+             [](QCommandLineParser &p) {
+                 p.addOption(dbOption);
+                 p.addPositionalArgument(QStringLiteral("OUT"),
+                                         QStringLiteral("The file to write."));
+             },
+             dbBackup},
+            {QStringLiteral("db"), QStringLiteral("prune"),
+             QStringLiteral("Delete blobs no deploy uses and abandoned deploys."), QString(),
+             [](QCommandLineParser &p) { p.addOption(dbOption); }, dbPrune},
+        } +
+        remoteCommands();
     return list;
 }
 
@@ -405,9 +560,9 @@ int run(const QStringList &arguments) {
         err() << "fazt: unknown command '" << group << "'.\n\n" << overview();
         return Usage;
     }
-    const bool isTopLevel = std::any_of(commands().begin(), commands().end(), [&](const Command &c) {
-        return c.group == group && c.name.isEmpty();
-    });
+    const bool isTopLevel =
+        std::any_of(commands().begin(), commands().end(),
+                    [&](const Command &c) { return c.group == group && c.name.isEmpty(); });
     const QString name = isTopLevel ? QString() : args.value(1);
     if (!isTopLevel && (name.isEmpty() || name.startsWith(u'-'))) {
         const bool wantsHelp = name == QLatin1String("--help") || name == QLatin1String("-h");
@@ -437,7 +592,13 @@ int run(const QStringList &arguments) {
         return Usage;
     }
     if (parser.isSet(help)) {
-        out() << parser.helpText();
+        QString text = parser.helpText();
+        const qsizetype end = text.indexOf(u'\n');
+        const QString usage = text.left(end);
+        const qsizetype options = usage.indexOf(QLatin1String(" [options]"));
+        if (usage.startsWith(QLatin1String("Usage: ")) && options > 0)
+            text.replace(0, options, QStringLiteral("Usage: fazt ") + commandName);
+        out() << text;
         return Ok;
     }
     if (command->arguments.isEmpty() && !parser.positionalArguments().isEmpty()) {

@@ -1,6 +1,9 @@
 #include "cli/serving.h"
 
+#include "admin/adminservice.h"
+#include "admin/upload.h"
 #include "cli/cli.h"
+#include "config/config.h"
 #include "db/database.h"
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
@@ -11,6 +14,7 @@
 #include <QCoreApplication>
 #include <QSocketNotifier>
 #include <QTextStream>
+#include <QTimer>
 
 #include <csignal>
 #include <sys/signalfd.h>
@@ -40,14 +44,42 @@ int serve(db::Database &database, const ServeSettings &settings) {
         return Failure;
     }
     hosting::SiteHandler handler(vfs, cache, router);
+    Config config(database);
+    if (Status s = config.load(); !s) {
+        QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        return Failure;
+    }
+    if (const int swept = admin::Upload::sweepLeftovers(); swept > 0)
+        QTextStream(stderr) << "fazt: removed " << swept << " unfinished uploads of an earlier run"
+                            << Qt::endl;
+    admin::AdminService::Options adminOptions;
+    // The admin API's threads must end before the HTTP server's workers are destroyed (their
+    // Responders post to the workers): hence a unique_ptr, reset after server.stop().
+    std::unique_ptr<admin::AdminService> adminService;
+    if (settings.fixedSite.isEmpty()) {
+        adminService = std::make_unique<admin::AdminService>(database, vfs, cache, config, router,
+                                                             adminOptions);
+        if (Status s = adminService->load(); !s) {
+            QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+            return Failure;
+        }
+        handler.setAdminHandler(adminService.get());
+    }
     http::HttpServer server(handler, settings.http);
     if (Status s = server.listen(); !s) {
         QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
         ::close(signalFd);
         return Failure;
     }
+    if (adminService)
+        adminService->setPublicPort(settings.publicPort ? settings.publicPort : server.port());
     if (settings.onListening)
         settings.onListening(server.port(), vfs);
+    QTimer authRefresh;
+    if (adminService) {
+        QObject::connect(&authRefresh, &QTimer::timeout, [&] { adminService->refreshAuth(); });
+        authRefresh.start(2000);
+    }
 
     QSocketNotifier notifier(signalFd, QSocketNotifier::Read);
     QObject::connect(&notifier, &QSocketNotifier::activated, [&] {
@@ -60,6 +92,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
     });
     QCoreApplication::exec();
     server.stop();
+    adminService.reset();
     ::close(signalFd);
     QTextStream(stderr) << "fazt: stopped" << Qt::endl;
     return Ok;

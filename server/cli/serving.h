@@ -17,10 +17,11 @@ namespace fazt::cli {
 
 struct ServeSettings {
     http::ServerOptions http;
-    QString domain;            // base domain for host routing
-    QString fixedSite;         // if set, every host serves this site (preview)
+    QString domain;    // base domain for host routing
+    QString fixedSite; // if set, every host serves this site (preview)
     qint64 cacheBytes = 64 << 20;
     qint64 largeFileBytes = 2 << 20;
+    quint16 publicPort = 0; // the port URLs in API answers use (0: the listening port)
     // Called on the main thread once listening, with the port; may print the URL.
     std::function<void(quint16 port, vfs::Vfs &vfs)> onListening;
 };

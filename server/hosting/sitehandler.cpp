@@ -56,7 +56,8 @@ QByteArray gzip(const QByteArray &data) {
 
 bool acceptsGzip(QByteArrayView acceptEncoding) {
     // "gzip", "gzip;q=0.8", but not "gzip;q=0"
-    for (QByteArrayView part : QByteArray::fromRawData(acceptEncoding.data(), acceptEncoding.size()).split(',')) {
+    for (QByteArrayView part :
+         QByteArray::fromRawData(acceptEncoding.data(), acceptEncoding.size()).split(',')) {
         part = part.trimmed();
         const qsizetype semi = part.indexOf(';');
         const QByteArrayView coding = (semi < 0 ? part : part.first(semi)).trimmed();
@@ -75,7 +76,8 @@ bool acceptsGzip(QByteArrayView acceptEncoding) {
 bool etagMatches(QByteArrayView ifNoneMatch, const QByteArray &hashHex) {
     if (ifNoneMatch.trimmed() == "*")
         return true;
-    for (QByteArray tag : QByteArray::fromRawData(ifNoneMatch.data(), ifNoneMatch.size()).split(',')) {
+    for (QByteArray tag :
+         QByteArray::fromRawData(ifNoneMatch.data(), ifNoneMatch.size()).split(',')) {
         tag = tag.trimmed();
         if (tag.startsWith("W/"))
             tag = tag.mid(2);
@@ -111,8 +113,9 @@ ByteRange parseRange(QByteArrayView header, qint64 size) {
     const QByteArrayView lastText = spec.sliced(dash + 1).trimmed();
     const qint64 first = firstText.isEmpty() ? -1 : firstText.toLongLong(&okFirst);
     const qint64 last = lastText.isEmpty() ? -1 : lastText.toLongLong(&okLast);
-    if ((!firstText.isEmpty() && (!okFirst || first < 0)) || (!lastText.isEmpty() && (!okLast || last < 0)))
-        return {}; // malformed: ignore the header
+    if ((!firstText.isEmpty() && (!okFirst || first < 0)) ||
+        (!lastText.isEmpty() && (!okLast || last < 0)))
+        return {};             // malformed: ignore the header
     if (firstText.isEmpty()) { // suffix: the last N bytes
         if (lastText.isEmpty())
             return {};
@@ -124,14 +127,17 @@ ByteRange parseRange(QByteArrayView header, qint64 size) {
         return {};
     if (first >= size)
         return {ByteRange::Kind::Unsatisfiable};
-    return {ByteRange::Kind::Satisfiable, first, lastText.isEmpty() ? size - 1 : std::min(last, size - 1)};
+    return {ByteRange::Kind::Satisfiable, first,
+            lastText.isEmpty() ? size - 1 : std::min(last, size - 1)};
 }
 
 // Reads [first, last] of a stored blob chunk by chunk, for the connection to pull.
 class BlobSource : public http::BodySource {
 public:
     BlobSource(std::unique_ptr<vfs::BlobReader> reader, qint64 first, qint64 last)
-        : m_reader(std::move(reader)), m_position(first), m_end(last + 1) {}
+        : m_reader(std::move(reader))
+        , m_position(first)
+        , m_end(last + 1) {}
 
     Result<QByteArray> next(qint64 maxBytes) override {
         if (m_position >= m_end)
@@ -142,7 +148,8 @@ public:
         if (!chunk)
             return chunk.error();
         const qint64 from = m_position - index * chunkSize;
-        const qint64 length = std::min({qint64(chunk->size()) - from, m_end - m_position, std::max(maxBytes, chunkSize)});
+        const qint64 length = std::min(
+            {qint64(chunk->size()) - from, m_end - m_position, std::max(maxBytes, chunkSize)});
         m_position += length;
         if (from == 0 && length == chunk->size())
             return *chunk; // shared, no copy
@@ -182,7 +189,9 @@ struct SiteHandler::Lookup {
 };
 
 SiteHandler::SiteHandler(vfs::Vfs &vfs, vfs::VfsCache &cache, HostRouter &router)
-    : m_vfs(vfs), m_cache(cache), m_router(router) {}
+    : m_vfs(vfs)
+    , m_cache(cache)
+    , m_router(router) {}
 
 Result<QString> SiteHandler::decodePath(QByteArrayView raw) {
     QByteArray decoded;
@@ -223,7 +232,8 @@ bool SiteHandler::isFingerprinted(const QString &path) {
     if (extension <= 0)
         return false;
     const QString stem = name.left(extension);
-    for (const QStringView part : QStringView(stem).split(QRegularExpression(QStringLiteral("[.-]")))) {
+    for (const QStringView part :
+         QStringView(stem).split(QRegularExpression(QStringLiteral("[.-]")))) {
         if (part.size() < 8)
             continue;
         bool hasDigit = false, isToken = true;
@@ -238,8 +248,10 @@ bool SiteHandler::isFingerprinted(const QString &path) {
 }
 
 bool SiteHandler::isCompressible(const QString &mime) {
-    return mime.startsWith(QLatin1String("text/")) || mime.startsWith(QLatin1String("application/json")) ||
-           mime.startsWith(QLatin1String("application/javascript")) || mime.contains(QLatin1String("xml")) ||
+    return mime.startsWith(QLatin1String("text/")) ||
+           mime.startsWith(QLatin1String("application/json")) ||
+           mime.startsWith(QLatin1String("application/javascript")) ||
+           mime.contains(QLatin1String("xml")) ||
            mime.startsWith(QLatin1String("application/manifest+json")) ||
            mime == QLatin1String("application/wasm") || mime == QLatin1String("image/x-icon");
 }
@@ -253,12 +265,20 @@ void SiteHandler::handle(Exchange &exchange) {
         serveSite(exchange, route.site);
         return;
     case HostRouter::Route::Kind::Admin:
-        exchange.respond(http::errorResponse(404, QStringLiteral("The admin interface is not part of this build yet."), isHead));
+        if (m_admin) {
+            m_admin->handle(exchange);
+            return;
+        }
+        exchange.respond(http::errorResponse(
+            404, QStringLiteral("This server has no admin interface here."), isHead));
         return;
     case HostRouter::Route::Kind::Unknown:
-        exchange.respond(http::errorResponse(
-            404, QStringLiteral("No site is configured for the host '%1'.").arg(QString::fromLatin1(request.host().first(std::min<qsizetype>(200, request.host().size())))),
-            isHead));
+        exchange.respond(
+            http::errorResponse(404,
+                                QStringLiteral("No site is configured for the host '%1'.")
+                                    .arg(QString::fromLatin1(request.host().first(
+                                        std::min<qsizetype>(200, request.host().size())))),
+                                isHead));
         return;
     }
 }
@@ -273,7 +293,8 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site) {
             exchange.respond(std::move(allow));
             return;
         }
-        Response refused = http::errorResponse(405, QStringLiteral("A site's files can only be read (GET or HEAD)."));
+        Response refused = http::errorResponse(
+            405, QStringLiteral("A site's files can only be read (GET or HEAD)."));
         refused.head.append("Allow: GET, HEAD, OPTIONS\r\n");
         exchange.respond(std::move(refused));
         return;
@@ -307,13 +328,15 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site) {
         QByteArray location = found.location.toUtf8().toPercentEncoding("/-._~!$&'()*+,;=:@");
         if (!request.query().isEmpty())
             location += '?' + request.query().toByteArray();
-        Response redirect = http::makeResponse(301, "text/plain; charset=utf-8", "Moved to " + location + "\n", isHead);
+        Response redirect = http::makeResponse(301, "text/plain; charset=utf-8",
+                                               "Moved to " + location + "\n", isHead);
         redirect.head.append("Location: " + location + "\r\n");
         exchange.respond(std::move(redirect));
         return;
     }
     case Lookup::Kind::Invalid:
-        exchange.respond(http::errorResponse(400, QStringLiteral("That address cannot name a file."), isHead));
+        exchange.respond(
+            http::errorResponse(400, QStringLiteral("That address cannot name a file."), isHead));
         return;
     case Lookup::Kind::Missing:
         serveNotFound(exchange, site);
@@ -343,7 +366,8 @@ SiteHandler::Lookup SiteHandler::resolve(const QString &site, const QString &pat
         return {Lookup::Kind::File, prepared, *file, {}};
     }
     if (!namesDirectory) {
-        if (auto normalized = vfs::Vfs::normalizePath(path + QLatin1String("/index.html")); normalized) {
+        if (auto normalized = vfs::Vfs::normalizePath(path + QLatin1String("/index.html"));
+            normalized) {
             if (m_vfs.resolve(site, *normalized))
                 return {Lookup::Kind::Redirect, nullptr, {}, u'/' + path + u'/'};
         }
@@ -379,7 +403,8 @@ void SiteHandler::serveFile(Exchange &exchange, const vfs::CachedFile &entry, in
         bool isNotModified = false;
         if (!ifNoneMatch.isEmpty()) {
             isNotModified = etagMatches(ifNoneMatch, file.hash.toHex());
-        } else if (const QByteArrayView since = request.field("If-Modified-Since"); !since.isEmpty()) {
+        } else if (const QByteArrayView since = request.field("If-Modified-Since");
+                   !since.isEmpty()) {
             const qint64 t = http::parseHttpDate(since);
             isNotModified = t >= 0 && file.modifiedAt <= t;
         }
@@ -392,17 +417,23 @@ void SiteHandler::serveFile(Exchange &exchange, const vfs::CachedFile &entry, in
             if (ifRange.isEmpty() || ifRange.trimmed() == file.etag()) {
                 const ByteRange r = parseRange(range, file.size);
                 if (r.kind == ByteRange::Kind::Unsatisfiable) {
-                    Response refused = http::makeResponse(416, "text/plain; charset=utf-8",
-                                                          "The requested range is outside the file.\n", isHead);
-                    refused.head.append("Content-Range: bytes */" + QByteArray::number(file.size) + "\r\n");
+                    Response refused =
+                        http::makeResponse(416, "text/plain; charset=utf-8",
+                                           "The requested range is outside the file.\n", isHead);
+                    refused.head.append("Content-Range: bytes */" + QByteArray::number(file.size) +
+                                        "\r\n");
                     exchange.respond(std::move(refused));
                     return;
                 }
                 if (r.kind == ByteRange::Kind::Satisfiable) {
                     QByteArray head = fileHead(206, file, r.last - r.first + 1, false);
                     head.append("Content-Range: bytes " + QByteArray::number(r.first) + '-' +
-                                QByteArray::number(r.last) + '/' + QByteArray::number(file.size) + "\r\n");
-                    exchange.respond(Response{std::move(head), isHead ? QByteArray() : entry.body.mid(r.first, r.last - r.first + 1), nullptr, false});
+                                QByteArray::number(r.last) + '/' + QByteArray::number(file.size) +
+                                "\r\n");
+                    exchange.respond(Response{
+                        std::move(head),
+                        isHead ? QByteArray() : entry.body.mid(r.first, r.last - r.first + 1),
+                        nullptr, false});
                     return;
                 }
             }
@@ -416,15 +447,19 @@ void SiteHandler::serveFile(Exchange &exchange, const vfs::CachedFile &entry, in
         return;
     }
     // Another status (the site's 404 page): same body, head built for it.
-    QByteArray head = fileHead(status, file, useGzip ? entry.gzipBody.size() : entry.body.size(), useGzip);
-    exchange.respond(Response{std::move(head), isHead ? QByteArray() : (useGzip ? entry.gzipBody : entry.body), nullptr, false});
+    QByteArray head =
+        fileHead(status, file, useGzip ? entry.gzipBody.size() : entry.body.size(), useGzip);
+    exchange.respond(Response{std::move(head),
+                              isHead ? QByteArray() : (useGzip ? entry.gzipBody : entry.body),
+                              nullptr, false});
 }
 
 void SiteHandler::streamFile(Exchange &exchange, const vfs::FileInfo &file, int status) {
     const http::Request &request = exchange.request();
     const bool isHead = request.method() == Method::Head;
     if (status == 200) {
-        if (const QByteArrayView inm = request.field("If-None-Match"); !inm.isEmpty() && etagMatches(inm, file.hash.toHex())) {
+        if (const QByteArrayView inm = request.field("If-None-Match");
+            !inm.isEmpty() && etagMatches(inm, file.hash.toHex())) {
             exchange.respond(Response{fileHead(304, file, 0, false), {}, nullptr, false});
             return;
         }
@@ -433,11 +468,13 @@ void SiteHandler::streamFile(Exchange &exchange, const vfs::FileInfo &file, int 
     QByteArray head;
     const QByteArrayView range = status == 200 ? request.field("Range") : QByteArrayView();
     const QByteArrayView ifRange = request.field("If-Range");
-    const ByteRange r = (!range.isEmpty() && (ifRange.isEmpty() || ifRange.trimmed() == file.etag()))
-                            ? parseRange(range, file.size)
-                            : ByteRange{};
+    const ByteRange r =
+        (!range.isEmpty() && (ifRange.isEmpty() || ifRange.trimmed() == file.etag()))
+            ? parseRange(range, file.size)
+            : ByteRange{};
     if (r.kind == ByteRange::Kind::Unsatisfiable) {
-        Response refused = http::makeResponse(416, "text/plain; charset=utf-8", "The requested range is outside the file.\n", isHead);
+        Response refused = http::makeResponse(416, "text/plain; charset=utf-8",
+                                              "The requested range is outside the file.\n", isHead);
         refused.head.append("Content-Range: bytes */" + QByteArray::number(file.size) + "\r\n");
         exchange.respond(std::move(refused));
         return;
@@ -446,8 +483,8 @@ void SiteHandler::streamFile(Exchange &exchange, const vfs::FileInfo &file, int 
         first = r.first;
         last = r.last;
         head = fileHead(206, file, last - first + 1, false);
-        head.append("Content-Range: bytes " + QByteArray::number(first) + '-' + QByteArray::number(last) + '/' +
-                    QByteArray::number(file.size) + "\r\n");
+        head.append("Content-Range: bytes " + QByteArray::number(first) + '-' +
+                    QByteArray::number(last) + '/' + QByteArray::number(file.size) + "\r\n");
     } else {
         head = fileHead(status, file, file.size, false);
     }
@@ -461,7 +498,8 @@ void SiteHandler::serveNotFound(Exchange &exchange, const QString &site) {
     const bool isHead = exchange.request().method() == Method::Head;
     auto info = m_vfs.site(site);
     if (!info) {
-        exchange.respond(http::errorResponse(404, QStringLiteral("There is no site named '%1' on this server.").arg(site), isHead));
+        exchange.respond(http::errorResponse(
+            404, QStringLiteral("There is no site named '%1' on this server.").arg(site), isHead));
         return;
     }
     const QJsonObject settings = QJsonDocument::fromJson(info->settings.toUtf8()).object();
@@ -479,7 +517,8 @@ void SiteHandler::serveNotFound(Exchange &exchange, const QString &site) {
         serveFile(exchange, *page, isSpa ? 200 : 404);
         return;
     }
-    exchange.respond(http::errorResponse(404, QStringLiteral("This site has no page at this address."), isHead));
+    exchange.respond(
+        http::errorResponse(404, QStringLiteral("This site has no page at this address."), isHead));
 }
 
 } // namespace fazt::hosting

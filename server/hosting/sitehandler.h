@@ -20,6 +20,8 @@ public:
     SiteHandler(vfs::Vfs &vfs, vfs::VfsCache &cache, HostRouter &router);
 
     void handle(http::Exchange &exchange) override;
+    // Requests for admin.<domain> go to `admin` (the admin API); without one they get 404.
+    void setAdminHandler(http::Handler *admin) { m_admin = admin; }
 
     // Decodes %XX once and checks the result: no NUL, no "..", valid UTF-8. Returns the path
     // without its leading '/', or an error for a 400.
@@ -41,6 +43,7 @@ private:
     vfs::Vfs &m_vfs;
     vfs::VfsCache &m_cache;
     HostRouter &m_router;
+    http::Handler *m_admin = nullptr;
 };
 
 } // namespace fazt::hosting

@@ -25,11 +25,15 @@ constexpr int LingerMs = 2000;
 } // namespace
 
 Connection::Connection(Worker &worker, int fd, QHostAddress peer)
-    : m_worker(worker), m_fd(fd), m_peer(std::move(peer)) {
+    : m_worker(worker)
+    , m_fd(fd)
+    , m_peer(std::move(peer)) {
     setDeadline(m_worker.options().headerTimeoutMs);
 }
 
-Connection::~Connection() { ::close(m_fd); }
+Connection::~Connection() {
+    ::close(m_fd);
+}
 
 void Connection::setDeadline(int timeoutMs) {
     m_deadlineMs = m_worker.nowMs() + timeoutMs;
@@ -168,6 +172,7 @@ bool Connection::parseHead() {
         return true;
     }
     m_request = Request(QByteArray(data.data(), result.length), m_head, &m_peer);
+    ++m_requestSerial;
     m_inStart += result.length;
     m_state = State::Handling;
     m_bodyComplete = !m_head.hasBody();
@@ -243,12 +248,35 @@ bool Connection::pumpBody() {
     return true;
 }
 
+Responder Connection::defer() {
+    return Responder(&m_worker, m_fd, m_requestSerial);
+}
+
+void Connection::respondDeferred(quint64 serial, Response response) {
+    if (serial != m_requestSerial || m_isResponding)
+        return;
+    respond(std::move(response));
+}
+
+void Responder::respond(Response response) const {
+    if (!m_worker)
+        return;
+    auto shared = std::make_shared<Response>(std::move(response));
+    Worker *worker = m_worker;
+    const int fd = m_fd;
+    const quint64 serial = m_serial;
+    worker->post([worker, fd, serial, shared] {
+        if (Connection *connection = worker->connection(fd))
+            connection->respondDeferred(serial, std::move(*shared));
+    });
+}
+
 void Connection::respond(Response response) {
     if (m_isResponding || m_state == State::Closed || m_state == State::Lingering)
         return;
-    if (!m_bodyComplete || response.closeConnection)
+    if (!m_bodyComplete || response.closeConnection || m_isShuttingDown)
         m_closeAfterResponse = true; // unread body bytes must never be parsed as a request
-    const Worker::Tail tail = m_closeAfterResponse        ? Worker::Tail::Close
+    const Worker::Tail tail = m_closeAfterResponse       ? Worker::Tail::Close
                               : m_head.minorVersion == 0 ? Worker::Tail::KeepAlive10
                                                          : Worker::Tail::KeepAlive;
     queue(std::move(response.head));

@@ -25,6 +25,7 @@ public:
     Connection &operator=(const Connection &) = delete;
 
     int fd() const { return m_fd; }
+    bool isClosed() const { return m_state == State::Closed; }
     // epoll reported `events` (EPOLLIN/OUT/RDHUP/HUP/ERR) for the socket.
     void onEvents(quint32 events);
     // Closes the connection if its current deadline passed.
@@ -37,15 +38,19 @@ public:
     void respond(Response response) override;
     void receiveBody(qint64 maxBytes,
                      std::function<void(QByteArrayView piece, bool last)> receiver) override;
+    Responder defer() override;
+    // A deferred response arriving on this connection's loop; ignored unless it answers the
+    // request still waiting (`serial`).
+    void respondDeferred(quint64 serial, Response response);
 
 private:
     enum class State { ReadingHead, Handling, ReadingBody, Lingering, Closed };
 
     void drive();
-    bool readSome();            // true if bytes arrived
-    bool parseHead();           // true if a request was dispatched or an error answered
-    bool pumpBody();            // true if body bytes were delivered
-    bool flush();               // true if bytes were written
+    bool readSome();  // true if bytes arrived
+    bool parseHead(); // true if a request was dispatched or an error answered
+    bool pumpBody();  // true if body bytes were delivered
+    bool flush();     // true if bytes were written
     void refillFromStream();
     void finishResponse();
     void failRequest(int status, const char *reason);
@@ -63,7 +68,7 @@ private:
     bool m_isPeerClosing = false; // epoll saw RDHUP/HUP
     bool m_closeAfterResponse = false;
     bool m_isShuttingDown = false;
-    bool m_isResponding = false;  // a response is queued and not yet fully written
+    bool m_isResponding = false; // a response is queued and not yet fully written
     bool m_isDriving = false;
     bool m_bodyComplete = true;
     qint64 m_deadlineMs = 0;
@@ -76,6 +81,7 @@ private:
     qsizetype m_scanned = 0;
 
     Request m_request;
+    quint64 m_requestSerial = 0; // counts requests, so a late deferred response finds its own
     RequestHead m_head;
 
     // Body of the current request.

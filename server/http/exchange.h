@@ -17,7 +17,9 @@ class Request {
 public:
     Request() = default;
     Request(QByteArray raw, const RequestHead &head, const QHostAddress *peer)
-        : m_raw(std::move(raw)), m_head(head), m_peer(peer) {}
+        : m_raw(std::move(raw))
+        , m_head(head)
+        , m_peer(peer) {}
 
     Method method() const { return m_head.method; }
     QByteArrayView methodText() const { return m_head.methodText.in(m_raw); }
@@ -63,6 +65,26 @@ struct Response {
 };
 
 class Exchange;
+class Worker;
+
+// Answers one request later, from any thread (the admin thread, say): the response is handed
+// to the connection's worker loop. If the connection is gone by then, it is dropped.
+class Responder {
+public:
+    Responder() = default;
+    void respond(Response response) const;
+    bool isValid() const { return m_worker != nullptr; }
+
+private:
+    friend class Connection;
+    Responder(Worker *worker, int fd, quint64 serial)
+        : m_worker(worker)
+        , m_fd(fd)
+        , m_serial(serial) {}
+    Worker *m_worker = nullptr;
+    int m_fd = -1;
+    quint64 m_serial = 0;
+};
 
 // Answers requests. handle() runs on the connection's worker thread and must not block for
 // long: answer from RAM, read the database briefly, or stream.
@@ -83,8 +105,12 @@ public:
     // Asks for the request body, delivered in pieces to `receiver` (last=true once, at the
     // end); sends "100 Continue" first if the client expects it. `maxBytes` bounds the body
     // (413 past it). The handler responds after the last piece, or earlier to refuse it.
+    // Pieces are views valid only during the call.
     virtual void receiveBody(qint64 maxBytes,
                              std::function<void(QByteArrayView piece, bool last)> receiver) = 0;
+    // For answering from another thread: the returned Responder may be called once, from
+    // anywhere. Until then the connection waits (reading nothing more).
+    virtual Responder defer() = 0;
 };
 
 } // namespace fazt::http

@@ -12,17 +12,23 @@
 namespace fazt::http {
 
 HttpServer::HttpServer(Handler &handler, ServerOptions options)
-    : m_handler(handler), m_options(std::move(options)) {}
+    : m_handler(handler)
+    , m_options(std::move(options)) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+    stop();
+    m_workers.clear();
+}
 
 Status HttpServer::listen() {
     const QHostAddress &address = m_options.address;
     const bool isDualStack = address == QHostAddress::Any || address == QHostAddress::AnyIPv6;
     const bool isV6 = isDualStack || address.protocol() == QAbstractSocket::IPv6Protocol;
-    const int fd = ::socket(isV6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int fd =
+        ::socket(isV6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return Error::io(QStringLiteral("Cannot create a socket: %1").arg(QString::fromLocal8Bit(strerror(errno))));
+        return Error::io(QStringLiteral("Cannot create a socket: %1")
+                             .arg(QString::fromLocal8Bit(strerror(errno))));
     const int on = 1, off = 0;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     sockaddr_storage storage{};
@@ -60,7 +66,8 @@ Status HttpServer::listen() {
                         : reinterpret_cast<sockaddr_in *>(&storage)->sin_port);
     m_listenFd = fd;
     for (int i = 0; i < std::max(1, m_options.workers); ++i) {
-        m_workers.push_back(std::make_unique<Worker>(i, fd, m_handler, m_options, m_connectionCount));
+        m_workers.push_back(
+            std::make_unique<Worker>(i, fd, m_handler, m_options, m_connectionCount));
         m_workers.back()->start();
     }
     return {};
@@ -71,7 +78,8 @@ void HttpServer::stop() {
         worker->requestStop();
     for (auto &worker : m_workers)
         worker->join();
-    m_workers.clear();
+    // The Worker objects stay until destruction: a Responder on another thread may still post
+    // to them (the task is dropped).
     if (m_listenFd >= 0) {
         ::close(m_listenFd);
         m_listenFd = -1;

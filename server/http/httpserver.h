@@ -22,6 +22,7 @@ public:
     Status listen();
     quint16 port() const { return m_port; }
     // Graceful: stop accepting, let in-flight requests finish (up to shutdownGraceMs), join.
+    // Responders still held elsewhere stay safe to call until the HttpServer is destroyed.
     void stop();
     int connectionCount() const { return m_connectionCount.load(); }
     const ServerOptions &options() const { return m_options; }

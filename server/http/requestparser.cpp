@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <string_view>
+#include <utility>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -546,8 +547,10 @@ int hexValue(char c) {
 }
 
 bool isControl(char c) {
-    return !is(c, FieldValueChar); // CTLs but HTAB, and DEL
+    return !is(c, FieldValueChar); // control characters other than HTAB, and DEL
 }
+
+constexpr const char *kNoCrlfAfterData = "Chunk data not followed by CRLF";
 
 } // namespace
 
@@ -557,115 +560,132 @@ ChunkedDecoder::Step ChunkedDecoder::fail(qsizetype consumed, const char *error)
     return {Status::Invalid, consumed, {}};
 }
 
-// A byte-at-a-time state machine except for chunk data, which is handed out as a view.
+// Chunk data is handed out as a view into the input; everything else goes byte by byte
+// through takeByte().
 ChunkedDecoder::Step ChunkedDecoder::feed(QByteArrayView input) {
     if (m_state == State::Done)
         return {Status::Done, 0, {}};
     if (m_state == State::Invalid)
         return {Status::Invalid, 0, {}};
 
-    const char *p = input.data();
-    const qsizetype size = input.size();
     QByteArrayView data;
     qsizetype pos = 0;
-    while (pos < size) {
-        const char c = p[pos];
-        switch (m_state) {
-        case State::Size:
-        case State::SizeWhitespace:
-        case State::Extension:
-            if (c != '\r' && ++m_lineLength > kMaxLineLength)
-                return fail(pos, "Chunk size line too long");
-            if (m_state == State::Size) {
-                if (const int digit = hexValue(c); digit >= 0) {
-                    if (m_sizeDigits == kMaxSizeDigits)
-                        return fail(pos, "Chunk size too large");
-                    m_remaining = (m_remaining << 4) | static_cast<quint64>(digit);
-                    ++m_sizeDigits;
-                } else if (m_sizeDigits == 0) {
-                    return fail(pos, "Invalid chunk size");
-                } else if (c == ';') {
-                    m_state = State::Extension;
-                } else if (isOws(c)) {
-                    m_state = State::SizeWhitespace;
-                } else if (c == '\r') {
-                    m_state = State::SizeLf;
-                } else {
-                    return fail(pos, "Invalid chunk size");
-                }
-            } else if (m_state == State::SizeWhitespace) {
-                if (c == ';')
-                    m_state = State::Extension;
-                else if (!isOws(c))
-                    return fail(pos, "Invalid chunk extension");
-            } else if (c == '\r') {
-                m_state = State::SizeLf;
-            } else if (isControl(c)) {
-                return fail(pos, "Invalid chunk extension");
-            }
+    while (pos < input.size()) {
+        if (m_state != State::Data) {
+            if (const char *error = takeByte(input[pos]))
+                return fail(pos, error);
             ++pos;
-            break;
-        case State::SizeLf:
-            if (c != '\n')
-                return fail(pos, "Chunk size line ending in CR without LF");
-            m_lineLength = 0;
-            m_sizeDigits = 0;
-            m_state = m_remaining == 0 ? State::Trailer : State::Data;
-            ++pos;
-            break;
-        case State::Data: {
-            if (!data.isNull()) // one piece per call
-                return {Status::NeedMore, pos, data};
-            const auto available = static_cast<quint64>(size - pos);
-            const auto take = static_cast<qsizetype>(std::min(m_remaining, available));
-            data = input.sliced(pos, take);
-            pos += take;
-            m_remaining -= static_cast<quint64>(take);
-            if (m_remaining == 0)
-                m_state = State::DataCr;
-            break;
+            if (m_state == State::Done)
+                return {Status::Done, pos, data};
+            continue;
         }
-        case State::DataCr:
-        case State::DataLf:
-            if (c != (m_state == State::DataCr ? '\r' : '\n'))
-                return fail(pos, "Chunk data not followed by CRLF");
-            m_state = m_state == State::DataCr ? State::DataLf : State::Size;
-            ++pos;
+        if (!data.isNull()) // one piece per call
             break;
-        case State::Trailer:
-        case State::TrailerLf:
-            if (++m_trailerBytes > kMaxTrailerBytes)
-                return fail(pos, "Trailer section too large");
-            if (m_state == State::TrailerLf) {
-                if (c != '\n')
-                    return fail(pos, "Trailer line ending in CR without LF");
-                ++pos;
-                if (m_isTrailerLineEmpty) {
-                    m_state = State::Done;
-                    return {Status::Done, pos, data};
-                }
-                m_isTrailerLineEmpty = true;
-                m_lineLength = 0;
-                m_state = State::Trailer;
-                break;
-            }
-            if (c == '\r') {
-                m_state = State::TrailerLf;
-            } else if (isControl(c)) {
-                return fail(pos, "Invalid character in trailer");
-            } else {
-                if (++m_lineLength > kMaxLineLength)
-                    return fail(pos, "Trailer line too long");
-                m_isTrailerLineEmpty = false;
-            }
-            ++pos;
-            break;
-        case State::Done:
-        case State::Invalid:
-            Q_UNREACHABLE();
-        }
+        const auto available = static_cast<quint64>(input.size() - pos);
+        const auto take = static_cast<qsizetype>(std::min(m_remaining, available));
+        data = input.sliced(pos, take);
+        pos += take;
+        m_remaining -= static_cast<quint64>(take);
+        if (m_remaining == 0)
+            m_state = State::DataCr;
     }
     return {Status::NeedMore, pos, data};
+}
+
+const char *ChunkedDecoder::takeByte(char c) {
+    switch (m_state) {
+    case State::Size:
+    case State::SizeWhitespace:
+    case State::Extension:
+        return takeSizeLineByte(c);
+    case State::SizeLf:
+        if (c != '\n')
+            return "Chunk size line ending in CR without LF";
+        m_lineLength = 0;
+        m_sizeDigits = 0;
+        m_state = m_remaining == 0 ? State::Trailer : State::Data;
+        return nullptr;
+    case State::DataCr:
+        if (c != '\r')
+            return kNoCrlfAfterData;
+        m_state = State::DataLf;
+        return nullptr;
+    case State::DataLf:
+        if (c != '\n')
+            return kNoCrlfAfterData;
+        m_state = State::Size;
+        return nullptr;
+    case State::Trailer:
+    case State::TrailerLf:
+        return takeTrailerByte(c);
+    case State::Data:
+    case State::Done:
+    case State::Invalid:
+        break;
+    }
+    Q_UNREACHABLE();
+    return nullptr;
+}
+
+// chunk-size [ BWS ";" chunk-ext ] CR: the size in 1 to 16 hex digits; extensions are only
+// checked for control characters.
+const char *ChunkedDecoder::takeSizeLineByte(char c) {
+    if (c != '\r' && ++m_lineLength > kMaxLineLength)
+        return "Chunk size line too long";
+    switch (m_state) {
+    case State::Size:
+        if (const int digit = hexValue(c); digit >= 0) {
+            if (m_sizeDigits == kMaxSizeDigits)
+                return "Chunk size too large";
+            m_remaining = (m_remaining << 4) | static_cast<quint64>(digit);
+            ++m_sizeDigits;
+        } else if (m_sizeDigits > 0 && c == ';') {
+            m_state = State::Extension;
+        } else if (m_sizeDigits > 0 && isOws(c)) {
+            m_state = State::SizeWhitespace;
+        } else if (m_sizeDigits > 0 && c == '\r') {
+            m_state = State::SizeLf;
+        } else {
+            return "Invalid chunk size";
+        }
+        return nullptr;
+    case State::SizeWhitespace:
+        if (c == ';')
+            m_state = State::Extension;
+        else if (!isOws(c))
+            return "Invalid chunk extension";
+        return nullptr;
+    default: // State::Extension
+        if (c == '\r')
+            m_state = State::SizeLf;
+        else if (isControl(c))
+            return "Invalid chunk extension";
+        return nullptr;
+    }
+}
+
+// Trailer field lines are counted and dropped; the empty line ends the body.
+const char *ChunkedDecoder::takeTrailerByte(char c) {
+    if (++m_trailerBytes > kMaxTrailerBytes)
+        return "Trailer section too large";
+    if (m_state == State::TrailerLf) {
+        if (c != '\n')
+            return "Trailer line ending in CR without LF";
+        m_state = m_isTrailerLineEmpty ? State::Done : State::Trailer;
+        m_isTrailerLineEmpty = true;
+        m_lineLength = 0;
+        return nullptr;
+    }
+    if (c == '\r') {
+        m_state = State::TrailerLf;
+    } else if (isControl(c)) {
+        return "Invalid character in trailer";
+    } else if (++m_lineLength > kMaxLineLength) {
+        return "Trailer line too long";
+    } else {
+        m_isTrailerLineEmpty = false;
+    }
+    return nullptr;
 }
 
 } // namespace fazt::http

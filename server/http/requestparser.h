@@ -121,6 +121,10 @@ private:
         Invalid
     };
     Step fail(qsizetype consumed, const char *error);
+    // One byte outside chunk data: nullptr, or what is wrong with it.
+    const char *takeByte(char c);
+    const char *takeSizeLineByte(char c);
+    const char *takeTrailerByte(char c);
 
     State m_state = State::Size;
     quint64 m_remaining = 0;

@@ -7,9 +7,9 @@
 
 #include <cerrno>
 #include <csignal>
-#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -37,8 +37,11 @@ constexpr int AcceptBatch = 64;
 
 Worker::Worker(int index, int listenFd, Handler &handler, const ServerOptions &options,
                std::atomic<int> &connectionCount)
-    : m_index(index), m_listenFd(listenFd), m_handler(handler), m_options(options),
-      m_connectionCount(connectionCount) {
+    : m_index(index)
+    , m_listenFd(listenFd)
+    , m_handler(handler)
+    , m_options(options)
+    , m_connectionCount(connectionCount) {
     m_epoll = epoll_create1(EPOLL_CLOEXEC);
     m_wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (m_epoll < 0 || m_wakeFd < 0)
@@ -122,7 +125,16 @@ void Worker::refreshClock() {
     m_tails[int(Tail::Close)] = date + "Connection: close\r\n\r\n";
 }
 
-void Worker::scheduleClose(Connection *connection) { m_toClose.push_back(connection); }
+Connection *Worker::connection(int fd) const {
+    auto it = m_connections.find(fd);
+    if (it == m_connections.end() || it->second->isClosed())
+        return nullptr;
+    return it->second.get();
+}
+
+void Worker::scheduleClose(Connection *connection) {
+    m_toClose.push_back(connection);
+}
 
 void Worker::closeScheduled() {
     for (Connection *connection : m_toClose) {
@@ -142,13 +154,19 @@ void Worker::acceptAll() {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno == EMFILE || errno == ENFILE)
-                qWarning("HTTP worker %d: out of file descriptors; new connections wait",
-                         m_index);
+                qWarning("HTTP worker %d: out of file descriptors; new connections wait", m_index);
             return; // EAGAIN (another worker took it) or out of descriptors
         }
         if (m_connectionCount.load(std::memory_order_relaxed) >= m_options.maxConnections) {
+            // Answer, end our side, and drain what the client already sent: closing with unread
+            // bytes would make the kernel send a reset that can destroy the 503 in flight.
             (void)!::send(fd, m_overloaded.constData(), size_t(m_overloaded.size()),
                           MSG_DONTWAIT | MSG_NOSIGNAL);
+            ::shutdown(fd, SHUT_WR);
+            char drain[4096];
+            for (int round = 0; round < 16 && ::recv(fd, drain, sizeof drain, MSG_DONTWAIT) > 0;
+                 ++round) {
+            }
             ::close(fd);
             continue;
         }

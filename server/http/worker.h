@@ -52,6 +52,8 @@ public:
     void scheduleClose(Connection *connection);
     int connectionCount() const { return int(m_connections.size()); }
     int epollFd() const { return m_epoll; }
+    // The open connection on `fd`, or null.
+    Connection *connection(int fd) const;
 
 private:
     void run();

@@ -5,3 +5,4 @@ build=${1:-build}
 cd "$(dirname "$0")/../.."
 cmake --build "$build" --target bench_vfs
 "$build/tests/bench/bench_vfs"
+bash tests/bench/bench_http.sh "$build"

@@ -1,6 +1,7 @@
 // The real `fazt` binary: commands, help, exit codes, and what they leave in the database.
 
 #include "db/database.h"
+#include "support/faztprocess.h"
 #include "vfs/vfs.h"
 
 #include <QProcess>
@@ -17,14 +18,16 @@ struct Run {
     QString err;
 };
 
-Run runFazt(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment()) {
+Run runFazt(const QStringList &args,
+            const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment()) {
     QProcess p;
     p.setProcessEnvironment(env);
     p.start(qEnvironmentVariable("FAZT_BIN"), args);
     if (!p.waitForFinished(60000))
         qFatal("fazt %s did not finish", qPrintable(args.join(u' ')));
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+            QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 
 } // namespace
@@ -37,7 +40,8 @@ class TestCli : public QObject {
 
 private Q_SLOTS:
     void initTestCase() {
-        QVERIFY2(QFile::exists(qEnvironmentVariable("FAZT_BIN")), "FAZT_BIN must name the fazt binary");
+        QVERIFY2(QFile::exists(qEnvironmentVariable("FAZT_BIN")),
+                 "FAZT_BIN must name the fazt binary");
     }
 
     void helpAndUsageErrors() {
@@ -47,33 +51,43 @@ private Q_SLOTS:
         QCOMPARE(runFazt({QStringLiteral("--help")}).exitCode, 0);
         QVERIFY(runFazt({QStringLiteral("--version")}).out.startsWith(QStringLiteral("fazt ")));
 
-        const Run initHelp = runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--help")});
+        const Run initHelp =
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--help")});
         QCOMPARE(initHelp.exitCode, 0);
         QVERIFY(initHelp.out.contains(QStringLiteral("--domain")));
-        for (const QStringList &cmd : {QStringList{QStringLiteral("server"), QStringLiteral("--help")},
-                                       QStringList{QStringLiteral("db"), QStringLiteral("backup"), QStringLiteral("--help")},
-                                       QStringList{QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("-h")}})
+        for (const QStringList &cmd :
+             {QStringList{QStringLiteral("server"), QStringLiteral("--help")},
+              QStringList{QStringLiteral("db"), QStringLiteral("backup"), QStringLiteral("--help")},
+              QStringList{QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("-h")}})
             QCOMPARE(runFazt(cmd).exitCode, 0);
 
         const Run unknown = runFazt({QStringLiteral("frobnicate")});
         QCOMPARE(unknown.exitCode, 2);
         QVERIFY(unknown.err.contains(QStringLiteral("unknown command 'frobnicate'")));
         QCOMPARE(runFazt({QStringLiteral("server"), QStringLiteral("explode")}).exitCode, 2);
-        const Run badOption = runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--nope")});
+        const Run badOption =
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--nope")});
         QCOMPARE(badOption.exitCode, 2);
         QVERIFY(badOption.err.contains(QStringLiteral("--help")));
-        const Run noDomain = runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--db"), path(QStringLiteral("x.db"))});
+        const Run noDomain = runFazt({QStringLiteral("server"), QStringLiteral("init"),
+                                      QStringLiteral("--db"), path(QStringLiteral("x.db"))});
         QCOMPARE(noDomain.exitCode, 2);
         QVERIFY(noDomain.err.contains(QStringLiteral("--domain")));
         QVERIFY(!QFile::exists(path(QStringLiteral("x.db")))); // usage errors create nothing
-        QCOMPARE(runFazt({QStringLiteral("db"), QStringLiteral("backup"), QStringLiteral("--db"), path(QStringLiteral("x.db"))}).exitCode, 2);
-        QCOMPARE(runFazt({QStringLiteral("db"), QStringLiteral("vacuum"), QStringLiteral("extra")}).exitCode, 2);
+        QCOMPARE(runFazt({QStringLiteral("db"), QStringLiteral("backup"), QStringLiteral("--db"),
+                          path(QStringLiteral("x.db"))})
+                     .exitCode,
+                 2);
+        QCOMPARE(runFazt({QStringLiteral("db"), QStringLiteral("vacuum"), QStringLiteral("extra")})
+                     .exitCode,
+                 2);
     }
 
     void initCreatesAndSeedsTheDatabase() {
         const QString db = path(QStringLiteral("nested/dir/fazt.db"));
-        const Run init = runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                               QStringLiteral("Example.COM"), QStringLiteral("--db"), db});
+        const Run init =
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                     QStringLiteral("Example.COM"), QStringLiteral("--db"), db});
         QVERIFY2(init.exitCode == 0, qPrintable(init.err));
         QVERIFY(init.out.contains(QStringLiteral("Created")));
         QVERIFY(init.out.contains(QStringLiteral("site demo created")));
@@ -86,17 +100,20 @@ private Q_SLOTS:
             QVERIFY(vfs.readAll(*index)->contains("Hello from Fazt"));
             QVERIFY(vfs.resolve(QStringLiteral("demo"), QStringLiteral("css/site.css")));
             QVERIFY(vfs.resolve(QStringLiteral("root"), QStringLiteral("index.html")));
-            auto domain = (*opened)->reader().prepare("SELECT value FROM config WHERE key = 'domain'");
+            auto domain =
+                (*opened)->reader().prepare("SELECT value FROM config WHERE key = 'domain'");
             QVERIFY(domain && domain->next());
             QCOMPARE(domain->text(0), QStringLiteral("example.com"));
         }
-        const Run again = runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                                QStringLiteral("example.com"), QStringLiteral("--db"), db});
+        const Run again =
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                     QStringLiteral("example.com"), QStringLiteral("--db"), db});
         QCOMPARE(again.exitCode, 0);
         QVERIFY(again.out.contains(QStringLiteral("already initialized")));
 
-        const Run bad = runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                              QStringLiteral("not a domain!"), QStringLiteral("--db"), path(QStringLiteral("bad.db"))});
+        const Run bad = runFazt({QStringLiteral("server"), QStringLiteral("init"),
+                                 QStringLiteral("--domain"), QStringLiteral("not a domain!"),
+                                 QStringLiteral("--db"), path(QStringLiteral("bad.db"))});
         QCOMPARE(bad.exitCode, 1);
         QVERIFY(bad.err.contains(QStringLiteral("not a valid domain")));
     }
@@ -104,18 +121,69 @@ private Q_SLOTS:
     void startCreatesADatabaseOnFirstRun() {
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("FAZT_DB"), path(QStringLiteral("from-env.db")));
-        const Run start = runFazt({QStringLiteral("server"), QStringLiteral("start")}, env);
-        QVERIFY2(start.exitCode == 0, qPrintable(start.err));
-        QVERIFY(start.out.contains(QStringLiteral("demo")));
+        test::FaztProcess server;
+        QVERIFY(server.start({QStringLiteral("server"), QStringLiteral("start")}, env));
+        QTRY_VERIFY(server.output().contains("site demo: http://demo.localhost:"));
         QVERIFY(QFile::exists(path(QStringLiteral("from-env.db"))));
+        QCOMPARE(test::fetch(server.port(), "demo.localhost", "/").status, 200);
+        QCOMPARE(server.stop(), 0);
+    }
+
+    void credentialsAndTokens() {
+        const QString db = path(QStringLiteral("auth.db"));
+        QCOMPARE(
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                     QStringLiteral("localhost"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
+        const QString shortPassword = path(QStringLiteral("short"));
+        QFile f(shortPassword);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("short\n");
+        f.close();
+        const Run tooShort =
+            runFazt({QStringLiteral("server"), QStringLiteral("set-credentials"),
+                     QStringLiteral("--db"), db, QStringLiteral("--password-file"), shortPassword});
+        QCOMPARE(tooShort.exitCode, 1);
+        QVERIFY(tooShort.err.contains(QStringLiteral("8 to 1024")));
+        QCOMPARE(runFazt({QStringLiteral("server"), QStringLiteral("set-credentials"),
+                          QStringLiteral("--db"), db})
+                     .exitCode,
+                 2); // no tty, no file
+        QCOMPARE(runFazt({QStringLiteral("server"), QStringLiteral("set-credentials"),
+                          QStringLiteral("--db"), db, QStringLiteral("--password-file"),
+                          path(QStringLiteral("missing"))})
+                     .exitCode,
+                 1);
+        const Run token =
+            runFazt({QStringLiteral("server"), QStringLiteral("create-token"),
+                     QStringLiteral("--name"), QStringLiteral("ci"), QStringLiteral("--scopes"),
+                     QStringLiteral("read,deploy"), QStringLiteral("--db"), db});
+        QCOMPARE(token.exitCode, 0);
+        QVERIFY(token.out.trimmed().startsWith(QStringLiteral("fazt_")));
+        QVERIFY(token.err.contains(QStringLiteral("shown once")));
+        const Run badScope =
+            runFazt({QStringLiteral("server"), QStringLiteral("create-token"),
+                     QStringLiteral("--name"), QStringLiteral("x"), QStringLiteral("--scopes"),
+                     QStringLiteral("root"), QStringLiteral("--db"), db});
+        QCOMPARE(badScope.exitCode, 2);
+        QVERIFY(badScope.err.contains(QStringLiteral("Unknown scope 'root'")));
+        QCOMPARE(runFazt({QStringLiteral("server"), QStringLiteral("create-token"),
+                          QStringLiteral("--db"), db})
+                     .exitCode,
+                 2);
     }
 
     void dbCommands() {
         const QString db = path(QStringLiteral("ops.db"));
-        QCOMPARE(runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                       QStringLiteral("localhost"), QStringLiteral("--db"), db}).exitCode, 0);
+        QCOMPARE(
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                     QStringLiteral("localhost"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
         const QString copy = path(QStringLiteral("backup.db"));
-        const Run backup = runFazt({QStringLiteral("db"), QStringLiteral("backup"), copy, QStringLiteral("--db"), db});
+        const Run backup = runFazt(
+            {QStringLiteral("db"), QStringLiteral("backup"), copy, QStringLiteral("--db"), db});
         QVERIFY2(backup.exitCode == 0, qPrintable(backup.err));
         QVERIFY(db::Database::checkIntegrity(copy));
         {
@@ -123,16 +191,23 @@ private Q_SLOTS:
             QVERIFY(opened);
             QCOMPARE(vfs::Vfs(**opened).sites()->size(), 2);
         }
-        const Run prune = runFazt({QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--db"), db});
+        const Run prune =
+            runFazt({QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--db"), db});
         QCOMPARE(prune.exitCode, 0);
         QVERIFY(prune.out.contains(QStringLiteral("Removed 0 unreferenced blobs")));
-        QCOMPARE(runFazt({QStringLiteral("db"), QStringLiteral("vacuum"), QStringLiteral("--db"), db}).exitCode, 0);
+        QCOMPARE(
+            runFazt({QStringLiteral("db"), QStringLiteral("vacuum"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
 
-        const Run missing = runFazt({QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--db"), path(QStringLiteral("none.db"))});
+        const Run missing = runFazt({QStringLiteral("db"), QStringLiteral("prune"),
+                                     QStringLiteral("--db"), path(QStringLiteral("none.db"))});
         QCOMPARE(missing.exitCode, 1);
         QVERIFY(missing.err.contains(QStringLiteral("fazt server init")));
         QVERIFY(!QFile::exists(path(QStringLiteral("none.db"))));
-        const Run noDir = runFazt({QStringLiteral("db"), QStringLiteral("backup"), path(QStringLiteral("no/dir/b.db")), QStringLiteral("--db"), db});
+        const Run noDir =
+            runFazt({QStringLiteral("db"), QStringLiteral("backup"),
+                     path(QStringLiteral("no/dir/b.db")), QStringLiteral("--db"), db});
         QCOMPARE(noDir.exitCode, 1);
         QVERIFY(noDir.err.contains(QStringLiteral("does not exist")));
     }
@@ -144,7 +219,8 @@ private Q_SLOTS:
             QVERIFY(opened);
             QVERIFY((*opened)->writer().submitSql("PRAGMA user_version = 4242").result());
         }
-        const Run run = runFazt({QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--db"), db});
+        const Run run =
+            runFazt({QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--db"), db});
         QCOMPARE(run.exitCode, 1);
         QVERIFY2(run.err.contains(QStringLiteral("newer Fazt")), qPrintable(run.err));
     }

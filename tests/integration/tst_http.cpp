@@ -11,17 +11,18 @@
 
 using namespace fazt;
 using fazt::test::FaztProcess;
+using fazt::test::fetch;
 using fazt::test::HttpResponse;
 using fazt::test::RawClient;
-using fazt::test::fetch;
 
 namespace {
 
 const QByteArray bigCss = [] {
     QByteArray css;
     for (int i = 0; i < 400; ++i)
-        css += ".rule-" + QByteArray::number(i) + " { color: #" + QByteArray::number(i * 7919 % 0xffffff, 16) + "; margin: " +
-               QByteArray::number(i % 17) + "px; }\n";
+        css += ".rule-" + QByteArray::number(i) + " { color: #" +
+               QByteArray::number(i * 7919 % 0xffffff, 16) +
+               "; margin: " + QByteArray::number(i % 17) + "px; }\n";
     return css;
 }();
 
@@ -49,7 +50,8 @@ class TestHttp : public QObject {
     FaztProcess m_fazt;
     quint16 port() const { return m_fazt.port(); }
 
-    void deploy(vfs::Vfs &vfs, const QString &site, const QList<QPair<QString, QByteArray>> &files) {
+    void deploy(vfs::Vfs &vfs, const QString &site,
+                const QList<QPair<QString, QByteArray>> &files) {
         QVERIFY(vfs.createSite(site));
         auto writer = vfs.beginDeploy(site);
         QVERIFY(writer);
@@ -62,9 +64,9 @@ private Q_SLOTS:
     void initTestCase() {
         m_db = m_dir.filePath(QStringLiteral("fazt.db"));
         QProcess init;
-        init.start(qEnvironmentVariable("FAZT_BIN"), {QStringLiteral("server"), QStringLiteral("init"),
-                                                      QStringLiteral("--domain"), QStringLiteral("example.com"),
-                                                      QStringLiteral("--db"), m_db});
+        init.start(qEnvironmentVariable("FAZT_BIN"),
+                   {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                    QStringLiteral("example.com"), QStringLiteral("--db"), m_db});
         QVERIFY(init.waitForFinished() && init.exitCode() == 0);
         {
             auto db = db::Database::open(m_db);
@@ -79,15 +81,21 @@ private Q_SLOTS:
                     {QStringLiteral("app.3f9a2c1b.js"), "console.log(1)"},
                     {QStringLiteral("digits.txt"), "0123456789"},
                     {QStringLiteral("name with space.txt"), "spaced"}});
-            deploy(vfs, QStringLiteral("spa"), {{QStringLiteral("index.html"), "<div id=app></div>"}});
+            deploy(vfs, QStringLiteral("spa"),
+                   {{QStringLiteral("index.html"), "<div id=app></div>"}});
             QVERIFY(vfs.setSiteSettings(QStringLiteral("spa"), QStringLiteral("{\"spa\": true}")));
-            QVERIFY((*db)->writer().submitSql("INSERT INTO domains(hostname, site_id, created_at) "
-                                              "SELECT 'www.custom.test', id, 0 FROM sites WHERE name = 't'").result());
+            QVERIFY((*db)
+                        ->writer()
+                        .submitSql("INSERT INTO domains(hostname, site_id, created_at) "
+                                   "SELECT 'www.custom.test', id, 0 FROM sites WHERE name = 't'")
+                        .result());
         }
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("FAZT_HTTP_HEADER_TIMEOUT_MS"), QStringLiteral("1500"));
         env.insert(QStringLiteral("FAZT_HTTP_IDLE_TIMEOUT_MS"), QStringLiteral("1500"));
-        QVERIFY2(m_fazt.start({QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), m_db}, env),
+        QVERIFY2(m_fazt.start({QStringLiteral("server"), QStringLiteral("start"),
+                               QStringLiteral("--db"), m_db},
+                              env),
                  m_fazt.output().constData());
     }
 
@@ -107,7 +115,8 @@ private Q_SLOTS:
         const HttpResponse js = fetch(port(), "t.example.com", "/app.3f9a2c1b.js");
         QCOMPARE(js.header("Cache-Control"), QByteArray("public, max-age=31536000, immutable"));
         QCOMPARE(js.header("Content-Type"), QByteArray("text/javascript; charset=utf-8"));
-        QCOMPARE(fetch(port(), "t.example.com", "/name%20with%20space.txt").body, QByteArray("spaced"));
+        QCOMPARE(fetch(port(), "t.example.com", "/name%20with%20space.txt").body,
+                 QByteArray("spaced"));
     }
 
     void hostRouting() {
@@ -124,40 +133,61 @@ private Q_SLOTS:
         QCOMPARE(other.status, 404);
         QVERIFY(other.body.contains("No site is configured"));
         QCOMPARE(fetch(port(), "a.b.example.com", "/").status, 404);
-        QCOMPARE(fetch(port(), "admin.example.com", "/").status, 404);
+        QVERIFY(fetch(port(), "admin.example.com", "/").body.contains("Fazt admin API"));
         QCOMPARE(fetch(port(), "bad host!", "/").status, 400); // the parser refuses such a Host
     }
 
     void conditionalRequests() {
         const HttpResponse first = fetch(port(), "t.example.com", "/about.html");
         const QByteArray etag = first.header("ETag");
-        const HttpResponse cached = fetch(port(), "t.example.com", "/about.html", {"If-None-Match: " + etag});
+        const HttpResponse cached =
+            fetch(port(), "t.example.com", "/about.html", {"If-None-Match: " + etag});
         QCOMPARE(cached.status, 304);
         QVERIFY(cached.body.isEmpty());
         QCOMPARE(cached.header("ETag"), etag);
-        QCOMPARE(fetch(port(), "t.example.com", "/about.html", {"If-None-Match: W/" + etag + ", \"x\""}).status, 304);
-        QCOMPARE(fetch(port(), "t.example.com", "/about.html", {"If-None-Match: \"other\""}).status, 200);
+        QCOMPARE(
+            fetch(port(), "t.example.com", "/about.html", {"If-None-Match: W/" + etag + ", \"x\""})
+                .status,
+            304);
+        QCOMPARE(fetch(port(), "t.example.com", "/about.html", {"If-None-Match: \"other\""}).status,
+                 200);
         const QByteArray modified = first.header("Last-Modified");
-        QCOMPARE(fetch(port(), "t.example.com", "/about.html", {"If-Modified-Since: " + modified}).status, 304);
-        QCOMPARE(fetch(port(), "t.example.com", "/about.html", {"If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT"}).status, 200);
-        QCOMPARE(fetch(port(), "t.example.com", "/about.html", {"If-Modified-Since: garbage"}).status, 200);
+        QCOMPARE(fetch(port(), "t.example.com", "/about.html", {"If-Modified-Since: " + modified})
+                     .status,
+                 304);
+        QCOMPARE(fetch(port(), "t.example.com", "/about.html",
+                       {"If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT"})
+                     .status,
+                 200);
+        QCOMPARE(
+            fetch(port(), "t.example.com", "/about.html", {"If-Modified-Since: garbage"}).status,
+            200);
     }
 
     void ranges() {
-        const HttpResponse part = fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=2-5"});
+        const HttpResponse part =
+            fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=2-5"});
         QCOMPARE(part.status, 206);
         QCOMPARE(part.body, QByteArray("2345"));
         QCOMPARE(part.header("Content-Range"), QByteArray("bytes 2-5/10"));
-        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=7-"}).body, QByteArray("789"));
-        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=-3"}).body, QByteArray("789"));
-        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=5-100"}).body, QByteArray("56789"));
-        const HttpResponse outside = fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=10-20"});
+        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=7-"}).body,
+                 QByteArray("789"));
+        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=-3"}).body,
+                 QByteArray("789"));
+        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=5-100"}).body,
+                 QByteArray("56789"));
+        const HttpResponse outside =
+            fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=10-20"});
         QCOMPARE(outside.status, 416);
         QCOMPARE(outside.header("Content-Range"), QByteArray("bytes */10"));
-        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=0-1,4-5"}).status, 200);
+        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=0-1,4-5"}).status,
+                 200);
         QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: lines=1-2"}).status, 200);
         QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=5-2"}).status, 200);
-        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt", {"Range: bytes=2-5", "If-Range: \"stale\""}).status, 200);
+        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt",
+                       {"Range: bytes=2-5", "If-Range: \"stale\""})
+                     .status,
+                 200);
     }
 
     void headHasHeadersButNoBody() {
@@ -177,7 +207,8 @@ private Q_SLOTS:
         QCOMPARE(dir.status, 301);
         QCOMPARE(dir.header("Location"), QByteArray("/docs/?x=1"));
         QCOMPARE(fetch(port(), "t.example.com", "/docs/").body, QByteArray("<h1>docs</h1>"));
-        QCOMPARE(fetch(port(), "t.example.com", "/docs/index.html").body, QByteArray("<h1>docs</h1>"));
+        QCOMPARE(fetch(port(), "t.example.com", "/docs/index.html").body,
+                 QByteArray("<h1>docs</h1>"));
     }
 
     void notFoundUsesTheSitesPage() {
@@ -200,20 +231,24 @@ private Q_SLOTS:
         QCOMPARE(plain.body, bigCss);
         QVERIFY(!plain.hasHeader("Content-Encoding"));
         QCOMPARE(plain.header("Vary"), QByteArray("Accept-Encoding"));
-        const HttpResponse zipped = fetch(port(), "t.example.com", "/style.css", {"Accept-Encoding: br, gzip;q=0.8"});
+        const HttpResponse zipped =
+            fetch(port(), "t.example.com", "/style.css", {"Accept-Encoding: br, gzip;q=0.8"});
         QCOMPARE(zipped.header("Content-Encoding"), QByteArray("gzip"));
         QVERIFY(zipped.body.size() < bigCss.size() / 2);
         QCOMPARE(gunzip(zipped.body), bigCss);
         QVERIFY(zipped.header("ETag") != plain.header("ETag"));
-        QVERIFY(!fetch(port(), "t.example.com", "/style.css", {"Accept-Encoding: gzip;q=0"}).hasHeader("Content-Encoding"));
-        QVERIFY(!fetch(port(), "t.example.com", "/digits.txt", {"Accept-Encoding: gzip"}).hasHeader("Content-Encoding")); // too small
+        QVERIFY(!fetch(port(), "t.example.com", "/style.css", {"Accept-Encoding: gzip;q=0"})
+                     .hasHeader("Content-Encoding"));
+        QVERIFY(!fetch(port(), "t.example.com", "/digits.txt", {"Accept-Encoding: gzip"})
+                     .hasHeader("Content-Encoding")); // too small
     }
 
     void curlAgrees() {
         QProcess curl;
-        curl.start(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("--compressed"), QStringLiteral("-H"),
-                                            QStringLiteral("Host: t.example.com"),
-                                            QStringLiteral("http://127.0.0.1:%1/style.css").arg(port())});
+        curl.start(QStringLiteral("curl"),
+                   {QStringLiteral("-sS"), QStringLiteral("--compressed"), QStringLiteral("-H"),
+                    QStringLiteral("Host: t.example.com"),
+                    QStringLiteral("http://127.0.0.1:%1/style.css").arg(port())});
         QVERIFY(curl.waitForFinished(10000));
         QCOMPARE(curl.exitCode(), 0);
         QCOMPARE(curl.readAllStandardOutput(), bigCss);
@@ -240,7 +275,8 @@ private Q_SLOTS:
         QCOMPARE(client.read().body, QByteArray("0123456789"));
         QVERIFY(client.waitForClose()); // 1.0 without keep-alive
         RawClient kept(port());
-        kept.send("GET /digits.txt HTTP/1.0\r\nHost: t.example.com\r\nConnection: keep-alive\r\n\r\n");
+        kept.send(
+            "GET /digits.txt HTTP/1.0\r\nHost: t.example.com\r\nConnection: keep-alive\r\n\r\n");
         QCOMPARE(kept.read().header("Connection"), QByteArray("keep-alive"));
         kept.send("GET /about HTTP/1.0\r\nHost: t.example.com\r\n\r\n");
         QCOMPARE(kept.read().body, QByteArray("<h1>about</h1>"));
@@ -249,26 +285,48 @@ private Q_SLOTS:
     void limitsAnswerWithTheRightStatus_data() {
         QTest::addColumn<QByteArray>("request");
         QTest::addColumn<int>("status");
-        QTest::newRow("request line too long") << "GET /" + QByteArray(9000, 'a') + " HTTP/1.1\r\nHost: t.example.com\r\n\r\n" << 414;
-        QTest::newRow("header section too large") << "GET / HTTP/1.1\r\nHost: t.example.com\r\nX: " + QByteArray(40000, 'a') + "\r\n\r\n" << 431;
+        QTest::newRow("request line too long")
+            << "GET /" + QByteArray(9000, 'a') + " HTTP/1.1\r\nHost: t.example.com\r\n\r\n"
+            << 414;
+        QTest::newRow("header section too large")
+            << "GET / HTTP/1.1\r\nHost: t.example.com\r\nX: " + QByteArray(40000, 'a') + "\r\n\r\n"
+            << 431;
         QByteArray many = "GET / HTTP/1.1\r\nHost: t.example.com\r\n";
         for (int i = 0; i < 150; ++i)
             many += "X-" + QByteArray::number(i) + ": v\r\n";
         QTest::newRow("too many headers") << many + "\r\n" << 431;
-        QTest::newRow("CL and TE") << QByteArray("POST / HTTP/1.1\r\nHost: t.example.com\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n") << 400;
-        QTest::newRow("duplicate CL") << QByteArray("POST / HTTP/1.1\r\nHost: t.example.com\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc") << 400;
-        QTest::newRow("unknown TE") << QByteArray("POST / HTTP/1.1\r\nHost: t.example.com\r\nTransfer-Encoding: gzip\r\n\r\n") << 501;
-        QTest::newRow("bare LF") << QByteArray("GET / HTTP/1.1\nHost: t.example.com\r\n\r\n") << 400;
+        QTest::newRow("CL and TE")
+            << QByteArray("POST / HTTP/1.1\r\nHost: t.example.com\r\nContent-Length: "
+                          "3\r\nTransfer-Encoding: chunked\r\n\r\n")
+            << 400;
+        QTest::newRow("duplicate CL")
+            << QByteArray("POST / HTTP/1.1\r\nHost: t.example.com\r\nContent-Length: "
+                          "3\r\nContent-Length: 3\r\n\r\nabc")
+            << 400;
+        QTest::newRow("unknown TE")
+            << QByteArray(
+                   "POST / HTTP/1.1\r\nHost: t.example.com\r\nTransfer-Encoding: gzip\r\n\r\n")
+            << 501;
+        QTest::newRow("bare LF") << QByteArray("GET / HTTP/1.1\nHost: t.example.com\r\n\r\n")
+                                 << 400;
         QTest::newRow("no Host") << QByteArray("GET / HTTP/1.1\r\n\r\n") << 400;
-        QTest::newRow("HTTP/2.0 line") << QByteArray("GET / HTTP/2.0\r\nHost: t.example.com\r\n\r\n") << 505;
-        QTest::newRow("obs-fold") << QByteArray("GET / HTTP/1.1\r\nHost: t.example.com\r\nX: a\r\n b\r\n\r\n") << 400;
-        QTest::newRow("traversal") << RawClient::request("t.example.com", "/../../etc/passwd") << 400;
-        QTest::newRow("encoded traversal") << RawClient::request("t.example.com", "/%2e%2e/%2e%2e/etc/passwd") << 400;
+        QTest::newRow("HTTP/2.0 line")
+            << QByteArray("GET / HTTP/2.0\r\nHost: t.example.com\r\n\r\n") << 505;
+        QTest::newRow("obs-fold")
+            << QByteArray("GET / HTTP/1.1\r\nHost: t.example.com\r\nX: a\r\n b\r\n\r\n") << 400;
+        QTest::newRow("traversal")
+            << RawClient::request("t.example.com", "/../../etc/passwd") << 400;
+        QTest::newRow("encoded traversal")
+            << RawClient::request("t.example.com", "/%2e%2e/%2e%2e/etc/passwd") << 400;
         QTest::newRow("NUL") << RawClient::request("t.example.com", "/index.html%00.txt") << 400;
         QTest::newRow("bad escape") << RawClient::request("t.example.com", "/a%zz") << 400;
         QTest::newRow("backslash") << RawClient::request("t.example.com", "/a%5c..%5cb") << 400;
-        QTest::newRow("POST to a site") << QByteArray("POST /x HTTP/1.1\r\nHost: t.example.com\r\nContent-Length: 5\r\n\r\nhello") << 405;
-        QTest::newRow("DELETE") << RawClient::request("t.example.com", "/index.html", {}, "DELETE") << 405;
+        QTest::newRow("POST to a site")
+            << QByteArray(
+                   "POST /x HTTP/1.1\r\nHost: t.example.com\r\nContent-Length: 5\r\n\r\nhello")
+            << 405;
+        QTest::newRow("DELETE") << RawClient::request("t.example.com", "/index.html", {}, "DELETE")
+                                << 405;
     }
 
     void limitsAnswerWithTheRightStatus() {
@@ -282,12 +340,14 @@ private Q_SLOTS:
         QVERIFY2(r.body.size() > 20, "the error page says what went wrong");
         if (status != 405 || request.startsWith("POST"))
             QVERIFY(client.waitForClose()); // after a broken or bodied request: never reuse
-        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt").status, 200); // and the server is fine
+        QCOMPARE(fetch(port(), "t.example.com", "/digits.txt").status,
+                 200); // and the server is fine
     }
 
     void expectContinueIsNotSentForRefusedBodies() {
         RawClient client(port());
-        client.send("PUT /x HTTP/1.1\r\nHost: t.example.com\r\nContent-Length: 100000000\r\nExpect: 100-continue\r\n\r\n");
+        client.send("PUT /x HTTP/1.1\r\nHost: t.example.com\r\nContent-Length: "
+                    "100000000\r\nExpect: 100-continue\r\n\r\n");
         const HttpResponse r = client.read();
         QCOMPARE(r.status, 405); // at once, without 100 Continue and without waiting for the body
         QVERIFY(client.waitForClose());

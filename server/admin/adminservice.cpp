@@ -1,0 +1,854 @@
+#include "admin/adminservice.h"
+
+#include "config/config.h"
+#include "db/database.h"
+#include "hosting/hostrouter.h"
+#include "hosting/sitehandler.h"
+#include "http/responses.h"
+#include "vfs/vfs.h"
+#include "vfs/vfscache.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+
+namespace fazt::admin {
+
+using http::Method;
+using http::Response;
+
+namespace {
+
+QByteArray methodName(Method method) {
+    switch (method) {
+    case Method::Get:
+        return "GET";
+    case Method::Head:
+        return "HEAD";
+    case Method::Post:
+        return "POST";
+    case Method::Put:
+        return "PUT";
+    case Method::Delete:
+        return "DELETE";
+    case Method::Patch:
+        return "PATCH";
+    case Method::Options:
+        return "OPTIONS";
+    case Method::Other:
+        return "OTHER";
+    }
+    return "OTHER";
+}
+
+bool isStateChanging(Method method) {
+    return method != Method::Get && method != Method::Head && method != Method::Options;
+}
+
+auth::Scope scopeFor(Access access) {
+    switch (access) {
+    case Access::Read:
+        return auth::Scope::Read;
+    case Access::Deploy:
+        return auth::Scope::Deploy;
+    case Access::Public:
+    case Access::Admin:
+        break;
+    }
+    return auth::Scope::Admin;
+}
+
+QString accessName(Access access) {
+    switch (access) {
+    case Access::Read:
+        return QStringLiteral("read");
+    case Access::Deploy:
+        return QStringLiteral("deploy");
+    case Access::Admin:
+        return QStringLiteral("admin");
+    case Access::Public:
+        break;
+    }
+    return QString();
+}
+
+QString iso(qint64 unixSeconds) {
+    return unixSeconds > 0
+               ? QDateTime::fromSecsSinceEpoch(unixSeconds, Qt::UTC).toString(Qt::ISODate)
+               : QString();
+}
+
+// A custom hostname: a valid DNS name with at least two labels, not under our base domain.
+Status validateHostname(const QString &hostname, const QString &baseDomain) {
+    static const QRegularExpression label(QStringLiteral("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"));
+    const QStringList labels = hostname.split(u'.');
+    bool ok = hostname.size() <= 253 && labels.size() >= 2;
+    for (const QString &l : labels)
+        ok = ok && label.match(l).hasMatch();
+    if (!ok)
+        return Error::invalid(
+            QStringLiteral("'%1' is not a valid hostname: use lower-case letters, digits, '-' and "
+                           "dots, like www.example.org.")
+                .arg(hostname.left(100)));
+    if (hostname == baseDomain || hostname.endsWith(u'.' + baseDomain) ||
+        hostname == QLatin1String("localhost") || hostname.endsWith(QLatin1String(".localhost")))
+        return Error::invalid(
+            QStringLiteral(
+                "'%1' is already served as part of %2; custom domains are for other names.")
+                .arg(hostname, baseDomain));
+    return {};
+}
+
+} // namespace
+
+Response jsonResponse(int status, const QJsonObject &body) {
+    Response response = http::makeResponse(status, "application/json",
+                                           QJsonDocument(body).toJson(QJsonDocument::Compact));
+    response.head.append("Cache-Control: no-store\r\n");
+    return response;
+}
+
+Response jsonResponse(int status, const QJsonArray &body) {
+    Response response = http::makeResponse(status, "application/json",
+                                           QJsonDocument(body).toJson(QJsonDocument::Compact));
+    response.head.append("Cache-Control: no-store\r\n");
+    return response;
+}
+
+Response apiError(int status, QByteArrayView code, const QString &message) {
+    return jsonResponse(
+        status, QJsonObject{{QStringLiteral("error"),
+                             QJsonObject{{QStringLiteral("code"), QString::fromLatin1(code)},
+                                         {QStringLiteral("message"), message}}}});
+}
+
+Response apiError(const Error &error) {
+    switch (error.code) {
+    case Error::Code::Invalid:
+        return apiError(400, "invalid", error.message);
+    case Error::Code::NotFound:
+        return apiError(404, "not_found", error.message);
+    case Error::Code::Conflict:
+        return apiError(409, "conflict", error.message);
+    case Error::Code::Busy:
+        return apiError(503, "busy", error.message);
+    case Error::Code::TooLarge:
+        return apiError(413, "too_large", error.message);
+    case Error::Code::DiskFull:
+        return apiError(507, "disk_full", error.message);
+    case Error::Code::ReadOnly:
+        return apiError(503, "read_only", error.message);
+    case Error::Code::Unsupported:
+        return apiError(400, "unsupported", error.message);
+    case Error::Code::Io:
+    case Error::Code::Database:
+    case Error::Code::Internal:
+        break;
+    }
+    qWarning("admin API: %s", qPrintable(error.message));
+    return apiError(500, "internal", error.message);
+}
+
+AdminService::AdminService(db::Database &database, vfs::Vfs &vfs, vfs::VfsCache &cache,
+                           Config &config, hosting::HostRouter &router, Options options)
+    : m_database(database)
+    , m_vfs(vfs)
+    , m_cache(cache)
+    , m_config(config)
+    , m_router(router)
+    , m_options(std::move(options))
+    , m_credentials(database)
+    , m_tokens(database)
+    , m_loginLimiter(auth::LoginLimiter::Options())
+    , m_adminThread(QStringLiteral("fazt-admin"), 256)
+    , m_jobsThread(QStringLiteral("fazt-jobs"), 16) {
+    addRoutes();
+}
+
+AdminService::~AdminService() = default;
+
+Status AdminService::load() {
+    if (Status s = m_credentials.load(); !s)
+        return s;
+    if (Status s = m_tokens.load(); !s)
+        return s;
+    m_authFingerprint = authFingerprint();
+    return {};
+}
+
+// Users and tokens can change behind the server's back (`fazt server set-credentials` and
+// `create-token` work on the file while it runs): a cheap fingerprint tells when to reload.
+QByteArray AdminService::authFingerprint() {
+    auto stmt = m_database.reader().prepare(
+        "SELECT (SELECT coalesce(max(updated_at), 0) || '/' || count(*) FROM users) || ':' || "
+        "(SELECT coalesce(max(id), 0) || '/' || count(revoked_at) FROM api_tokens)");
+    if (!stmt || !stmt->next())
+        return {};
+    return stmt->text(0).toLatin1();
+}
+
+void AdminService::refreshAuth() {
+    (void)m_adminThread.post([this] {
+        const QByteArray fingerprint = authFingerprint();
+        if (fingerprint.isEmpty() || fingerprint == m_authFingerprint)
+            return;
+        m_authFingerprint = fingerprint;
+        if (Status s = m_credentials.load(); !s)
+            qWarning("Reloading users failed: %s", qPrintable(s.error().message));
+        if (Status s = m_tokens.load(); !s)
+            qWarning("Reloading API tokens failed: %s", qPrintable(s.error().message));
+    });
+}
+
+void AdminService::addRoutes() {
+    const auto add = [this](Method method, const char *pattern, Access access, BodyKind body,
+                            Response (AdminService::*endpoint)(ApiRequest &), bool isLong = false) {
+        m_routes.append({method, QString::fromLatin1(pattern), access, body, isLong,
+                         [this, endpoint](ApiRequest &r) { return (this->*endpoint)(r); }});
+    };
+    add(Method::Post, "/api/login", Access::Public, BodyKind::Json, &AdminService::login);
+    add(Method::Post, "/api/logout", Access::Public, BodyKind::None, &AdminService::logout);
+    add(Method::Get, "/api/session", Access::Read, BodyKind::None, &AdminService::session);
+    add(Method::Get, "/api/sites", Access::Read, BodyKind::None, &AdminService::listSites);
+    add(Method::Post, "/api/sites", Access::Admin, BodyKind::Json, &AdminService::createSite);
+    add(Method::Get, "/api/sites/{name}", Access::Read, BodyKind::None, &AdminService::getSite);
+    add(Method::Delete, "/api/sites/{name}", Access::Admin, BodyKind::None,
+        &AdminService::deleteSite);
+    add(Method::Put, "/api/sites/{name}/settings", Access::Admin, BodyKind::Json,
+        &AdminService::updateSettings);
+    add(Method::Get, "/api/sites/{name}/domains", Access::Read, BodyKind::None,
+        &AdminService::listDomains);
+    add(Method::Post, "/api/sites/{name}/domains", Access::Admin, BodyKind::Json,
+        &AdminService::addDomain);
+    add(Method::Delete, "/api/sites/{name}/domains/{hostname}", Access::Admin, BodyKind::None,
+        &AdminService::removeDomain);
+    add(Method::Get, "/api/sites/{name}/deploys", Access::Read, BodyKind::None,
+        &AdminService::listDeploys);
+    add(Method::Post, "/api/sites/{name}/deploys", Access::Deploy, BodyKind::Archive,
+        &AdminService::uploadDeploy, true);
+    add(Method::Post, "/api/sites/{name}/deploys/{id}/activate", Access::Deploy, BodyKind::None,
+        &AdminService::activateDeploy);
+    add(Method::Post, "/api/sites/{name}/rollback", Access::Deploy, BodyKind::None,
+        &AdminService::rollback);
+    add(Method::Get, "/api/tokens", Access::Admin, BodyKind::None, &AdminService::listTokens);
+    add(Method::Post, "/api/tokens", Access::Admin, BodyKind::Json, &AdminService::createToken);
+    add(Method::Delete, "/api/tokens/{id}", Access::Admin, BodyKind::None,
+        &AdminService::revokeToken);
+    add(Method::Get, "/api/config", Access::Read, BodyKind::None, &AdminService::getConfig);
+    add(Method::Put, "/api/config", Access::Admin, BodyKind::Json, &AdminService::setConfig);
+    add(Method::Get, "/api/openapi.json", Access::Public, BodyKind::None, &AdminService::openApi);
+}
+
+const Route *AdminService::match(Method method, const QString &path,
+                                 QHash<QString, QString> &params, QStringList &allowed) const {
+    const QStringList parts = path.split(u'/');
+    const Route *found = nullptr;
+    for (const Route &route : m_routes) {
+        const QStringList pattern = route.pattern.split(u'/');
+        if (pattern.size() != parts.size())
+            continue;
+        QHash<QString, QString> captured;
+        bool isMatch = true;
+        for (qsizetype i = 0; i < parts.size() && isMatch; ++i) {
+            if (pattern[i].startsWith(u'{'))
+                captured.insert(pattern[i].mid(1, pattern[i].size() - 2), parts[i]);
+            else
+                isMatch = pattern[i] == parts[i];
+        }
+        if (!isMatch)
+            continue;
+        allowed.append(QString::fromLatin1(methodName(route.method)));
+        const bool methodMatches =
+            route.method == method || (method == Method::Head && route.method == Method::Get);
+        if (methodMatches && !found) {
+            found = &route;
+            params = std::move(captured);
+        }
+    }
+    return found;
+}
+
+void AdminService::handle(http::Exchange &exchange) {
+    const http::Request &request = exchange.request();
+    auto path = hosting::SiteHandler::decodePath(request.path());
+    if (!path) {
+        exchange.respond(apiError(400, "invalid", path.error().message));
+        return;
+    }
+    const QString fullPath = u'/' + *path;
+    if (fullPath == QLatin1String("/")) {
+        Response page = http::makeResponse(
+            200, "text/html; charset=utf-8",
+            "<!doctype html><title>Fazt admin</title><h1>Fazt admin API</h1><p>Described at "
+            "<a href=\"/api/openapi.json\">/api/openapi.json</a>. Manage this server with the Fazt "
+            "Console or "
+            "<code>fazt</code> on the command line.</p>\n",
+            request.method() == Method::Head);
+        exchange.respond(std::move(page));
+        return;
+    }
+    auto apiRequest = std::make_shared<ApiRequest>();
+    QStringList allowed;
+    const Route *route = match(request.method(), fullPath, apiRequest->params, allowed);
+    if (!route) {
+        if (allowed.isEmpty()) {
+            exchange.respond(apiError(
+                404, "not_found", QStringLiteral("There is no API endpoint %1.").arg(fullPath)));
+            return;
+        }
+        Response refused = apiError(
+            405, "method_not_allowed",
+            QStringLiteral("%1 accepts %2.").arg(fullPath, allowed.join(QStringLiteral(", "))));
+        refused.head.append("Allow: " + allowed.join(QStringLiteral(", ")).toLatin1() + "\r\n");
+        exchange.respond(std::move(refused));
+        return;
+    }
+    apiRequest->method = request.method();
+    apiRequest->path = fullPath;
+    apiRequest->query = QUrlQuery(QString::fromUtf8(request.query()));
+    apiRequest->peer = request.peer();
+    apiRequest->isSecure = m_options.isSecure;
+    apiRequest->contentType = request.field("Content-Type").toByteArray();
+
+    // Authenticate from RAM: a bearer token, or the session cookie (with CSRF for changes).
+    const QByteArrayView authorization = request.field("Authorization");
+    const QByteArray sessionId = auth::sessionIdFromCookieHeader(request.field("Cookie"));
+    bool isAuthenticated = false;
+    if (authorization.startsWith("Bearer ")) {
+        const auto token = m_tokens.authenticate(authorization.sliced(7).trimmed());
+        if (!token) {
+            exchange.respond(
+                apiError(401, "unauthorized",
+                         QStringLiteral("The API token is not valid (revoked or mistyped). "
+                                        "Create a new one with 'fazt server create-token'.")));
+            return;
+        }
+        if (route->access != Access::Public &&
+            !auth::TokenStore::allows(token->scopes, scopeFor(route->access))) {
+            exchange.respond(
+                apiError(403, "forbidden",
+                         QStringLiteral("This token lacks the '%1' scope needed for %2 %3.")
+                             .arg(accessName(route->access),
+                                  QString::fromLatin1(methodName(route->method)), route->pattern)));
+            return;
+        }
+        apiRequest->caller.tokenId = token->id;
+        apiRequest->caller.tokenName = token->name;
+        isAuthenticated = true;
+    } else if (!sessionId.isEmpty()) {
+        if (const auto session = m_sessions.find(sessionId)) {
+            if (isStateChanging(request.method()) &&
+                !auth::csrfMatches(*session, request.field("X-CSRF-Token"))) {
+                exchange.respond(apiError(
+                    403, "csrf",
+                    QStringLiteral(
+                        "This change needs the session's CSRF token in the "
+                        "X-CSRF-Token header (from POST /api/login or GET /api/session).")));
+                return;
+            }
+            apiRequest->caller.username = session->username;
+            apiRequest->caller.isSession = true;
+            apiRequest->caller.sessionId = session->id;
+            isAuthenticated = true;
+        }
+    }
+    if (!isAuthenticated && route->access != Access::Public) {
+        exchange.respond(apiError(401, "unauthorized",
+                                  QStringLiteral("Log in (POST /api/login) or send an API token "
+                                                 "(Authorization: Bearer ...).")));
+        return;
+    }
+    if (route->pattern == QLatin1String("/api/login")) {
+        if (const auto wait = m_loginLimiter.retryAfterSeconds(request.peer().toString())) {
+            Response limited = apiError(429, "rate_limited",
+                                        QStringLiteral("Too many failed logins from your address. "
+                                                       "Retry in %1 seconds.")
+                                            .arg(*wait));
+            limited.head.append("Retry-After: " + QByteArray::number(*wait) + "\r\n");
+            exchange.respond(std::move(limited));
+            return;
+        }
+    }
+
+    switch (route->body) {
+    case BodyKind::None:
+        dispatch(*route, apiRequest, exchange);
+        return;
+    case BodyKind::Json: {
+        auto body = std::make_shared<QByteArray>();
+        const Route *r = route;
+        exchange.receiveBody(m_options.maxJsonBytes, [this, r, apiRequest, body,
+                                                      &exchange](QByteArrayView piece, bool last) {
+            body->append(piece);
+            if (!last)
+                return;
+            QJsonParseError error{};
+            const QJsonDocument document = QJsonDocument::fromJson(*body, &error);
+            if (error.error != QJsonParseError::NoError || !document.isObject()) {
+                exchange.respond(apiError(400, "invalid_json",
+                                          QStringLiteral("The body must be a JSON object (%1).")
+                                              .arg(body->isEmpty() ? QStringLiteral("it is empty")
+                                                                   : error.errorString())));
+                return;
+            }
+            apiRequest->json = document.object();
+            dispatch(*r, apiRequest, exchange);
+        });
+        return;
+    }
+    case BodyKind::Archive: {
+        if (!request.hasBody()) {
+            exchange.respond(
+                apiError(411, "body_required",
+                         QStringLiteral("Send the site as a zip or tar(.gz/.zst) archive in the "
+                                        "request body.")));
+            return;
+        }
+        if (request.contentLength() > m_options.maxUploadBytes) {
+            exchange.respond(
+                apiError(413, "too_large",
+                         QStringLiteral("The upload is %1 bytes; this server accepts at most %2.")
+                             .arg(request.contentLength())
+                             .arg(m_options.maxUploadBytes)));
+            return;
+        }
+        apiRequest->upload = std::make_shared<Upload>(m_options.uploadRamBytes);
+        auto failed = std::make_shared<bool>(false);
+        const Route *r = route;
+        exchange.receiveBody(m_options.maxUploadBytes, [this, r, apiRequest, failed, &exchange](
+                                                           QByteArrayView piece, bool last) {
+            if (*failed)
+                return;
+            Status s = apiRequest->upload->append(piece);
+            if (s && last)
+                s = apiRequest->upload->finish();
+            if (!s) {
+                *failed = true;
+                exchange.respond(apiError(s.error()));
+                return;
+            }
+            if (last)
+                dispatch(*r, apiRequest, exchange);
+        });
+        return;
+    }
+    }
+}
+
+void AdminService::dispatch(const Route &route, std::shared_ptr<ApiRequest> request,
+                            http::Exchange &exchange) {
+    http::Responder responder = exchange.defer();
+    const Route *r = &route;
+    const bool posted =
+        (route.isLongRunning ? m_jobsThread : m_adminThread).post([r, request, responder] {
+            responder.respond(r->run(*request));
+        });
+    if (!posted)
+        exchange.respond(apiError(
+            503, "busy",
+            QStringLiteral("The admin API is busy with other requests. Retry in a moment.")));
+}
+
+QString AdminService::siteUrl(const QString &site) const {
+    const QString domain = m_config.value(QStringLiteral("domain"), QStringLiteral("localhost"));
+    const QString host = site == QLatin1String("root") ? domain : site + u'.' + domain;
+    const QString scheme = m_options.isSecure ? QStringLiteral("https") : QStringLiteral("http");
+    const quint16 port = m_publicPort;
+    const bool isDefaultPort =
+        (m_options.isSecure && port == 443) || (!m_options.isSecure && port == 80);
+    return isDefaultPort ? QStringLiteral("%1://%2/").arg(scheme, host)
+                         : QStringLiteral("%1://%2:%3/").arg(scheme, host).arg(port);
+}
+
+QJsonObject AdminService::siteJson(const vfs::SiteInfo &site) const {
+    return {{QStringLiteral("name"), site.name},
+            {QStringLiteral("createdAt"), iso(site.createdAt)},
+            {QStringLiteral("activeDeployId"),
+             site.activeDeployId ? QJsonValue(site.activeDeployId) : QJsonValue()},
+            {QStringLiteral("settings"), QJsonDocument::fromJson(site.settings.toUtf8()).object()},
+            {QStringLiteral("url"), siteUrl(site.name)}};
+}
+
+QJsonObject AdminService::deployJson(const vfs::DeployInfo &deploy) const {
+    return {{QStringLiteral("id"), deploy.id},
+            {QStringLiteral("site"), deploy.site},
+            {QStringLiteral("createdAt"), iso(deploy.createdAt)},
+            {QStringLiteral("fileCount"), deploy.fileCount},
+            {QStringLiteral("bytes"), deploy.bytes},
+            {QStringLiteral("isActive"), deploy.isActive},
+            {QStringLiteral("url"), siteUrl(deploy.site)}};
+}
+
+Response AdminService::login(ApiRequest &request) {
+    const QString username = request.json.value(QStringLiteral("username")).toString();
+    const QByteArray password = request.json.value(QStringLiteral("password")).toString().toUtf8();
+    const QString peer = request.peer.toString();
+    if (username.isEmpty() || password.isEmpty())
+        return apiError(400, "invalid",
+                        QStringLiteral("Send {\"username\": ..., \"password\": ...}."));
+    if (!m_credentials.verify(username, password)) {
+        m_loginLimiter.recordFailure(peer);
+        return apiError(401, "unauthorized", QStringLiteral("Wrong username or password."));
+    }
+    m_loginLimiter.recordSuccess(peer);
+    const auth::Session session = m_sessions.create(username);
+    Response response = jsonResponse(
+        200, QJsonObject{{QStringLiteral("username"), username},
+                         {QStringLiteral("csrfToken"), QString::fromLatin1(session.csrfToken)},
+                         {QStringLiteral("expiresAt"), iso(session.expiresAt)}});
+    response.head.append("Set-Cookie: " + auth::sessionCookie(session, request.isSecure) + "\r\n");
+    return response;
+}
+
+Response AdminService::logout(ApiRequest &request) {
+    if (request.caller.isSession)
+        m_sessions.remove(request.caller.sessionId);
+    Response response = http::makeResponse(204, {}, {});
+    response.head.append("Set-Cookie: " + auth::clearedSessionCookie(request.isSecure) + "\r\n");
+    return response;
+}
+
+Response AdminService::session(ApiRequest &request) {
+    if (request.caller.isSession) {
+        const auto s = m_sessions.find(request.caller.sessionId);
+        if (!s)
+            return apiError(401, "unauthorized",
+                            QStringLiteral("The session has expired; log in again."));
+        return jsonResponse(
+            200, QJsonObject{{QStringLiteral("username"), s->username},
+                             {QStringLiteral("csrfToken"), QString::fromLatin1(s->csrfToken)},
+                             {QStringLiteral("expiresAt"), iso(s->expiresAt)}});
+    }
+    return jsonResponse(200, QJsonObject{{QStringLiteral("token"), request.caller.tokenName},
+                                         {QStringLiteral("tokenId"), request.caller.tokenId}});
+}
+
+Response AdminService::listSites(ApiRequest &) {
+    auto sites = m_vfs.sites();
+    if (!sites)
+        return apiError(sites.error());
+    QJsonArray list;
+    for (const vfs::SiteInfo &site : *sites)
+        list.append(siteJson(site));
+    return jsonResponse(200, QJsonObject{{QStringLiteral("sites"), list}});
+}
+
+Response AdminService::createSite(ApiRequest &request) {
+    const QString name = request.json.value(QStringLiteral("name")).toString();
+    auto site = m_vfs.createSite(name);
+    if (!site)
+        return apiError(site.error());
+    return jsonResponse(201, siteJson(*site));
+}
+
+Response AdminService::getSite(ApiRequest &request) {
+    auto site = m_vfs.site(request.params.value(QStringLiteral("name")));
+    if (!site)
+        return apiError(site.error());
+    return jsonResponse(200, siteJson(*site));
+}
+
+Response AdminService::deleteSite(ApiRequest &request) {
+    const QString name = request.params.value(QStringLiteral("name"));
+    if (name == QLatin1String("root"))
+        return apiError(
+            409, "conflict",
+            QStringLiteral("The landing site 'root' cannot be deleted; deploy over it instead."));
+    if (Status s = m_vfs.deleteSite(name); !s)
+        return apiError(s.error());
+    (void)m_router.reloadDomains(m_database);
+    return http::makeResponse(204, {}, {});
+}
+
+Response AdminService::updateSettings(ApiRequest &request) {
+    const QString name = request.params.value(QStringLiteral("name"));
+    QJsonObject settings;
+    for (auto it = request.json.begin(); it != request.json.end(); ++it) {
+        if (it.key() != QLatin1String("spa"))
+            return apiError(
+                400, "invalid",
+                QStringLiteral("Unknown setting '%1'. Known settings: spa (true/false).")
+                    .arg(it.key()));
+        if (!it.value().isBool())
+            return apiError(400, "invalid", QStringLiteral("'spa' must be true or false."));
+        settings.insert(it.key(), it.value());
+    }
+    auto site = m_vfs.site(name);
+    if (!site)
+        return apiError(site.error());
+    QJsonObject merged = QJsonDocument::fromJson(site->settings.toUtf8()).object();
+    for (auto it = settings.begin(); it != settings.end(); ++it)
+        merged.insert(it.key(), it.value());
+    if (Status s = m_vfs.setSiteSettings(
+            name, QString::fromUtf8(QJsonDocument(merged).toJson(QJsonDocument::Compact)));
+        !s)
+        return apiError(s.error());
+    return jsonResponse(200, merged);
+}
+
+Response AdminService::listDomains(ApiRequest &request) {
+    const QString name = request.params.value(QStringLiteral("name"));
+    auto site = m_vfs.site(name);
+    if (!site)
+        return apiError(site.error());
+    auto stmt = m_database.reader().prepare(
+        "SELECT hostname, created_at FROM domains WHERE site_id = ? ORDER BY hostname");
+    if (!stmt)
+        return apiError(stmt.error());
+    stmt->bindAll(site->id);
+    QJsonArray list;
+    while (stmt->next())
+        list.append(QJsonObject{{QStringLiteral("hostname"), stmt->text(0)},
+                                {QStringLiteral("createdAt"), iso(stmt->int64(1))}});
+    if (stmt->error())
+        return apiError(*stmt->error());
+    return jsonResponse(200, QJsonObject{{QStringLiteral("domains"), list}});
+}
+
+Response AdminService::addDomain(ApiRequest &request) {
+    const QString name = request.params.value(QStringLiteral("name"));
+    const QString hostname =
+        request.json.value(QStringLiteral("hostname")).toString().trimmed().toLower();
+    if (Status s = validateHostname(
+            hostname, m_config.value(QStringLiteral("domain"), QStringLiteral("localhost")));
+        !s)
+        return apiError(s.error());
+    auto site = m_vfs.site(name);
+    if (!site)
+        return apiError(site.error());
+    const qint64 siteId = site->id;
+    Status added = m_database.writer().run([hostname, siteId](db::Connection &c) -> Status {
+        auto stmt =
+            c.prepare("INSERT INTO domains(hostname, site_id, created_at) VALUES (?, ?, ?)");
+        if (!stmt)
+            return stmt.error();
+        Status s = stmt->bindAll(hostname, siteId, QDateTime::currentSecsSinceEpoch()).exec();
+        if (!s && s.error().code == Error::Code::Conflict)
+            return Error::conflict(
+                QStringLiteral("%1 is already assigned to a site; remove it there first.")
+                    .arg(hostname));
+        return s;
+    });
+    if (!added)
+        return apiError(added.error());
+    (void)m_router.reloadDomains(m_database);
+    return jsonResponse(
+        201, QJsonObject{{QStringLiteral("hostname"), hostname}, {QStringLiteral("site"), name}});
+}
+
+Response AdminService::removeDomain(ApiRequest &request) {
+    const QString name = request.params.value(QStringLiteral("name"));
+    const QString hostname = request.params.value(QStringLiteral("hostname")).toLower();
+    Status removed = m_database.writer().run([name, hostname](db::Connection &c) -> Status {
+        auto stmt = c.prepare("DELETE FROM domains WHERE hostname = ? AND site_id = (SELECT id "
+                              "FROM sites WHERE name = ?)");
+        if (!stmt)
+            return stmt.error();
+        if (Status s = stmt->bindAll(hostname, name).exec(); !s)
+            return s;
+        if (c.changes() == 0)
+            return Error::notFound(
+                QStringLiteral("Site '%1' has no domain %2.").arg(name, hostname));
+        return {};
+    });
+    if (!removed)
+        return apiError(removed.error());
+    (void)m_router.reloadDomains(m_database);
+    return http::makeResponse(204, {}, {});
+}
+
+Response AdminService::listDeploys(ApiRequest &request) {
+    auto deploys = m_vfs.deploys(request.params.value(QStringLiteral("name")));
+    if (!deploys)
+        return apiError(deploys.error());
+    QJsonArray list;
+    for (const vfs::DeployInfo &d : *deploys)
+        list.append(deployJson(d));
+    return jsonResponse(200, QJsonObject{{QStringLiteral("deploys"), list}});
+}
+
+// Jobs thread: validate the whole archive first (nothing is stored from a rejected one), then
+// stream its files into a new deploy and activate it.
+Response AdminService::uploadDeploy(ApiRequest &request) {
+    const QString name = request.params.value(QStringLiteral("name"));
+    if (Status s = vfs::Vfs::validateSiteName(name); !s)
+        return apiError(s.error());
+    const Upload &upload = *request.upload;
+    archive::ArchiveReader reader =
+        upload.isInMemory()
+            ? archive::ArchiveReader::fromMemory(upload.memory(), m_options.archiveLimits)
+            : archive::ArchiveReader::fromFile(upload.filePath(), m_options.archiveLimits);
+    auto summary = reader.validate();
+    if (!summary)
+        return apiError(summary.error().code == Error::Code::TooLarge ? 413 : 400,
+                        summary.error().code == Error::Code::TooLarge ? "too_large"
+                                                                      : "invalid_archive",
+                        summary.error().message);
+    if (!m_vfs.site(name)) {
+        if (auto created = m_vfs.createSite(name);
+            !created && created.error().code != Error::Code::Conflict)
+            return apiError(created.error());
+    }
+    auto writer = m_vfs.beginDeploy(name);
+    if (!writer)
+        return apiError(writer.error());
+    Status stored = reader.forEachFile(
+        [&](const QString &path, QIODevice &content) { return (*writer)->addFile(path, content); });
+    if (!stored) {
+        (void)(*writer)->abort();
+        return apiError(stored.error());
+    }
+    const bool activate =
+        request.query.queryItemValue(QStringLiteral("activate")) != QLatin1String("false");
+    auto deploy =
+        (*writer)->commit(activate ? vfs::Vfs::Activation::Activate : vfs::Vfs::Activation::Keep);
+    if (!deploy)
+        return apiError(deploy.error());
+    return jsonResponse(201, deployJson(*deploy));
+}
+
+Response AdminService::activateDeploy(ApiRequest &request) {
+    const QString name = request.params.value(QStringLiteral("name"));
+    bool ok = false;
+    const qint64 id = request.params.value(QStringLiteral("id")).toLongLong(&ok);
+    if (!ok)
+        return apiError(400, "invalid", QStringLiteral("A deploy id is a number."));
+    if (Status s = m_vfs.activate(name, id); !s)
+        return apiError(s.error());
+    auto deploy = m_vfs.deploy(id);
+    return deploy ? jsonResponse(200, deployJson(*deploy)) : apiError(deploy.error());
+}
+
+Response AdminService::rollback(ApiRequest &request) {
+    auto deploy = m_vfs.rollback(request.params.value(QStringLiteral("name")));
+    return deploy ? jsonResponse(200, deployJson(*deploy)) : apiError(deploy.error());
+}
+
+Response AdminService::listTokens(ApiRequest &) {
+    QJsonArray list;
+    for (const auth::TokenInfo &t : m_tokens.list())
+        list.append(QJsonObject{{QStringLiteral("id"), t.id},
+                                {QStringLiteral("name"), t.name},
+                                {QStringLiteral("scopes"), auth::formatScopes(t.scopes)},
+                                {QStringLiteral("createdAt"), iso(t.createdAt)},
+                                {QStringLiteral("lastUsedAt"),
+                                 t.lastUsedAt ? QJsonValue(iso(t.lastUsedAt)) : QJsonValue()}});
+    return jsonResponse(200, QJsonObject{{QStringLiteral("tokens"), list}});
+}
+
+Response AdminService::createToken(ApiRequest &request) {
+    const QString name = request.json.value(QStringLiteral("name")).toString();
+    const QJsonValue scopesValue = request.json.value(QStringLiteral("scopes"));
+    QString scopesText = scopesValue.toString();
+    if (scopesValue.isArray()) {
+        QStringList names;
+        for (const QJsonValue &v : scopesValue.toArray())
+            names.append(v.toString());
+        scopesText = names.join(u',');
+    }
+    auto scopes = auth::parseScopes(scopesText);
+    if (!scopes)
+        return apiError(scopes.error());
+    auto created = m_tokens.create(name, *scopes);
+    if (!created)
+        return apiError(created.error());
+    const auth::TokenInfo &info = created->second;
+    return jsonResponse(
+        201, QJsonObject{{QStringLiteral("id"), info.id},
+                         {QStringLiteral("name"), info.name},
+                         {QStringLiteral("scopes"), auth::formatScopes(info.scopes)},
+                         {QStringLiteral("token"), QString::fromLatin1(created->first)},
+                         {QStringLiteral("note"), QStringLiteral("Shown once: store it now.")}});
+}
+
+Response AdminService::revokeToken(ApiRequest &request) {
+    bool ok = false;
+    const qint64 id = request.params.value(QStringLiteral("id")).toLongLong(&ok);
+    if (!ok)
+        return apiError(400, "invalid", QStringLiteral("A token id is a number."));
+    if (Status s = m_tokens.revoke(id); !s)
+        return apiError(s.error());
+    return http::makeResponse(204, {}, {});
+}
+
+Response AdminService::getConfig(ApiRequest &) {
+    QJsonObject values;
+    const auto all = m_config.all();
+    for (auto it = all.begin(); it != all.end(); ++it)
+        values.insert(it.key(), it.value());
+    values.insert(QStringLiteral("cache.bytes"), QString::number(m_cache.budget()));
+    values.insert(QStringLiteral("cache.large_file_bytes"),
+                  QString::number(m_cache.largeFileThreshold()));
+    values.insert(QStringLiteral("upload.max_bytes"), QString::number(m_options.maxUploadBytes));
+    values.insert(QStringLiteral("upload.ram_bytes"), QString::number(m_options.uploadRamBytes));
+    return jsonResponse(200, QJsonObject{{QStringLiteral("values"), values}});
+}
+
+Response AdminService::setConfig(ApiRequest &request) {
+    // Limits that apply live; each validated, and a warning where a value is risky.
+    struct Limit {
+        const char *key;
+        qint64 minimum;
+        qint64 maximum;
+        qint64 riskyAbove;
+    };
+    static const Limit limits[] = {
+        {"cache.bytes", 0, qint64(64) << 30, qint64(1) << 30},
+        {"cache.large_file_bytes", 0, qint64(1) << 30, qint64(64) << 20},
+    };
+    QJsonArray warnings;
+    QList<QPair<QString, qint64>> accepted;
+    for (auto it = request.json.begin(); it != request.json.end(); ++it) {
+        const Limit *limit = nullptr;
+        for (const Limit &l : limits)
+            if (it.key() == QLatin1String(l.key))
+                limit = &l;
+        if (!limit)
+            return apiError(
+                400, "invalid",
+                QStringLiteral(
+                    "'%1' cannot be set here. Settable: cache.bytes, cache.large_file_bytes.")
+                    .arg(it.key()));
+        const double number = it.value().toDouble(-1);
+        if (!it.value().isDouble() || number != std::floor(number) ||
+            number < double(limit->minimum) || number > double(limit->maximum))
+            return apiError(400, "invalid",
+                            QStringLiteral("'%1' must be a whole number from %2 to %3.")
+                                .arg(it.key())
+                                .arg(limit->minimum)
+                                .arg(limit->maximum));
+        if (qint64(number) > limit->riskyAbove)
+            warnings.append(
+                QStringLiteral("%1 = %2 is above %3: make sure the machine has the memory for it.")
+                    .arg(it.key())
+                    .arg(qint64(number))
+                    .arg(limit->riskyAbove));
+        accepted.append({it.key(), qint64(number)});
+    }
+    for (const auto &[key, value] : accepted) {
+        if (Status s = m_config.set(key, value); !s)
+            return apiError(s.error());
+        if (key == QLatin1String("cache.bytes"))
+            m_cache.setBudget(value);
+        else if (key == QLatin1String("cache.large_file_bytes"))
+            m_cache.setLargeFileThreshold(value);
+    }
+    Response current = getConfig(request);
+    QJsonObject body = QJsonDocument::fromJson(current.body).object();
+    body.insert(QStringLiteral("warnings"), warnings);
+    return jsonResponse(200, body);
+}
+
+Response AdminService::openApi(ApiRequest &) {
+    QFile file(QStringLiteral(":/openapi.json"));
+    if (!file.open(QIODevice::ReadOnly))
+        return apiError(500, "internal",
+                        QStringLiteral("openapi.json is missing from this build."));
+    Response response = http::makeResponse(200, "application/json", file.readAll());
+    response.head.append("Cache-Control: no-cache\r\n");
+    return response;
+}
+
+} // namespace fazt::admin

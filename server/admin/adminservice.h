@@ -1,0 +1,114 @@
+#pragma once
+
+#include "admin/api.h"
+#include "admin/taskthread.h"
+#include "archive/archivereader.h"
+#include "auth/credentials.h"
+#include "auth/loginlimiter.h"
+#include "auth/sessions.h"
+#include "auth/tokens.h"
+#include "vfs/vfstypes.h"
+
+#include <QList>
+
+#include <atomic>
+
+namespace fazt {
+class Config;
+namespace db {
+class Database;
+}
+namespace vfs {
+class Vfs;
+class VfsCache;
+} // namespace vfs
+namespace hosting {
+class HostRouter;
+}
+} // namespace fazt
+
+namespace fazt::admin {
+
+// The admin JSON API on admin.<domain>. handle() runs on an HTTP worker only long enough to
+// match the route, authenticate (RAM only: sessions and token hashes are held in memory),
+// check scope and CSRF, and receive the body; the call itself runs on the admin thread (or,
+// for deploys, the jobs thread), each with its own database connection, so neither user
+// traffic nor a big deploy can make the cockpit wait.
+class AdminService : public http::Handler {
+public:
+    struct Options {
+        qint64 uploadRamBytes = 16 << 20; // uploads larger than this spill to FAZT_TEMP_DIR
+        qint64 maxUploadBytes = qint64(1) << 30;
+        qint64 maxJsonBytes = 1 << 20;
+        archive::Limits archiveLimits;
+        bool isSecure = false; // served over HTTPS: cookies get Secure
+    };
+
+    AdminService(db::Database &database, vfs::Vfs &vfs, vfs::VfsCache &cache, Config &config,
+                 hosting::HostRouter &router, Options options);
+    ~AdminService() override;
+
+    // Loads users and tokens into RAM.
+    Status load();
+    // The port in the URLs the API reports (the listening one, unless a proxy says otherwise).
+    void setPublicPort(quint16 port) { m_publicPort = port; }
+    // Picks up users and tokens changed by another process (call every few seconds).
+    void refreshAuth();
+    void handle(http::Exchange &exchange) override;
+
+    const QList<Route> &routes() const { return m_routes; }
+    auth::Credentials &credentials() { return m_credentials; }
+    auth::TokenStore &tokens() { return m_tokens; }
+
+private:
+    void addRoutes();
+    QByteArray authFingerprint();
+    const Route *match(http::Method method, const QString &path, QHash<QString, QString> &params,
+                       QStringList &allowed) const;
+    void dispatch(const Route &route, std::shared_ptr<ApiRequest> request,
+                  http::Exchange &exchange);
+    QString siteUrl(const QString &site) const;
+    QJsonObject siteJson(const vfs::SiteInfo &site) const;
+    QJsonObject deployJson(const vfs::DeployInfo &deploy) const;
+
+    // Endpoints (admin thread unless noted).
+    http::Response login(ApiRequest &request);
+    http::Response logout(ApiRequest &request);
+    http::Response session(ApiRequest &request);
+    http::Response listSites(ApiRequest &request);
+    http::Response createSite(ApiRequest &request);
+    http::Response getSite(ApiRequest &request);
+    http::Response deleteSite(ApiRequest &request);
+    http::Response updateSettings(ApiRequest &request);
+    http::Response listDomains(ApiRequest &request);
+    http::Response addDomain(ApiRequest &request);
+    http::Response removeDomain(ApiRequest &request);
+    http::Response listDeploys(ApiRequest &request);
+    http::Response uploadDeploy(ApiRequest &request); // jobs thread
+    http::Response activateDeploy(ApiRequest &request);
+    http::Response rollback(ApiRequest &request);
+    http::Response listTokens(ApiRequest &request);
+    http::Response createToken(ApiRequest &request);
+    http::Response revokeToken(ApiRequest &request);
+    http::Response getConfig(ApiRequest &request);
+    http::Response setConfig(ApiRequest &request);
+    http::Response openApi(ApiRequest &request);
+
+    db::Database &m_database;
+    vfs::Vfs &m_vfs;
+    vfs::VfsCache &m_cache;
+    Config &m_config;
+    hosting::HostRouter &m_router;
+    const Options m_options;
+    auth::Credentials m_credentials;
+    auth::SessionStore m_sessions;
+    auth::TokenStore m_tokens;
+    auth::LoginLimiter m_loginLimiter;
+    QList<Route> m_routes;
+    std::atomic<quint16> m_publicPort{80};
+    QByteArray m_authFingerprint; // touched on the admin thread only (after load())
+    TaskThread m_adminThread;
+    TaskThread m_jobsThread;
+};
+
+} // namespace fazt::admin

@@ -1,0 +1,61 @@
+#pragma once
+
+#include "admin/upload.h"
+#include "http/exchange.h"
+
+#include <QHash>
+#include <QHostAddress>
+#include <QJsonObject>
+#include <QString>
+#include <QUrlQuery>
+
+#include <functional>
+#include <memory>
+
+namespace fazt::admin {
+
+// What a route needs from its caller. A session (the owner, logged in) may do everything;
+// a token needs the scope: read < deploy < admin.
+enum class Access { Public, Read, Deploy, Admin };
+enum class BodyKind { None, Json, Archive };
+
+// Who is calling, once authenticated.
+struct Caller {
+    QString username;   // for a session
+    qint64 tokenId = 0; // for a token
+    QString tokenName;
+    bool isSession = false;
+    QByteArray sessionId;
+};
+
+// One admin API call, as the endpoint sees it (on the admin or jobs thread).
+struct ApiRequest {
+    http::Method method = http::Method::Get;
+    QString path;
+    QHash<QString, QString> params; // from the route pattern: {name}, {id}, ...
+    QUrlQuery query;
+    QJsonObject json;               // BodyKind::Json
+    std::shared_ptr<Upload> upload; // BodyKind::Archive
+    QByteArray contentType;
+    Caller caller;
+    QHostAddress peer;
+    bool isSecure = false;
+};
+
+struct Route {
+    http::Method method;
+    QString pattern; // "/api/sites/{name}/deploys"
+    Access access;
+    BodyKind body;
+    bool isLongRunning; // runs on the jobs thread, not the admin thread
+    std::function<http::Response(ApiRequest &)> run;
+};
+
+// JSON responses with our one error shape: {"error": {"code": "...", "message": "..."}}.
+http::Response jsonResponse(int status, const QJsonObject &body);
+http::Response jsonResponse(int status, const QJsonArray &body);
+http::Response apiError(int status, QByteArrayView code, const QString &message);
+// Maps a core Error to a status and code (NotFound 404, Conflict 409, Invalid 400, ...).
+http::Response apiError(const Error &error);
+
+} // namespace fazt::admin

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <QCommandLineOption>
+#include <QCommandLineParser>
+#include <QList>
+#include <QString>
+#include <QTextStream>
+
+#include <functional>
+
+namespace fazt::cli {
+
+// One `fazt` command: `fazt GROUP NAME [options] [ARGUMENTS]` (or `fazt GROUP ...` when name
+// is empty). Every command gets --help from its options.
+struct Command {
+    QString group;     // "server", "db", "deploy"
+    QString name;      // "init"; empty for a top-level command such as `fazt deploy`
+    QString summary;   // one line for the command list
+    QString arguments; // positional arguments for the usage line, e.g. "OUT"
+    std::function<void(QCommandLineParser &)> options;
+    std::function<int(const QCommandLineParser &)> run;
+};
+
+QTextStream &out();
+QTextStream &err();
+// Prints "fazt: message" to stderr and returns the failure exit code (1).
+int fail(const QString &message);
+
+// Commands that talk to a running server over the admin API (deploy, sites, deploys).
+QList<Command> remoteCommands();
+
+} // namespace fazt::cli

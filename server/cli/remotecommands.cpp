@@ -1,0 +1,390 @@
+// Commands that manage a running server through its admin API, with client::ApiClient:
+// `fazt deploy`, `fazt sites list`, `fazt deploys list|rollback|activate`.
+
+#include "archive/archivewriter.h"
+#include "cli/cli.h"
+#include "cli/command.h"
+#include "client/apiclient.h"
+#include "vfs/vfs.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QLocale>
+#include <QTemporaryDir>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <unistd.h>
+
+namespace fazt::cli {
+
+namespace {
+
+using client::ApiClient;
+
+const QCommandLineOption serverOption(QStringList{QStringLiteral("server")},
+                                      QStringLiteral("The server, e.g. https://example.com or "
+                                                     "http://127.0.0.1:8080 (default: "
+                                                     "$FAZT_SERVER)."),
+                                      QStringLiteral("URL"));
+const QCommandLineOption tokenOption(QStringList{QStringLiteral("token")},
+                                     QStringLiteral("An API token (default: $FAZT_TOKEN)."),
+                                     QStringLiteral("TOKEN"));
+const QCommandLineOption siteOption(QStringList{QStringLiteral("site")},
+                                    QStringLiteral("The site, e.g. blog (served at "
+                                                   "blog.DOMAIN)."),
+                                    QStringLiteral("NAME"));
+const QCommandLineOption noActivateOption(QStringList{QStringLiteral("no-activate")},
+                                          QStringLiteral("Upload only; activate later with "
+                                                         "'fazt deploys activate'."));
+const QCommandLineOption includeHiddenOption(
+    QStringList{QStringLiteral("include-hidden")},
+    QStringLiteral("Also deploy dotfiles of a folder (.git and node_modules never are)."));
+
+// Archive names uploaded as they are; the server recognises the format from the content.
+const QStringList archiveSuffixes{QStringLiteral(".zip"),     QStringLiteral(".tar"),
+                                  QStringLiteral(".tar.gz"),  QStringLiteral(".tgz"),
+                                  QStringLiteral(".tar.zst"), QStringLiteral(".tar.xz"),
+                                  QStringLiteral(".tar.bz2")};
+
+int usage(const QString &message) {
+    err() << "fazt: " << message << Qt::endl;
+    return Usage;
+}
+
+QString humanBytes(qint64 bytes) {
+    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+}
+
+void addConnectionOptions(QCommandLineParser &p) {
+    p.addOption(serverOption);
+    p.addOption(tokenOption);
+}
+
+// The client for --server/--token (or FAZT_SERVER/FAZT_TOKEN). Errors are usage errors.
+Result<std::unique_ptr<ApiClient>> clientFor(const QCommandLineParser &p) {
+    const QString server =
+        p.isSet(serverOption) ? p.value(serverOption) : qEnvironmentVariable("FAZT_SERVER");
+    if (server.trimmed().isEmpty())
+        return Error::invalid(QStringLiteral("Which server? Pass --server https://example.com "
+                                             "or set FAZT_SERVER."));
+    const QString token =
+        p.isSet(tokenOption) ? p.value(tokenOption) : qEnvironmentVariable("FAZT_TOKEN");
+    if (token.trimmed().isEmpty())
+        return Error::invalid(QStringLiteral("No API token: pass --token or set FAZT_TOKEN. "
+                                             "Create one on the server with 'fazt server "
+                                             "create-token --name laptop --scopes deploy'."));
+    auto api = std::make_unique<ApiClient>();
+    if (Status s = api->setServer(server); !s)
+        return s.error();
+    api->setToken(token.trimmed().toUtf8());
+    api->setUnreachableHint(QStringLiteral("Check --server / FAZT_SERVER."));
+    return api;
+}
+
+// The --site value, checked here so a typo fails before anything is packed or sent.
+Result<QString> siteFor(const QCommandLineParser &p, const QString &command) {
+    if (!p.isSet(siteOption))
+        return Error::invalid(
+            QStringLiteral("'%1' needs --site NAME, e.g. --site blog.").arg(command));
+    const QString site = p.value(siteOption);
+    if (Status s = vfs::Vfs::validateSiteName(site); !s)
+        return s.error();
+    return site;
+}
+
+// Progress on stderr. On a terminal: one line redrawn in place with a bar, the percentage,
+// the amount and the speed. Elsewhere (CI logs, pipes): a plain line at 0, 25, 50, 75 and
+// 100 %, so a log shows that the upload moved without a line per chunk.
+class UploadProgress {
+public:
+    UploadProgress()
+        : m_isTerminal(::isatty(::fileno(stderr)) == 1) {
+        m_clock.start();
+    }
+
+    void update(qint64 sent, qint64 total) {
+        if (total <= 0)
+            return;
+        const int percent = int(sent * 100 / total);
+        if (!m_isTerminal) {
+            const int quarter = percent / 25;
+            if (quarter > m_lastQuarter) {
+                m_lastQuarter = quarter;
+                err() << "Uploading: " << quarter * 25 << "% (" << humanBytes(sent) << " of "
+                      << humanBytes(total) << ")" << Qt::endl;
+            }
+            return;
+        }
+        const qint64 now = m_clock.elapsed();
+        if (m_isLineOpen && (sent == m_lastDrawnSent || (sent < total && now - m_lastDrawMs < 100)))
+            return; // redraw at most ten times a second, and only for news
+        m_lastDrawMs = now;
+        m_lastDrawnSent = sent;
+        constexpr int width = 30;
+        const int filled = int(sent * width / total);
+        const qint64 speed = now > 0 ? sent * 1000 / now : 0;
+        err() << "\rUploading [" << QString(filled, u'#') << QString(width - filled, u'-') << "] "
+              << QString::number(percent).rightJustified(3) << "%  " << humanBytes(sent) << " / "
+              << humanBytes(total) << "  " << humanBytes(speed) << "/s\x1b[K" << Qt::flush;
+        m_isLineOpen = true;
+    }
+
+    // Ends the terminal line, so what follows starts on its own.
+    void finish() {
+        if (m_isLineOpen)
+            err() << Qt::endl;
+        m_isLineOpen = false;
+    }
+
+private:
+    bool m_isTerminal;
+    bool m_isLineOpen = false;
+    int m_lastQuarter = -1;
+    qint64 m_lastDrawMs = -1;
+    qint64 m_lastDrawnSent = -1;
+    QElapsedTimer m_clock;
+};
+
+Result<archive::Summary> pack(const QString &folder, const QString &outputPath,
+                              const archive::PackOptions &options) {
+    const bool isTerminal = ::isatty(::fileno(stderr)) == 1;
+    QElapsedTimer clock;
+    clock.start();
+    qint64 lastDrawMs = -1;
+    auto packed = archive::packDirectory(
+        folder, outputPath, options, [&](const archive::PackProgress &progress) {
+            if (!isTerminal || (lastDrawMs >= 0 && clock.elapsed() - lastDrawMs < 100))
+                return;
+            lastDrawMs = clock.elapsed();
+            err() << "\rPacking: " << progress.files << " of " << progress.totalFiles << " files, "
+                  << humanBytes(progress.bytes) << " of " << humanBytes(progress.totalBytes)
+                  << "\x1b[K" << Qt::flush;
+        });
+    if (isTerminal && lastDrawMs >= 0)
+        err() << "\r\x1b[K" << Qt::flush;
+    return packed;
+}
+
+int deploy(const QCommandLineParser &p) {
+    const QStringList args = p.positionalArguments();
+    if (args.size() != 1)
+        return usage(QStringLiteral("'deploy' takes one argument, the folder or archive to "
+                                    "deploy. Example: fazt deploy ./public --site blog"));
+    const auto site = siteFor(p, QStringLiteral("deploy"));
+    if (!site)
+        return usage(site.error().message);
+    auto api = clientFor(p);
+    if (!api)
+        return usage(api.error().message);
+
+    const QFileInfo source(args.first());
+    if (!source.exists())
+        return fail(QStringLiteral("%1 does not exist.").arg(args.first()));
+    const bool isFolder = source.isDir();
+    if (!isFolder) {
+        const QString name = source.fileName().toLower();
+        if (std::none_of(archiveSuffixes.begin(), archiveSuffixes.end(),
+                         [&](const QString &suffix) { return name.endsWith(suffix); }))
+            return fail(QStringLiteral("%1 is neither a folder nor an archive (%2).")
+                            .arg(args.first(), archiveSuffixes.join(QStringLiteral(", "))));
+        if (p.isSet(includeHiddenOption))
+            return usage(QStringLiteral("--include-hidden is for folders: an archive is "
+                                        "uploaded as it is."));
+    }
+
+    // A folder is packed into a temporary tar.gz, removed whatever happens next.
+    QTemporaryDir scratch;
+    QString archivePath = source.absoluteFilePath();
+    if (isFolder) {
+        if (!scratch.isValid())
+            return fail(
+                QStringLiteral("Cannot create a temporary folder: %1").arg(scratch.errorString()));
+        archivePath = scratch.filePath(*site + QStringLiteral(".tar.gz"));
+        const bool includeHidden = p.isSet(includeHiddenOption);
+        auto packed = pack(source.absoluteFilePath(), archivePath, {includeHidden});
+        if (!packed)
+            return fail(packed.error().message);
+        if (packed->skipped > 0)
+            err() << "Left out " << packed->skipped
+                  << " symbolic links or special files: a site is regular files only." << Qt::endl;
+    }
+
+    const auto activation =
+        p.isSet(noActivateOption) ? client::Activation::Keep : client::Activation::Activate;
+    UploadProgress progress;
+    progress.update(0, QFileInfo(archivePath).size());
+    auto deployed = client::waitFor<client::Deploy>([&](auto done) {
+        client::ApiCall *call = (*api)->deploy(*site, archivePath, activation, done);
+        QObject::connect(call, &client::ApiCall::uploadProgress, call,
+                         [&progress](qint64 sent, qint64 total) { progress.update(sent, total); });
+    });
+    if (deployed)
+        progress.update(QFileInfo(archivePath).size(), QFileInfo(archivePath).size());
+    progress.finish();
+    if (!deployed)
+        return fail(deployed.error().message);
+
+    const QString summary =
+        QStringLiteral("%1 files, %2").arg(deployed->fileCount).arg(humanBytes(deployed->bytes));
+    if (activation == client::Activation::Keep) {
+        out() << "Uploaded deploy " << deployed->id << " of " << deployed->site << ": " << summary
+              << ", not active. Activate it with 'fazt deploys activate " << deployed->id
+              << " --site " << deployed->site << "'." << Qt::endl;
+        return Ok;
+    }
+    out() << "Deployed " << deployed->site << ": " << summary << " -> " << deployed->url.toString()
+          << Qt::endl;
+    return Ok;
+}
+
+// Prints rows as left-aligned columns, the first row being the header.
+void printTable(const QList<QStringList> &rows) {
+    QList<qsizetype> widths;
+    for (const QStringList &row : rows) {
+        widths.resize(std::max(widths.size(), row.size()));
+        for (qsizetype i = 0; i < row.size(); ++i)
+            widths[i] = std::max(widths[i], row[i].size());
+    }
+    for (const QStringList &row : rows) {
+        QString line;
+        for (qsizetype i = 0; i < row.size(); ++i)
+            line += i + 1 < row.size() ? row[i].leftJustified(widths[i] + 2) : row[i];
+        while (line.endsWith(u' '))
+            line.chop(1);
+        out() << line << Qt::endl;
+    }
+}
+
+int sitesList(const QCommandLineParser &p) {
+    auto api = clientFor(p);
+    if (!api)
+        return usage(api.error().message);
+    auto sites = client::waitFor<QList<client::Site>>([&](auto done) { (*api)->sites(done); });
+    if (!sites)
+        return fail(sites.error().message);
+    if (sites->isEmpty()) {
+        out() << "No sites yet. Deploy one with 'fazt deploy DIR --site NAME'." << Qt::endl;
+        return Ok;
+    }
+    QList<QStringList> rows{
+        {QStringLiteral("NAME"), QStringLiteral("ACTIVE DEPLOY"), QStringLiteral("URL")}};
+    for (const client::Site &s : *sites)
+        rows.append({s.name,
+                     s.activeDeployId ? QString::number(s.activeDeployId) : QStringLiteral("-"),
+                     s.url.toString()});
+    printTable(rows);
+    return Ok;
+}
+
+int deploysList(const QCommandLineParser &p) {
+    const auto site = siteFor(p, QStringLiteral("deploys list"));
+    if (!site)
+        return usage(site.error().message);
+    auto api = clientFor(p);
+    if (!api)
+        return usage(api.error().message);
+    auto deploys =
+        client::waitFor<QList<client::Deploy>>([&](auto done) { (*api)->deploys(*site, done); });
+    if (!deploys)
+        return fail(deploys.error().message);
+    if (deploys->isEmpty()) {
+        out() << "Site " << *site << " has no deploys yet." << Qt::endl;
+        return Ok;
+    }
+    QList<QStringList> rows{{QStringLiteral("ID"), QStringLiteral("CREATED (UTC)"),
+                             QStringLiteral("FILES"), QStringLiteral("SIZE"),
+                             QStringLiteral("ACTIVE")}};
+    for (const client::Deploy &d : *deploys)
+        rows.append({QString::number(d.id),
+                     d.createdAt.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                     QString::number(d.fileCount), humanBytes(d.bytes),
+                     d.isActive ? QStringLiteral("yes") : QString()});
+    printTable(rows);
+    return Ok;
+}
+
+int deploysRollback(const QCommandLineParser &p) {
+    const auto site = siteFor(p, QStringLiteral("deploys rollback"));
+    if (!site)
+        return usage(site.error().message);
+    auto api = clientFor(p);
+    if (!api)
+        return usage(api.error().message);
+    auto deploy =
+        client::waitFor<client::Deploy>([&](auto done) { (*api)->rollback(*site, done); });
+    if (!deploy)
+        return fail(deploy.error().message);
+    out() << "Rolled " << deploy->site << " back to deploy " << deploy->id << " ("
+          << deploy->fileCount << " files, " << humanBytes(deploy->bytes) << ") -> "
+          << deploy->url.toString() << Qt::endl;
+    return Ok;
+}
+
+int deploysActivate(const QCommandLineParser &p) {
+    const QStringList args = p.positionalArguments();
+    bool isNumber = false;
+    const qint64 id = args.value(0).toLongLong(&isNumber);
+    if (args.size() != 1 || !isNumber || id <= 0)
+        return usage(QStringLiteral("'deploys activate' takes one argument, the deploy's id "
+                                    "(see 'fazt deploys list --site NAME'). Example: fazt "
+                                    "deploys activate 7 --site blog"));
+    const auto site = siteFor(p, QStringLiteral("deploys activate"));
+    if (!site)
+        return usage(site.error().message);
+    auto api = clientFor(p);
+    if (!api)
+        return usage(api.error().message);
+    auto deploy =
+        client::waitFor<client::Deploy>([&](auto done) { (*api)->activate(*site, id, done); });
+    if (!deploy)
+        return fail(deploy.error().message);
+    out() << "Activated deploy " << deploy->id << " of " << deploy->site << " ("
+          << deploy->fileCount << " files, " << humanBytes(deploy->bytes) << ") -> "
+          << deploy->url.toString() << Qt::endl;
+    return Ok;
+}
+
+} // namespace
+
+QList<Command> remoteCommands() {
+    const auto withSite = [](QCommandLineParser &p) {
+        p.addOption(siteOption);
+        addConnectionOptions(p);
+    };
+    return {
+        {QStringLiteral("deploy"), QString(),
+         QStringLiteral("Upload a folder or an archive to a server as a site's new deploy."),
+         QStringLiteral("DIR|ARCHIVE"),
+         [](QCommandLineParser &p) {
+             p.addOption(siteOption);
+             addConnectionOptions(p);
+             p.addOption(noActivateOption);
+             p.addOption(includeHiddenOption);
+             p.addPositionalArgument(QStringLiteral("DIR|ARCHIVE"),
+                                     QStringLiteral("A folder (packed for you) or an archive: "
+                                                    ".zip, .tar, .tar.gz, .tgz, .tar.zst, "
+                                                    ".tar.xz or .tar.bz2."));
+         },
+         deploy},
+        {QStringLiteral("sites"), QStringLiteral("list"),
+         QStringLiteral("List a server's sites with their active deploy and address."), QString(),
+         addConnectionOptions, sitesList},
+        {QStringLiteral("deploys"), QStringLiteral("list"),
+         QStringLiteral("List a site's deploys, newest first."), QString(), withSite, deploysList},
+        {QStringLiteral("deploys"), QStringLiteral("rollback"),
+         QStringLiteral("Serve the deploy before the active one again."), QString(), withSite,
+         deploysRollback},
+        {QStringLiteral("deploys"), QStringLiteral("activate"),
+         QStringLiteral("Serve the given deploy of a site."), QStringLiteral("ID"),
+         [withSite](QCommandLineParser &p) {
+             withSite(p);
+             p.addPositionalArgument(QStringLiteral("ID"),
+                                     QStringLiteral("The deploy, from 'fazt deploys list'."));
+         },
+         deploysActivate},
+    };
+}
+
+} // namespace fazt::cli

@@ -1,0 +1,185 @@
+#include "archive/archivewriter.h"
+
+#include "archive/utf8locale.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
+
+#include <algorithm>
+#include <archive.h>
+#include <archive_entry.h>
+#include <cerrno>
+#include <memory>
+#include <vector>
+
+namespace fazt::archive {
+
+namespace {
+
+constexpr qint64 kChunkBytes = 256 << 10;
+
+struct WriterFree {
+    void operator()(::archive *a) const { archive_write_free(a); }
+};
+struct EntryFree {
+    void operator()(archive_entry *entry) const { archive_entry_free(entry); }
+};
+
+struct FileToPack {
+    QString path; // relative to the packed folder, '/'-separated
+    QString absolutePath;
+    qint64 size = 0;
+};
+
+bool isAlwaysLeftOut(const QString &name) {
+    return name == u".git" || name == u"node_modules";
+}
+
+// The files to pack, sorted by path. `leaveOut` is the output archive, in case it is written
+// inside the folder being packed.
+Result<std::vector<FileToPack>> listFiles(const QString &root, const PackOptions &options,
+                                          const QString &leaveOut, qint64 &skipped) {
+    std::vector<FileToPack> files;
+    QStringList pending{QString()}; // folders still to list, relative to root
+    while (!pending.isEmpty()) {
+        const QString folder = pending.takeLast();
+        const QDir dir(folder.isEmpty() ? root : root + u'/' + folder);
+        if (!QFileInfo(dir.path()).isReadable()) {
+            return Error::io(u"Cannot read the folder '" + dir.path() +
+                             u"': check its permissions.");
+        }
+        const QFileInfoList entries = dir.entryInfoList(
+            QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System, QDir::NoSort);
+        for (const QFileInfo &info : entries) {
+            const QString name = info.fileName();
+            if (isAlwaysLeftOut(name) || (!options.includeHidden && name.startsWith(u'.')))
+                continue;
+            const QString path = folder.isEmpty() ? name : folder + u'/' + name;
+            if (info.isSymLink()) {
+                ++skipped;
+            } else if (info.isDir()) {
+                pending.append(path);
+            } else if (!info.isFile()) {
+                ++skipped; // a socket, a pipe or a device
+            } else if (info.absoluteFilePath() != leaveOut) {
+                files.push_back({path, info.absoluteFilePath(), info.size()});
+            }
+        }
+    }
+    std::sort(files.begin(), files.end(),
+              [](const FileToPack &a, const FileToPack &b) { return a.path < b.path; });
+    return files;
+}
+
+Error writeError(::archive *writer, const QString &outputPath) {
+    const char *message = archive_error_string(writer);
+    const QString text = u"Cannot write the archive '" + outputPath + u"': " +
+                         QString::fromUtf8(message ? message : "unknown error");
+    if (archive_errno(writer) == ENOSPC)
+        return Error{Error::Code::DiskFull, text + u" (the disk is full)."};
+    return Error::io(text);
+}
+
+// Streams one file into the archive as a regular file entry.
+Status packFile(::archive *writer, archive_entry *entry, const FileToPack &file,
+                const QString &outputPath, PackProgress &progress,
+                const std::function<void(const PackProgress &)> &report, QByteArray &buffer) {
+    QFile input(file.absolutePath);
+    if (!input.open(QIODevice::ReadOnly))
+        return Error::io(u"Cannot read '" + file.absolutePath + u"': " + input.errorString());
+    // The size now, not when the folder was listed: the header must say what follows.
+    const qint64 size = input.size();
+    archive_entry_clear(entry);
+    archive_entry_set_pathname_utf8(entry, file.path.toUtf8().constData());
+    archive_entry_set_filetype(entry, AE_IFREG);
+    archive_entry_set_perm(entry, 0644);
+    archive_entry_set_size(entry, size);
+    archive_entry_set_mtime(entry, 0, 0);
+    {
+        const Utf8LocaleScope utf8; // the pax writer converts the name through the locale
+        if (archive_write_header(writer, entry) != ARCHIVE_OK)
+            return writeError(writer, outputPath);
+    }
+    qint64 written = 0;
+    while (written < size) {
+        const qint64 count =
+            input.read(buffer.data(), std::min<qint64>(buffer.size(), size - written));
+        if (count <= 0)
+            break;
+        if (archive_write_data(writer, buffer.constData(), size_t(count)) != count)
+            return writeError(writer, outputPath);
+        written += count;
+        progress.bytes += count;
+        if (report)
+            report(progress);
+    }
+    if (written != size || !input.atEnd()) {
+        return Error::io(u"'" + file.absolutePath +
+                         u"' changed while it was being packed: try again.");
+    }
+    ++progress.files;
+    if (report)
+        report(progress);
+    return {};
+}
+
+} // namespace
+
+Result<Summary> packDirectory(const QString &dir, const QString &outputPath,
+                              const PackOptions &options,
+                              const std::function<void(const PackProgress &)> &progress) {
+    const QFileInfo root(dir);
+    if (!root.isDir())
+        return Error::notFound(u"'" + dir + u"' is not a folder.");
+    Summary summary;
+    const Result<std::vector<FileToPack>> files =
+        listFiles(root.absoluteFilePath(), options, QFileInfo(outputPath).absoluteFilePath(),
+                  summary.skipped);
+    if (!files)
+        return files.error();
+    if (files->empty()) {
+        return Error::invalid(u"The folder '" + dir +
+                              u"' has no files to pack (dotfiles are left out unless asked for).");
+    }
+    PackProgress state;
+    state.totalFiles = qint64(files->size());
+    for (const FileToPack &file : *files)
+        state.totalBytes += file.size;
+    if (progress)
+        progress(state);
+
+    QSaveFile output(outputPath);
+    if (!output.open(QIODevice::WriteOnly))
+        return Error::io(u"Cannot create '" + outputPath + u"': " + output.errorString());
+    const std::unique_ptr<::archive, WriterFree> writer(archive_write_new());
+    const std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
+    if (!writer || !entry)
+        return Error::internal(QStringLiteral("libarchive could not allocate a writer."));
+    ::archive *a = writer.get();
+    // gzip:!timestamp keeps the time out of the gzip header, for reproducible output.
+    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+        archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
+        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+        archive_write_open_fd(a, output.handle()) != ARCHIVE_OK) {
+        return writeError(a, outputPath);
+    }
+    QByteArray buffer(kChunkBytes, Qt::Uninitialized);
+    for (const FileToPack &file : *files) {
+        if (Status packed = packFile(a, entry.get(), file, outputPath, state, progress, buffer);
+            !packed) {
+            return packed.error();
+        }
+    }
+    if (archive_write_close(a) != ARCHIVE_OK)
+        return writeError(a, outputPath);
+    if (!output.commit())
+        return Error::io(u"Cannot write '" + outputPath + u"': " + output.errorString());
+    summary.files = state.files;
+    summary.bytes = state.bytes;
+    return summary;
+}
+
+} // namespace fazt::archive

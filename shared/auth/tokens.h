@@ -1,0 +1,86 @@
+#pragma once
+
+#include "result.h"
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QFlags>
+#include <QHash>
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QStringView>
+
+#include <functional>
+#include <mutex>
+#include <optional>
+
+namespace fazt::db {
+class Database;
+}
+
+namespace fazt::auth {
+
+// What an API token may do. Ordered read < deploy < admin: each includes the ones before.
+enum class Scope : quint8 { Read = 1, Deploy = 2, Admin = 4 };
+Q_DECLARE_FLAGS(Scopes, Scope)
+Q_DECLARE_OPERATORS_FOR_FLAGS(Scopes)
+
+// "read,deploy" -> Read | Deploy. Names are lowercase, separated by commas (spaces around them
+// are allowed); an unknown or missing name is an Invalid error that names it.
+Result<Scopes> parseScopes(QStringView text);
+// Read | Deploy -> "read,deploy" (always in the order read, deploy, admin).
+QString formatScopes(Scopes scopes);
+
+struct TokenInfo {
+    qint64 id = 0;
+    QString name;
+    Scopes scopes;
+    qint64 createdAt = 0;  // Unix seconds
+    qint64 lastUsedAt = 0; // Unix seconds; 0 if never used
+};
+
+// API tokens ("fazt_" + 43 base64url characters: 256 random bits). Only their SHA-256 is
+// stored; every active token's metadata is held in RAM keyed by that hash, so authenticating
+// a request hashes once and looks up once, and never touches the database. Thread-safe.
+class TokenStore {
+public:
+    using Clock = std::function<qint64()>; // Unix seconds
+
+    explicit TokenStore(db::Database &database, Clock clock = {});
+
+    // Reads every token that is not revoked into RAM (done once at start).
+    Status load();
+
+    // Makes a token and stores its hash. The plaintext token is in the result and nowhere else:
+    // show it once. The name has 1 to 100 characters; at least one scope is needed.
+    Result<QPair<QByteArray, TokenInfo>> create(const QString &name, Scopes scopes);
+
+    // The token's metadata if `presentedToken` is an active token. Records the time of use in
+    // RAM, and in the database at most once a minute per token (queued, not waited for).
+    std::optional<TokenInfo> authenticate(QByteArrayView presentedToken);
+
+    // Marks the token revoked in the database and forgets it; it stops working at once.
+    // NotFound if no active token has this id.
+    Status revoke(qint64 id);
+
+    // The active tokens, by id.
+    QList<TokenInfo> list() const;
+
+    static bool allows(Scopes granted, Scope needed);
+
+    static constexpr qint64 lastUsedWriteInterval = 60; // seconds
+
+private:
+    struct Entry {
+        TokenInfo info;
+        qint64 lastUsedWrittenAt = 0;
+    };
+
+    db::Database &m_database;
+    const Clock m_clock;
+    mutable std::mutex m_mutex;
+    QHash<QByteArray, Entry> m_byHash; // SHA-256 of the token -> entry
+};
+
+} // namespace fazt::auth

@@ -1,0 +1,199 @@
+#pragma once
+
+#include "result.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QEventLoop>
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QTimer>
+#include <QUrl>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+class QNetworkRequest;
+
+namespace fazt::client {
+
+// A site as the admin API describes it.
+struct Site {
+    QString name;
+    QDateTime createdAt;
+    qint64 activeDeployId = 0; // 0 while nothing is deployed
+    QJsonObject settings;      // e.g. {"spa": true}
+    QUrl url;                  // where the site is served
+};
+
+// One upload of a site; immutable once complete.
+struct Deploy {
+    qint64 id = 0;
+    QString site;
+    QDateTime createdAt;
+    qint64 fileCount = 0;
+    qint64 bytes = 0;
+    bool isActive = false;
+    QUrl url; // where the site is served
+};
+
+// The owner, logged in with a password. The client keeps the session cookie and CSRF token.
+struct Session {
+    QString username;
+    QDateTime expiresAt;
+};
+
+// Whether a new deploy is served at once or only stored (to be activated later).
+enum class Activation { Activate, Keep };
+
+// Where requests for a server URL go. See ApiClient::endpointFor().
+struct Endpoint {
+    QUrl url;            // scheme, host and port the connection is made to
+    QByteArray hostName; // the Host header when it differs from the URL's host, else empty
+};
+
+template <typename T> using Callback = std::function<void(Result<T>)>;
+
+// One request in flight. It calls its callback exactly once (also when aborted), then emits
+// finished() and deletes itself later: do not keep the pointer past finished().
+class ApiCall : public QObject {
+    Q_OBJECT
+
+public:
+    ~ApiCall() override;
+
+    bool isFinished() const { return m_state == State::Finished; }
+    // The HTTP status of the answer; 0 if none arrived (network failure, timeout, abort).
+    int httpStatus() const { return m_httpStatus; }
+    // The server's error code ("unauthorized", "not_found", ...); empty without one.
+    QString serverErrorCode() const { return m_serverErrorCode; }
+
+    // Stops the request; the callback gets an error saying it was cancelled.
+    void abort();
+
+Q_SIGNALS:
+    void uploadProgress(qint64 bytesSent, qint64 bytesTotal);
+    void finished();
+
+private:
+    friend class ApiClient;
+    enum class State { Running, ConnectTimedOut, Cancelled, Finished };
+
+    ApiCall(QObject *parent, QString target, QString unreachableHint,
+            Callback<QJsonObject> handler);
+    void start(QNetworkReply *reply, std::chrono::milliseconds connectTimeout);
+    void failBeforeStart(Error error);
+    void onReplyFinished();
+    Result<QJsonObject> outcome();
+    Error networkError() const;
+    void complete(Result<QJsonObject> result);
+    void detach();
+
+    QPointer<QNetworkReply> m_reply;
+    QTimer m_connectTimer;
+    State m_state = State::Running;
+    int m_httpStatus = 0;
+    QString m_serverErrorCode;
+    QString m_target; // the URL, for messages
+    QString m_unreachableHint;
+    Callback<QJsonObject> m_handler;
+};
+
+// The admin API of one Fazt server, from the outside: the one implementation used by
+// `fazt deploy` and the desktop console. Asynchronous: every call takes a callback that
+// receives the value or an Error whose message is the server's (or says why the server
+// could not be reached). Command-line tools wrap calls in waitFor() below.
+//
+//     ApiClient api;
+//     api.setServer(QStringLiteral("https://example.com"));
+//     api.setToken(token);
+//     ApiCall *call = api.deploy(QStringLiteral("blog"), archive, Activation::Activate,
+//                                [](Result<Deploy> d) { ... });
+//     connect(call, &ApiCall::uploadProgress, ...);
+class ApiClient : public QObject {
+    Q_OBJECT
+
+public:
+    static constexpr std::chrono::milliseconds defaultConnectTimeout{10'000};
+    static constexpr std::chrono::milliseconds defaultTransferTimeout{60'000};
+
+    explicit ApiClient(QObject *parent = nullptr);
+    ~ApiClient() override;
+
+    // The server, as a user writes it: "https://example.com", "http://127.0.0.1:8080".
+    Status setServer(const QString &serverUrl);
+    QUrl serverUrl() const { return m_endpoint.url; }
+    // An API token (Authorization: Bearer); alternatively log in with login().
+    void setToken(const QByteArray &token) { m_token = token; }
+    // Added to messages about an unreachable server, e.g. "Check --server / FAZT_SERVER.".
+    void setUnreachableHint(const QString &hint) { m_unreachableHint = hint; }
+    // connect: until the request is sent (DNS, TCP, TLS); transfer: the longest time without
+    // a byte going either way, including the server's work on a deploy after the upload.
+    void setTimeouts(std::chrono::milliseconds connect, std::chrono::milliseconds transfer);
+
+    ApiCall *sites(Callback<QList<Site>> done);
+    ApiCall *createSite(const QString &name, Callback<Site> done);
+    ApiCall *deploys(const QString &site, Callback<QList<Deploy>> done);
+    // Streams the archive file (zip, tar, tar.gz, tar.zst, ...) from disk; the site is
+    // created if it does not exist. Progress comes as ApiCall::uploadProgress.
+    ApiCall *deploy(const QString &site, const QString &archivePath, Activation activation,
+                    Callback<Deploy> done);
+    // Activates the deploy before the active one.
+    ApiCall *rollback(const QString &site, Callback<Deploy> done);
+    ApiCall *activate(const QString &site, qint64 deployId, Callback<Deploy> done);
+    // A session for the owner: later calls send its cookie and CSRF token.
+    ApiCall *login(const QString &username, const QString &password, Callback<Session> done);
+    ApiCall *logout(Callback<void> done);
+
+    // The rule that turns a server URL into admin API requests. The admin API is served on
+    // admin.<domain>, so:
+    //  - a host that is an IP address, "localhost" or a name under .localhost (a server on
+    //    this machine, or one reached by address) is connected to as it is, and the requests
+    //    say "Host: admin.localhost", which every Fazt server routes to its admin API;
+    //  - a host that starts with "admin." is used as it is: https://admin.example.com;
+    //  - any other host gets "admin." in front, so the base domain works too:
+    //    https://example.com -> https://admin.example.com.
+    // Without a scheme, local addresses get http:// and others https://. The URL is the
+    // server's address only: a path, query or user name is refused.
+    static Result<Endpoint> endpointFor(const QString &serverUrl);
+
+private:
+    enum class Method { Get, Post };
+    ApiCall *send(Method method, const QString &path, const QByteArray &jsonBody,
+                  Callback<QJsonObject> handler);
+    ApiCall *newCall(const QString &target, Callback<QJsonObject> handler);
+    QNetworkRequest request(const QString &path, const QString &query = QString()) const;
+    void authorize(QNetworkRequest &request, Method method) const;
+
+    QNetworkAccessManager *m_manager = nullptr;
+    Endpoint m_endpoint;
+    QByteArray m_token;
+    QByteArray m_csrfToken;
+    QString m_unreachableHint;
+    std::chrono::milliseconds m_connectTimeout = defaultConnectTimeout;
+    std::chrono::milliseconds m_transferTimeout = defaultTransferTimeout;
+};
+
+// Runs an asynchronous call to its end in a local event loop and returns its result. For
+// command-line tools only: a UI must not block.
+//
+//     Result<QList<Site>> sites = waitFor<QList<Site>>([&](auto done) { api.sites(done); });
+template <typename T, typename Start> Result<T> waitFor(Start &&start) {
+    std::optional<Result<T>> result;
+    QEventLoop loop;
+    start(Callback<T>([&result, &loop](Result<T> r) {
+        result.emplace(std::move(r));
+        loop.quit();
+    }));
+    if (!result)
+        loop.exec();
+    return std::move(*result);
+}
+
+} // namespace fazt::client
