@@ -175,11 +175,49 @@ Status AdminService::load() {
     if (Status s = m_tokens.load(); !s)
         return s;
     m_authFingerprint = authFingerprint();
+    if (auto latest =
+            m_database.reader().queryInt("SELECT coalesce(max(updated_at), 0) FROM users"))
+        m_usersSeenUpTo = *latest + 1;
     return {};
+}
+
+// The client's address for rate limiting: the socket's, unless the socket is a configured
+// trusted proxy (config `http.trusted_proxies`, comma-separated addresses); then the last
+// address that proxy appended to X-Forwarded-For.
+QString AdminService::clientAddress(const http::Request &request) const {
+    const QString peer = request.peer().toString();
+    const QString trusted = m_config.value(QStringLiteral("http.trusted_proxies"));
+    if (trusted.isEmpty())
+        return peer;
+    bool isTrusted = false;
+    for (const QString &proxy : trusted.split(u',', Qt::SkipEmptyParts))
+        isTrusted =
+            isTrusted ||
+            QHostAddress(proxy.trimmed()).isEqual(request.peer(), QHostAddress::TolerantConversion);
+    if (!isTrusted)
+        return peer;
+    const QByteArrayView forwarded = request.field("X-Forwarded-For");
+    const QHostAddress client(
+        QString::fromLatin1(forwarded.sliced(forwarded.lastIndexOf(',') + 1).trimmed()));
+    return client.isNull() ? peer : client.toString();
 }
 
 // Users and tokens can change behind the server's back (`fazt server set-credentials` and
 // `create-token` work on the file while it runs): a cheap fingerprint tells when to reload.
+// A password changed by another process (`fazt server set-credentials`) ends that user's
+// sessions here too: whoever was logged in with the old password must log in again.
+void AdminService::endSessionsOfChangedUsers() {
+    auto stmt =
+        m_database.reader().prepare("SELECT username, updated_at FROM users WHERE updated_at >= ?");
+    if (!stmt)
+        return;
+    stmt->bindAll(m_usersSeenUpTo);
+    while (stmt->next()) {
+        m_sessions.removeUser(stmt->text(0));
+        m_usersSeenUpTo = std::max(m_usersSeenUpTo, stmt->int64(1));
+    }
+}
+
 QByteArray AdminService::authFingerprint() {
     auto stmt = m_database.reader().prepare(
         "SELECT (SELECT coalesce(max(updated_at), 0) || '/' || count(*) FROM users) || ':' || "
@@ -194,7 +232,10 @@ void AdminService::refreshAuth() {
         const QByteArray fingerprint = authFingerprint();
         if (fingerprint.isEmpty() || fingerprint == m_authFingerprint)
             return;
+        const QByteArray usersBefore = m_authFingerprint.split(':').first();
         m_authFingerprint = fingerprint;
+        if (fingerprint.split(':').first() != usersBefore)
+            endSessionsOfChangedUsers();
         if (Status s = m_credentials.load(); !s)
             qWarning("Reloading users failed: %s", qPrintable(s.error().message));
         if (Status s = m_tokens.load(); !s)
@@ -360,8 +401,9 @@ void AdminService::handle(http::Exchange &exchange) {
                                                  "(Authorization: Bearer ...).")));
         return;
     }
+    apiRequest->clientAddress = clientAddress(request);
     if (route->pattern == QLatin1String("/api/login")) {
-        if (const auto wait = m_loginLimiter.retryAfterSeconds(request.peer().toString())) {
+        if (const auto wait = m_loginLimiter.retryAfterSeconds(apiRequest->clientAddress)) {
             Response limited = apiError(429, "rate_limited",
                                         QStringLiteral("Too many failed logins from your address. "
                                                        "Retry in %1 seconds.")
@@ -484,7 +526,7 @@ QJsonObject AdminService::deployJson(const vfs::DeployInfo &deploy) const {
 Response AdminService::login(ApiRequest &request) {
     const QString username = request.json.value(QStringLiteral("username")).toString();
     const QByteArray password = request.json.value(QStringLiteral("password")).toString().toUtf8();
-    const QString peer = request.peer.toString();
+    const QString peer = request.clientAddress;
     if (username.isEmpty() || password.isEmpty())
         return apiError(400, "invalid",
                         QStringLiteral("Send {\"username\": ..., \"password\": ...}."));

@@ -63,6 +63,8 @@ public:
 private:
     void addRoutes();
     QByteArray authFingerprint();
+    void endSessionsOfChangedUsers();
+    QString clientAddress(const http::Request &request) const;
     const Route *match(http::Method method, const QString &path, QHash<QString, QString> &params,
                        QStringList &allowed) const;
     void dispatch(const Route &route, std::shared_ptr<ApiRequest> request,
@@ -107,6 +109,7 @@ private:
     QList<Route> m_routes;
     std::atomic<quint16> m_publicPort{80};
     QByteArray m_authFingerprint; // touched on the admin thread only (after load())
+    qint64 m_usersSeenUpTo = 0;   // likewise
     TaskThread m_adminThread;
     TaskThread m_jobsThread;
 };

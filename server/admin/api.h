@@ -39,6 +39,7 @@ struct ApiRequest {
     QByteArray contentType;
     Caller caller;
     QHostAddress peer;
+    QString clientAddress; // the peer, or the client behind a trusted proxy
     bool isSecure = false;
 };
 

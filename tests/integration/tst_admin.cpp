@@ -145,6 +145,14 @@ private Q_SLOTS:
         m_deployToken = createToken("ci", "deploy");
         m_readToken = createToken("dashboard", "read");
         QVERIFY(m_adminToken.startsWith("fazt_"));
+        { // The test client talks through "a proxy" on 127.0.0.1: X-Forwarded-For names the client.
+            auto db = db::Database::open(m_db);
+            QVERIFY(db);
+            Config config(**db);
+            QVERIFY(config.load());
+            QVERIFY(config.set(QStringLiteral("http.trusted_proxies"),
+                               QStringLiteral("127.0.0.1, ::1")));
+        }
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("FAZT_TEMP_DIR"), m_uploads.path());
         QVERIFY2(m_fazt.start({QStringLiteral("server"), QStringLiteral("start"),
@@ -475,6 +483,10 @@ private Q_SLOTS:
     }
 
     void passwordChangedWhileRunning() {
+        const HttpResponse before = call(
+            "POST", "/api/login", {}, R"({"username":"admin","password":"correct horse battery"})");
+        QCOMPARE(before.status, 200);
+        const QByteArray oldSession = before.header("Set-Cookie").split(';').first();
         const QString file = m_dir.filePath(QStringLiteral("new-password"));
         QFile f(file);
         QVERIFY(f.open(QIODevice::WriteOnly));
