@@ -36,6 +36,10 @@ QTextStream &err() {
     return stream;
 }
 
+QString humanBytes(qint64 bytes) {
+    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+}
+
 int fail(const QString &message) {
     err() << "fazt: " << message << Qt::endl;
     return Failure;
@@ -69,10 +73,6 @@ Result<std::unique_ptr<db::Database>> openOrCreate(const QString &path) {
     if (!dir.exists() && !QDir().mkpath(dir.absolutePath()))
         return Error::io(QStringLiteral("Cannot create the directory %1.").arg(dir.absolutePath()));
     return db::Database::open(path);
-}
-
-QString humanBytes(qint64 bytes) {
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
 }
 
 const QCommandLineOption passwordFileOption(

@@ -23,6 +23,8 @@ struct Command {
 
 QTextStream &out();
 QTextStream &err();
+// "1.5 MB": sizes as people read them.
+QString humanBytes(qint64 bytes);
 // Prints "fazt: message" to stderr and returns the failure exit code (1).
 int fail(const QString &message);
 

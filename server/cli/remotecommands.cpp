@@ -53,10 +53,6 @@ int usage(const QString &message) {
     return Usage;
 }
 
-QString humanBytes(qint64 bytes) {
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
-}
-
 void addConnectionOptions(QCommandLineParser &p) {
     p.addOption(serverOption);
     p.addOption(tokenOption);

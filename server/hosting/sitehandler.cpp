@@ -18,16 +18,6 @@ using http::Response;
 
 namespace {
 
-int hexValue(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 constexpr qint64 OneYear = 31536000;
 
 QByteArray cacheControlFor(const vfs::FileInfo &file) {
@@ -202,8 +192,8 @@ Result<QString> SiteHandler::decodePath(QByteArrayView raw) {
             decoded.append(c);
             continue;
         }
-        const int hi = i + 2 < raw.size() ? hexValue(raw[i + 1]) : -1;
-        const int lo = i + 2 < raw.size() ? hexValue(raw[i + 2]) : -1;
+        const int hi = i + 2 < raw.size() ? http::hexDigitValue(raw[i + 1]) : -1;
+        const int lo = i + 2 < raw.size() ? http::hexDigitValue(raw[i + 2]) : -1;
         if (hi < 0 || lo < 0)
             return Error::invalid(QStringLiteral("The address has a malformed %-escape."));
         decoded.append(char(hi * 16 + lo));

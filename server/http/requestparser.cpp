@@ -536,16 +536,6 @@ constexpr int kMaxLineLength = 4096;   // a chunk-size line or trailer line, wit
 constexpr int kMaxTrailerBytes = 8192; // the whole trailer section, CRLFs included
 constexpr int kMaxSizeDigits = 16;     // fills 64 bits, so the size cannot overflow
 
-int hexValue(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool isControl(char c) {
     return !is(c, FieldValueChar); // control characters other than HTAB, and DEL
 }
@@ -634,7 +624,7 @@ const char *ChunkedDecoder::takeSizeLineByte(char c) {
         return "Chunk size line too long";
     switch (m_state) {
     case State::Size:
-        if (const int digit = hexValue(c); digit >= 0) {
+        if (const int digit = hexDigitValue(c); digit >= 0) {
             if (m_sizeDigits == kMaxSizeDigits)
                 return "Chunk size too large";
             m_remaining = (m_remaining << 4) | static_cast<quint64>(digit);
@@ -686,6 +676,16 @@ const char *ChunkedDecoder::takeTrailerByte(char c) {
         m_isTrailerLineEmpty = false;
     }
     return nullptr;
+}
+
+int hexDigitValue(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 } // namespace fazt::http

@@ -14,6 +14,9 @@ struct Span {
     bool isEmpty() const { return length == 0; }
 };
 
+// The value of a hexadecimal digit, or -1.
+int hexDigitValue(char c);
+
 enum class Method : quint8 { Get, Head, Post, Put, Delete, Patch, Options, Other };
 
 struct HeadLimits {
