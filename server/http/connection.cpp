@@ -3,6 +3,7 @@
 #include "http/responses.h"
 #include "http/worker.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <sys/epoll.h>
@@ -22,11 +23,14 @@ constexpr qint64 StreamHighWater = 512 * 1024;
 constexpr qint64 StreamPiece = 256 * 1024;
 constexpr int LingerMs = 2000;
 
+std::atomic<quint64> nextConnectionId{1};
+
 } // namespace
 
 Connection::Connection(Worker &worker, int fd, QHostAddress peer)
     : m_worker(worker)
     , m_fd(fd)
+    , m_id(nextConnectionId++)
     , m_peer(std::move(peer)) {
     setDeadline(m_worker.options().headerTimeoutMs);
 }
@@ -61,7 +65,12 @@ void Connection::drive() {
     if (m_isDriving)
         return; // a handler called back into us; the running loop picks the change up
     m_isDriving = true;
-    for (int round = 0; round < 10000 && m_state != State::Closed; ++round) {
+    // Bounded, so one client with a deep pipeline cannot starve the others on this worker;
+    // when the bound is hit the connection resumes on the loop's next pass (edge-triggered
+    // epoll would not report the bytes already buffered again).
+    constexpr int MaxRounds = 4096;
+    int round = 0;
+    for (; round < MaxRounds && m_state != State::Closed; ++round) {
         if (m_state == State::Lingering) {
             while (m_canRead && readSome()) {
             } // discards
@@ -109,6 +118,16 @@ void Connection::drive() {
         break; // Handling: the handler answers later
     }
     m_isDriving = false;
+    if (round == MaxRounds && m_state != State::Closed) {
+        Worker *worker = &m_worker;
+        const int fd = m_fd;
+        const quint64 id = m_id;
+        worker->post([worker, fd, id] {
+            if (Connection *connection = worker->connection(fd);
+                connection && connection->id() == id)
+                connection->drive();
+        });
+    }
 }
 
 bool Connection::readSome() {

@@ -25,6 +25,8 @@ public:
     Connection &operator=(const Connection &) = delete;
 
     int fd() const { return m_fd; }
+    // Unique for the process's lifetime (a descriptor number is reused).
+    quint64 id() const { return m_id; }
     bool isClosed() const { return m_state == State::Closed; }
     // epoll reported `events` (EPOLLIN/OUT/RDHUP/HUP/ERR) for the socket.
     void onEvents(quint32 events);
@@ -60,6 +62,7 @@ private:
 
     Worker &m_worker;
     const int m_fd;
+    const quint64 m_id;
     const QHostAddress m_peer;
     State m_state = State::ReadingHead;
     bool m_canRead = false;

@@ -6,3 +6,4 @@ cd "$(dirname "$0")/../.."
 cmake --build "$build" --target bench_vfs
 "$build/tests/bench/bench_vfs"
 bash tests/bench/bench_http.sh "$build"
+bash tests/bench/bench_deploy.sh "$build"
