@@ -13,7 +13,7 @@ build=(
   libsqlite3-dev libarchive-dev libssl-dev libargon2-dev zlib1g-dev libsystemd-dev
 )
 test=(sqlite3 curl procps clang libclang-rt-dev)
-bench=(nginx-light caddy wrk)
+bench=(nginx-light caddy wrk python3)
 
 wanted=("${build[@]}")
 for group in "$@"; do

@@ -14,6 +14,8 @@
 #include <QJsonDocument>
 #include <QRegularExpression>
 
+#include <malloc.h>
+
 namespace fazt::admin {
 
 using http::Method;

@@ -38,7 +38,8 @@ class AdminService : public http::Handler {
 public:
     struct Options {
         qint64 uploadRamBytes = 16 << 20; // uploads larger than this spill to FAZT_TEMP_DIR
-        qint64 maxUploadBytes = qint64(1) << 30;
+        // The archive limits plus room for the archive's own headers: a 1 GiB file in a tar fits.
+        qint64 maxUploadBytes = (qint64(1) << 30) + (64 << 20);
         qint64 maxJsonBytes = 1 << 20;
         archive::Limits archiveLimits;
         bool isSecure = false; // served over HTTPS: cookies get Secure
