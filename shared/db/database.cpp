@@ -5,9 +5,8 @@
 #include <QFileInfo>
 #include <QRegularExpression>
 
-#include <sqlite3.h>
-
 #include <atomic>
+#include <sqlite3.h>
 
 namespace fazt::db {
 
@@ -51,7 +50,9 @@ int Database::latestSchemaVersion() {
 }
 
 Database::Database(QString path, Options options)
-    : m_path(std::move(path)), m_options(options), m_id(nextDatabaseId++) {}
+    : m_path(std::move(path))
+    , m_options(options)
+    , m_id(nextDatabaseId++) {}
 
 Database::~Database() {
     m_writer.reset();
@@ -88,20 +89,19 @@ Result<std::unique_ptr<Database>> Database::open(const QString &path, const Opti
     }
     if (Status s = c.exec("PRAGMA journal_mode=WAL"); !s)
         return s.error();
-    if (Status s = database->applyPragmas(c); !s)
+    if (Status s = database->applyPragmas(c, options.writerCacheSizeKiB); !s)
         return s.error();
     if (Status s = database->migrate(c); !s)
         return s.error();
-    database->m_writer =
-        std::make_unique<WriteQueue>(std::move(*connection), options.writeQueue);
+    database->m_writer = std::make_unique<WriteQueue>(std::move(*connection), options.writeQueue);
     return database;
 }
 
-Status Database::applyPragmas(Connection &c) const {
+Status Database::applyPragmas(Connection &c, qint64 cacheSizeKiB) const {
     const std::string pragmas = "PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL; "
                                 "PRAGMA foreign_keys=ON; PRAGMA mmap_size=0; "
                                 "PRAGMA cache_size=-" +
-                                std::to_string(m_options.cacheSizeKiB) + ";";
+                                std::to_string(cacheSizeKiB) + ";";
     return c.exec(pragmas);
 }
 
@@ -124,14 +124,15 @@ Status Database::migrate(Connection &c) {
         QFile file(migration.file);
         if (!file.open(QIODevice::ReadOnly))
             return Error::internal(QStringLiteral("Missing migration %1").arg(migration.file));
-        const std::string sql = file.readAll().toStdString() + "\nPRAGMA user_version=" +
-                                std::to_string(migration.version) + ";";
+        const std::string sql = file.readAll().toStdString() +
+                                "\nPRAGMA user_version=" + std::to_string(migration.version) + ";";
         if (Status s = c.exec("BEGIN IMMEDIATE"); !s)
             return s.error();
         if (Status s = c.exec(sql); !s) {
             c.rollback();
-            return Error{s.error().code, QStringLiteral("Migration %1 failed: %2")
-                                             .arg(migration.file, s.error().message)};
+            return Error{
+                s.error().code,
+                QStringLiteral("Migration %1 failed: %2").arg(migration.file, s.error().message)};
         }
         if (Status s = c.exec("COMMIT"); !s) {
             c.rollback();
@@ -155,7 +156,7 @@ Connection &Database::reader() {
             qFatal("Cannot open a read connection to %s: %s", qPrintable(m_path),
                    qPrintable(opened.error().message));
         slot = std::move(*opened);
-        (void)applyPragmas(*slot); // same pragmas as the writer, which applied them fine
+        (void)applyPragmas(*slot, m_options.cacheSizeKiB); // the writer applied the same fine
     }
     threadReader = {m_id, slot.get()};
     return *slot;
@@ -193,8 +194,8 @@ Status Database::backup(const QString &destination) {
     const int rc = sqlite3_backup_step(backup, -1);
     sqlite3_backup_finish(backup);
     if (rc != SQLITE_DONE) {
-        Error error = Connection::errorFromCode(rc, QStringLiteral("Backup failed"),
-                                                sqlite3_errstr(rc));
+        Error error =
+            Connection::errorFromCode(rc, QStringLiteral("Backup failed"), sqlite3_errstr(rc));
         copy->reset();
         QFile::remove(partial);
         return error;
@@ -229,9 +230,8 @@ Status Database::checkIntegrity(const QString &path) {
     if (stmt->error())
         return *stmt->error();
     if (!problems.isEmpty())
-        return Error{Error::Code::Database,
-                     QStringLiteral("Integrity check of %1 failed: %2")
-                         .arg(path, problems.join(QStringLiteral("; ")))};
+        return Error{Error::Code::Database, QStringLiteral("Integrity check of %1 failed: %2")
+                                                .arg(path, problems.join(QStringLiteral("; ")))};
     return {};
 }
 

@@ -19,7 +19,10 @@ namespace fazt::db {
 class Database {
 public:
     struct Options {
-        qint64 cacheSizeKiB = 16 * 1024; // SQLite page cache per connection (from Capacity)
+        qint64 cacheSizeKiB = 16 * 1024; // SQLite page cache per read connection (from Capacity)
+        // The writer mostly appends (chunks, rows) and finds its index pages in the OS page
+        // cache: a large cache of its own would only fill with pages of big uploads and stay.
+        qint64 writerCacheSizeKiB = 2 * 1024;
         WriteQueue::Options writeQueue;
     };
 
@@ -49,7 +52,7 @@ public:
 private:
     Database(QString path, Options options);
     Status migrate(Connection &c);
-    Status applyPragmas(Connection &c) const;
+    Status applyPragmas(Connection &c, qint64 cacheSizeKiB) const;
 
     const QString m_path;
     const Options m_options;

@@ -33,17 +33,19 @@ class TestWriteQueue : public QObject {
     std::unique_ptr<Database> m_db;
 
     Database &db() { return *m_db; }
-    qint64 count(const char *sql = "SELECT count(*) FROM t") { return *db().reader().queryInt(sql); }
+    qint64 count(const char *sql = "SELECT count(*) FROM t") {
+        return *db().reader().queryInt(sql);
+    }
 
 private Q_SLOTS:
     void init() {
         m_db.reset();
-        auto opened = Database::open(m_dir.filePath(QStringLiteral("%1.db").arg(QString::fromLatin1(QTest::currentTestFunction()))));
+        auto opened = Database::open(m_dir.filePath(
+            QStringLiteral("%1.db").arg(QString::fromLatin1(QTest::currentTestFunction()))));
         QVERIFY(opened);
         m_db = std::move(*opened);
-        QVERIFY(db().writer().run([](Connection &c) {
-            return c.exec("CREATE TABLE t(n INTEGER PRIMARY KEY)");
-        }));
+        QVERIFY(db().writer().run(
+            [](Connection &c) { return c.exec("CREATE TABLE t(n INTEGER PRIMARY KEY)"); }));
     }
 
     void returnsValuesAfterCommit() {
@@ -68,7 +70,8 @@ private Q_SLOTS:
         QList<QFuture<Status>> futures;
         for (int n = 1; n <= 10; ++n)
             futures.append(db().writer().submit([n](Connection &c) { return insert(c, n); }));
-        futures.append(db().writer().submit([](Connection &c) { return insert(c, 3); })); // duplicate key
+        futures.append(
+            db().writer().submit([](Connection &c) { return insert(c, 3); })); // duplicate key
         futures.append(db().writer().submit([](Connection &c) -> Status {
             if (Status s = insert(c, 100); !s)
                 return s;
@@ -95,7 +98,7 @@ private Q_SLOTS:
         db::WriteQueue::Options options;
         options.maxDepth = 5;
         auto opened = Database::open(m_dir.filePath(QStringLiteral("small-queue.db")),
-                                     Database::Options{1024, options});
+                                     Database::Options{1024, 1024, options});
         QVERIFY(opened);
         Database &small = **opened;
         QSemaphore gate;
@@ -110,7 +113,8 @@ private Q_SLOTS:
         for (int i = 0; i < 5; ++i)
             accepted.append(small.writer().submit([](Connection &) -> Status { return {}; }));
         QCOMPARE(small.writer().depth(), 5);
-        const Status refused = small.writer().submit([](Connection &) -> Status { return {}; }).result();
+        const Status refused =
+            small.writer().submit([](Connection &) -> Status { return {}; }).result();
         QVERIFY(!refused);
         QCOMPARE(refused.error().code, Error::Code::Busy);
         QVERIFY(refused.error().message.contains(QStringLiteral("Retry")));
@@ -121,16 +125,17 @@ private Q_SLOTS:
     }
 
     void exceptionInAJobBecomesAnError() {
-        const Status s = db().writer().run([](Connection &) -> Status {
-            throw std::runtime_error("boom");
-        });
+        const Status s =
+            db().writer().run([](Connection &) -> Status { throw std::runtime_error("boom"); });
         QVERIFY(!s);
         QCOMPARE(s.error().code, Error::Code::Internal);
         QVERIFY(db().writer().run([](Connection &c) { return insert(c, 1); })); // still alive
     }
 
     void submitSqlRunsStatements() {
-        QVERIFY(db().writer().submitSql("INSERT INTO t(n) VALUES (1); INSERT INTO t(n) VALUES (2);").result());
+        QVERIFY(db().writer()
+                    .submitSql("INSERT INTO t(n) VALUES (1); INSERT INTO t(n) VALUES (2);")
+                    .result());
         QCOMPARE(count(), 2);
         QVERIFY(!db().writer().submitSql("INSERT INTO nope VALUES (1)").result());
     }
@@ -147,7 +152,8 @@ private Q_SLOTS:
                 QList<QFuture<Status>> pending;
                 for (int i = 0; i < PerWriter; ++i) {
                     const qint64 n = qint64(w) * PerWriter + i + 1;
-                    pending.append(db().writer().submit([n](Connection &c) { return insert(c, n); }));
+                    pending.append(
+                        db().writer().submit([n](Connection &c) { return insert(c, n); }));
                     if (pending.size() >= 200) {
                         for (auto &f : pending)
                             writeErrors += f.result().ok() ? 0 : 1;
