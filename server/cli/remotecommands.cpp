@@ -90,6 +90,22 @@ Result<QString> siteFor(const QCommandLineParser &p, const QString &command) {
     return site;
 }
 
+// What every site command needs: the checked --site and a client for the server.
+struct SiteCommand {
+    QString site;
+    std::unique_ptr<ApiClient> api;
+};
+
+Result<SiteCommand> siteCommandFor(const QCommandLineParser &p, const QString &command) {
+    auto site = siteFor(p, command);
+    if (!site)
+        return site.error();
+    auto api = clientFor(p);
+    if (!api)
+        return api.error();
+    return SiteCommand{std::move(*site), std::move(*api)};
+}
+
 // Progress on stderr. On a terminal: one line redrawn in place with a bar, the percentage,
 // the amount and the speed. Elsewhere (CI logs, pipes): a plain line at 0, 25, 50, 75 and
 // 100 %, so a log shows that the upload moved without a line per chunk.
@@ -168,12 +184,11 @@ int deploy(const QCommandLineParser &p) {
     if (args.size() != 1)
         return usage(QStringLiteral("'deploy' takes one argument, the folder or archive to "
                                     "deploy. Example: fazt deploy ./public --site blog"));
-    const auto site = siteFor(p, QStringLiteral("deploy"));
-    if (!site)
-        return usage(site.error().message);
-    auto api = clientFor(p);
-    if (!api)
-        return usage(api.error().message);
+    auto command = siteCommandFor(p, QStringLiteral("deploy"));
+    if (!command)
+        return usage(command.error().message);
+    const QString &site = command->site;
+    ApiClient &api = *command->api;
 
     const QFileInfo source(args.first());
     if (!source.exists())
@@ -197,7 +212,7 @@ int deploy(const QCommandLineParser &p) {
         if (!scratch.isValid())
             return fail(
                 QStringLiteral("Cannot create a temporary folder: %1").arg(scratch.errorString()));
-        archivePath = scratch.filePath(*site + QStringLiteral(".tar.gz"));
+        archivePath = scratch.filePath(site + QStringLiteral(".tar.gz"));
         const bool includeHidden = p.isSet(includeHiddenOption);
         auto packed = pack(source.absoluteFilePath(), archivePath, {includeHidden});
         if (!packed)
@@ -212,7 +227,7 @@ int deploy(const QCommandLineParser &p) {
     UploadProgress progress;
     progress.update(0, QFileInfo(archivePath).size());
     auto deployed = client::waitFor<client::Deploy>([&](auto done) {
-        client::ApiCall *call = (*api)->deploy(*site, archivePath, activation, done);
+        client::ApiCall *call = api.deploy(site, archivePath, activation, done);
         QObject::connect(call, &client::ApiCall::uploadProgress, call,
                          [&progress](qint64 sent, qint64 total) { progress.update(sent, total); });
     });
@@ -275,18 +290,17 @@ int sitesList(const QCommandLineParser &p) {
 }
 
 int deploysList(const QCommandLineParser &p) {
-    const auto site = siteFor(p, QStringLiteral("deploys list"));
-    if (!site)
-        return usage(site.error().message);
-    auto api = clientFor(p);
-    if (!api)
-        return usage(api.error().message);
+    auto command = siteCommandFor(p, QStringLiteral("deploys list"));
+    if (!command)
+        return usage(command.error().message);
+    const QString &site = command->site;
+    ApiClient &api = *command->api;
     auto deploys =
-        client::waitFor<QList<client::Deploy>>([&](auto done) { (*api)->deploys(*site, done); });
+        client::waitFor<QList<client::Deploy>>([&](auto done) { api.deploys(site, done); });
     if (!deploys)
         return fail(deploys.error().message);
     if (deploys->isEmpty()) {
-        out() << "Site " << *site << " has no deploys yet." << Qt::endl;
+        out() << "Site " << site << " has no deploys yet." << Qt::endl;
         return Ok;
     }
     QList<QStringList> rows{{QStringLiteral("ID"), QStringLiteral("CREATED (UTC)"),
@@ -302,14 +316,12 @@ int deploysList(const QCommandLineParser &p) {
 }
 
 int deploysRollback(const QCommandLineParser &p) {
-    const auto site = siteFor(p, QStringLiteral("deploys rollback"));
-    if (!site)
-        return usage(site.error().message);
-    auto api = clientFor(p);
-    if (!api)
-        return usage(api.error().message);
-    auto deploy =
-        client::waitFor<client::Deploy>([&](auto done) { (*api)->rollback(*site, done); });
+    auto command = siteCommandFor(p, QStringLiteral("deploys rollback"));
+    if (!command)
+        return usage(command.error().message);
+    const QString &site = command->site;
+    ApiClient &api = *command->api;
+    auto deploy = client::waitFor<client::Deploy>([&](auto done) { api.rollback(site, done); });
     if (!deploy)
         return fail(deploy.error().message);
     out() << "Rolled " << deploy->site << " back to deploy " << deploy->id << " ("
@@ -326,14 +338,12 @@ int deploysActivate(const QCommandLineParser &p) {
         return usage(QStringLiteral("'deploys activate' takes one argument, the deploy's id "
                                     "(see 'fazt deploys list --site NAME'). Example: fazt "
                                     "deploys activate 7 --site blog"));
-    const auto site = siteFor(p, QStringLiteral("deploys activate"));
-    if (!site)
-        return usage(site.error().message);
-    auto api = clientFor(p);
-    if (!api)
-        return usage(api.error().message);
-    auto deploy =
-        client::waitFor<client::Deploy>([&](auto done) { (*api)->activate(*site, id, done); });
+    auto command = siteCommandFor(p, QStringLiteral("deploys activate"));
+    if (!command)
+        return usage(command.error().message);
+    const QString &site = command->site;
+    ApiClient &api = *command->api;
+    auto deploy = client::waitFor<client::Deploy>([&](auto done) { api.activate(site, id, done); });
     if (!deploy)
         return fail(deploy.error().message);
     out() << "Activated deploy " << deploy->id << " of " << deploy->site << " ("

@@ -48,7 +48,7 @@ upload_ram_mib=16 # AdminService::Options::uploadRamBytes
 rss_slack_mib=8   # "a few MiB" on top of the upload buffer
 latency_target_ms=20
 
-say() { printf '%s\n' "$*" >&2; }
+source "$(dirname "$0")/common.sh"
 die() {
     say "bench_deploy: $*"
     exit 1
@@ -86,18 +86,6 @@ stop_sampler() {
 }
 
 # The server runs in its own session (setsid): its pid is its process group.
-stop_server() {
-    [[ -n $server_pid ]] || return 0
-    kill -TERM -- "-$server_pid" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL -- "-$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-}
 
 cleanup() {
     local pid
@@ -161,17 +149,6 @@ start_sampler() { # OUT
 # The largest VmRSS sample and the RssAnon of that sample.
 peak_sample() { awk 'BEGIN { m = 0; a = 0 } $2 > m { m = $2; a = $3 } END { print m, a }' "$1"; }
 
-free_port() {
-    local port i
-    for ((i = 0; i < 200; i++)); do
-        port=$((20000 + RANDOM % 12000))
-        if [[ -z $(ss -Hltn "sport = :$port") ]]; then
-            echo "$port"
-            return 0
-        fi
-    done
-    return 1
-}
 
 admin() { # PATH [curl args...] — an admin API request
     local path=$1
@@ -218,14 +195,6 @@ median() {
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
-cpu_busy() {
-    local a b
-    a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
-    sleep 1
-    b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
-    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]
-        printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
-}
 
 # --- the inputs --------------------------------------------------------------------------
 

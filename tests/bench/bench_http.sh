@@ -38,7 +38,7 @@ scenario_conns=(64 64 2000 2000)
 scenario_nginx_target=(1.0 0.8 1.0 0.8)
 caddy_target=2.0
 
-say() { printf '%s\n' "$*" >&2; }
+source "$(dirname "$0")/common.sh"
 die() { say "bench_http: $*"; exit 1; }
 
 has_server() {
@@ -85,18 +85,6 @@ stop_sampler() {
 
 # Servers run in their own session (setsid), so the process group id is the server's pid
 # and stopping the group also stops nginx's workers.
-stop_server() {
-    [[ -n $server_pid ]] || return 0
-    kill -TERM -- "-$server_pid" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 100; i++)); do
-        pgrep -g "$server_pid" >/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL -- "-$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-}
 
 cleanup() {
     stop_sampler
@@ -142,17 +130,6 @@ make_files() {
 
 # --- starting and checking a server ------------------------------------------------------
 
-free_port() {
-    local port i
-    for ((i = 0; i < 200; i++)); do
-        port=$((20000 + RANDOM % 12000)) # below the ephemeral range wrk's sockets use
-        if [[ -z $(ss -Hltn "sport = :$port") ]]; then
-            echo "$port"
-            return 0
-        fi
-    done
-    return 1
-}
 
 fill_template() { # TEMPLATE OUT PORT
     sed -e "s|@TMP@|$tmp|g" -e "s|@ROOT@|$root|g" -e "s|@PORT@|$3|g" "$1" >"$2"
@@ -306,14 +283,6 @@ bench_server() { # NAME ROUND
 }
 
 # How busy the machine is without us: percent of CPU time used over one second.
-cpu_busy() {
-    local a b
-    a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
-    sleep 1
-    b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
-    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]
-        printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
-}
 
 # --- the table ---------------------------------------------------------------------------
 

@@ -1,0 +1,38 @@
+# Helpers shared by the benchmark scripts; sourced, not run. They expect `tmp` (a scratch
+# folder) and `server_pid` (the server under test, started in its own process group).
+
+say() { printf '%s\n' "$*" >&2; }
+
+stop_server() {
+    [[ -n $server_pid ]] || return 0
+    kill -TERM -- "-$server_pid" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 100; i++)); do
+        pgrep -g "$server_pid" >/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+
+free_port() {
+    local port i
+    for ((i = 0; i < 200; i++)); do
+        port=$((20000 + RANDOM % 12000)) # below the ephemeral range wrk's sockets use
+        if [[ -z $(ss -Hltn "sport = :$port") ]]; then
+            echo "$port"
+            return 0
+        fi
+    done
+    return 1
+}
+
+cpu_busy() {
+    local a b
+    a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+    sleep 1
+    b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]
+        printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
+}
