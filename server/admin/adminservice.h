@@ -57,6 +57,8 @@ public:
     void refreshAuth();
     void handle(http::Exchange &exchange) override;
 
+    // Adds an endpoint from another module (analytics, system, ...). Call before listening.
+    void addRoute(Route route) { m_routes.append(std::move(route)); }
     const QList<Route> &routes() const { return m_routes; }
     auth::Credentials &credentials() { return m_credentials; }
     auth::TokenStore &tokens() { return m_tokens; }
