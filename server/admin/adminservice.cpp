@@ -4,6 +4,7 @@
 #include "db/database.h"
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
+#include "http/clientaddress.h"
 #include "http/responses.h"
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
@@ -183,25 +184,11 @@ Status AdminService::load() {
     return {};
 }
 
-// The client's address for rate limiting: the socket's, unless the socket is a configured
-// trusted proxy (config `http.trusted_proxies`, comma-separated addresses); then the last
-// address that proxy appended to X-Forwarded-For.
+// The client's address for rate limiting (see TrustedProxies).
 QString AdminService::clientAddress(const http::Request &request) const {
-    const QString peer = request.peer().toString();
-    const QString trusted = m_config.value(QStringLiteral("http.trusted_proxies"));
-    if (trusted.isEmpty())
-        return peer;
-    bool isTrusted = false;
-    for (const QString &proxy : trusted.split(u',', Qt::SkipEmptyParts))
-        isTrusted =
-            isTrusted ||
-            QHostAddress(proxy.trimmed()).isEqual(request.peer(), QHostAddress::TolerantConversion);
-    if (!isTrusted)
-        return peer;
-    const QByteArrayView forwarded = request.field("X-Forwarded-For");
-    const QHostAddress client(
-        QString::fromLatin1(forwarded.sliced(forwarded.lastIndexOf(',') + 1).trimmed()));
-    return client.isNull() ? peer : client.toString();
+    return http::TrustedProxies(m_config.value(QStringLiteral("http.trusted_proxies")))
+        .clientOf(request)
+        .toString();
 }
 
 // Users and tokens can change behind the server's back (`fazt server set-credentials` and
@@ -841,6 +828,11 @@ Response AdminService::setConfig(ApiRequest &request) {
     static const Limit limits[] = {
         {"cache.bytes", 0, qint64(64) << 30, qint64(1) << 30},
         {"cache.large_file_bytes", 0, qint64(1) << 30, qint64(64) << 20},
+        {"stats.enabled", 0, 1, 1}, // read at start
+        {"stats.flush_interval_ms", 100, 3600 * 1000, 600 * 1000},
+        {"stats.flush_threshold", 1, 1000000, 100000},
+        {"stats.buffer_bytes", 65536, qint64(1) << 30, qint64(256) << 20},
+        {"stats.retention_days", 1, 3650, 3650},
     };
     QJsonArray warnings;
     QList<QPair<QString, qint64>> accepted;
@@ -849,12 +841,14 @@ Response AdminService::setConfig(ApiRequest &request) {
         for (const Limit &l : limits)
             if (it.key() == QLatin1String(l.key))
                 limit = &l;
-        if (!limit)
-            return apiError(
-                400, "invalid",
-                QStringLiteral(
-                    "'%1' cannot be set here. Settable: cache.bytes, cache.large_file_bytes.")
-                    .arg(it.key()));
+        if (!limit) {
+            QStringList settable;
+            for (const Limit &l : limits)
+                settable.append(QString::fromLatin1(l.key));
+            return apiError(400, "invalid",
+                            QStringLiteral("'%1' cannot be set here. Settable: %2.")
+                                .arg(it.key(), settable.join(QLatin1String(", "))));
+        }
         const double number = it.value().toDouble(-1);
         if (!it.value().isDouble() || number != std::floor(number) ||
             number < double(limit->minimum) || number > double(limit->maximum))

@@ -8,9 +8,11 @@
 #include "cli/setup.h"
 #include "config/config.h"
 #include "db/database.h"
+#include "stats/statsbuffer.h"
 #include "vfs/vfs.h"
 
 #include <QCommandLineParser>
+#include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QFileInfo>
@@ -423,17 +425,52 @@ int dbBackup(const QCommandLineParser &parser) {
     return Ok;
 }
 
+// "30d", "12h", "2w" or a plain number of days, in seconds; -1 if malformed.
+qint64 parseAge(const QString &text) {
+    static const QList<QPair<QChar, qint64>> units{{u'h', 3600}, {u'd', 86400}, {u'w', 604800}};
+    qint64 unit = 86400;
+    QString number = text.trimmed();
+    for (const auto &[suffix, seconds] : units)
+        if (number.endsWith(suffix)) {
+            unit = seconds;
+            number.chop(1);
+        }
+    bool ok = false;
+    const qint64 n = number.toLongLong(&ok);
+    return ok && n >= 0 && n <= 100 * 365 ? n * unit : -1;
+}
+
 int dbPrune(const QCommandLineParser &parser) {
     auto database = openExisting(databasePath(parser));
     if (!database)
         return fail(database.error().message);
+    Config config(**database);
+    if (Status s = config.load(); !s)
+        return fail(s.error().message);
+    const QString age =
+        parser.isSet(QStringLiteral("older-than"))
+            ? parser.value(QStringLiteral("older-than"))
+            : QString::number(config.intValue(QStringLiteral("stats.retention_days"), 30)) + u'd';
+    const qint64 keepSeconds = parseAge(age);
+    if (keepSeconds < 0) {
+        err() << "fazt: --older-than takes an age such as 30d, 12h or 2w, not '" << age << "'."
+              << Qt::endl;
+        return Usage;
+    }
+    auto events = (*database)->writer().run([keepSeconds](db::Connection &c) {
+        return stats::StatsBuffer::prune(c, QDateTime::currentSecsSinceEpoch(), keepSeconds);
+    });
+    if (!events)
+        return fail(events.error().message);
     vfs::Vfs vfs(**database);
     auto report = vfs.collectGarbage();
     if (!report)
         return fail(report.error().message);
-    out() << "Removed " << report->blobsRemoved << " unreferenced blobs ("
-          << humanBytes(report->bytesFreed) << ") and " << report->deploysRemoved
-          << " abandoned deploys. Run 'fazt db vacuum' to shrink the file." << Qt::endl;
+    out() << "Removed " << *events << " analytics events older than " << age
+          << " (hourly and daily totals are kept), " << report->blobsRemoved
+          << " unreferenced blobs (" << humanBytes(report->bytesFreed) << ") and "
+          << report->deploysRemoved << " abandoned deploys. Run 'fazt db vacuum' to shrink the "
+          << "file." << Qt::endl;
     return Ok;
 }
 
@@ -520,8 +557,17 @@ const QList<Command> &commands() {
              },
              dbBackup},
             {QStringLiteral("db"), QStringLiteral("prune"),
-             QStringLiteral("Delete blobs no deploy uses and abandoned deploys."), QString(),
-             [](QCommandLineParser &p) { p.addOption(dbOption); }, dbPrune},
+             QStringLiteral("Delete old analytics events, unused blobs and abandoned deploys."),
+             QString(),
+             [](QCommandLineParser &p) {
+                 p.addOption(dbOption);
+                 p.addOption({QStringLiteral("older-than"),
+                              QStringLiteral("Delete raw analytics events older than AGE (30d, "
+                                             "12h, 2w; default: config stats.retention_days, 30 "
+                                             "days). Hourly and daily totals are kept."),
+                              QStringLiteral("AGE")});
+             },
+             dbPrune},
         } +
         remoteCommands();
     return list;

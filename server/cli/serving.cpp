@@ -1,17 +1,21 @@
 #include "cli/serving.h"
 
 #include "admin/adminservice.h"
+#include "admin/statsapi.h"
 #include "admin/upload.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "db/database.h"
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
+#include "hosting/tracker.h"
 #include "http/httpserver.h"
+#include "stats/statsbuffer.h"
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QSocketNotifier>
 #include <QTextStream>
 #include <QTimer>
@@ -52,6 +56,50 @@ int serve(db::Database &database, const ServeSettings &settings) {
     if (const int swept = admin::Upload::sweepLeftovers(); swept > 0)
         QTextStream(stderr) << "fazt: removed " << swept << " unfinished uploads of an earlier run"
                             << Qt::endl;
+    // Analytics: counted in RAM, flushed in one transaction every 30 s or 1,000 records.
+    std::unique_ptr<stats::StatsBuffer> statsBuffer;
+    std::unique_ptr<hosting::Tracker> tracker;
+    QTimer statsPrune;
+    if (settings.fixedSite.isEmpty() && config.intValue(QStringLiteral("stats.enabled"), 1) != 0) {
+        stats::StatsBuffer::Options statsOptions;
+        statsOptions.flushIntervalMs = int(config.intValue(
+            QStringLiteral("stats.flush_interval_ms"), statsOptions.flushIntervalMs));
+        statsOptions.flushThreshold = int(
+            config.intValue(QStringLiteral("stats.flush_threshold"), statsOptions.flushThreshold));
+        statsOptions.budgetBytes =
+            config.intValue(QStringLiteral("stats.buffer_bytes"), statsOptions.budgetBytes);
+        if (qEnvironmentVariableIntValue("FAZT_STATS_NAIVE") == 1) // benchmarks only
+            statsOptions.mode = stats::StatsBuffer::Mode::NaiveInsert;
+        statsBuffer = std::make_unique<stats::StatsBuffer>(database, statsOptions);
+        tracker = std::make_unique<hosting::Tracker>(*statsBuffer);
+        tracker->setTrustedProxies(config.value(QStringLiteral("http.trusted_proxies")));
+        QObject::connect(&config, &Config::changed, statsBuffer.get(),
+                         [&](const QString &key, const QString &value) {
+                             if (key == QLatin1String("http.trusted_proxies"))
+                                 tracker->setTrustedProxies(value);
+                             else if (key == QLatin1String("stats.flush_interval_ms"))
+                                 statsBuffer->setFlushInterval(std::max(100, value.toInt()));
+                             else if (key == QLatin1String("stats.flush_threshold"))
+                                 statsBuffer->setFlushThreshold(std::max(1, value.toInt()));
+                             else if (key == QLatin1String("stats.buffer_bytes"))
+                                 statsBuffer->setBudget(
+                                     std::max<qint64>(65536, value.toLongLong()));
+                         });
+        handler.setTracker(tracker.get());
+        statsBuffer->start();
+        // Raw events past the retention period go; the rollups stay.
+        const auto prune = [&database, &config] {
+            const qint64 days = config.intValue(QStringLiteral("stats.retention_days"), 30);
+            (void)database.writer().submit([days](db::Connection &c) -> Status {
+                auto removed =
+                    stats::StatsBuffer::prune(c, QDateTime::currentSecsSinceEpoch(), days * 86400);
+                return removed ? Status() : Status(removed.error());
+            });
+        };
+        prune();
+        QObject::connect(&statsPrune, &QTimer::timeout, prune);
+        statsPrune.start(6 * 3600 * 1000);
+    }
     admin::AdminService::Options adminOptions;
     // The admin API's threads must end before the HTTP server's workers are destroyed (their
     // Responders post to the workers): hence a unique_ptr, reset after server.stop().
@@ -63,6 +111,8 @@ int serve(db::Database &database, const ServeSettings &settings) {
             QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
             return Failure;
         }
+        if (statsBuffer)
+            admin::addStatsRoutes(*adminService, database, *statsBuffer);
         handler.setAdminHandler(adminService.get());
     }
     http::HttpServer server(handler, settings.http);
@@ -93,6 +143,15 @@ int serve(db::Database &database, const ServeSettings &settings) {
     QCoreApplication::exec();
     server.stop();
     adminService.reset();
+    if (statsBuffer) {
+        // Every event a client was told we accepted is written before we exit.
+        if (Status s = statsBuffer->flushAll(); !s)
+            QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        const stats::StatsBuffer::Counters c = statsBuffer->counters();
+        QTextStream(stderr) << "fazt: analytics: " << c.flushed << " records written in "
+                            << c.flushes << " transactions, " << c.dropped << " dropped"
+                            << Qt::endl;
+    }
     ::close(signalFd);
     QTextStream(stderr) << "fazt: stopped" << Qt::endl;
     return Ok;

@@ -252,6 +252,13 @@ void SiteHandler::handle(Exchange &exchange) {
     const bool isHead = request.method() == Method::Head;
     switch (route.kind) {
     case HostRouter::Route::Kind::Site:
+        if (m_tracker) {
+            if (m_tracker->handleEndpoint(exchange, route.site))
+                return;
+            Tracker::CountingExchange counted(exchange, *m_tracker, route.site);
+            serveSite(counted, route.site);
+            return;
+        }
         serveSite(exchange, route.site);
         return;
     case HostRouter::Route::Kind::Admin:

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "hosting/hostrouter.h"
+#include "hosting/tracker.h"
 #include "http/exchange.h"
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
@@ -22,6 +23,8 @@ public:
     void handle(http::Exchange &exchange) override;
     // Requests for admin.<domain> go to `admin` (the admin API); without one they get 404.
     void setAdminHandler(http::Handler *admin) { m_admin = admin; }
+    // With a tracker, every site request is counted and /track and /pixel.gif take events.
+    void setTracker(Tracker *tracker) { m_tracker = tracker; }
 
     // Decodes %XX once and checks the result: no NUL, no "..", valid UTF-8. Returns the path
     // without its leading '/', or an error for a 400.
@@ -44,6 +47,7 @@ private:
     vfs::VfsCache &m_cache;
     HostRouter &m_router;
     http::Handler *m_admin = nullptr;
+    Tracker *m_tracker = nullptr;
 };
 
 } // namespace fazt::hosting

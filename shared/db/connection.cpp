@@ -5,11 +5,15 @@
 namespace fazt::db {
 
 Statement::Statement(Connection *connection, sqlite3_stmt *stmt, bool isCached)
-    : m_connection(connection), m_stmt(stmt), m_isCached(isCached) {}
+    : m_connection(connection)
+    , m_stmt(stmt)
+    , m_isCached(isCached) {}
 
 Statement::Statement(Statement &&other) noexcept
-    : m_connection(other.m_connection), m_stmt(std::exchange(other.m_stmt, nullptr)),
-      m_isCached(other.m_isCached), m_error(std::move(other.m_error)) {}
+    : m_connection(other.m_connection)
+    , m_stmt(std::exchange(other.m_stmt, nullptr))
+    , m_isCached(other.m_isCached)
+    , m_error(std::move(other.m_error)) {}
 
 Statement::~Statement() {
     if (!m_stmt)
@@ -52,11 +56,10 @@ bool Statement::next() {
         return true;
     if (rc != SQLITE_DONE) {
         const char *sql = sqlite3_sql(m_stmt);
-        m_error = Connection::errorFromCode(
-            sqlite3_extended_errcode(m_connection->handle()),
-            QStringLiteral("Database statement failed (%1)")
-                .arg(QString::fromUtf8(sql ? sql : "").left(80)),
-            sqlite3_errmsg(m_connection->handle()));
+        m_error = Connection::errorFromCode(sqlite3_extended_errcode(m_connection->handle()),
+                                            QStringLiteral("Database statement failed (%1)")
+                                                .arg(QString::fromUtf8(sql ? sql : "").left(80)),
+                                            sqlite3_errmsg(m_connection->handle()));
     }
     return false;
 }
@@ -64,12 +67,16 @@ bool Statement::next() {
 Status Statement::exec() {
     while (next()) {
     }
+    // Ready to bind and run again (the same statement is reused for many rows).
+    sqlite3_reset(m_stmt);
     if (m_error)
         return *m_error;
     return {};
 }
 
-qint64 Statement::int64(int column) const { return sqlite3_column_int64(m_stmt, column); }
+qint64 Statement::int64(int column) const {
+    return sqlite3_column_int64(m_stmt, column);
+}
 
 QString Statement::text(int column) const {
     const auto *data = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, column));
@@ -85,7 +92,9 @@ bool Statement::isNull(int column) const {
     return sqlite3_column_type(m_stmt, column) == SQLITE_NULL;
 }
 
-Connection::Connection(sqlite3 *db, QString path) : m_db(db), m_path(std::move(path)) {}
+Connection::Connection(sqlite3 *db, QString path)
+    : m_db(db)
+    , m_path(std::move(path)) {}
 
 Connection::~Connection() {
     for (auto &[sql, cached] : m_cache)
@@ -176,9 +185,15 @@ void Connection::rollback() {
         sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-qint64 Connection::lastInsertRowId() const { return sqlite3_last_insert_rowid(m_db); }
-int Connection::changes() const { return sqlite3_changes(m_db); }
-bool Connection::isInTransaction() const { return !sqlite3_get_autocommit(m_db); }
+qint64 Connection::lastInsertRowId() const {
+    return sqlite3_last_insert_rowid(m_db);
+}
+int Connection::changes() const {
+    return sqlite3_changes(m_db);
+}
+bool Connection::isInTransaction() const {
+    return !sqlite3_get_autocommit(m_db);
+}
 
 Error Connection::lastError(const QString &context) const {
     return errorFromCode(sqlite3_extended_errcode(m_db), context, sqlite3_errmsg(m_db));

@@ -44,7 +44,7 @@ public:
 
     // Advances to the next row: true while there is one. After false, check error().
     bool next();
-    // Runs to completion, ignoring rows.
+    // Runs to completion, ignoring rows; then the statement can be bound and run again.
     Status exec();
     // The error of the last next()/exec(), if it failed.
     const std::optional<Error> &error() const { return m_error; }

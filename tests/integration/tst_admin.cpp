@@ -3,8 +3,10 @@
 // refused, config, and an OpenAPI document that describes every route.
 
 #include "admin/adminservice.h"
+#include "admin/statsapi.h"
 #include "config/config.h"
 #include "hosting/hostrouter.h"
+#include "stats/statsbuffer.h"
 #include "support/faztprocess.h"
 #include "support/patterndevice.h"
 #include "vfs/vfs.h"
@@ -177,6 +179,8 @@ private Q_SLOTS:
         Config config(**db);
         hosting::HostRouter router(QStringLiteral("localhost"));
         admin::AdminService service(**db, vfs, cache, config, router, {});
+        stats::StatsBuffer statsBuffer(**db, {});
+        admin::addStatsRoutes(service, **db, statsBuffer);
         int described = 0;
         for (const admin::Route &route : service.routes()) {
             const QString method = QString::fromLatin1([&] {

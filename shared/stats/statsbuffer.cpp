@@ -1,0 +1,565 @@
+#include "stats/statsbuffer.h"
+
+#include "auth/securerandom.h"
+#include "crypto/sha256.h"
+#include "db/database.h"
+
+#include <QDateTime>
+#include <QThread>
+#include <QtEndian>
+
+#include <ctime>
+
+namespace fazt::stats {
+
+namespace {
+
+constexpr qint64 HourSeconds = 3600;
+constexpr qint64 DaySeconds = 86400;
+// Visitor hashes of a period are needed only while it is open; keep two days for clocks
+// that disagree a little and flushes that were retried.
+constexpr qint64 VisitorKeepSeconds = 2 * DaySeconds;
+
+// Dimension kinds, as stored in stats_dimensions.kind.
+enum Kind : quint8 { Referrer, AgentKind, Status_, EventName };
+const char *const KindNames[] = {"referrer", "agent", "status", "event"};
+
+// Rough heap cost of one entry, for the byte budget: strings are UTF-16, plus the hash node.
+qint64 costOf(const QString &a, const QString &b = {}) {
+    return 2 * (a.size() + b.size()) + 96;
+}
+qint64 costOf(const Event &e) {
+    return 2 * (e.site.size() + e.path.size() + e.name.size() + e.referrerHost.size()) +
+           e.properties.size() + 128;
+}
+
+const QString &otherValue() {
+    static const QString other = QStringLiteral("(other)");
+    return other;
+}
+
+QByteArray visitorBlob(VisitorId id) {
+    QByteArray bytes(8, Qt::Uninitialized);
+    qToBigEndian(id, bytes.data());
+    return bytes;
+}
+
+} // namespace
+
+size_t qHash(const StatsBuffer::PathKey &key, size_t seed) {
+    return qHashMulti(seed, key.site, key.hour, key.path);
+}
+size_t qHash(const StatsBuffer::DimensionKey &key, size_t seed) {
+    return qHashMulti(seed, key.site, key.hour, key.kind, key.value);
+}
+size_t qHash(const StatsBuffer::VisitorKey &key, size_t seed) {
+    return qHashMulti(seed, key.site, key.hour, key.visitor);
+}
+
+QString agentName(Agent agent) {
+    switch (agent) {
+    case Agent::Desktop:
+        return QStringLiteral("desktop");
+    case Agent::Mobile:
+        return QStringLiteral("mobile");
+    case Agent::Tablet:
+        return QStringLiteral("tablet");
+    case Agent::Bot:
+        return QStringLiteral("bot");
+    case Agent::Other:
+        break;
+    }
+    return QStringLiteral("other");
+}
+
+Agent classifyAgent(QByteArrayView ua) {
+    const auto has = [ua](QByteArrayView needle) {
+        return ua.contains(needle); // case matters less than speed: the usual spellings
+    };
+    if (ua.isEmpty())
+        return Agent::Other;
+    if (has("bot") || has("Bot") || has("spider") || has("Spider") || has("crawl") ||
+        has("Crawl") || has("curl/") || has("Wget/") || has("python-") || has("Go-http") ||
+        has("HeadlessChrome") || has("monitor"))
+        return Agent::Bot;
+    if (has("iPad") || has("Tablet") || (has("Android") && !has("Mobile")))
+        return Agent::Tablet;
+    if (has("Mobile") || has("iPhone") || has("Android"))
+        return Agent::Mobile;
+    if (has("Mozilla/"))
+        return Agent::Desktop;
+    return Agent::Other;
+}
+
+QString referrerHost(QByteArrayView referer, QByteArrayView ownHost) {
+    const qsizetype scheme = referer.indexOf("://");
+    if (scheme <= 0 || scheme > 10)
+        return {};
+    QByteArrayView rest = referer.sliced(scheme + 3);
+    qsizetype end = 0;
+    while (end < rest.size() && rest[end] != '/' && rest[end] != '?' && rest[end] != '#')
+        ++end;
+    QByteArrayView host = rest.first(end);
+    if (const qsizetype at = host.lastIndexOf('@'); at >= 0)
+        host = host.sliced(at + 1);
+    if (const qsizetype colon = host.lastIndexOf(':'); colon >= 0 && !host.endsWith(']'))
+        host = host.first(colon);
+    if (host.isEmpty() || host.size() > 253)
+        return {};
+    for (char c : host) {
+        const bool isHostChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '[' ||
+                                c == ']' || c == ':';
+        if (!isHostChar)
+            return {};
+    }
+    QByteArrayView own = ownHost;
+    if (const qsizetype colon = own.lastIndexOf(':'); colon >= 0 && !own.endsWith(']'))
+        own = own.first(colon);
+    if (host.compare(own, Qt::CaseInsensitive) == 0)
+        return {};
+    return QString::fromLatin1(host).toLower();
+}
+
+void StatsBuffer::Batch::absorbOlder(Batch &&older) {
+    for (auto it = older.paths.cbegin(); it != older.paths.cend(); ++it) {
+        PathCounts &c = paths[it.key()];
+        c.hits += it->hits;
+        c.views += it->views;
+        c.bytes += it->bytes;
+    }
+    for (auto it = older.dimensions.cbegin(); it != older.dimensions.cend(); ++it)
+        dimensions[it.key()] += *it;
+    visitors.unite(older.visitors);
+    // Older events go first, so dropping from the front drops the oldest.
+    older.events.insert(older.events.end(), std::make_move_iterator(events.begin()),
+                        std::make_move_iterator(events.end()));
+    events = std::move(older.events);
+    records += older.records;
+    bytes += older.bytes;
+}
+
+StatsBuffer::StatsBuffer(db::Database &database, Options options, QObject *parent)
+    : QObject(parent)
+    , m_database(database)
+    , m_options(options) {
+    m_timer.setInterval(m_options.flushIntervalMs);
+    connect(&m_timer, &QTimer::timeout, this, &StatsBuffer::flush);
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &StatsBuffer::flush);
+}
+
+StatsBuffer::~StatsBuffer() {
+    if (m_inFlight)
+        m_inFlight->result.waitForFinished();
+}
+
+void StatsBuffer::start() {
+    m_timer.start();
+}
+
+void StatsBuffer::setFlushInterval(int milliseconds) {
+    m_options.flushIntervalMs = milliseconds;
+    m_timer.setInterval(milliseconds);
+}
+
+void StatsBuffer::setFlushThreshold(int records) {
+    std::lock_guard lock(m_mutex);
+    m_options.flushThreshold = records;
+}
+
+void StatsBuffer::setBudget(qint64 bytes) {
+    std::lock_guard lock(m_mutex);
+    m_options.budgetBytes = bytes;
+    dropOldestEvents();
+}
+
+bool StatsBuffer::isOverBudget() const {
+    return m_pending.bytes > m_options.budgetBytes;
+}
+
+void StatsBuffer::addDimension(Batch &batch, const QString &site, qint64 hour, quint8 kind,
+                               const QString &value) {
+    DimensionKey key{site, hour, kind, value};
+    auto it = batch.dimensions.find(key);
+    if (it == batch.dimensions.end()) {
+        if (isOverBudget() && kind != Status_) {
+            key.value = otherValue();
+            it = batch.dimensions.find(key);
+        }
+        if (it == batch.dimensions.end()) {
+            batch.bytes += costOf(site, key.value);
+            it = batch.dimensions.insert(key, 0);
+        }
+    }
+    ++*it;
+}
+
+void StatsBuffer::addVisitor(Batch &batch, const QString &site, qint64 hour, VisitorId visitor) {
+    // Past the budget, new visitors go uncounted rather than growing memory.
+    if (visitor == 0 || isOverBudget())
+        return;
+    for (const QString &s : {site, QString()}) {
+        const qsizetype before = batch.visitors.size();
+        batch.visitors.insert({s, hour, visitor});
+        if (batch.visitors.size() != before)
+            batch.bytes += costOf(s);
+    }
+}
+
+void StatsBuffer::record(const RequestRecord &r) {
+    if (m_options.mode == Mode::NaiveInsert) {
+        insertNaive(r.site, r.path, r.isPageView ? QStringLiteral("pageview") : QString(),
+                    r.at * 1000);
+        return;
+    }
+    const qint64 hour = r.at - r.at % HourSeconds;
+    {
+        std::lock_guard lock(m_mutex);
+        Batch &b = m_pending;
+        PathKey key{r.site, hour, r.path};
+        auto it = b.paths.find(key);
+        if (it == b.paths.end()) {
+            if (isOverBudget()) {
+                key.path = otherValue();
+                it = b.paths.find(key);
+            }
+            if (it == b.paths.end()) {
+                b.bytes += costOf(key.site, key.path);
+                it = b.paths.insert(key, {});
+            }
+        }
+        ++it->hits;
+        it->bytes += r.bytes;
+        addDimension(b, r.site, hour, Status_, QString::number(r.status));
+        if (r.isPageView) {
+            ++it->views;
+            addDimension(b, r.site, hour, AgentKind, agentName(r.agent));
+            if (!r.referrerHost.isEmpty())
+                addDimension(b, r.site, hour, Referrer, r.referrerHost);
+            addVisitor(b, r.site, hour, r.visitor);
+        }
+        ++b.records;
+        ++m_accepted;
+        noteRecorded();
+    }
+}
+
+void StatsBuffer::record(const Event &e) {
+    if (m_options.mode == Mode::NaiveInsert) {
+        insertNaive(e.site, e.path, e.name, e.atMs);
+        return;
+    }
+    const qint64 at = e.atMs / 1000;
+    const qint64 hour = at - at % HourSeconds;
+    {
+        std::lock_guard lock(m_mutex);
+        Batch &b = m_pending;
+        addDimension(b, e.site, hour, EventName, e.name);
+        if (!e.referrerHost.isEmpty())
+            addDimension(b, e.site, hour, Referrer, e.referrerHost);
+        addVisitor(b, e.site, hour, e.visitor);
+        b.bytes += costOf(e);
+        b.events.push_back(e);
+        ++b.records;
+        ++m_accepted;
+        dropOldestEvents();
+        noteRecorded();
+    }
+}
+
+// With m_mutex held.
+void StatsBuffer::noteRecorded() {
+    if (m_pending.records < m_options.flushThreshold || m_isFlushRequested.exchange(true))
+        return;
+    QMetaObject::invokeMethod(this, &StatsBuffer::flush, Qt::QueuedConnection);
+}
+
+// With m_mutex held.
+void StatsBuffer::dropOldestEvents() {
+    qint64 dropped = 0;
+    while (isOverBudget() && !m_pending.events.empty()) {
+        m_pending.bytes -= costOf(m_pending.events.front());
+        m_pending.events.pop_front();
+        --m_pending.records;
+        ++dropped;
+    }
+    m_dropped += quint64(dropped);
+    m_droppedUnreported += dropped;
+}
+
+// With m_mutex held: one warning per flush interval, not one per dropped event.
+void StatsBuffer::reportDrops() {
+    if (m_droppedUnreported == 0)
+        return;
+    qWarning("Analytics: dropped the %lld oldest events to stay within the %lld-byte buffer "
+             "(the database is not accepting writes fast enough)",
+             m_droppedUnreported, m_options.budgetBytes);
+    m_droppedUnreported = 0;
+}
+
+VisitorId StatsBuffer::visitor(QByteArrayView clientAddress, QByteArrayView userAgent) {
+    const qint64 day = std::time(nullptr) / DaySeconds;
+    QByteArray salt;
+    {
+        std::lock_guard lock(m_saltMutex);
+        if (day != m_saltDay) {
+            m_salt = saltForDay(day);
+            m_saltDay = day;
+        }
+        salt = m_salt;
+    }
+    crypto::Sha256 hash;
+    hash.addData(salt);
+    hash.addData(clientAddress);
+    hash.addData(QByteArrayView("\0", 1));
+    hash.addData(userAgent);
+    const QByteArray digest = hash.result();
+    const VisitorId id = qFromBigEndian<quint64>(digest.constData());
+    return id == 0 ? 1 : id;
+}
+
+// With m_saltMutex held. Today's salt from the database, or a new one (stored, replacing the
+// previous day's, so restarts within a day count the same visitor once).
+QByteArray StatsBuffer::saltForDay(qint64 day) {
+    if (auto s = m_database.reader().prepare("SELECT salt FROM stats_salt WHERE day = ?"); s) {
+        s->bind(1, day);
+        if (s->next() && s->blob(0).size() >= 16)
+            return s->blob(0);
+    }
+    const QByteArray salt = auth::secureRandomBytes(16);
+    (void)m_database.writer().submit([day, salt](db::Connection &c) -> Status {
+        if (Status s = c.exec("DELETE FROM stats_salt"); !s)
+            return s;
+        auto insert = c.prepare("INSERT INTO stats_salt (day, salt) VALUES (?, ?)");
+        if (!insert)
+            return insert.error();
+        insert->bind(1, day);
+        insert->bindBlob(2, salt);
+        return insert->exec();
+    });
+    return salt;
+}
+
+void StatsBuffer::insertNaive(const QString &site, const QString &path, const QString &name,
+                              qint64 atMs) {
+    std::lock_guard lock(m_naiveMutex);
+    if (!m_naiveConnection) {
+        auto c = db::Connection::open(m_database.path(), db::OpenMode::ReadWrite);
+        if (!c)
+            return;
+        m_naiveConnection = std::move(*c);
+        (void)m_naiveConnection->exec("PRAGMA busy_timeout = 5000");
+    }
+    auto insert = m_naiveConnection->prepare(
+        "INSERT INTO stats_events (at, site, path, name) VALUES (?, ?, ?, ?)");
+    if (!insert)
+        return;
+    insert->bindAll(atMs, site, path, name.isEmpty() ? QStringLiteral("request") : name);
+    if (insert->exec()) {
+        std::lock_guard counters(m_mutex);
+        ++m_accepted;
+        ++m_flushed;
+        ++m_flushes;
+    }
+}
+
+StatsBuffer::Counters StatsBuffer::counters() const {
+    std::lock_guard lock(m_mutex);
+    Counters c;
+    c.accepted = m_accepted;
+    c.flushed = m_flushed;
+    c.dropped = m_dropped;
+    c.flushes = m_flushes;
+    c.flushFailures = m_flushFailures;
+    c.pending = m_pending.records;
+    c.pendingBytes = m_pending.bytes;
+    c.budgetBytes = m_options.budgetBytes;
+    return c;
+}
+
+QJsonObject StatsBuffer::Counters::toJson() const {
+    return QJsonObject{{QStringLiteral("accepted"), qint64(accepted)},
+                       {QStringLiteral("flushed"), qint64(flushed)},
+                       {QStringLiteral("dropped"), qint64(dropped)},
+                       {QStringLiteral("flushes"), qint64(flushes)},
+                       {QStringLiteral("flushFailures"), qint64(flushFailures)},
+                       {QStringLiteral("pending"), pending},
+                       {QStringLiteral("pendingBytes"), pendingBytes},
+                       {QStringLiteral("budgetBytes"), budgetBytes}};
+}
+
+Status StatsBuffer::write(db::Connection &c, const Batch &batch) {
+    auto paths = c.prepare(
+        "INSERT INTO stats_hourly (site, hour, path, hits, views, bytes) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (site, hour, path) DO UPDATE SET hits = hits + excluded.hits, "
+        "views = views + excluded.views, bytes = bytes + excluded.bytes");
+    if (!paths)
+        return paths.error();
+    for (auto it = batch.paths.cbegin(); it != batch.paths.cend(); ++it) {
+        paths->bindAll(it.key().site, it.key().hour, it.key().path, it->hits, it->views, it->bytes);
+        if (Status s = paths->exec(); !s)
+            return s;
+    }
+    auto dimensions = c.prepare(
+        "INSERT INTO stats_dimensions (site, hour, kind, value, count) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (site, hour, kind, value) DO UPDATE SET count = count + excluded.count");
+    if (!dimensions)
+        return dimensions.error();
+    for (auto it = batch.dimensions.cbegin(); it != batch.dimensions.cend(); ++it) {
+        dimensions->bindAll(it.key().site, it.key().hour,
+                            QString::fromLatin1(KindNames[it.key().kind]), it.key().value, *it);
+        if (Status s = dimensions->exec(); !s)
+            return s;
+    }
+    // A visitor is new in a period if its hash was not there yet; the counts per period go
+    // up by the number of new hashes.
+    auto seen = c.prepare("INSERT OR IGNORE INTO stats_visitors (site, period, start, visitor) "
+                          "VALUES (?, ?, ?, ?)");
+    auto uniques =
+        c.prepare("INSERT INTO stats_uniques (site, period, start, visitors) VALUES (?, ?, ?, 1) "
+                  "ON CONFLICT (site, period, start) DO UPDATE SET visitors = visitors + 1");
+    if (!seen)
+        return seen.error();
+    if (!uniques)
+        return uniques.error();
+    const QString hourly = QStringLiteral("h"), daily = QStringLiteral("d");
+    for (const VisitorKey &v : batch.visitors) {
+        const QByteArray id = visitorBlob(v.visitor);
+        for (const auto &[period, start] :
+             {std::pair{hourly, v.hour}, std::pair{daily, v.hour - v.hour % DaySeconds}}) {
+            seen->bindAll(v.site, period, start);
+            seen->bindBlob(4, id);
+            if (Status s = seen->exec(); !s)
+                return s;
+            if (c.changes() == 0)
+                continue;
+            uniques->bindAll(v.site, period, start);
+            if (Status s = uniques->exec(); !s)
+                return s;
+        }
+    }
+    auto events = c.prepare("INSERT INTO stats_events (at, site, path, name, properties, "
+                            "referrer, agent, visitor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!events)
+        return events.error();
+    for (const Event &e : batch.events) {
+        events->bindAll(e.atMs, e.site, e.path, e.name);
+        if (e.properties.isEmpty())
+            events->bindNull(5);
+        else
+            events->bindText(5, e.properties);
+        if (e.referrerHost.isEmpty())
+            events->bindNull(6);
+        else
+            events->bind(6, e.referrerHost);
+        events->bind(7, agentName(e.agent));
+        if (e.visitor == 0)
+            events->bindNull(8);
+        else
+            events->bindBlob(8, visitorBlob(e.visitor));
+        if (Status s = events->exec(); !s)
+            return s;
+    }
+    return {};
+}
+
+void StatsBuffer::flush() {
+    m_isFlushRequested = false;
+    if (m_inFlight)
+        return; // its completion flushes again if the threshold was reached meanwhile
+    auto batch = std::make_shared<Batch>();
+    {
+        std::lock_guard lock(m_mutex);
+        reportDrops();
+        if (m_pending.isEmpty())
+            return;
+        std::swap(*batch, m_pending);
+    }
+    auto flight = std::make_shared<InFlight>();
+    flight->batch = batch;
+    flight->result = m_database.writer().submit(
+        [batch](db::Connection &c) -> Status { return write(c, *batch); });
+    m_inFlight = flight;
+    flight->result.then(this, [this, flight](const Status &status) {
+        if (m_inFlight == flight) // not already handled by flushAll()
+            finishFlush(flight, status);
+    });
+}
+
+void StatsBuffer::finishFlush(const std::shared_ptr<InFlight> &flight, const Status &status) {
+    m_inFlight.reset();
+    Batch &batch = *flight->batch;
+    if (status) {
+        m_failedAttempts = 0;
+        std::lock_guard lock(m_mutex);
+        m_flushed += quint64(batch.records);
+        ++m_flushes;
+        if (m_pending.records >= m_options.flushThreshold && !m_isFlushRequested.exchange(true))
+            QMetaObject::invokeMethod(this, &StatsBuffer::flush, Qt::QueuedConnection);
+        return;
+    }
+    ++m_failedAttempts;
+    const bool willRetry = m_failedAttempts == 1;
+    qWarning("Analytics: writing %lld records failed (%s); %s", batch.records,
+             qPrintable(status.error().message),
+             willRetry ? "retrying shortly" : "keeping them in memory and trying again later");
+    {
+        std::lock_guard lock(m_mutex);
+        ++m_flushFailures;
+        m_pending.absorbOlder(std::move(batch));
+        if (!willRetry) {
+            dropOldestEvents();
+            reportDrops();
+        }
+    }
+    if (willRetry)
+        m_retryTimer.start(m_options.retryDelayMs);
+    else
+        m_failedAttempts = 0; // the next interval starts a new attempt-and-retry
+}
+
+Status StatsBuffer::flushAll() {
+    if (m_inFlight) {
+        auto flight = m_inFlight;
+        flight->result.waitForFinished();
+        finishFlush(flight, flight->result.result());
+    }
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (attempt > 0)
+            QThread::msleep(ulong(m_options.retryDelayMs));
+        m_retryTimer.stop();
+        m_failedAttempts = 0;
+        flush();
+        if (!m_inFlight)
+            return {}; // nothing pending
+        auto flight = m_inFlight;
+        flight->result.waitForFinished();
+        const Status status = flight->result.result();
+        finishFlush(flight, status);
+        if (status)
+            return {};
+    }
+    const Counters c = counters();
+    return Error{Error::Code::Database,
+                 QStringLiteral("Could not write %1 pending analytics records.").arg(c.pending)};
+}
+
+Result<qint64> StatsBuffer::prune(db::Connection &c, qint64 nowSeconds, qint64 keepSeconds) {
+    auto events = c.prepare("DELETE FROM stats_events WHERE at < ?");
+    if (!events)
+        return events.error();
+    events->bind(1, (nowSeconds - keepSeconds) * 1000);
+    if (Status s = events->exec(); !s)
+        return s.error();
+    const qint64 removed = c.changes();
+    auto visitors = c.prepare("DELETE FROM stats_visitors WHERE start < ?");
+    if (!visitors)
+        return visitors.error();
+    visitors->bind(1, nowSeconds - VisitorKeepSeconds);
+    if (Status s = visitors->exec(); !s)
+        return s.error();
+    return removed;
+}
+
+} // namespace fazt::stats
