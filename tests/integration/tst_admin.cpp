@@ -92,26 +92,14 @@ class TestAdmin : public QObject {
     QByteArray m_adminToken, m_deployToken, m_readToken;
 
     QByteArray createToken(const char *name, const char *scopes) {
-        QProcess p;
-        p.start(qEnvironmentVariable("FAZT_BIN"),
-                {QStringLiteral("server"), QStringLiteral("create-token"), QStringLiteral("--name"),
-                 QString::fromLatin1(name), QStringLiteral("--scopes"), QString::fromLatin1(scopes),
-                 QStringLiteral("--db"), m_db});
-        p.waitForFinished(30000);
-        return p.readAllStandardOutput().trimmed().split('\n').last();
+        return test::createToken(m_db, name, scopes);
     }
 
     // One API call on a new connection to admin.localhost.
     HttpResponse call(const QByteArray &method, const QByteArray &path,
                       const QByteArray &token = {}, const QByteArray &body = {},
                       QList<QByteArray> headers = {}) {
-        RawClient client(m_fazt.port());
-        if (!token.isEmpty())
-            headers.append("Authorization: Bearer " + token);
-        if (!body.isNull())
-            headers.append("Content-Length: " + QByteArray::number(body.size()));
-        client.send(RawClient::request("admin.localhost", path, headers, method) + body);
-        return client.read(method == "HEAD", 60000);
+        return test::call(m_fazt.port(), method, path, token, body, std::move(headers));
     }
 
     HttpResponse upload(const QByteArray &site, const QByteArray &archive, const QByteArray &token,

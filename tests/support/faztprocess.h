@@ -19,12 +19,14 @@ public:
     ~FaztProcess() { stop(SIGKILL); }
 
     // Runs `fazt <args> --port 0 --listen 127.0.0.1` and waits until it prints its URL.
-    bool start(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment()) {
+    bool start(const QStringList &args,
+               const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment()) {
         m_process.setProcessEnvironment(env);
         m_process.setProcessChannelMode(QProcess::SeparateChannels);
         m_process.start(qEnvironmentVariable("FAZT_BIN"),
                         args + QStringList{QStringLiteral("--port"), QStringLiteral("0"),
-                                           QStringLiteral("--listen"), QStringLiteral("127.0.0.1")});
+                                           QStringLiteral("--listen"),
+                                           QStringLiteral("127.0.0.1")});
         if (!m_process.waitForStarted(10000))
             return false;
         static const QRegularExpression url(QStringLiteral("http://[^:/ ]+:(\\d+)/"));
@@ -68,7 +70,12 @@ public:
             return -1;
         for (const QByteArray &line : status.readAll().split('\n'))
             if (line.startsWith(field))
-                return line.mid(qsizetype(qstrlen(field))).trimmed().split(' ').first().toLongLong() * 1024;
+                return line.mid(qsizetype(qstrlen(field)))
+                           .trimmed()
+                           .split(' ')
+                           .first()
+                           .toLongLong() *
+                       1024;
         return -1;
     }
 
@@ -115,7 +122,8 @@ public:
 
     // A GET (or other method) with Host and extra header lines ("Name: value").
     static QByteArray request(const QByteArray &host, const QByteArray &target,
-                              const QList<QByteArray> &headers = {}, const QByteArray &method = "GET") {
+                              const QList<QByteArray> &headers = {},
+                              const QByteArray &method = "GET") {
         QByteArray r = method + ' ' + target + " HTTP/1.1\r\nHost: " + host + "\r\n";
         for (const QByteArray &h : headers)
             r += h + "\r\n";
@@ -207,6 +215,32 @@ inline HttpResponse fetch(quint16 port, const QByteArray &host, const QByteArray
     RawClient client(port);
     client.send(RawClient::request(host, target, headers, method));
     return client.read(method == "HEAD");
+}
+
+// Runs `fazt server create-token` on `db`; returns the token.
+inline QByteArray createToken(const QString &db, const char *name, const char *scopes) {
+    QProcess p;
+    p.start(qEnvironmentVariable("FAZT_BIN"),
+            {QStringLiteral("server"), QStringLiteral("create-token"), QStringLiteral("--name"),
+             QString::fromLatin1(name), QStringLiteral("--scopes"), QString::fromLatin1(scopes),
+             QStringLiteral("--db"), db});
+    p.waitForFinished(30000);
+    return p.readAllStandardOutput().trimmed().split('\n').last();
+}
+
+// One call on a new connection to `host` (the admin API by default), with a bearer token and
+// a body if given.
+inline HttpResponse call(quint16 port, const QByteArray &method, const QByteArray &path,
+                         const QByteArray &token = {}, const QByteArray &body = {},
+                         QList<QByteArray> headers = {},
+                         const QByteArray &host = "admin.localhost") {
+    RawClient client(port);
+    if (!token.isEmpty())
+        headers.append("Authorization: Bearer " + token);
+    if (!body.isNull())
+        headers.append("Content-Length: " + QByteArray::number(body.size()));
+    client.send(RawClient::request(host, path, headers, method) + body);
+    return client.read(method == "HEAD", 60000);
 }
 
 } // namespace fazt::test
