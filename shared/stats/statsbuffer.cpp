@@ -8,6 +8,7 @@
 #include <QThread>
 #include <QtEndian>
 
+#include <array>
 #include <ctime>
 
 namespace fazt::stats {
@@ -31,6 +32,18 @@ qint64 costOf(const QString &a, const QString &b = {}) {
 qint64 costOf(const Event &e) {
     return 2 * (e.site.size() + e.path.size() + e.name.size() + e.referrerHost.size()) +
            e.properties.size() + 128;
+}
+
+// "200", "404": built once, so counting a status allocates nothing.
+const QString &statusText(int status) {
+    static const auto table = [] {
+        std::array<QString, 600> t;
+        for (int i = 0; i < 600; ++i)
+            t[size_t(i)] = QString::number(i);
+        return t;
+    }();
+    static const QString unknown = QStringLiteral("other");
+    return status >= 0 && status < 600 ? table[size_t(status)] : unknown;
 }
 
 const QString &otherValue() {
@@ -231,7 +244,7 @@ void StatsBuffer::record(const RequestRecord &r) {
         }
         ++it->hits;
         it->bytes += r.bytes;
-        addDimension(b, r.site, hour, Status_, QString::number(r.status));
+        addDimension(b, r.site, hour, Status_, statusText(r.status));
         if (r.isPageView) {
             ++it->views;
             addDimension(b, r.site, hour, AgentKind, agentName(r.agent));
@@ -309,7 +322,7 @@ VisitorId StatsBuffer::visitor(QByteArrayView clientAddress, QByteArrayView user
         }
         salt = m_salt;
     }
-    crypto::Sha256 hash;
+    thread_local crypto::Sha256 hash; // one digest context per thread, reused
     hash.addData(salt);
     hash.addData(clientAddress);
     hash.addData(QByteArrayView("\0", 1));

@@ -218,11 +218,6 @@ sample_rss() { # OUT PID... — keeps the largest sum seen in OUT until killed
     done
 }
 
-median() { # VALUES... ("?" counts as missing)
-    printf '%s\n' "$@" | grep -v '^?$' | sort -g |
-        awk '{ v[NR] = $1 } END { if (NR == 0) print "?"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # Per KEY "server,scenario": the runs' req/s and p99 (space-separated), their error
 # counts summed over the runs, and the largest RSS seen.
 declare -A rps_runs p99_runs non2xx sockets peak idle checked crashed
@@ -311,10 +306,6 @@ summarize() {
 }
 
 mib() { awk -v k="$1" 'BEGIN { if (k == "?") print "?"; else printf "%.1f MiB", k / 1024 }'; }
-
-ratio() { # A B -> A/B with two decimals, or "n/a"
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "?" || b == "?" || a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
-}
 
 met_total=0
 target_total=0

@@ -36,3 +36,12 @@ cpu_busy() {
     awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]
         printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
 }
+
+median() { # VALUES... ("?" counts as missing)
+    printf '%s\n' "$@" | grep -v '^?$' | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) print "?"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratio() { # A B -> A/B with two decimals, or "n/a"
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "?" || b == "?" || a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
+}

@@ -7,3 +7,4 @@ cmake --build "$build" --target bench_vfs
 "$build/tests/bench/bench_vfs"
 bash tests/bench/bench_http.sh "$build"
 bash tests/bench/bench_deploy.sh "$build"
+bash tests/bench/bench_stats.sh "$build"
