@@ -63,7 +63,6 @@ CREATE TABLE stats_events (
     visitor BLOB
 );
 CREATE INDEX stats_events_at ON stats_events (at);
-CREATE INDEX stats_events_site_at ON stats_events (site, at);
 
 -- Today's visitor salt (one row). Replaced when the day changes, so yesterday's hashes can no
 -- longer be recomputed from an address.
