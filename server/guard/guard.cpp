@@ -28,10 +28,6 @@ constexpr qint64 ShrunkCacheDivisor = 4;
 // Uploads above this size are "large": refused while memory is short.
 constexpr qint64 LargeUploadBytes = 64 * 1024;
 
-QString mib(qint64 bytes) {
-    return QString::number(double(bytes) / double(1 << 20), 'f', 1) + QStringLiteral(" MiB");
-}
-
 } // namespace
 
 Guard::Guard(db::Database &database, Config &config, vfs::VfsCache &cache,
@@ -95,9 +91,9 @@ void Guard::start(const system::ProbeResult &probe, const system::Limits &limits
                            "threshold of %4: only the admin is served. Give the machine more "
                            "memory and restart, or leave maintenance mode from the admin "
                            "(POST /api/system/maintenance {\"enabled\": false}).")
-                .arg(mib(dbBytes))
+                .arg(mebibytes(dbBytes))
                 .arg(double(dbBytes) / double(memory), 0, 'f', 0)
-                .arg(mib(memory))
+                .arg(mebibytes(memory))
                 .arg(ratio);
         qWarning("fazt: maintenance mode: %s", qPrintable(reason));
         setMaintenance(true, reason);
