@@ -261,6 +261,14 @@ private Q_SLOTS:
         QTRY_VERIFY((log += m_fazt.process().readAllStandardError()).contains("oldest events"));
         QCOMPARE(test::fetch(m_fazt.port(), "demo.localhost", "/").status, 200);
 
+        // The metrics show the drops while it happens.
+        const QJsonObject metrics =
+            json(call("GET", "/api/system/metrics")).value(QStringLiteral("stats")).toObject();
+        QVERIFY2(metrics.value(QStringLiteral("dropped")).toInteger() >
+                     countersBefore.value(QStringLiteral("dropped")).toInteger(),
+                 QJsonDocument(metrics).toJson().constData());
+        QVERIFY(call("GET", "/metrics").body.contains("fazt_stats_events_dropped_total "));
+
         QVERIFY((*blocker)->exec("ROLLBACK"));
         const QJsonObject after = flush();
         const auto delta = [&](const char *key) {
