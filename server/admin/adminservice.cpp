@@ -833,7 +833,6 @@ Response AdminService::setConfig(ApiRequest &request) {
         qint64 riskyAbove;
     };
     static const Limit limits[] = {
-        {"cache.bytes", 0, qint64(64) << 30, qint64(1) << 30},
         {"cache.large_file_bytes", 0, qint64(1) << 30, qint64(64) << 20},
         {"stats.enabled", 0, 1, 1}, // read at start
         {"stats.flush_interval_ms", 100, 3600 * 1000, 600 * 1000},
@@ -844,6 +843,11 @@ Response AdminService::setConfig(ApiRequest &request) {
     QJsonArray warnings;
     QList<QPair<QString, qint64>> accepted;
     for (auto it = request.json.begin(); it != request.json.end(); ++it) {
+        if (it.key() == QLatin1String("cache.bytes"))
+            return apiError(400, "invalid",
+                            QStringLiteral("The cache budget is one of the machine's limits: set "
+                                           "it with PUT /api/system/limits {\"limits\": "
+                                           "{\"cacheBytes\": N}}, which knows what is safe."));
         const Limit *limit = nullptr;
         for (const Limit &l : limits)
             if (it.key() == QLatin1String(l.key))
@@ -875,9 +879,7 @@ Response AdminService::setConfig(ApiRequest &request) {
     for (const auto &[key, value] : accepted) {
         if (Status s = m_config.set(key, value); !s)
             return apiError(s.error());
-        if (key == QLatin1String("cache.bytes"))
-            m_cache.setBudget(value);
-        else if (key == QLatin1String("cache.large_file_bytes"))
+        if (key == QLatin1String("cache.large_file_bytes"))
             m_cache.setLargeFileThreshold(value);
     }
     Response current = getConfig(request);

@@ -457,25 +457,34 @@ private Q_SLOTS:
     void configIsValidated() {
         QCOMPARE(call("GET", "/api/config", m_readToken).status, 200);
         const HttpResponse set =
-            call("PUT", "/api/config", m_adminToken, R"({"cache.bytes": 33554432})");
+            call("PUT", "/api/config", m_adminToken, R"({"cache.large_file_bytes": 4194304})");
         QCOMPARE(set.status, 200);
         QCOMPARE(json(set)
                      .value(QStringLiteral("values"))
                      .toObject()
-                     .value(QStringLiteral("cache.bytes"))
+                     .value(QStringLiteral("cache.large_file_bytes"))
                      .toString(),
-                 QStringLiteral("33554432"));
+                 QStringLiteral("4194304"));
         QVERIFY(json(set).value(QStringLiteral("warnings")).toArray().isEmpty());
         const HttpResponse risky =
-            call("PUT", "/api/config", m_adminToken, R"({"cache.bytes": 4294967296})");
+            call("PUT", "/api/config", m_adminToken, R"({"cache.large_file_bytes": 134217728})");
         QCOMPARE(risky.status, 200);
         QCOMPARE(json(risky).value(QStringLiteral("warnings")).toArray().size(), 1);
-        QCOMPARE(call("PUT", "/api/config", m_adminToken, R"({"cache.bytes": -5})").status, 400);
-        QCOMPARE(call("PUT", "/api/config", m_adminToken, R"({"cache.bytes": "lots"})").status,
-                 400);
+        QCOMPARE(
+            call("PUT", "/api/config", m_adminToken, R"({"cache.large_file_bytes": -5})").status,
+            400);
+        QCOMPARE(
+            call("PUT", "/api/config", m_adminToken, R"({"stats.retention_days": "lots"})").status,
+            400);
         QCOMPARE(call("PUT", "/api/config", m_adminToken, R"({"domain": "evil.test"})").status,
                  400);
-        QCOMPARE(call("PUT", "/api/config", m_adminToken, R"({"cache.bytes": 67108864})").status,
+        // The cache budget is a machine limit, set where its safe range is known.
+        const HttpResponse budget =
+            call("PUT", "/api/config", m_adminToken, R"({"cache.bytes": 67108864})");
+        QCOMPARE(budget.status, 400);
+        QVERIFY(errorMessage(budget).contains(QLatin1String("/api/system/limits")));
+        QCOMPARE(call("PUT", "/api/config", m_adminToken, R"({"cache.large_file_bytes": 2097152})")
+                     .status,
                  200);
     }
 
