@@ -16,9 +16,8 @@ Dialog {
     onAcceptTextChanged: if (standardButton(Dialog.Ok)) standardButton(Dialog.Ok).text = acceptText
     onAccepted: confirmed()
 
-    Label {
+    contentItem: Label {
         id: label
-        width: parent.width
         wrapMode: Text.Wrap
     }
 }
