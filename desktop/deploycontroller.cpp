@@ -198,4 +198,11 @@ void DeployController::cancel() {
     m_scratch.reset();
 }
 
+void DeployController::dismiss() {
+    if (isBusy() || m_state == State::Idle)
+        return;
+    setProgress(0, 0);
+    setState(State::Idle);
+}
+
 } // namespace fazt::console

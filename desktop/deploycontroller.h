@@ -56,6 +56,8 @@ public:
     // creates if it does not exist yet.
     Q_INVOKABLE void deploy(const QString &site, const QUrl &source);
     Q_INVOKABLE void cancel();
+    // Back to Idle once a deploy has ended (the panel closes).
+    Q_INVOKABLE void dismiss();
     // A site name suggested by a dropped folder or archive: "My Blog_v2.zip" -> "my-blog-v2".
     Q_INVOKABLE static QString suggestedSiteName(const QUrl &source);
     Q_INVOKABLE static bool isArchiveFile(const QUrl &source);

@@ -55,7 +55,7 @@ public:
     // The server measures its machine again and recomputes its limits.
     Q_INVOKABLE void recalibrate();
     // The answer of GET /api/system/limits, as the server sent it.
-    void load(const QJsonObject &answer);
+    Q_INVOKABLE void load(const QJsonObject &answer);
 
 Q_SIGNALS:
     void clientChanged();

@@ -114,8 +114,10 @@ void SitesModel::refresh() {
         beginResetModel();
         m_sites = sites;
         endResetModel();
-        if (!m_currentSite.isEmpty() && indexOf(m_currentSite) < 0)
-            setCurrentSite({});
+        // The first site is selected until the user picks one, so the details are never
+        // blank while there is something to show.
+        if (indexOf(m_currentSite) < 0)
+            setCurrentSite(m_sites.isEmpty() ? QString() : m_sites.first().name);
         else
             loadDetails();
     }));

@@ -10,14 +10,14 @@ Dialog {
 
     modal: true
     anchors.centerIn: Overlay.overlay
-    width: Math.min(440, parent ? parent.width - 40 : 440)
+    width: 440
     standardButtons: Dialog.Ok | Dialog.Cancel
-    Component.onCompleted: standardButton(Dialog.Ok).text = dialog.acceptText
-    onAcceptTextChanged: if (standardButton(Dialog.Ok)) standardButton(Dialog.Ok).text = acceptText
+    onOpened: standardButton(Dialog.Ok).text = dialog.acceptText
     onAccepted: confirmed()
 
-    contentItem: Label {
+    Label {
         id: label
+        width: 440 - dialog.leftPadding - dialog.rightPadding
         wrapMode: Text.Wrap
     }
 }

@@ -53,5 +53,12 @@ ToolBar {
             text: qsTr("Cancel")
             onClicked: panel.controller.cancel()
         }
+        Button {
+            objectName: "dismissDeploy"
+            visible: !panel.controller.isBusy
+            text: qsTr("Close")
+            flat: true
+            onClicked: panel.controller.dismiss()
+        }
     }
 }

@@ -48,13 +48,12 @@ Frame {
                 property alias safeText: safeLabel.text
                 property alias nowColor: nowLabel.color
                 property alias nowBold: nowLabel.font.bold
-                default property alias actions: actionCell.data
                 Layout.fillWidth: true
                 spacing: 12
                 Label { id: nameLabel; Layout.preferredWidth: 230; elide: Text.ElideRight }
                 Label { id: nowLabel; Layout.preferredWidth: 110 }
                 Label { id: safeLabel; Layout.preferredWidth: 160; color: Theme.muted }
-                Item { id: actionCell; Layout.fillWidth: true; implicitHeight: childrenRect.height }
+                // A delegate's own children (its Change button) follow here.
             }
 
             Row {

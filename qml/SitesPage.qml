@@ -193,7 +193,7 @@ SplitView {
                         anchors.fill: parent
                         RowLayout {
                             Label {
-                                text: qsTr("%n deploy(s)", "", sites.deploys.length)
+                                text: sites.deploys.length === 1 ? qsTr("1 deploy") : qsTr("%1 deploys").arg(sites.deploys.length)
                                 color: Theme.muted
                                 Layout.fillWidth: true
                             }

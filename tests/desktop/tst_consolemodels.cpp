@@ -7,8 +7,10 @@
 #include "dashboardmodel.h"
 #include "deploycontroller.h"
 #include "limitsmodel.h"
+#include "previewcontroller.h"
 #include "secretstore.h"
 #include "serverlistmodel.h"
+#include "simulatormodel.h"
 #include "sitesmodel.h"
 
 #include <QCoreApplication>
@@ -473,6 +475,83 @@ private Q_SLOTS:
         QVERIFY(limits.warningFor(cache, 200 << 20).contains(u"past the safe value"));
         // Computed limits are shown, never set: no warning whatever the value.
         QVERIFY(!limits.isPastSafe(1 - cache, 1e12));
+    }
+
+    // --- PreviewController -------------------------------------------------------------------
+
+    void previewServesTheFolderAndPicksUpEdits() {
+        const QString folder = scratch(QStringLiteral("preview"));
+        QVERIFY(writeFile(folder + QStringLiteral("/index.html"), "<h1>draft</h1>"));
+        QVERIFY(writeFile(folder + QStringLiteral("/about.html"), "<p>about</p>"));
+        PreviewController preview;
+        QSignalSpy reloaded(&preview, &PreviewController::reloaded);
+        preview.start(QUrl::fromLocalFile(folder));
+        QVERIFY(reloaded.wait(10000));
+        QVERIFY(preview.isRunning());
+        QCOMPARE(preview.fileCount(), 2);
+        const quint16 port = quint16(preview.url().port());
+        QCOMPARE(test::fetch(port, "localhost", "/").body, QByteArray("<h1>draft</h1>"));
+        QCOMPARE(test::fetch(port, "localhost", "/about").body, QByteArray("<p>about</p>"));
+        QCOMPARE(test::fetch(port, "localhost", "/missing").status, 404);
+
+        // Edited and added files show on the next request, without a restart.
+        QVERIFY(writeFile(folder + QStringLiteral("/index.html"), "<h1>final</h1>"));
+        QVERIFY(writeFile(folder + QStringLiteral("/new/page.html"), "<p>new</p>"));
+        QTRY_VERIFY_WITH_TIMEOUT(test::fetch(port, "localhost", "/").body == "<h1>final</h1>" &&
+                                     test::fetch(port, "localhost", "/new/page").body ==
+                                         "<p>new</p>",
+                                 10000);
+        QVERIFY(preview.reloadCount() >= 1);
+
+        preview.stop();
+        QVERIFY(!preview.isRunning());
+        QVERIFY(!test::RawClient(port).isConnected());
+
+        preview.start(QUrl::fromLocalFile(scratch(QStringLiteral("not-a-folder"))));
+        QVERIFY(!preview.isRunning());
+        QVERIFY(preview.message().contains(u"is not a folder"));
+    }
+
+    // --- SimulatorModel ----------------------------------------------------------------------
+
+    void simulatorShowsWhatCapacityComputes() {
+        SimulatorModel simulator;
+        QSignalSpy changed(&simulator, &SimulatorModel::resourcesChanged);
+        simulator.setMemoryMiB(512);
+        simulator.setCpus(2);
+        simulator.setDiskGiB(20);
+        QCOMPARE(changed.size(), 3);
+        system::Resources resources;
+        resources.memoryBytes = qint64(512) << 20;
+        resources.cpus = 2;
+        resources.diskTotalBytes = resources.diskFreeBytes = qint64(20) << 30;
+        const system::Limits expected = system::Capacity::compute(resources);
+        QVERIFY(simulator.computed() == expected);
+        QCOMPARE(simulator.limits().value(QStringLiteral("cacheBytes")).toLongLong(),
+                 expected.cacheBytes);
+        QCOMPARE(simulator.limits().value(QStringLiteral("concurrentVisitors")).toInt(),
+                 expected.concurrentVisitors);
+
+        // More memory never means a smaller cache.
+        const qint64 before = simulator.computed().cacheBytes;
+        simulator.setMemoryMiB(4096);
+        QVERIFY(simulator.computed().cacheBytes > before);
+
+        // The maintenance estimate follows the database size.
+        simulator.setDatabaseMiB(1);
+        QVERIFY(!simulator.wouldEnterMaintenance());
+        simulator.setDatabaseMiB(double(simulator.computed().maintenanceDbBytes) / (1 << 20) + 1);
+        QVERIFY(simulator.wouldEnterMaintenance());
+
+        // Presets set all three sliders; out-of-range values are clamped, not taken.
+        simulator.applyPreset(1);
+        QCOMPARE(simulator.presetIndex(), 1);
+        simulator.setMemoryMiB(-5);
+        QVERIFY(simulator.memoryMiB() >= 64);
+        simulator.setCpus(1e9);
+        QVERIFY(simulator.cpus() <= 256);
+        simulator.applyPreset(999);
+        QVERIFY(simulator.memoryMiB() >= 64);
     }
 };
 
