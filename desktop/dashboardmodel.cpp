@@ -156,9 +156,10 @@ QDateTime DashboardModel::to() const {
     return QDateTime::fromString(m_stats.value(QStringLiteral("to")).toString(), Qt::ISODate);
 }
 
-double DashboardModel::fillSeries(QAbstractSeries *series, const QString &field) const {
+double DashboardModel::fillSeries(QAbstractSeries *series, const QString &field,
+                                  double unit) const {
     auto *xy = qobject_cast<QXYSeries *>(series);
-    if (!xy)
+    if (!xy || unit <= 0)
         return 0;
     QList<QPointF> points;
     double largest = 0;
@@ -166,7 +167,7 @@ double DashboardModel::fillSeries(QAbstractSeries *series, const QString &field)
         const QJsonObject point = v.toObject();
         const QDateTime t =
             QDateTime::fromString(point.value(QStringLiteral("t")).toString(), Qt::ISODate);
-        const double value = point.value(field).toDouble();
+        const double value = point.value(field).toDouble() / unit;
         largest = std::max(largest, value);
         points.append({double(t.toMSecsSinceEpoch()), value});
     }

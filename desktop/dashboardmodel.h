@@ -67,9 +67,11 @@ public:
     QVariantMap metrics() const { return m_metrics.toVariantMap(); }
 
     Q_INVOKABLE void refresh();
-    // Puts `field` ("visits", "visitors" or "bytes") of the series into a chart's XY series,
-    // x in milliseconds since the epoch; returns the largest value (for the axis).
-    Q_INVOKABLE double fillSeries(QAbstractSeries *series, const QString &field) const;
+    // Puts `field` ("visits", "visitors" or "bytes") of the series, divided by `unit`, into a
+    // chart's XY series, x in milliseconds since the epoch; returns the largest value (for the
+    // axis).
+    Q_INVOKABLE double fillSeries(QAbstractSeries *series, const QString &field,
+                                  double unit = 1) const;
 
 Q_SIGNALS:
     void clientChanged();

@@ -29,13 +29,8 @@ ScrollView {
         const visits = dashboard.fillSeries(visitsSeries, "visits")
         const visitors = dashboard.fillSeries(visitorsSeries, "visitors")
         visitsAxisY.max = Math.max(4, Math.ceil(Math.max(visits, visitors) * 1.15))
-        const bytes = dashboard.fillSeries(bytesSeries, "bytes")
-        bytesAxisY.max = Math.max(1024, bytes * 1.15) / 1048576
-        // The chart shows MiB: scale the points once they are in.
-        for (let i = 0; i < bytesSeries.count; ++i) {
-            const p = bytesSeries.at(i)
-            bytesSeries.replace(i, p.x, p.y, p.x, p.y / 1048576)
-        }
+        const mebibytes = dashboard.fillSeries(bytesSeries, "bytes", 1048576)
+        bytesAxisY.max = Math.max(0.1, mebibytes * 1.15)
     }
 
     function ratio(a, b) { return b > 0 ? Math.min(1, a / b) : 0 }

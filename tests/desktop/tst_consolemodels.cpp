@@ -14,6 +14,7 @@
 #include "sitesmodel.h"
 
 #include <QCoreApplication>
+#include <QLineSeries>
 #include <QRandomGenerator>
 #include <QSettings>
 #include <QSignalSpy>
@@ -61,6 +62,46 @@ bool writeHostileArchive(const QString &path) {
     archive_write_free(a);
     return true;
 }
+
+// An admin API that answers canned JSON by path (404 for anything else), to hold the console
+// to the JSON shapes of endpoints before every server has them.
+class FakeAdmin : public QObject {
+public:
+    FakeAdmin() {
+        m_server.listen(QHostAddress::LocalHost);
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *socket = m_server.nextPendingConnection())
+                connect(socket, &QTcpSocket::readyRead, socket, [this, socket] { reply(socket); });
+        });
+    }
+    QString url() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort()); }
+    void answer(const QString &path, const QByteArray &json) { m_answers.insert(path, json); }
+    QString lastTarget() const { return m_lastTarget; }
+
+private:
+    void reply(QTcpSocket *socket) {
+        m_buffer[socket] += socket->readAll();
+        const QByteArray request = m_buffer[socket];
+        if (!request.contains("\r\n\r\n"))
+            return;
+        m_buffer.remove(socket);
+        m_lastTarget = QString::fromLatin1(request.split(' ').value(1));
+        const QByteArray body = m_answers.value(m_lastTarget.section(u'?', 0, 0));
+        const QByteArray status = body.isEmpty() ? "404 Not Found" : "200 OK";
+        const QByteArray content =
+            body.isEmpty()
+                ? R"({"error":{"code":"not_found","message":"There is no API endpoint."}})"
+                : body;
+        socket->write("HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\n" +
+                      "Content-Length: " + QByteArray::number(content.size()) + "\r\n\r\n" +
+                      content);
+    }
+
+    QTcpServer m_server;
+    QHash<QString, QByteArray> m_answers;
+    QHash<QTcpSocket *, QByteArray> m_buffer;
+    QString m_lastTarget;
+};
 
 } // namespace
 
@@ -425,22 +466,9 @@ private Q_SLOTS:
     // A server without the analytics and metrics endpoints (an older Fazt) answers 404: the
     // dashboard says "not available on this server" instead of an error.
     void endpointsAServerLacksAreNotAvailable() {
-        QTcpServer old;
-        QVERIFY(old.listen(QHostAddress::LocalHost));
-        connect(&old, &QTcpServer::newConnection, [&] {
-            while (QTcpSocket *socket = old.nextPendingConnection()) {
-                connect(socket, &QTcpSocket::readyRead, socket, [socket] {
-                    socket->readAll();
-                    const QByteArray body =
-                        R"({"error":{"code":"not_found","message":"There is no API endpoint."}})";
-                    socket->write("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
-                                  "Content-Length: " +
-                                  QByteArray::number(body.size()) + "\r\n\r\n" + body);
-                });
-            }
-        });
+        FakeAdmin old; // answers 404 to everything, like a Fazt from before these endpoints
         client::ApiClient api;
-        QVERIFY(api.setServer(QStringLiteral("http://127.0.0.1:%1").arg(old.serverPort())));
+        QVERIFY(api.setServer(old.url()));
         DashboardModel dashboard;
         dashboard.setClient(&api);
         QTRY_VERIFY(!dashboard.statsMessage().isEmpty());
@@ -454,6 +482,50 @@ private Q_SLOTS:
         limits.setClient(&api);
         QTRY_VERIFY(limits.message().contains(u"not available on this server"));
         QVERIFY(!limits.isAvailable());
+    }
+
+    // The shapes of GET /api/stats and /api/system/metrics as the contract gives them.
+    void dashboardReadsStatsAndMetrics() {
+        FakeAdmin server;
+        server.answer(QStringLiteral("/api/stats"), R"({"site":null,"from":"2026-11-21T00:00:00Z",
+            "to":"2026-11-22T00:00:00Z","bucket":"hour",
+            "totals":{"visits":42,"visitors":7,"bytes":3145728,"events":50},
+            "series":[{"t":"2026-11-21T10:00:00Z","visits":10,"visitors":3,"bytes":1048576},
+                      {"t":"2026-11-21T11:00:00Z","visits":32,"visitors":5,"bytes":2097152}],
+            "topPaths":[{"path":"/","visits":30}],"topReferrers":[{"host":"example.org","visits":2}],
+            "statusCodes":[{"status":200,"count":40}],"topSites":[{"site":"blog","visits":42,"bytes":3145728}]})");
+        server.answer(QStringLiteral("/api/system/metrics"),
+                      R"({"uptimeSeconds":90,"rssBytes":50000000,
+            "cache":{"bytes":1000,"entries":3,"budgetBytes":4000,"hits":9,"misses":1,"hitRate":0.9},
+            "writeQueue":{"depth":2,"capacity":1024},"connections":{"open":1,"cap":100},
+            "breakers":{"connections":0,"memory":1,"disk":0,"maintenance":0},
+            "requests":{"total":10,"byClass":{"2xx":9,"3xx":0,"4xx":1,"5xx":0}}})");
+        client::ApiClient api;
+        QVERIFY(api.setServer(server.url()));
+        DashboardModel dashboard;
+        dashboard.setClient(&api);
+        QTRY_VERIFY(dashboard.hasStats());
+        QTRY_VERIFY(dashboard.hasMetrics());
+        QCOMPARE(dashboard.totals().value(QStringLiteral("visits")).toInt(), 42);
+        QCOMPARE(dashboard.series().size(), 2);
+        QCOMPARE(dashboard.topSites().first().toMap().value(QStringLiteral("site")).toString(),
+                 QStringLiteral("blog"));
+        QCOMPARE(dashboard.from(), QDateTime(QDate(2026, 11, 21), QTime(0, 0), Qt::UTC));
+        QLineSeries visits;
+        QCOMPARE(dashboard.fillSeries(&visits, QStringLiteral("visits")), 32.0);
+        QCOMPARE(visits.count(), 2);
+        QCOMPARE(visits.at(1).y(), 32.0);
+        QCOMPARE(qint64(visits.at(1).x()),
+                 QDateTime(QDate(2026, 11, 21), QTime(11, 0), Qt::UTC).toMSecsSinceEpoch());
+        QLineSeries bytes;
+        QCOMPARE(dashboard.fillSeries(&bytes, QStringLiteral("bytes"), 1 << 20), 2.0);
+        const QVariantMap cache = dashboard.metrics().value(QStringLiteral("cache")).toMap();
+        QCOMPARE(cache.value(QStringLiteral("budgetBytes")).toLongLong(), 4000);
+        QVERIFY(dashboard.statsMessage().isEmpty());
+        // The range asks the server for days, not hours.
+        dashboard.setDays(7);
+        QTRY_VERIFY(server.lastTarget().contains(u"bucket=day"));
+        QVERIFY(server.lastTarget().startsWith(u"/api/stats?"));
     }
 
     void limitsWarnPastTheSafeValue() {
