@@ -8,6 +8,7 @@
 #include "cli/setup.h"
 #include "config/config.h"
 #include "db/database.h"
+#include "system/limitstore.h"
 #include "vfs/vfs.h"
 
 #include <QCommandLineParser>
@@ -238,6 +239,15 @@ int serverStart(const QCommandLineParser &parser) {
     ServeSettings settings;
     settings.http = *options;
     settings.domain = config.value(QStringLiteral("domain"), QStringLiteral("localhost"));
+    // The limits stored by `server init` (or the last recalibration); the probe is fresh, for
+    // the maintenance check and the memory breaker.
+    settings.probe = system::Probe(system::Probe::defaultRoot()).run(path);
+    auto limits = system::LimitStore::loadOrCalibrate(config, *settings.probe);
+    if (!limits)
+        return fail(limits.error().message);
+    settings.limits = *limits;
+    if (!parser.isSet(QStringLiteral("workers")))
+        settings.http.workers = limits->workerThreads;
     settings.onListening = [&](quint16 port, vfs::Vfs &vfs) {
         out() << "Fazt is serving " << QFileInfo(path).absoluteFilePath() << Qt::endl;
         auto sites = vfs.sites();
@@ -523,7 +533,7 @@ const QList<Command> &commands() {
              QStringLiteral("Delete blobs no deploy uses and abandoned deploys."), QString(),
              [](QCommandLineParser &p) { p.addOption(dbOption); }, dbPrune},
         } +
-        remoteCommands();
+        remoteCommands() + systemCommands();
     return list;
 }
 

@@ -5,6 +5,7 @@
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
 
+#include <functional>
 #include <memory>
 
 namespace fazt::hosting {
@@ -22,6 +23,9 @@ public:
     void handle(http::Exchange &exchange) override;
     // Requests for admin.<domain> go to `admin` (the admin API); without one they get 404.
     void setAdminHandler(http::Handler *admin) { m_admin = admin; }
+    // Asked before a cache miss reads a file from the database; false answers 503 with
+    // Retry-After (the memory breaker: cache hits are still served). Call before serving.
+    void setCacheFillGate(std::function<bool()> gate) { m_cacheFillGate = std::move(gate); }
 
     // Decodes %XX once and checks the result: no NUL, no "..", valid UTF-8. Returns the path
     // without its leading '/', or an error for a 400.
@@ -44,6 +48,7 @@ private:
     vfs::VfsCache &m_cache;
     HostRouter &m_router;
     http::Handler *m_admin = nullptr;
+    std::function<bool()> m_cacheFillGate;
 };
 
 } // namespace fazt::hosting

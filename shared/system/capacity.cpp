@@ -17,6 +17,7 @@ constexpr qint64 kMinMemory = 64 * kMiB;
 constexpr qint64 kConnectionBytes = 96 * 1024;
 // A JavaScript context with a small heap (for the runtime to come).
 constexpr qint64 kJsContextBytes = 16 * kMiB;
+constexpr qint64 kMaxUploadRamBytes = 64 * kMiB;
 // Largest archive the deploy path accepts at all (1 GiB of content plus headers).
 constexpr qint64 kMaxUploadBytes = (qint64(1) << 30) + 64 * kMiB;
 
@@ -42,7 +43,9 @@ Limits Capacity::compute(const Resources &resources) {
     limits.usableMemoryBytes = qint64(double(memory - osOverheadBytes(memory)) * 0.7);
     const qint64 usable = limits.usableMemoryBytes;
     limits.cacheBytes = usable / 4;
-    limits.uploadRamBytes = usable / 10;
+    // A buffer, not a store: past 64 MiB a temporary file is as fast, and a big machine
+    // taking a few large uploads at once should not hold them all in RAM.
+    limits.uploadRamBytes = std::min(usable / 10, kMaxUploadRamBytes);
 
     // Connections share a quarter of the budget; at least enough for a handful of browsers,
     // and never more than the file descriptors a default systemd unit allows.

@@ -4,7 +4,9 @@
 
 #include "admin/adminservice.h"
 #include "config/config.h"
+#include "guard/guard.h"
 #include "hosting/hostrouter.h"
+#include "hosting/sitehandler.h"
 #include "support/faztprocess.h"
 #include "support/patterndevice.h"
 #include "vfs/vfs.h"
@@ -177,6 +179,9 @@ private Q_SLOTS:
         Config config(**db);
         hosting::HostRouter router(QStringLiteral("localhost"));
         admin::AdminService service(**db, vfs, cache, config, router, {});
+        hosting::SiteHandler sites(vfs, cache, router);
+        guard::Guard guard(**db, config, cache, router, sites);
+        guard.attach(service); // the /api/system/* routes
         int described = 0;
         for (const admin::Route &route : service.routes()) {
             const QString method = QString::fromLatin1([&] {

@@ -71,6 +71,7 @@ private Q_SLOTS:
                 QVERIFY(limits.cacheBytes > previous.cacheBytes);
                 QVERIFY(limits.maxConnections >= previous.maxConnections);
                 QVERIFY(limits.workerThreads >= 1 && limits.workerThreads <= 16);
+                QVERIFY(limits.uploadRamBytes <= 64 * kMiB);
             }
             previous = Capacity::compute({ram, 1, 10 * kGiB, 5 * kGiB});
         }
