@@ -14,6 +14,7 @@
 #include "sitesmodel.h"
 
 #include <QCoreApplication>
+#include <QJsonDocument>
 #include <QLineSeries>
 #include <QRandomGenerator>
 #include <QSettings>
@@ -528,6 +529,82 @@ private Q_SLOTS:
         QVERIFY(server.lastTarget().startsWith(u"/api/stats?"));
     }
 
+    void serverListShowsReadinessAndVersion() {
+        MemorySecretStore store;
+        ServerListModel servers;
+        servers.setSecretStore(&store);
+        servers.addSessionServer(m_server.url(), QString::fromLatin1(m_server.token()));
+        QTRY_COMPARE(servers.index(0).data(ServerListModel::StateRole).toInt(),
+                     int(ServerListModel::State::Ready));
+        QCOMPARE(servers.index(0).data(ServerListModel::VersionRole).toString(),
+                 QStringLiteral(FAZT_VERSION));
+        QVERIFY(servers.index(0)
+                    .data(ServerListModel::StatusTextRole)
+                    .toString()
+                    .contains(QStringLiteral(FAZT_VERSION)));
+        const QVariantList breakers = servers.index(0).data(ServerListModel::BreakersRole).toList();
+        QVERIFY(!breakers.isEmpty());
+        for (const QVariant &b : breakers)
+            QVERIFY(!b.toMap().value(QStringLiteral("tripped")).toBool());
+    }
+
+    void dashboardAndLimitsOfARealServer() {
+        client::ApiClient api;
+        QVERIFY(api.setServer(m_server.url()));
+        api.setToken(m_server.token());
+        DashboardModel dashboard;
+        dashboard.setClient(&api);
+        QTRY_VERIFY(dashboard.hasMetrics());
+        QVERIFY(dashboard.metricsMessage().isEmpty());
+        QVERIFY(dashboard.metrics()
+                    .value(QStringLiteral("cache"))
+                    .toMap()
+                    .value(QStringLiteral("budgetBytes"))
+                    .toLongLong() > 0);
+
+        LimitsModel limits;
+        limits.setClient(&api);
+        QTRY_VERIFY(limits.isAvailable());
+        int row = -1;
+        for (int i = 0; i < limits.rowCount(); ++i)
+            if (limits.index(i).data(LimitsModel::KeyRole).toString() ==
+                QLatin1String("cacheBytes"))
+                row = i;
+        QVERIFY(row >= 0);
+        const auto value = [&] {
+            return limits.index(row).data(LimitsModel::ValueRole).toDouble();
+        };
+        const double safe = limits.index(row).data(LimitsModel::SafeRole).toDouble();
+        QVERIFY(safe > 0);
+
+        // Within the safe range: applied, no warning.
+        QSignalSpy applied(&limits, &LimitsModel::applied);
+        limits.apply(row, std::floor(safe / 2), false);
+        QVERIFY(applied.wait(10000));
+        QVERIFY(applied.last().at(1).toStringList().isEmpty());
+        QTRY_COMPARE(value(), std::floor(safe / 2));
+
+        // Past it without the confirmation: the server refuses and says what the risk is.
+        limits.apply(row, safe * 4, false);
+        QTRY_VERIFY(limits.message().contains(u"above the safe"));
+        QCOMPARE(applied.size(), 1);
+        QCOMPARE(value(), std::floor(safe / 2));
+
+        // With it: applied, with the server's warning, and shown as past the safe value.
+        limits.apply(row, safe * 4, true);
+        QVERIFY(applied.wait(10000));
+        QVERIFY(!applied.last().at(1).toStringList().isEmpty());
+        QTRY_COMPARE(value(), safe * 4);
+        QVERIFY(limits.index(row).data(LimitsModel::IsPastSafeRole).toBool());
+
+        // Recalibrate: back to what the machine can carry.
+        QSignalSpy recalibrated(&limits, &LimitsModel::recalibrated);
+        limits.recalibrate();
+        QVERIFY(recalibrated.wait(10000));
+        QTRY_VERIFY(value() <= limits.index(row).data(LimitsModel::SafeRole).toDouble());
+        QVERIFY(!limits.index(row).data(LimitsModel::IsPastSafeRole).toBool());
+    }
+
     void limitsWarnPastTheSafeValue() {
         LimitsModel limits;
         limits.load(QJsonObject{{QStringLiteral("limits"),
@@ -624,6 +701,23 @@ private Q_SLOTS:
         QVERIFY(simulator.cpus() <= 256);
         simulator.applyPreset(999);
         QVERIFY(simulator.memoryMiB() >= 64);
+    }
+
+    // The simulator and `fazt simulate` must always show the same numbers.
+    void simulatorAgreesWithFaztSimulate() {
+        SimulatorModel simulator;
+        for (int i = 0; i < simulator.presets().size(); ++i) {
+            simulator.applyPreset(i);
+            const QByteArray out = ConsoleServer::runFazt(
+                {QStringLiteral("simulate"), QStringLiteral("--json"), QStringLiteral("--ram"),
+                 QStringLiteral("%1M").arg(qint64(simulator.memoryMiB())), QStringLiteral("--cpus"),
+                 QString::number(simulator.cpus()), QStringLiteral("--disk"),
+                 QStringLiteral("%1G").arg(qint64(simulator.diskGiB()))});
+            const QJsonObject cli =
+                QJsonDocument::fromJson(out).object().value(QStringLiteral("limits")).toObject();
+            QVERIFY2(!cli.isEmpty(), out.constData());
+            QCOMPARE(QJsonObject::fromVariantMap(simulator.limits()), cli);
+        }
     }
 };
 
