@@ -268,32 +268,39 @@ void ServerListModel::storeAndAppend(std::unique_ptr<Entry> entry, const QByteAr
     });
 }
 
-void ServerListModel::addServer(const QString &name, const QString &url, const QString &token) {
+// The checks both ways of adding share; null (and addFailed() said why) when it cannot start.
+std::shared_ptr<std::unique_ptr<ServerListModel::Entry>>
+ServerListModel::startAdding(const QString &name, const QString &url, const QByteArray &token) {
     if (m_isAdding)
-        return;
+        return nullptr;
     const QString trimmedUrl = url.trimmed();
     for (const auto &e : m_entries) {
         if (e->url == trimmedUrl) {
             Q_EMIT addFailed(tr("%1 is in the list already.").arg(trimmedUrl));
-            return;
+            return nullptr;
         }
     }
+    auto entry = makeEntry(name, trimmedUrl, token, true);
+    if (!entry) {
+        Q_EMIT addFailed(entry.error().message);
+        return nullptr;
+    }
+    setAdding(true);
+    return std::make_shared<std::unique_ptr<Entry>>(std::move(*entry));
+}
+
+void ServerListModel::addServer(const QString &name, const QString &url, const QString &token) {
     const QByteArray secret = token.trimmed().toLatin1();
     if (secret.isEmpty()) {
         Q_EMIT addFailed(tr("Paste an API token (fazt server create-token) or log in with your "
                             "password."));
         return;
     }
-    auto entry = makeEntry(name, trimmedUrl, secret, true);
-    if (!entry) {
-        Q_EMIT addFailed(entry.error().message);
+    auto shared = startAdding(name, url, secret);
+    if (!shared)
         return;
-    }
-    setAdding(true);
     // The token is checked before it is kept: a typo shows now, not as a red row later.
-    ApiClient *api = (*entry)->api.get();
-    auto shared = std::make_shared<std::unique_ptr<Entry>>(std::move(*entry));
-    api->sites([this, shared, secret](Result<QList<client::Site>> sites) {
+    (*shared)->api->sites([this, shared, secret](Result<QList<client::Site>> sites) {
         if (!sites) {
             failAdding(sites.error().message);
             return;
@@ -304,23 +311,10 @@ void ServerListModel::addServer(const QString &name, const QString &url, const Q
 
 void ServerListModel::addServerWithLogin(const QString &name, const QString &url,
                                          const QString &username, const QString &password) {
-    if (m_isAdding)
+    auto shared = startAdding(name, url, {});
+    if (!shared)
         return;
-    const QString trimmedUrl = url.trimmed();
-    for (const auto &e : m_entries) {
-        if (e->url == trimmedUrl) {
-            Q_EMIT addFailed(tr("%1 is in the list already.").arg(trimmedUrl));
-            return;
-        }
-    }
-    auto entry = makeEntry(name, trimmedUrl, {}, true);
-    if (!entry) {
-        Q_EMIT addFailed(entry.error().message);
-        return;
-    }
-    setAdding(true);
-    ApiClient *api = (*entry)->api.get();
-    auto shared = std::make_shared<std::unique_ptr<Entry>>(std::move(*entry));
+    ApiClient *api = (*shared)->api.get();
     api->login(username, password, [this, api, shared](Result<client::Session> session) {
         if (!session) {
             failAdding(session.error().message);

@@ -124,6 +124,8 @@ private:
     void check(Entry &entry);
     void finishCheck(Entry *entry, State state, const QString &message);
     int rowOf(const Entry *entry) const;
+    std::shared_ptr<std::unique_ptr<Entry>> startAdding(const QString &name, const QString &url,
+                                                        const QByteArray &token);
     void setAdding(bool isAdding);
     void failAdding(const QString &message);
     void storeAndAppend(std::unique_ptr<Entry> entry, const QByteArray &token);

@@ -195,8 +195,9 @@ ScrollView {
                 property string detail
                 property real fraction
                 Layout.fillWidth: true
+                Layout.bottomMargin: 8
                 Label { text: parent.title; font.bold: true }
-                ProgressBar { value: parent.fraction; Layout.fillWidth: true }
+                ProgressBar { value: parent.fraction; Layout.fillWidth: true; Layout.preferredHeight: 10 }
                 Label { text: parent.detail; color: Theme.muted; font.pixelSize: 12 }
             }
 

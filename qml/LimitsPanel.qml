@@ -49,6 +49,7 @@ Frame {
                 property alias nowColor: nowLabel.color
                 property alias nowBold: nowLabel.font.bold
                 Layout.fillWidth: true
+                Layout.preferredHeight: 30
                 spacing: 12
                 Label { id: nameLabel; Layout.preferredWidth: 230; elide: Text.ElideRight }
                 Label { id: nowLabel; Layout.preferredWidth: 110 }
