@@ -12,6 +12,7 @@ ScrollView {
     property alias isActive: dashboard.isActive
     readonly property alias dashboard: dashboard
     readonly property var m: dashboard.metrics
+    property string bandwidthUnit: "bytes"
 
     contentWidth: availableWidth
     clip: true
@@ -28,9 +29,16 @@ ScrollView {
         bytesAxisX.min = from; bytesAxisX.max = to
         const visits = dashboard.fillSeries(visitsSeries, "visits")
         const visitors = dashboard.fillSeries(visitorsSeries, "visitors")
-        visitsAxisY.max = Math.max(4, Math.ceil(Math.max(visits, visitors) * 1.15))
-        const mebibytes = dashboard.fillSeries(bytesSeries, "bytes", 1048576)
-        bytesAxisY.max = Math.max(0.1, mebibytes * 1.15)
+        visitsAxisY.max = Math.max(4, Math.ceil(Math.max(visits, visitors) * 1.1))
+        visitsAxisY.applyNiceNumbers()
+        // Bandwidth in the unit its largest bucket reads best in.
+        const largest = dashboard.fillSeries(bytesSeries, "bytes")
+        const units = [[1073741824, "GiB"], [1048576, "MiB"], [1024, "KiB"], [1, "bytes"]]
+        const unit = units.find(u => largest >= u[0]) || units[3]
+        page.bandwidthUnit = unit[1]
+        const top = dashboard.fillSeries(bytesSeries, "bytes", unit[0])
+        bytesAxisY.max = Math.max(4, top * 1.1)
+        bytesAxisY.applyNiceNumbers()
     }
 
     function ratio(a, b) { return b > 0 ? Math.min(1, a / b) : 0 }
@@ -102,11 +110,11 @@ ScrollView {
                 legend.alignment: Qt.AlignBottom
                 DateTimeAxis { id: visitsAxisX; format: dashboard.days > 1 ? "MMM d" : "HH:mm"; tickCount: 6 }
                 ValueAxis { id: visitsAxisY; min: 0; labelFormat: "%d"; tickCount: 5 }
-                LineSeries { id: visitsSeries; name: qsTr("Visits"); axisX: visitsAxisX; axisY: visitsAxisY; width: 2 }
-                LineSeries { id: visitorsSeries; name: qsTr("Visitors"); axisX: visitsAxisX; axisY: visitsAxisY; width: 2 }
+                LineSeries { id: visitsSeries; name: qsTr("Visits"); axisX: visitsAxisX; axisY: visitsAxisY; width: 2; color: Theme.dark ? "#8ab4f8" : "#1f5fbf" }
+                LineSeries { id: visitorsSeries; name: qsTr("Visitors"); axisX: visitsAxisX; axisY: visitsAxisY; width: 2; color: Theme.dark ? "#ffb74d" : "#c25e00" }
             }
             ChartView {
-                title: qsTr("Bandwidth (MiB)")
+                title: qsTr("Bandwidth (%1)").arg(page.bandwidthUnit)
                 Layout.fillWidth: true
                 Layout.preferredHeight: 260
                 antialiasing: true
@@ -114,8 +122,8 @@ ScrollView {
                 backgroundColor: palette.base
                 legend.visible: false
                 DateTimeAxis { id: bytesAxisX; format: dashboard.days > 1 ? "MMM d" : "HH:mm"; tickCount: 6 }
-                ValueAxis { id: bytesAxisY; min: 0; labelFormat: "%.1f"; tickCount: 5 }
-                LineSeries { id: bytesSeries; name: qsTr("Bytes"); axisX: bytesAxisX; axisY: bytesAxisY; width: 2 }
+                ValueAxis { id: bytesAxisY; min: 0; labelFormat: "%.0f"; tickCount: 5 }
+                LineSeries { id: bytesSeries; name: qsTr("Bytes"); axisX: bytesAxisX; axisY: bytesAxisY; width: 2; color: Theme.dark ? "#5fd38d" : "#1e7b34" }
             }
         }
 
