@@ -84,8 +84,8 @@ ApplicationWindow {
         anchors.fill: parent
 
         ServersPane {
-            SplitView.preferredWidth: 280
-            SplitView.minimumWidth: 200
+            SplitView.preferredWidth: Math.max(200, window.width * 0.22)
+            SplitView.minimumWidth: 180
             servers: servers
             onAddRequested: addServerDialog.open()
         }
@@ -93,7 +93,7 @@ ApplicationWindow {
         StackLayout {
             currentIndex: tabs.currentIndex
             SplitView.fillWidth: true
-            SplitView.minimumWidth: 480
+            SplitView.minimumWidth: 560
 
             DashboardPage {
                 id: dashboardPage

@@ -25,8 +25,8 @@ SplitView {
     }
 
     Pane {
-        SplitView.preferredWidth: 300
-        SplitView.minimumWidth: 220
+        SplitView.preferredWidth: Math.max(200, page.width * 0.35)
+        SplitView.minimumWidth: 180
         padding: 8
         ColumnLayout {
             anchors.fill: parent
@@ -157,9 +157,17 @@ SplitView {
                 Layout.margins: 12
                 spacing: 10
 
-                RowLayout {
+                Label {
+                    text: sites.currentSite
+                    font.bold: true
+                    font.pixelSize: 20
+                    elide: Text.ElideRight
                     Layout.fillWidth: true
-                    Label { text: sites.currentSite; font.bold: true; font.pixelSize: 20; Layout.fillWidth: true; elide: Text.ElideRight }
+                }
+                // Wraps on narrow windows instead of running off the edge.
+                Flow {
+                    Layout.fillWidth: true
+                    spacing: 6
                     Button {
                         text: qsTr("Deploy folder…")
                         enabled: !page.deployer.isBusy
@@ -212,8 +220,8 @@ SplitView {
                                 id: deployRow
                                 required property var modelData
                                 Layout.fillWidth: true
-                                Label { text: "#" + deployRow.modelData.id; font.bold: deployRow.modelData.isActive; Layout.preferredWidth: 50 }
-                                Label { text: deployRow.modelData.createdAt.toLocaleString(Qt.locale(), Locale.ShortFormat); Layout.preferredWidth: 160 }
+                                Label { text: "#" + deployRow.modelData.id; font.bold: deployRow.modelData.isActive; Layout.preferredWidth: 40 }
+                                Label { text: deployRow.modelData.createdAt.toLocaleString(Qt.locale(), Locale.ShortFormat); Layout.preferredWidth: 130; elide: Text.ElideRight }
                                 Label {
                                     text: qsTr("%1 files · %2").arg(deployRow.modelData.fileCount).arg(Format.bytes(deployRow.modelData.bytes))
                                     color: Theme.muted
