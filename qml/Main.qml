@@ -23,32 +23,31 @@ ApplicationWindow {
     minimumWidth: 820
     minimumHeight: 540
     visible: true
-    title: servers.currentName ? qsTr("%1 — Fazt Console").arg(servers.currentName) : qsTr("Fazt Console")
+    title: serverModel.currentName ? qsTr("%1 — Fazt Console").arg(serverModel.currentName) : qsTr("Fazt Console")
     palette: isDark ? Theme.darkPalette : Theme.lightPalette
     onIsDarkChanged: Theme.dark = isDark
     Component.onCompleted: {
         Theme.dark = isDark
         tabs.currentIndex = Math.max(0, pageNames.indexOf(initialPage))
-        servers.load()
+        serverModel.load()
         if (initialServer.length > 0)
-            servers.addSessionServer(initialServer, initialToken)
+            serverModel.addSessionServer(initialServer, initialToken)
     }
 
-    ServerListModel { id: servers }
+    ServerListModel { id: serverModel }
     DeployController {
-        id: deployer
-        client: servers.currentClient
-        onDeployed: sitesPage.sites.refresh()
+        id: deployController
+        client: serverModel.currentClient
     }
 
     Shortcut { sequences: ["Ctrl+1"]; onActivated: tabs.currentIndex = 0 }
     Shortcut { sequences: ["Ctrl+2"]; onActivated: tabs.currentIndex = 1 }
     Shortcut { sequences: ["Ctrl+3"]; onActivated: tabs.currentIndex = 2 }
     Shortcut { sequences: ["Ctrl+4"]; onActivated: tabs.currentIndex = 3 }
-    Shortcut { sequences: [StandardKey.Refresh]; onActivated: { servers.refresh(); dashboardPage.dashboard.refresh(); sitesPage.sites.refresh() } }
+    Shortcut { sequences: [StandardKey.Refresh]; onActivated: { serverModel.refresh(); dashboardPage.dashboard.refresh(); sitesPage.sites.refresh() } }
     Shortcut { sequences: ["Ctrl+Shift+D"]; onActivated: window.isDark = !window.isDark }
     Shortcut { sequences: ["Ctrl+Shift+N"]; onActivated: addServerDialog.open() }
-    Shortcut { sequences: [StandardKey.Cancel]; enabled: deployer.isBusy; onActivated: deployer.cancel() }
+    Shortcut { sequences: [StandardKey.Cancel]; enabled: deployController.isBusy; onActivated: deployController.cancel() }
 
     header: ToolBar {
         RowLayout {
@@ -78,7 +77,7 @@ ApplicationWindow {
         }
     }
 
-    footer: DeployPanel { controller: deployer }
+    footer: DeployPanel { controller: deployController }
 
     SplitView {
         anchors.fill: parent
@@ -86,7 +85,7 @@ ApplicationWindow {
         ServersPane {
             SplitView.preferredWidth: Math.max(200, window.width * 0.22)
             SplitView.minimumWidth: 180
-            servers: servers
+            servers: serverModel
             onAddRequested: addServerDialog.open()
         }
 
@@ -97,13 +96,13 @@ ApplicationWindow {
 
             DashboardPage {
                 id: dashboardPage
-                client: servers.currentClient
+                client: serverModel.currentClient
                 isActive: tabs.currentIndex === 0 && window.visible
             }
             SitesPage {
                 id: sitesPage
-                client: servers.currentClient
-                deployer: deployer
+                client: serverModel.currentClient
+                deployer: deployController
             }
             PreviewPage {}
             SimulatorPage {}
@@ -112,7 +111,7 @@ ApplicationWindow {
 
     AddServerDialog {
         id: addServerDialog
-        servers: servers
+        servers: serverModel
     }
 
     // A folder or archive dropped anywhere but on a site: deploy it to a site named after it.
@@ -124,7 +123,7 @@ ApplicationWindow {
             if (!drop.hasUrls || tabs.currentIndex === 2)
                 return
             newSiteDialog.source = drop.urls[0]
-            newSiteDialog.siteName = deployer.suggestedSiteName(drop.urls[0])
+            newSiteDialog.siteName = deployController.suggestedSiteName(drop.urls[0])
             newSiteDialog.open()
             drop.accept()
         }
@@ -138,7 +137,7 @@ ApplicationWindow {
         modal: true
         anchors.centerIn: Overlay.overlay
         standardButtons: Dialog.Ok | Dialog.Cancel
-        onAccepted: deployer.deploy(siteName, source)
+        onAccepted: deployController.deploy(siteName, source)
         ColumnLayout {
             anchors.fill: parent
             Label { text: qsTr("Site name (created if it does not exist):") }

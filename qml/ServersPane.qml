@@ -80,6 +80,7 @@ Pane {
                             color: row.highlighted ? palette.highlightedText : palette.windowText
                         }
                         Label {
+                            objectName: "statusText"
                             text: row.statusText
                             font.pixelSize: 11
                             wrapMode: Text.Wrap
