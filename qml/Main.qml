@@ -35,6 +35,7 @@ ApplicationWindow {
     }
 
     ServerListModel { id: serverModel }
+    readonly property alias deployController: deployController
     DeployController {
         id: deployController
         client: serverModel.currentClient
@@ -116,6 +117,7 @@ ApplicationWindow {
 
     // A folder or archive dropped anywhere but on a site: deploy it to a site named after it.
     DropArea {
+        objectName: "windowDrop"
         anchors.fill: parent
         z: -1
         keys: ["text/uri-list"]
@@ -131,6 +133,7 @@ ApplicationWindow {
 
     Dialog {
         id: newSiteDialog
+        objectName: "newSiteDialog"
         property url source
         property alias siteName: siteNameField.text
         title: qsTr("Deploy to a site")
@@ -143,6 +146,7 @@ ApplicationWindow {
             Label { text: qsTr("Site name (created if it does not exist):") }
             TextField {
                 id: siteNameField
+                objectName: "siteNameField"
                 Layout.fillWidth: true
                 Layout.minimumWidth: 300
                 focus: true
