@@ -108,16 +108,17 @@ system::DiskUsage Breakers::lastDiskUsage() const {
 
 void Breakers::sampleConnections(int open, int cap, quint64 refusedTotal, qint64 nowMs) {
     quint64 newlyRefused = 0;
+    bool isRecent = false;
     {
         QMutexLocker lock(&m_mutex);
         newlyRefused = refusedTotal - std::min(refusedTotal, m_refusedSeen);
         m_refusedSeen = refusedTotal;
         if (newlyRefused > 0)
             m_lastRefusalMs = nowMs;
+        isRecent = m_lastRefusalMs >= 0 && nowMs - m_lastRefusalMs < ConnectionTripHoldMs;
     }
     if (newlyRefused > 0)
         m_trips[size_t(Kind::Connections)].fetch_add(newlyRefused, std::memory_order_relaxed);
-    const bool isRecent = m_lastRefusalMs >= 0 && nowMs - m_lastRefusalMs < ConnectionTripHoldMs;
     setState(Kind::Connections, open >= cap || isRecent,
              QStringLiteral("%1 connections are open and the cap is %2; new connections get 503 "
                             "with Retry-After (%3 refused so far).")

@@ -313,7 +313,7 @@ void Connection::respond(Response response) {
                                                          : Worker::Tail::KeepAlive;
     if (const auto &onResponse = m_worker.options().onResponse;
         onResponse && response.head.size() > 12)
-        onResponse(response.head.mid(9, 3).toInt(),
+        onResponse(QByteArrayView(response.head).sliced(9, 3).toInt(),
                    std::chrono::steady_clock::now() - m_requestStart);
     queue(std::move(response.head));
     queue(m_worker.tail(tail));
