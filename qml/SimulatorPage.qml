@@ -54,6 +54,7 @@ ScrollView {
             Layout.leftMargin: 12
             Layout.rightMargin: 12
             columnSpacing: 12
+            rowSpacing: 8
 
             Label { text: qsTr("Preset") }
             ComboBox {

@@ -8,7 +8,10 @@ Frame {
     property string title
     property string value
     property string detail
+    // Every tile of a grid the same size, whatever its text.
     Layout.fillWidth: true
+    Layout.fillHeight: true
+    Layout.preferredWidth: 160
     Layout.minimumWidth: 130
 
     ColumnLayout {
