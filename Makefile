@@ -2,12 +2,13 @@
 #   make run     build and start the server on ./data/fazt.db (created on first run)
 #   make test    build and run every test (CTest)
 #   make bench   build and run the benchmarks (tests/bench)
+#   make console build and start the Fazt Console (the desktop app)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 DB ?= data/fazt.db
 
-.PHONY: all deps build run test bench clean format
+.PHONY: all deps build run console test bench clean format
 
 all: build
 
@@ -23,6 +24,9 @@ build: deps $(BUILD)/build.ninja
 run: build
 	@mkdir -p $(dir $(DB))
 	$(BUILD)/server/fazt server start --db $(DB)
+
+console: build
+	$(BUILD)/desktop/fazt-console
 
 test:
 	@bash installers/deps.sh test

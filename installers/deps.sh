@@ -11,8 +11,14 @@ build=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-base-dev-tools
   libsqlite3-dev libarchive-dev libssl-dev libargon2-dev zlib1g-dev libsystemd-dev
+  # the Fazt Console (desktop/, qml/): Qt Quick, Qt Charts, QtKeychain and the QML modules it loads
+  qt6-declarative-dev qt6-declarative-dev-tools qt6-charts-dev qtkeychain-qt6-dev
+  qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript
+  qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates
+  qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtquick-dialogs
+  qml6-module-qt-labs-settings qml6-module-qtcharts
 )
-test=(sqlite3 curl procps clang libclang-rt-dev)
+test=(sqlite3 curl procps clang libclang-rt-dev qml6-module-qttest xvfb xauth)
 bench=(nginx-light caddy wrk python3)
 
 wanted=("${build[@]}")

@@ -85,7 +85,8 @@ Error writeError(::archive *writer, const QString &outputPath) {
 // Streams one file into the archive as a regular file entry.
 Status packFile(::archive *writer, archive_entry *entry, const FileToPack &file,
                 const QString &outputPath, PackProgress &progress,
-                const std::function<void(const PackProgress &)> &report, QByteArray &buffer) {
+                const std::function<void(const PackProgress &)> &report,
+                const std::function<bool()> &isCancelled, QByteArray &buffer) {
     QFile input(file.absolutePath);
     if (!input.open(QIODevice::ReadOnly))
         return Error::io(u"Cannot read '" + file.absolutePath + u"': " + input.errorString());
@@ -104,6 +105,8 @@ Status packFile(::archive *writer, archive_entry *entry, const FileToPack &file,
     }
     qint64 written = 0;
     while (written < size) {
+        if (isCancelled && isCancelled())
+            return Error::io(QStringLiteral("Packing was cancelled."));
         const qint64 count =
             input.read(buffer.data(), std::min<qint64>(buffer.size(), size - written));
         if (count <= 0)
@@ -129,7 +132,8 @@ Status packFile(::archive *writer, archive_entry *entry, const FileToPack &file,
 
 Result<Summary> packDirectory(const QString &dir, const QString &outputPath,
                               const PackOptions &options,
-                              const std::function<void(const PackProgress &)> &progress) {
+                              const std::function<void(const PackProgress &)> &progress,
+                              const std::function<bool()> &isCancelled) {
     const QFileInfo root(dir);
     if (!root.isDir())
         return Error::notFound(u"'" + dir + u"' is not a folder.");
@@ -168,7 +172,8 @@ Result<Summary> packDirectory(const QString &dir, const QString &outputPath,
     }
     QByteArray buffer(kChunkBytes, Qt::Uninitialized);
     for (const FileToPack &file : *files) {
-        if (Status packed = packFile(a, entry.get(), file, outputPath, state, progress, buffer);
+        if (Status packed =
+                packFile(a, entry.get(), file, outputPath, state, progress, isCancelled, buffer);
             !packed) {
             return packed.error();
         }

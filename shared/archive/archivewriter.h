@@ -27,9 +27,11 @@ struct PackProgress {
 // gives the same bytes. Symbolic links, sockets and pipes are left out and counted in
 // Summary::skipped. Content is streamed in chunks; `progress` is called once with the totals
 // before the first byte, then after every chunk and every file. The output appears only when
-// complete: after an error, `outputPath` is as it was before.
+// complete: after an error, `outputPath` is as it was before. `isCancelled` is asked between
+// chunks; once it answers true, packing stops with an error (the console's Cancel button).
 Result<Summary> packDirectory(const QString &dir, const QString &outputPath,
                               const PackOptions &options,
-                              const std::function<void(const PackProgress &)> &progress = {});
+                              const std::function<void(const PackProgress &)> &progress = {},
+                              const std::function<bool()> &isCancelled = {});
 
 } // namespace fazt::archive

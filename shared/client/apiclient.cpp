@@ -8,6 +8,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QUrlQuery>
 
 namespace fazt::client {
 
@@ -88,6 +89,25 @@ QByteArray contentTypeFor(const QString &archivePath) {
 
 QString sitePath(const QString &site) {
     return QStringLiteral("/api/sites/") + QString::fromLatin1(QUrl::toPercentEncoding(site));
+}
+
+QByteArray compactJson(const QJsonObject &object) {
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+Health healthFrom(const QJsonObject &o) {
+    Health health{o.value(QStringLiteral("ready")).toBool(),
+                  o.value(QStringLiteral("version")).toString(),
+                  o.value(QStringLiteral("maintenance")).toBool(),
+                  o.value(QStringLiteral("uptimeSeconds")).toInteger(),
+                  {}};
+    for (const QJsonValue &v : o.value(QStringLiteral("breakers")).toArray()) {
+        const QJsonObject b = v.toObject();
+        health.breakers.append({b.value(QStringLiteral("kind")).toString(),
+                                b.value(QStringLiteral("tripped")).toBool(),
+                                b.value(QStringLiteral("reason")).toString()});
+    }
+    return health;
 }
 
 } // namespace
@@ -194,6 +214,9 @@ Result<QJsonObject> ApiCall::outcome() {
     QJsonParseError parseError{};
     const QJsonDocument document = QJsonDocument::fromJson(body, &parseError);
     const bool isJsonObject = parseError.error == QJsonParseError::NoError && document.isObject();
+    if (m_httpStatus == m_statusWithBody && isJsonObject &&
+        !document.object().contains(QStringLiteral("error")))
+        return document.object();
     if (m_httpStatus >= 400) {
         const QJsonObject error = document.object().value(QStringLiteral("error")).toObject();
         const QString message = error.value(QStringLiteral("message")).toString();
@@ -334,20 +357,28 @@ ApiCall *ApiClient::newCall(const QString &target, Callback<QJsonObject> handler
 }
 
 ApiCall *ApiClient::send(Method method, const QString &path, const QByteArray &jsonBody,
-                         Callback<QJsonObject> handler) {
-    QNetworkRequest r = request(path);
+                         Callback<QJsonObject> handler, const QString &query) {
+    QNetworkRequest r = request(path, query);
     authorize(r, method);
-    ApiCall *call = newCall(r.url().adjusted(QUrl::RemovePath).toString(), std::move(handler));
+    ApiCall *call = newCall(r.url().adjusted(QUrl::RemovePath | QUrl::RemoveQuery).toString(),
+                            std::move(handler));
     if (!m_endpoint.url.isValid()) {
         call->failBeforeStart(Error::invalid(QStringLiteral("No server is set.")));
         return call;
     }
     QNetworkReply *reply = nullptr;
-    if (method == Method::Get) {
+    switch (method) {
+    case Method::Get:
         reply = m_manager->get(r);
-    } else {
+        break;
+    case Method::Delete:
+        reply = m_manager->deleteResource(r);
+        break;
+    case Method::Post:
+    case Method::Put:
         r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-        reply = m_manager->post(r, jsonBody);
+        reply = method == Method::Post ? m_manager->post(r, jsonBody) : m_manager->put(r, jsonBody);
+        break;
     }
     call->start(reply, m_connectTimeout);
     return call;
@@ -368,6 +399,41 @@ ApiCall *ApiClient::createSite(const QString &name, Callback<Site> done) {
     return send(Method::Post, QStringLiteral("/api/sites"), body,
                 handlerFor(std::move(done),
                            [](const QJsonObject &o) { return Result<Site>(siteFrom(o)); }));
+}
+
+ApiCall *ApiClient::deleteSite(const QString &name, Callback<void> done) {
+    return send(Method::Delete, sitePath(name), {},
+                handlerFor(std::move(done), [](const QJsonObject &) { return Status(); }));
+}
+
+ApiCall *ApiClient::domains(const QString &site, Callback<QList<Domain>> done) {
+    return send(Method::Get, sitePath(site) + QStringLiteral("/domains"), {},
+                handlerFor(std::move(done), [](const QJsonObject &o) {
+                    QList<Domain> list;
+                    for (const QJsonValue &v : o.value(QStringLiteral("domains")).toArray()) {
+                        const QJsonObject d = v.toObject();
+                        list.append({d.value(QStringLiteral("hostname")).toString(),
+                                     dateTime(d.value(QStringLiteral("createdAt")))});
+                    }
+                    return Result<QList<Domain>>(list);
+                }));
+}
+
+ApiCall *ApiClient::addDomain(const QString &site, const QString &hostname, Callback<Domain> done) {
+    return send(Method::Post, sitePath(site) + QStringLiteral("/domains"),
+                compactJson({{QStringLiteral("hostname"), hostname}}),
+                handlerFor(std::move(done), [](const QJsonObject &o) {
+                    return Result<Domain>(Domain{o.value(QStringLiteral("hostname")).toString(),
+                                                 QDateTime::currentDateTimeUtc()});
+                }));
+}
+
+ApiCall *ApiClient::removeDomain(const QString &site, const QString &hostname,
+                                 Callback<void> done) {
+    return send(Method::Delete,
+                sitePath(site) + QStringLiteral("/domains/") +
+                    QString::fromLatin1(QUrl::toPercentEncoding(hostname)),
+                {}, handlerFor(std::move(done), [](const QJsonObject &) { return Status(); }));
 }
 
 ApiCall *ApiClient::deploys(const QString &site, Callback<QList<Deploy>> done) {
@@ -435,6 +501,63 @@ ApiCall *ApiClient::login(const QString &username, const QString &password,
                     return Result<Session>(Session{o.value(QStringLiteral("username")).toString(),
                                                    dateTime(o.value(QStringLiteral("expiresAt")))});
                 }));
+}
+
+ApiCall *ApiClient::createToken(const QString &name, const QStringList &scopes,
+                                Callback<CreatedToken> done) {
+    return send(Method::Post, QStringLiteral("/api/tokens"),
+                compactJson({{QStringLiteral("name"), name},
+                             {QStringLiteral("scopes"), QJsonArray::fromStringList(scopes)}}),
+                handlerFor(std::move(done), [](const QJsonObject &o) {
+                    return Result<CreatedToken>(
+                        CreatedToken{o.value(QStringLiteral("id")).toInteger(),
+                                     o.value(QStringLiteral("name")).toString(),
+                                     o.value(QStringLiteral("token")).toString().toLatin1()});
+                }));
+}
+
+ApiCall *ApiClient::health(Callback<Health> done) {
+    ApiCall *call = send(Method::Get, QStringLiteral("/api/system/health"), {},
+                         handlerFor(std::move(done), [](const QJsonObject &o) {
+                             return Result<Health>(healthFrom(o));
+                         }));
+    call->m_statusWithBody = 503; // not ready is an answer about readiness
+    return call;
+}
+
+ApiCall *ApiClient::metrics(Callback<QJsonObject> done) {
+    return send(Method::Get, QStringLiteral("/api/system/metrics"), {}, std::move(done));
+}
+
+ApiCall *ApiClient::limits(Callback<QJsonObject> done) {
+    return send(Method::Get, QStringLiteral("/api/system/limits"), {}, std::move(done));
+}
+
+ApiCall *ApiClient::setLimits(const QJsonObject &limits, LimitOverride override,
+                              Callback<QJsonObject> done) {
+    return send(Method::Put, QStringLiteral("/api/system/limits"),
+                compactJson({{QStringLiteral("limits"), limits},
+                             {QStringLiteral("force"), override == LimitOverride::Force}}),
+                std::move(done));
+}
+
+ApiCall *ApiClient::recalibrate(Callback<QJsonObject> done) {
+    return send(Method::Post, QStringLiteral("/api/system/recalibrate"), {}, std::move(done));
+}
+
+ApiCall *ApiClient::stats(const StatsQuery &query, Callback<QJsonObject> done) {
+    QUrlQuery q;
+    if (!query.site.isEmpty())
+        q.addQueryItem(QStringLiteral("site"), query.site);
+    if (query.from.isValid())
+        q.addQueryItem(QStringLiteral("from"), QString::number(query.from.toSecsSinceEpoch()));
+    if (query.to.isValid())
+        q.addQueryItem(QStringLiteral("to"), QString::number(query.to.toSecsSinceEpoch()));
+    q.addQueryItem(QStringLiteral("bucket"), query.bucket == StatsQuery::Bucket::Day
+                                                 ? QStringLiteral("day")
+                                                 : QStringLiteral("hour"));
+    return send(Method::Get, QStringLiteral("/api/stats"), {}, std::move(done),
+                q.toString(QUrl::FullyEncoded));
 }
 
 ApiCall *ApiClient::logout(Callback<void> done) {

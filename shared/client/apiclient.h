@@ -43,6 +43,47 @@ struct Deploy {
     QUrl url; // where the site is served
 };
 
+// A custom hostname that serves a site.
+struct Domain {
+    QString hostname;
+    QDateTime createdAt;
+};
+
+// An API token just created; the secret is shown by the server this once.
+struct CreatedToken {
+    qint64 id = 0;
+    QString name;
+    QByteArray secret;
+};
+
+// One of the server's breakers (connections, memory, disk, maintenance).
+struct Breaker {
+    QString kind;
+    bool isTripped = false;
+    QString reason; // why it tripped; empty while it is not
+};
+
+// The server's readiness (GET /api/system/health).
+struct Health {
+    bool isReady = false;
+    QString version;
+    bool isInMaintenance = false;
+    qint64 uptimeSeconds = 0;
+    QList<Breaker> breakers;
+};
+
+// Which traffic GET /api/stats counts: one site or all, over [from, to), per hour or day.
+struct StatsQuery {
+    enum class Bucket { Hour, Day };
+    QString site; // empty: every site
+    QDateTime from;
+    QDateTime to;
+    Bucket bucket = Bucket::Hour;
+};
+
+// Whether PUT /api/system/limits may set a limit past the safe value computed for the machine.
+enum class LimitOverride { WithinSafe, Force };
+
 // The owner, logged in with a password. The client keeps the session cookie and CSRF token.
 struct Session {
     QString username;
@@ -103,6 +144,7 @@ private:
     QString m_target; // the URL, for messages
     QString m_unreachableHint;
     Callback<QJsonObject> m_handler;
+    int m_statusWithBody = 0; // an error status whose JSON is an answer, not an error (health)
 };
 
 // The admin API of one Fazt server, from the outside: the one implementation used by
@@ -139,6 +181,11 @@ public:
 
     ApiCall *sites(Callback<QList<Site>> done);
     ApiCall *createSite(const QString &name, Callback<Site> done);
+    // Deletes the site with its domains and deploys.
+    ApiCall *deleteSite(const QString &name, Callback<void> done);
+    ApiCall *domains(const QString &site, Callback<QList<Domain>> done);
+    ApiCall *addDomain(const QString &site, const QString &hostname, Callback<Domain> done);
+    ApiCall *removeDomain(const QString &site, const QString &hostname, Callback<void> done);
     ApiCall *deploys(const QString &site, Callback<QList<Deploy>> done);
     // Streams the archive file (zip, tar, tar.gz, tar.zst, ...) from disk; the site is
     // created if it does not exist. Progress comes as ApiCall::uploadProgress.
@@ -150,6 +197,24 @@ public:
     // A session for the owner: later calls send its cookie and CSRF token.
     ApiCall *login(const QString &username, const QString &password, Callback<Session> done);
     ApiCall *logout(Callback<void> done);
+    // A new API token with `scopes` ("read", "deploy", "admin"); needs the admin scope or a
+    // session.
+    ApiCall *createToken(const QString &name, const QStringList &scopes,
+                         Callback<CreatedToken> done);
+
+    // Readiness: a server that is up but not ready (503, a breaker tripped) still answers with
+    // its Health, not an error. The JSON of the calls below is described in openapi.json;
+    // a server too old to have one of them answers Error::Code::NotFound.
+    ApiCall *health(Callback<Health> done);
+    ApiCall *metrics(Callback<QJsonObject> done);
+    // {"limits": {...}, "safe": {...}, "probe": {...}}
+    ApiCall *limits(Callback<QJsonObject> done);
+    // Sets some limits ({"cacheBytes": N, ...}); past the safe values only with
+    // LimitOverride::Force, else the server refuses (Conflict) and says what the risk is.
+    ApiCall *setLimits(const QJsonObject &limits, LimitOverride override,
+                       Callback<QJsonObject> done);
+    ApiCall *recalibrate(Callback<QJsonObject> done);
+    ApiCall *stats(const StatsQuery &query, Callback<QJsonObject> done);
 
     // The rule that turns a server URL into admin API requests. The admin API is served on
     // admin.<domain>, so:
@@ -164,9 +229,9 @@ public:
     static Result<Endpoint> endpointFor(const QString &serverUrl);
 
 private:
-    enum class Method { Get, Post };
+    enum class Method { Get, Post, Put, Delete };
     ApiCall *send(Method method, const QString &path, const QByteArray &jsonBody,
-                  Callback<QJsonObject> handler);
+                  Callback<QJsonObject> handler, const QString &query = QString());
     ApiCall *newCall(const QString &target, Callback<QJsonObject> handler);
     QNetworkRequest request(const QString &path, const QString &query = QString()) const;
     void authorize(QNetworkRequest &request, Method method) const;

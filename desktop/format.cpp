@@ -1,0 +1,28 @@
+#include "format.h"
+
+#include "cli/command.h"
+
+#include <QLocale>
+
+namespace fazt::console {
+
+QString Format::bytes(double bytes) {
+    return cli::humanBytes(qint64(bytes));
+}
+
+QString Format::duration(double seconds) {
+    const qint64 s = qint64(seconds);
+    if (s >= 86400)
+        return tr("%1 d %2 h").arg(s / 86400).arg(s % 86400 / 3600);
+    if (s >= 3600)
+        return tr("%1 h %2 min").arg(s / 3600).arg(s % 3600 / 60);
+    if (s >= 60)
+        return tr("%1 min %2 s").arg(s / 60).arg(s % 60);
+    return tr("%1 s").arg(s);
+}
+
+QString Format::count(double value) {
+    return QLocale().toString(qint64(value));
+}
+
+} // namespace fazt::console

@@ -1,0 +1,303 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import QtQuick.Dialogs
+import Fazt.Console
+
+// The server's sites: create, delete, custom domains, deploy history with rollback, and
+// deploys by dropping a folder or archive on a site.
+SplitView {
+    id: page
+    property alias client: sites.client
+    required property DeployController deployer
+    readonly property alias sites: sites
+
+    // The drop of a folder or archive on a site's row.
+    function dropOnSite(site, url) {
+        sites.currentSite = site
+        deployer.deploy(site, url)
+    }
+
+    SitesModel { id: sites }
+    Connections {
+        target: page.deployer
+        function onDeployed(site) { sites.refresh() }
+    }
+
+    Pane {
+        SplitView.preferredWidth: Math.max(200, page.width * 0.35)
+        SplitView.minimumWidth: 180
+        padding: 8
+        ColumnLayout {
+            anchors.fill: parent
+            RowLayout {
+                Label { text: qsTr("Sites"); font.bold: true; font.pixelSize: 15; Layout.fillWidth: true }
+                BusyIndicator { running: sites.isLoading; implicitWidth: 24; implicitHeight: 24 }
+            }
+            RowLayout {
+                Layout.fillWidth: true
+                TextField {
+                    id: newSiteField
+                    objectName: "newSiteField"
+                    Layout.fillWidth: true
+                    placeholderText: qsTr("new-site-name")
+                    enabled: !!page.client
+                    onAccepted: createButton.clicked()
+                }
+                Button {
+                    id: createButton
+                    text: qsTr("Create")
+                    enabled: newSiteField.text.length > 0
+                    onClicked: { sites.createSite(newSiteField.text); newSiteField.text = "" }
+                }
+            }
+            ListView {
+                id: siteList
+                objectName: "siteList"
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                clip: true
+                model: sites
+                keyNavigationEnabled: true
+                currentIndex: sites.indexOf(sites.currentSite)
+                onCurrentIndexChanged: if (currentIndex >= 0 && currentItem) sites.currentSite = currentItem.name
+                delegate: ItemDelegate {
+                    id: siteRow
+                    required property int index
+                    required property string name
+                    required property url url
+                    required property var activeDeployId
+                    width: ListView.view.width
+                    highlighted: ListView.isCurrentItem
+                    onClicked: siteList.currentIndex = index
+                    contentItem: ColumnLayout {
+                        spacing: 0
+                        Label {
+                            text: siteRow.name
+                            font.bold: true
+                            color: siteRow.highlighted ? palette.highlightedText : palette.windowText
+                        }
+                        Label {
+                            text: siteRow.activeDeployId > 0 ? siteRow.url.toString() : qsTr("nothing deployed yet")
+                            font.pixelSize: 11
+                            elide: Text.ElideRight
+                            Layout.fillWidth: true
+                            color: siteRow.highlighted ? palette.highlightedText : Theme.muted
+                        }
+                    }
+                    background: Rectangle {
+                        color: drop.containsDrag ? Theme.dropHighlight
+                             : siteRow.highlighted ? palette.highlight : "transparent"
+                        radius: 3
+                    }
+                    DropArea {
+                        id: drop
+                        objectName: "drop_" + siteRow.name
+                        anchors.fill: parent
+                        keys: ["text/uri-list"]
+                        onDropped: (event) => {
+                            if (!event.hasUrls)
+                                return
+                            page.dropOnSite(siteRow.name, event.urls[0])
+                            event.accept()
+                        }
+                    }
+                }
+                Label {
+                    anchors.centerIn: parent
+                    width: parent.width - 16
+                    visible: siteList.count === 0 && !sites.isLoading
+                    wrapMode: Text.Wrap
+                    horizontalAlignment: Text.AlignHCenter
+                    color: Theme.muted
+                    text: page.client ? qsTr("No sites. Create one, or drop a folder on the window.") : qsTr("Select a server.")
+                }
+            }
+            Label {
+                text: qsTr("Drop a folder or archive on a site to deploy it.")
+                color: Theme.muted
+                font.pixelSize: 11
+                wrapMode: Text.Wrap
+                Layout.fillWidth: true
+            }
+        }
+    }
+
+    ScrollView {
+        SplitView.fillWidth: true
+        contentWidth: availableWidth
+        clip: true
+
+        ColumnLayout {
+            width: parent.width
+            spacing: 10
+
+            Label {
+                objectName: "sitesError"
+                visible: sites.error.length > 0
+                text: sites.error
+                color: Theme.danger
+                wrapMode: Text.Wrap
+                Layout.fillWidth: true
+                Layout.margins: 12
+                padding: 6
+                background: Rectangle { color: Theme.dangerBackground; radius: 4 }
+            }
+
+            Label {
+                visible: sites.currentSite.length === 0
+                text: qsTr("Select a site to see its deploys and domains.")
+                color: Theme.muted
+                Layout.margins: 16
+            }
+
+            ColumnLayout {
+                visible: sites.currentSite.length > 0
+                Layout.fillWidth: true
+                Layout.margins: 12
+                spacing: 10
+
+                Label {
+                    text: sites.currentSite
+                    font.bold: true
+                    font.pixelSize: 20
+                    elide: Text.ElideRight
+                    Layout.fillWidth: true
+                }
+                // Wraps on narrow windows instead of running off the edge.
+                Flow {
+                    Layout.fillWidth: true
+                    spacing: 6
+                    Button {
+                        text: qsTr("Deploy folder…")
+                        enabled: !page.deployer.isBusy
+                        onClicked: folderDialog.open()
+                    }
+                    Button {
+                        text: qsTr("Deploy archive…")
+                        enabled: !page.deployer.isBusy
+                        onClicked: archiveDialog.open()
+                    }
+                    Button {
+                        objectName: "deleteSite"
+                        text: qsTr("Delete…")
+                        onClicked: deleteDialog.open()
+                    }
+                }
+
+                Label {
+                    readonly property var active: sites.deploys.find(d => d.isActive)
+                    visible: !!active
+                    text: active ? "<a href=\"%1\">%1</a>".arg(active.url) : ""
+                    textFormat: Text.StyledText
+                    linkColor: palette.link
+                    onLinkActivated: (link) => Qt.openUrlExternally(link)
+                }
+
+                GroupBox {
+                    title: qsTr("Deploy history")
+                    Layout.fillWidth: true
+                    ColumnLayout {
+                        anchors.fill: parent
+                        RowLayout {
+                            Label {
+                                text: sites.deploys.length === 1 ? qsTr("1 deploy") : qsTr("%1 deploys").arg(sites.deploys.length)
+                                color: Theme.muted
+                                Layout.fillWidth: true
+                            }
+                            Button {
+                                objectName: "rollback"
+                                text: qsTr("Roll back")
+                                enabled: sites.deploys.length > 1 && !sites.deploys[sites.deploys.length - 1].isActive
+                                onClicked: sites.rollback()
+                                ToolTip.visible: hovered
+                                ToolTip.text: qsTr("Serve the deploy before the active one")
+                            }
+                        }
+                        Repeater {
+                            model: sites.deploys
+                            delegate: RowLayout {
+                                id: deployRow
+                                required property var modelData
+                                Layout.fillWidth: true
+                                Label { text: "#" + deployRow.modelData.id; font.bold: deployRow.modelData.isActive; Layout.preferredWidth: 40 }
+                                Label { text: deployRow.modelData.createdAt.toLocaleString(Qt.locale(), Locale.ShortFormat); Layout.preferredWidth: 130; elide: Text.ElideRight }
+                                Label {
+                                    text: qsTr("%1 files · %2").arg(deployRow.modelData.fileCount).arg(Format.bytes(deployRow.modelData.bytes))
+                                    color: Theme.muted
+                                    Layout.fillWidth: true
+                                }
+                                Label { visible: deployRow.modelData.isActive; text: qsTr("live"); color: Theme.ok; font.bold: true }
+                                Button {
+                                    visible: !deployRow.modelData.isActive
+                                    text: qsTr("Activate")
+                                    flat: true
+                                    onClicked: sites.activate(deployRow.modelData.id)
+                                }
+                            }
+                        }
+                    }
+                }
+
+                GroupBox {
+                    title: qsTr("Custom domains")
+                    Layout.fillWidth: true
+                    ColumnLayout {
+                        anchors.fill: parent
+                        Label {
+                            visible: sites.domains.length === 0
+                            text: qsTr("None: the site answers on its name under the server's domain.")
+                            color: Theme.muted
+                            wrapMode: Text.Wrap
+                            Layout.fillWidth: true
+                        }
+                        Repeater {
+                            model: sites.domains
+                            delegate: RowLayout {
+                                id: domainRow
+                                required property var modelData
+                                Layout.fillWidth: true
+                                Label { text: domainRow.modelData.hostname; Layout.fillWidth: true }
+                                Button { text: qsTr("Remove"); flat: true; onClicked: sites.removeDomain(domainRow.modelData.hostname) }
+                            }
+                        }
+                        RowLayout {
+                            Layout.fillWidth: true
+                            TextField {
+                                id: domainField
+                                Layout.fillWidth: true
+                                placeholderText: "www.example.org"
+                                onAccepted: addDomainButton.clicked()
+                            }
+                            Button {
+                                id: addDomainButton
+                                text: qsTr("Add domain")
+                                enabled: domainField.text.length > 0
+                                onClicked: { sites.addDomain(domainField.text); domainField.text = "" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    ConfirmDialog {
+        id: deleteDialog
+        title: qsTr("Delete site")
+        acceptText: qsTr("Delete")
+        text: qsTr("Delete %1 with all its deploys and domains? Visitors get 404 at once. This cannot be undone.").arg(sites.currentSite)
+        onConfirmed: sites.deleteSite(sites.currentSite)
+    }
+    FolderDialog {
+        id: folderDialog
+        title: qsTr("Deploy a folder to %1").arg(sites.currentSite)
+        onAccepted: page.deployer.deploy(sites.currentSite, selectedFolder)
+    }
+    FileDialog {
+        id: archiveDialog
+        title: qsTr("Deploy an archive to %1").arg(sites.currentSite)
+        nameFilters: [qsTr("Archives (*.zip *.tar *.tar.gz *.tgz *.tar.zst)"), qsTr("All files (*)")]
+        onAccepted: page.deployer.deploy(sites.currentSite, selectedFile)
+    }
+}
