@@ -63,11 +63,7 @@ class TestHttp : public QObject {
 private Q_SLOTS:
     void initTestCase() {
         m_db = m_dir.filePath(QStringLiteral("fazt.db"));
-        QProcess init;
-        init.start(qEnvironmentVariable("FAZT_BIN"),
-                   {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                    QStringLiteral("example.com"), QStringLiteral("--db"), m_db});
-        QVERIFY(init.waitForFinished() && init.exitCode() == 0);
+        QVERIFY(test::initDatabase(m_db, QStringLiteral("example.com")));
         {
             auto db = db::Database::open(m_db);
             QVERIFY(db);

@@ -217,6 +217,16 @@ inline HttpResponse fetch(quint16 port, const QByteArray &host, const QByteArray
     return client.read(method == "HEAD");
 }
 
+// Runs `fazt server init --domain DOMAIN --db DB`; true if it succeeded.
+inline bool initDatabase(const QString &db, const QString &domain) {
+    QProcess init;
+    init.start(qEnvironmentVariable("FAZT_BIN"),
+               {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                domain, QStringLiteral("--db"), db});
+    return init.waitForFinished(30000) && init.exitStatus() == QProcess::NormalExit &&
+           init.exitCode() == 0;
+}
+
 // Runs `fazt server create-token` on `db`; returns the token.
 inline QByteArray createToken(const QString &db, const char *name, const char *scopes) {
     QProcess p;
