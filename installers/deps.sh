@@ -12,7 +12,7 @@ build=(
   qt6-base-dev qt6-base-dev-tools
   libsqlite3-dev libarchive-dev libssl-dev libargon2-dev zlib1g-dev libsystemd-dev
 )
-test=(sqlite3 curl procps clang libclang-rt-dev)
+test=(sqlite3 curl procps clang libclang-rt-dev pebble)
 bench=(nginx-light caddy wrk python3)
 
 wanted=("${build[@]}")
