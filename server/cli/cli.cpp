@@ -238,6 +238,12 @@ int serverStart(const QCommandLineParser &parser) {
     ServeSettings settings;
     settings.http = *options;
     settings.domain = config.value(QStringLiteral("domain"), QStringLiteral("localhost"));
+    auto https = tls::httpsSettings(parser, config);
+    if (!https) {
+        err() << "fazt: " << https.error().message << Qt::endl;
+        return Usage;
+    }
+    settings.https = *https;
     settings.onListening = [&](quint16 port, vfs::Vfs &vfs) {
         out() << "Fazt is serving " << QFileInfo(path).absoluteFilePath() << Qt::endl;
         auto sites = vfs.sites();
@@ -470,6 +476,7 @@ const QList<Command> &commands() {
                               QStringLiteral("DOMAIN"), QStringLiteral("localhost")});
                  p.addOption(dbOption);
                  addServingOptions(p, QStringLiteral("*"));
+                 tls::addHttpsOptions(p);
              },
              serverStart},
             {QStringLiteral("preview"), QString(),

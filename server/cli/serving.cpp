@@ -8,6 +8,7 @@
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
 #include "http/httpserver.h"
+#include "tls/https.h"
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
 
@@ -53,6 +54,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
         QTextStream(stderr) << "fazt: removed " << swept << " unfinished uploads of an earlier run"
                             << Qt::endl;
     admin::AdminService::Options adminOptions;
+    adminOptions.isSecure = settings.https.isEnabled;
     // The admin API's threads must end before the HTTP server's workers are destroyed (their
     // Responders post to the workers): hence a unique_ptr, reset after server.stop().
     std::unique_ptr<admin::AdminService> adminService;
@@ -65,14 +67,33 @@ int serve(db::Database &database, const ServeSettings &settings) {
         }
         handler.setAdminHandler(adminService.get());
     }
-    http::HttpServer server(handler, settings.http);
+    std::unique_ptr<tls::Https> https;
+    if (settings.https.isEnabled) {
+        auto created = tls::Https::create(database, router, handler, settings.domain,
+                                          settings.https, settings.http);
+        Status listening = created ? Status() : Status(created.error());
+        if (created) {
+            https = std::move(*created);
+            if (adminService)
+                https->addAdminRoutes(*adminService);
+            listening = https->listen();
+        }
+        if (!listening) {
+            QTextStream(stderr) << "fazt: " << listening.error().message << Qt::endl;
+            ::close(signalFd);
+            return Failure;
+        }
+    }
+    http::HttpServer server(https ? https->plainHandler() : handler, settings.http);
     if (Status s = server.listen(); !s) {
         QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
         ::close(signalFd);
         return Failure;
     }
     if (adminService)
-        adminService->setPublicPort(settings.publicPort ? settings.publicPort : server.port());
+        adminService->setPublicPort(settings.publicPort ? settings.publicPort
+                                    : https             ? https->port()
+                                                        : server.port());
     if (settings.onListening)
         settings.onListening(server.port(), vfs);
     QTimer authRefresh;
@@ -92,6 +113,8 @@ int serve(db::Database &database, const ServeSettings &settings) {
     });
     QCoreApplication::exec();
     server.stop();
+    if (https)
+        https->stop();
     adminService.reset();
     ::close(signalFd);
     QTextStream(stderr) << "fazt: stopped" << Qt::endl;

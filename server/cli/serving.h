@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/serveroptions.h"
+#include "tls/httpssettings.h"
 
 #include <QString>
 
@@ -22,6 +23,7 @@ struct ServeSettings {
     qint64 cacheBytes = 64 << 20;
     qint64 largeFileBytes = 2 << 20;
     quint16 publicPort = 0; // the port URLs in API answers use (0: the listening port)
+    tls::HttpsSettings https; // off unless --https-port
     // Called on the main thread once listening, with the port; may print the URL.
     std::function<void(quint16 port, vfs::Vfs &vfs)> onListening;
 };

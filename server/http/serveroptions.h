@@ -2,7 +2,10 @@
 
 #include "http/requestparser.h"
 
+#include <QByteArray>
 #include <QHostAddress>
+
+struct ssl_ctx_st;
 
 namespace fazt::http {
 
@@ -19,6 +22,11 @@ struct ServerOptions {
     int bodyTimeoutMs = 30'000;      // no body byte for this long
     int sendTimeoutMs = 60'000;      // the client reads nothing of our response for this long
     int shutdownGraceMs = 10'000;    // in-flight requests get this long on SIGTERM
+    // HTTPS: every connection speaks TLS with this OpenSSL context (owned elsewhere, outliving
+    // the server; see tls/tlscontext.h). Null: plain HTTP.
+    ssl_ctx_st *tls = nullptr;
+    // Header lines ("Name: value\r\n") added to every response, e.g. Strict-Transport-Security.
+    QByteArray extraHeaders;
 };
 
 } // namespace fazt::http
