@@ -22,7 +22,7 @@ struct ServeSettings {
     QString fixedSite; // if set, every host serves this site (preview)
     qint64 cacheBytes = 64 << 20;
     qint64 largeFileBytes = 2 << 20;
-    quint16 publicPort = 0; // the port URLs in API answers use (0: the listening port)
+    quint16 publicPort = 0;   // the port URLs in API answers use (0: the listening port)
     tls::HttpsSettings https; // off unless --https-port
     // Called on the main thread once listening, with the port; may print the URL.
     std::function<void(quint16 port, vfs::Vfs &vfs)> onListening;

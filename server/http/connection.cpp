@@ -3,12 +3,11 @@
 #include "http/responses.h"
 #include "http/worker.h"
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>

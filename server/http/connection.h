@@ -111,7 +111,7 @@ private:
     qint64 m_outBytes = 0;
     std::unique_ptr<BodySource> m_stream;
 
-    ssl_st *m_ssl = nullptr;      // HTTPS only
+    ssl_st *m_ssl = nullptr;        // HTTPS only
     bool m_isTlsWriteRetry = false; // SSL_write must be repeated with the same front piece
 };
 

@@ -14,14 +14,14 @@ struct ServerOptions {
     QHostAddress address = QHostAddress::Any;
     quint16 port = 8080;
     int workers = 2;
-    int maxConnections = 10000;      // past it: a fast 503 and close
+    int maxConnections = 10000; // past it: a fast 503 and close
     HeadLimits head;
-    qint64 maxBodyBytes = 1 << 20;   // default for handlers that take a body
-    int headerTimeoutMs = 10'000;    // from the first byte of a request to its last header
-    int idleTimeoutMs = 60'000;      // keep-alive connection with nothing going on
-    int bodyTimeoutMs = 30'000;      // no body byte for this long
-    int sendTimeoutMs = 60'000;      // the client reads nothing of our response for this long
-    int shutdownGraceMs = 10'000;    // in-flight requests get this long on SIGTERM
+    qint64 maxBodyBytes = 1 << 20; // default for handlers that take a body
+    int headerTimeoutMs = 10'000;  // from the first byte of a request to its last header
+    int idleTimeoutMs = 60'000;    // keep-alive connection with nothing going on
+    int bodyTimeoutMs = 30'000;    // no body byte for this long
+    int sendTimeoutMs = 60'000;    // the client reads nothing of our response for this long
+    int shutdownGraceMs = 10'000;  // in-flight requests get this long on SIGTERM
     // HTTPS: every connection speaks TLS with this OpenSSL context (owned elsewhere, outliving
     // the server; see tls/tlscontext.h). Null: plain HTTP.
     ssl_ctx_st *tls = nullptr;

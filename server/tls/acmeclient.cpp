@@ -96,9 +96,9 @@ Status AcmeClient::loadDirectory() {
     if (!reply)
         return reply.error();
     if (reply->status != 200)
-        return Error::io(QStringLiteral("The ACME directory %1 answered %2.")
-                             .arg(m_options.directory.toString(),
-                                  problemText(reply->body, reply->status)));
+        return Error::io(
+            QStringLiteral("The ACME directory %1 answered %2.")
+                .arg(m_options.directory.toString(), problemText(reply->body, reply->status)));
     auto directory = acme::parseDirectory(reply->body);
     if (!directory)
         return directory.error();
@@ -135,7 +135,8 @@ Result<AcmeClient::Reply> AcmeClient::post(const QString &url, const QByteArray 
             header.insert(QStringLiteral("jwk"), jwk(m_accountKey.get()));
         else
             header.insert(QStringLiteral("kid"), m_accountUrl);
-        const QByteArray jws = signJws(m_accountKey.get(), header, isAsGet ? QByteArray() : payload);
+        const QByteArray jws =
+            signJws(m_accountKey.get(), header, isAsGet ? QByteArray() : payload);
         if (jws.isEmpty())
             return Error::internal(QStringLiteral("Cannot sign the ACME request."));
         auto reply = send("POST", QUrl(url), jws, accept);
@@ -175,7 +176,8 @@ Status AcmeClient::ensureAccount() {
     if (!m_options.email.isEmpty())
         account.insert(QStringLiteral("contact"),
                        QJsonArray{QString(QStringLiteral("mailto:") + m_options.email)});
-    auto reply = post(m_directory.newAccount, QJsonDocument(account).toJson(QJsonDocument::Compact));
+    auto reply =
+        post(m_directory.newAccount, QJsonDocument(account).toJson(QJsonDocument::Compact));
     if (!reply)
         return reply.error();
     if (reply->location.isEmpty())
@@ -244,18 +246,17 @@ Status AcmeClient::authorize(const QString &url, Solver &solver) {
                 for (const acme::Challenge &c : current->challenges)
                     if (!c.error.isEmpty())
                         why = c.error;
-                return Error::conflict(QStringLiteral("The CA could not validate %1 (%2): %3")
-                                           .arg(name, current->status,
-                                                why.isEmpty() ? QStringLiteral("no reason given")
-                                                              : why));
+                return Error::conflict(
+                    QStringLiteral("The CA could not validate %1 (%2): %3")
+                        .arg(name, current->status,
+                             why.isEmpty() ? QStringLiteral("no reason given") : why));
             }
-            const qint64 after = acme::parseRetryAfter(state->retryAfter,
-                                                       QDateTime::currentSecsSinceEpoch());
+            const qint64 after =
+                acme::parseRetryAfter(state->retryAfter, QDateTime::currentSecsSinceEpoch());
             if (Status s = sleep(after >= 0 ? after * 1000 : DefaultPollMs); !s)
                 return s;
         }
-        return Error::conflict(
-            QStringLiteral("The CA did not validate %1 in time.").arg(name));
+        return Error::conflict(QStringLiteral("The CA did not validate %1 in time.").arg(name));
     }();
     solver.cleanUp(m_options.challenge, name, token);
     return result;
@@ -273,8 +274,9 @@ Result<acme::Order> AcmeClient::pollOrder(const QString &url, const QStringList 
             return order;
         if (order->status == QLatin1String("invalid"))
             return Error::conflict(QStringLiteral("The CA marked the order invalid: %1")
-                                       .arg(order->error.isEmpty() ? QStringLiteral("no reason given")
-                                                                   : order->error));
+                                       .arg(order->error.isEmpty()
+                                                ? QStringLiteral("no reason given")
+                                                : order->error));
         const qint64 after =
             acme::parseRetryAfter(reply->retryAfter, QDateTime::currentSecsSinceEpoch());
         if (Status s = sleep(after >= 0 ? after * 1000 : DefaultPollMs); !s)

@@ -15,13 +15,13 @@ constexpr qsizetype MaxDocumentBytes = 1 << 20;
 
 Result<QJsonObject> parseObject(const QByteArray &json, const char *what) {
     if (json.size() > MaxDocumentBytes)
-        return Error::invalid(QStringLiteral("The CA's %1 is larger than 1 MiB.")
-                                  .arg(QLatin1String(what)));
+        return Error::invalid(
+            QStringLiteral("The CA's %1 is larger than 1 MiB.").arg(QLatin1String(what)));
     QJsonParseError error;
     const QJsonDocument document = QJsonDocument::fromJson(json, &error);
     if (error.error != QJsonParseError::NoError || !document.isObject())
-        return Error::invalid(QStringLiteral("The CA's %1 is not a JSON object.")
-                                  .arg(QLatin1String(what)));
+        return Error::invalid(
+            QStringLiteral("The CA's %1 is not a JSON object.").arg(QLatin1String(what)));
     return document.object();
 }
 
@@ -43,8 +43,8 @@ Result<QString> urlField(const QJsonObject &object, const char *name, bool isReq
     if (!text || text->isEmpty())
         return text;
     const QUrl url(*text, QUrl::StrictMode);
-    if (!url.isValid() || (url.scheme() != QLatin1String("https") &&
-                           url.scheme() != QLatin1String("http")))
+    if (!url.isValid() ||
+        (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http")))
         return Error::invalid(QStringLiteral("The CA's %1 has a \"%2\" that is not a URL.")
                                   .arg(QLatin1String(what), QLatin1String(name)));
     return text;
@@ -85,8 +85,10 @@ Result<Problem> parseProblem(const QByteArray &json) {
         if (problem.subproblems.size() >= 10)
             break;
         const QJsonObject o = sub.toObject();
-        const QString identifier =
-            o.value(QLatin1String("identifier")).toObject().value(QLatin1String("value")).toString();
+        const QString identifier = o.value(QLatin1String("identifier"))
+                                       .toObject()
+                                       .value(QLatin1String("value"))
+                                       .toString();
         QString text = o.value(QLatin1String("detail")).toString().left(300);
         if (!identifier.isEmpty())
             text = identifier.left(253) + QStringLiteral(": ") + text;
@@ -145,8 +147,8 @@ Result<Authorization> parseAuthorization(const QByteArray &json) {
         for (const auto *field : {&type, &url, &token, &challengeStatus})
             if (!*field)
                 return field->error();
-        authorization.challenges.append(
-            {*type, *url, *token, *challengeStatus, describeError(o.value(QLatin1String("error")))});
+        authorization.challenges.append({*type, *url, *token, *challengeStatus,
+                                         describeError(o.value(QLatin1String("error")))});
     }
     return authorization;
 }

@@ -49,7 +49,8 @@ bool needsRenewal(const CertifiedKey &cert, qint64 now) {
 // database owns the port can answer), TLS-ALPN-01 with a challenge certificate.
 class CertManager::Solver final : public AcmeClient::Solver {
 public:
-    explicit Solver(CertManager &manager) : m_manager(manager) {}
+    explicit Solver(CertManager &manager)
+        : m_manager(manager) {}
 
     fazt::Status present(AcmeClient::ChallengeType type, const QString &name,
                          const QByteArray &token, const QByteArray &keyAuthorization) override {
@@ -145,7 +146,8 @@ fazt::Status CertManager::start() {
     m_context->moveToThread(m_thread.get());
     QObject::connect(m_thread.get(), &QThread::finished, m_context, &QObject::deleteLater);
     m_thread->start();
-    QMetaObject::invokeMethod(m_context, [this] { run(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_context, [this] { run(); }, Qt::QueuedConnection);
     return {};
 }
 
@@ -230,12 +232,11 @@ fazt::Status CertManager::ensureLocalCa() {
 Result<QStringList> CertManager::managedNames() {
     QStringList names;
     const QString domain = m_options.domain;
-    const bool isLocal = domain == QLatin1String("localhost") ||
-                         domain.endsWith(QLatin1String(".localhost"));
+    const bool isLocal =
+        domain == QLatin1String("localhost") || domain.endsWith(QLatin1String(".localhost"));
     // A CA cannot validate localhost; the local CA can sign anything.
-    const bool wantsBase =
-        !domain.isEmpty() && (m_options.mode == Mode::SelfSigned || !isLocal) &&
-        QHostAddress(domain).isNull();
+    const bool wantsBase = !domain.isEmpty() && (m_options.mode == Mode::SelfSigned || !isLocal) &&
+                           QHostAddress(domain).isNull();
     if (wantsBase)
         names << domain << QStringLiteral("admin.") + domain << QStringLiteral("root.") + domain;
     auto sites = m_database.reader().prepare("SELECT name FROM sites ORDER BY name");
@@ -377,8 +378,11 @@ void CertManager::obtain(const QString &name) {
     auto locked = m_store->lock(QStringLiteral("cert:") + name, m_owner, m_options.lockSeconds);
     if (!locked || !*locked) {
         // Another process is at it (or the database is busy): look again shortly.
-        std::lock_guard lock(m_mutex);
-        m_states[name].nextAttempt = nowMs() + LockBusyRetryMs;
+        {
+            std::lock_guard lock(m_mutex);
+            m_states[name].nextAttempt = nowMs() + LockBusyRetryMs;
+        }
+        retryLater(name, LockBusyRetryMs);
         return;
     }
     bool isForced = false;
@@ -394,23 +398,33 @@ void CertManager::obtain(const QString &name) {
         result = issue(name);
     }
     (void)m_store->unlock(QStringLiteral("cert:") + name, m_owner);
-    std::lock_guard lock(m_mutex);
-    NameState &state = m_states[name];
-    state.isForced = false;
-    if (result) {
-        state.failures = 0;
-        state.lastError.clear();
-        state.nextAttempt = 0;
-        return;
+    qint64 backoff = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        NameState &state = m_states[name];
+        state.isForced = false;
+        if (result) {
+            state.failures = 0;
+            state.lastError.clear();
+            state.nextAttempt = 0;
+            return;
+        }
+        ++state.failures;
+        backoff = std::min(MaxBackoffMs, m_options.backoffMs << std::min(state.failures - 1, 20));
+        state.nextAttempt = nowMs() + backoff;
+        state.lastError = result.error().message;
+        qWarning("fazt: tls: no certificate for %s (attempt %d; next in %lld s): %s",
+                 qPrintable(name), state.failures, backoff / 1000,
+                 qPrintable(result.error().message));
     }
-    ++state.failures;
-    const qint64 backoff =
-        std::min(MaxBackoffMs, m_options.backoffMs << std::min(state.failures - 1, 20));
-    state.nextAttempt = nowMs() + backoff;
-    state.lastError = result.error().message;
-    qWarning("fazt: tls: no certificate for %s (attempt %d; next in %lld s): %s",
-             qPrintable(name), state.failures, backoff / 1000,
-             qPrintable(result.error().message));
+    retryLater(name, backoff);
+}
+
+void CertManager::retryLater(const QString &name, qint64 delayMs) {
+    QTimer::singleShot(int(std::min(delayMs, MaxBackoffMs)), m_context, [this, name] {
+        if (isDue(name, nowMs()))
+            obtain(name);
+    });
 }
 
 fazt::Status CertManager::issue(const QString &name) {
@@ -450,10 +464,11 @@ fazt::Status CertManager::issue(const QString &name) {
     if (fazt::Status s = m_store->store(chainKey(name), chainPem); !s)
         return s;
     m_cache.insert(*certified);
-    qInfo("fazt: tls: certificate for %s from %s, valid until %s", qPrintable(name),
-          qPrintable((*certified)->issuer),
-          qPrintable(QDateTime::fromSecsSinceEpoch((*certified)->notAfter, Qt::UTC)
-                         .toString(Qt::ISODate)));
+    qInfo(
+        "fazt: tls: certificate for %s from %s, valid until %s", qPrintable(name),
+        qPrintable((*certified)->issuer),
+        qPrintable(
+            QDateTime::fromSecsSinceEpoch((*certified)->notAfter, Qt::UTC).toString(Qt::ISODate)));
     return {};
 }
 
@@ -485,6 +500,7 @@ QList<CertManager::Status> CertManager::certificates() const {
             row.issuer = cert->issuer;
             row.notBefore = cert->notBefore;
             row.notAfter = cert->notAfter;
+            row.fingerprint = cert->fingerprint;
         }
         list.append(row);
     }
@@ -494,8 +510,8 @@ QList<CertManager::Status> CertManager::certificates() const {
 fazt::Status CertManager::renew(const QString &name) {
     {
         std::lock_guard lock(m_mutex);
-        const bool isKnown = m_managed.contains(name) || m_onDemand.contains(name) ||
-                             m_cache.find(name.toLatin1());
+        const bool isKnown =
+            m_managed.contains(name) || m_onDemand.contains(name) || m_cache.find(name.toLatin1());
         if (!isKnown)
             return Error::notFound(
                 QStringLiteral("fazt has no certificate for %1 to renew.").arg(name));

@@ -56,8 +56,8 @@ public:
         QString domain;
         AcmeClient::Options acme;
         qint64 reconcileMs = 60'000;
-        qint64 backoffMs = 60'000;  // after the first failure; doubles per failure
-        int onDemandPerHour = 60;   // global: orders started by handshakes
+        qint64 backoffMs = 60'000; // after the first failure; doubles per failure
+        int onDemandPerHour = 60;  // global: orders started by handshakes
         int askCacheSeconds = 60;
         qint64 lockSeconds = 600;
     };
@@ -68,6 +68,7 @@ public:
         QString issuer;
         qint64 notBefore = 0;
         qint64 notAfter = 0;
+        QByteArray fingerprint;
         QString lastError;
         qint64 nextAttempt = 0; // Unix seconds; 0: none planned
         int failures = 0;
@@ -112,6 +113,7 @@ private:
     bool isDue(const QString &name, qint64 nowMs);
     void obtain(const QString &name);
     fazt::Status issue(const QString &name);
+    void retryLater(const QString &name, qint64 delayMs);
     fazt::Status loadStored(const QString &name);
     Result<bool> isKnownHost(const QString &name);
     Result<QStringList> managedNames();
@@ -125,7 +127,7 @@ private:
     const QString m_owner; // this process, in the locks table
     std::unique_ptr<certs::CertStore> m_store;
     std::unique_ptr<QThread> m_thread;
-    QObject *m_context = nullptr; // lives on m_thread
+    QObject *m_context = nullptr;       // lives on m_thread
     std::unique_ptr<AcmeClient> m_acme; // manager thread
     PKey m_caKey;                       // manager thread (self-signed mode)
     Cert m_caCert;
@@ -133,8 +135,8 @@ private:
     mutable std::mutex m_mutex; // guards everything below
     QHash<QString, NameState> m_states;
     QSet<QString> m_managed;
-    QSet<QString> m_onDemand;     // accepted on-demand names
-    QSet<QByteArray> m_misses;    // reported by handshakes, not yet asked about
+    QSet<QString> m_onDemand;  // accepted on-demand names
+    QSet<QByteArray> m_misses; // reported by handshakes, not yet asked about
     bool m_isWakePending = false;
     QHash<QString, QPair<bool, qint64>> m_askCache; // name -> (known, expires ms)
     QList<qint64> m_onDemandStarts;                 // ms, within the last hour

@@ -46,22 +46,23 @@ Result<std::unique_ptr<Https>> Https::create(db::Database &database,
     if (!settings.acmeCaBundle.isEmpty()) {
         options.acme.extraRoots = QSslCertificate::fromPath(settings.acmeCaBundle);
         if (options.acme.extraRoots.isEmpty())
-            return Error::invalid(QStringLiteral("%1 holds no PEM certificate.")
-                                      .arg(settings.acmeCaBundle));
+            return Error::invalid(
+                QStringLiteral("%1 holds no PEM certificate.").arg(settings.acmeCaBundle));
     }
     options.reconcileMs = durationFromEnvironment("FAZT_TLS_RECONCILE_MS", options.reconcileMs);
     options.backoffMs = durationFromEnvironment("FAZT_TLS_BACKOFF_MS", options.backoffMs);
     https->m_manager =
         std::make_unique<CertManager>(database, *https->m_cache, router, std::move(options));
 
-    https->m_plain = std::make_unique<PlainHttpHandler>(*https->m_cache, *https->m_store, sites,
-                                                        settings.port);
+    https->m_plain =
+        std::make_unique<PlainHttpHandler>(*https->m_cache, *https->m_store, sites, settings.port);
     http::ServerOptions secure = plain;
     secure.port = settings.port;
     secure.tls = https->m_context->handle();
     if (settings.hstsMaxAge > 0)
         secure.extraHeaders =
-            "Strict-Transport-Security: max-age=" + QByteArray::number(settings.hstsMaxAge) + "\r\n";
+            "Strict-Transport-Security: max-age=" + QByteArray::number(settings.hstsMaxAge) +
+            "\r\n";
     https->m_server = std::make_unique<http::HttpServer>(sites, secure);
     return https;
 }
@@ -79,7 +80,8 @@ Status Https::listen() {
         return s;
     if (Status s = m_server->listen(); !s)
         return Error{s.error().code,
-                     QString(s.error().message).replace(QLatin1String("--port"), QLatin1String("--https-port"))};
+                     QString(s.error().message)
+                         .replace(QLatin1String("--port"), QLatin1String("--https-port"))};
     return {};
 }
 

@@ -36,11 +36,9 @@ class TlsContext;
 // redirects).
 class Https {
 public:
-    static Result<std::unique_ptr<Https>> create(db::Database &database,
-                                                 const hosting::HostRouter &router,
-                                                 http::Handler &sites, const QString &domain,
-                                                 const HttpsSettings &settings,
-                                                 const http::ServerOptions &plain);
+    static Result<std::unique_ptr<Https>>
+    create(db::Database &database, const hosting::HostRouter &router, http::Handler &sites,
+           const QString &domain, const HttpsSettings &settings, const http::ServerOptions &plain);
     ~Https();
 
     void addAdminRoutes(admin::AdminService &service);

@@ -54,7 +54,8 @@ Result<HttpsSettings> httpsSettings(const QCommandLineParser &p, const Config &c
     s.acmeDirectory = pick("acme-directory", "acme.directory", s.acmeDirectory);
     const QUrl directory(s.acmeDirectory, QUrl::StrictMode);
     if (!directory.isValid() || directory.host().isEmpty() ||
-        (directory.scheme() != QLatin1String("https") && directory.scheme() != QLatin1String("http")))
+        (directory.scheme() != QLatin1String("https") &&
+         directory.scheme() != QLatin1String("http")))
         return Error::invalid(QStringLiteral("--acme-directory takes an https:// URL, not '%1'.")
                                   .arg(s.acmeDirectory));
     s.acmeCaBundle = pick("acme-ca-bundle", "acme.ca_bundle", QString());
@@ -72,8 +73,8 @@ Result<HttpsSettings> httpsSettings(const QCommandLineParser &p, const Config &c
         return Error::invalid(QStringLiteral("--acme-challenge takes http-01 or tls-alpn-01."));
     s.useTlsAlpn = challenge == QLatin1String("tls-alpn-01");
     bool ok = false;
-    s.hstsMaxAge = pick("hsts-max-age", "tls.hsts_max_age", QStringLiteral("31536000"))
-                       .toLongLong(&ok);
+    s.hstsMaxAge =
+        pick("hsts-max-age", "tls.hsts_max_age", QStringLiteral("31536000")).toLongLong(&ok);
     if (!ok || s.hstsMaxAge < 0)
         return Error::invalid(QStringLiteral("--hsts-max-age takes a number of seconds."));
     return s;

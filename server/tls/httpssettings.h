@@ -21,7 +21,7 @@ struct HttpsSettings {
     QString acmeDirectory = QStringLiteral("https://acme-v02.api.letsencrypt.org/directory");
     QString acmeCaBundle; // a PEM file of extra roots for the CA's own HTTPS
     QString acmeEmail;
-    bool useTlsAlpn = false; // TLS-ALPN-01 instead of HTTP-01
+    bool useTlsAlpn = false;      // TLS-ALPN-01 instead of HTTP-01
     qint64 hstsMaxAge = 31536000; // 0: no Strict-Transport-Security header
 };
 

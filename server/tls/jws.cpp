@@ -50,7 +50,7 @@ QByteArray signJws(EVP_PKEY *key, const QJsonObject &protectedHeader, const QByt
     const QByteArray body = base64Url(payload);
     const QByteArray input = header + '.' + body;
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                     EVP_MD_CTX_free);
+                                                                    EVP_MD_CTX_free);
     size_t length = 0;
     if (EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
         EVP_DigestSign(context.get(), nullptr, &length,

@@ -25,8 +25,8 @@ QString openSslError(const char *what) {
     char text[256] = {};
     if (code)
         ERR_error_string_n(code, text, sizeof text);
-    return QStringLiteral("%1: %2")
-        .arg(QLatin1String(what), code ? QLatin1String(text) : QLatin1String("unknown error"));
+    return QStringLiteral("%1: %2").arg(QLatin1String(what), code ? QLatin1String(text)
+                                                                  : QLatin1String("unknown error"));
 }
 
 QByteArray bioContents(BIO *bio) {
@@ -104,8 +104,8 @@ bool isSafeDnsName(const QString &name) {
         return false;
     for (const QChar c : name) {
         const bool ok = (c >= QLatin1Char('a') && c <= QLatin1Char('z')) ||
-                        (c >= QLatin1Char('0') && c <= QLatin1Char('9')) ||
-                        c == QLatin1Char('-') || c == QLatin1Char('.') || c == QLatin1Char('*');
+                        (c >= QLatin1Char('0') && c <= QLatin1Char('9')) || c == QLatin1Char('-') ||
+                        c == QLatin1Char('.') || c == QLatin1Char('*');
         if (!ok)
             return false;
     }
@@ -120,7 +120,8 @@ PKey generateKey() {
 
 QByteArray keyToPem(EVP_PKEY *key) {
     Bio bio(BIO_new(BIO_s_mem()));
-    if (!key || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    if (!key ||
+        PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
         return {};
     return bioContents(bio.get());
 }
@@ -167,7 +168,8 @@ Result<std::shared_ptr<const CertifiedKey>> loadCertifiedKey(const QByteArray &c
     X509 *leaf = chain->first().get();
     if (X509_check_private_key(leaf, key->get()) != 1) {
         ERR_clear_error();
-        return Error::invalid(QStringLiteral("The private key does not belong to the certificate."));
+        return Error::invalid(
+            QStringLiteral("The private key does not belong to the certificate."));
     }
     auto certified = std::make_shared<CertifiedKey>();
     certified->key = std::move(*key);
@@ -179,6 +181,11 @@ Result<std::shared_ptr<const CertifiedKey>> loadCertifiedKey(const QByteArray &c
         certified->issuer = subjectField(issuer, NID_organizationName);
     certified->notBefore = asn1TimeToUnix(X509_get0_notBefore(leaf));
     certified->notAfter = asn1TimeToUnix(X509_get0_notAfter(leaf));
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digestLength = 0;
+    X509_digest(leaf, EVP_sha256(), digest, &digestLength);
+    certified->fingerprint =
+        QByteArray(reinterpret_cast<const char *>(digest), int(digestLength)).toHex();
     return std::shared_ptr<const CertifiedKey>(std::move(certified));
 }
 
@@ -223,8 +230,8 @@ Result<Cert> makeCertificate(const CertificateRequest &request, EVP_PKEY *subjec
     if (ok && !request.acmeIdentifier.isEmpty()) {
         // id-pe-acmeIdentifier: critical, an OCTET STRING holding the DER of an OCTET STRING.
         ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1);
-        const QByteArray der = QByteArray("\x04", 1) + char(request.acmeIdentifier.size()) +
-                               request.acmeIdentifier;
+        const QByteArray der =
+            QByteArray("\x04", 1) + char(request.acmeIdentifier.size()) + request.acmeIdentifier;
         ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
         ASN1_OCTET_STRING_set(value, reinterpret_cast<const unsigned char *>(der.constData()),
                               int(der.size()));

@@ -8,7 +8,6 @@
 #include <QStringList>
 
 #include <memory>
-
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -33,6 +32,7 @@ struct CertifiedKey {
     QString issuer;                     // the issuer's common name (or organization)
     qint64 notBefore = 0;               // Unix seconds
     qint64 notAfter = 0;
+    QByteArray fingerprint; // SHA-256 of the leaf's DER, hex
     X509 *leaf() const { return chain.isEmpty() ? nullptr : chain.first().get(); }
 };
 
@@ -60,8 +60,8 @@ struct CertificateRequest {
     // id-pe-acmeIdentifier extension.
     QByteArray acmeIdentifier;
 };
-Result<Cert> makeCertificate(const CertificateRequest &request, EVP_PKEY *subjectKey,
-                             X509 *issuer, EVP_PKEY *issuerKey);
+Result<Cert> makeCertificate(const CertificateRequest &request, EVP_PKEY *subjectKey, X509 *issuer,
+                             EVP_PKEY *issuerKey);
 // A PKCS#10 CSR (DER) for `dnsNames`, signed by `key`.
 Result<QByteArray> makeCsr(const QStringList &dnsNames, EVP_PKEY *key);
 

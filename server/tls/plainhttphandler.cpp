@@ -41,17 +41,17 @@ void PlainHttpHandler::handle(http::Exchange &exchange) {
         QByteArray keyAuthorization = m_cache.httpToken(token);
         if (keyAuthorization.isEmpty() && auth::isBase64Url(token) && token.size() <= 128) {
             // One primary-key read, only for a well-formed token we do not hold.
-            if (auto stored = m_store.load(QStringLiteral("acme-challenges/%1")
-                                               .arg(QString::fromLatin1(token))))
+            if (auto stored = m_store.load(
+                    QStringLiteral("acme-challenges/%1").arg(QString::fromLatin1(token))))
                 keyAuthorization = *stored;
         }
         if (keyAuthorization.isEmpty()) {
-            exchange.respond(http::errorResponse(404, QStringLiteral("No such ACME challenge."),
-                                                 isHead));
+            exchange.respond(
+                http::errorResponse(404, QStringLiteral("No such ACME challenge."), isHead));
             return;
         }
-        exchange.respond(http::makeResponse(200, "application/octet-stream", keyAuthorization,
-                                            isHead));
+        exchange.respond(
+            http::makeResponse(200, "application/octet-stream", keyAuthorization, isHead));
         return;
     }
     const QString host = hosting::HostRouter::normalizeHost(request.host());
@@ -63,7 +63,7 @@ void PlainHttpHandler::handle(http::Exchange &exchange) {
     if (m_httpsPort != 443)
         location += ':' + QByteArray::number(m_httpsPort);
     location += request.target().startsWith('/') ? request.target().toByteArray()
-                                                  : QByteArray(request.path().toByteArray());
+                                                 : QByteArray(request.path().toByteArray());
     http::HeadBuilder head(301);
     http::addStandardHeaders(head);
     head.add("Location", location).add("Content-Length", 0);

@@ -88,7 +88,8 @@ int onAlpn(SSL *ssl, const unsigned char **out, unsigned char *outLength, const 
 
 } // namespace
 
-TlsContext::TlsContext(CertCache &cache) : m_cache(cache) {}
+TlsContext::TlsContext(CertCache &cache)
+    : m_cache(cache) {}
 
 TlsContext::~TlsContext() {
     SSL_CTX_free(m_context);
@@ -112,8 +113,7 @@ Status TlsContext::init() {
         return Error::internal(QStringLiteral("OpenSSL refused the TLS cipher list."));
     }
     SSL_CTX_set_mode(m_context, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                                    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                                    SSL_MODE_RELEASE_BUFFERS);
+                                    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(m_context, SSL_SESS_CACHE_SERVER);
     static const unsigned char sessionContext[] = "fazt";
     SSL_CTX_set_session_id_context(m_context, sessionContext, sizeof sessionContext - 1);
