@@ -349,10 +349,10 @@ bool CertManager::isDue(const QString &name, qint64 now) {
     {
         std::lock_guard lock(m_mutex);
         const NameState state = m_states.value(name);
-        if (state.isForced)
-            return true;
         if (now < state.nextAttempt)
             return false;
+        if (state.isForced)
+            return true; // until a renewal succeeds
     }
     const CertCache::Certified cert = m_cache.find(name.toLatin1());
     return !cert || !cert->names.contains(name) || needsRenewal(*cert, now);
@@ -402,8 +402,8 @@ void CertManager::obtain(const QString &name) {
     {
         std::lock_guard lock(m_mutex);
         NameState &state = m_states[name];
-        state.isForced = false;
         if (result) {
+            state.isForced = false;
             state.failures = 0;
             state.lastError.clear();
             state.nextAttempt = 0;

@@ -7,6 +7,9 @@
 #include "hosting/hostrouter.h"
 #include "support/faztprocess.h"
 #include "support/patterndevice.h"
+#include "tls/certcache.h"
+#include "tls/certmanager.h"
+#include "tls/certroutes.h"
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
 
@@ -177,6 +180,10 @@ private Q_SLOTS:
         Config config(**db);
         hosting::HostRouter router(QStringLiteral("localhost"));
         admin::AdminService service(**db, vfs, cache, config, router, {});
+        tls::CertCache
+            certCache; // the certificate routes, as `server start --https-port` adds them
+        tls::CertManager certManager(**db, certCache, router, {});
+        tls::addCertificateRoutes(service, certManager);
         int described = 0;
         for (const admin::Route &route : service.routes()) {
             const QString method = QString::fromLatin1([&] {
