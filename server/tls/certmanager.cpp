@@ -9,6 +9,7 @@
 
 #include <QDateTime>
 #include <QHostAddress>
+#include <QScopeGuard>
 #include <QThread>
 #include <QTimer>
 #include <QUuid>
@@ -375,6 +376,14 @@ fazt::Status CertManager::loadStored(const QString &name) {
 }
 
 void CertManager::obtain(const QString &name) {
+    // An ACME conversation spins local event loops, which deliver timers and queued calls:
+    // one that wants to start another conversation meanwhile comes back a little later.
+    if (m_isObtaining) {
+        retryLater(name, LockBusyRetryMs);
+        return;
+    }
+    m_isObtaining = true;
+    const auto done = qScopeGuard([this] { m_isObtaining = false; });
     auto locked = m_store->lock(QStringLiteral("cert:") + name, m_owner, m_options.lockSeconds);
     if (!locked || !*locked) {
         // Another process is at it (or the database is busy): look again shortly.
@@ -421,10 +430,13 @@ void CertManager::obtain(const QString &name) {
 }
 
 void CertManager::retryLater(const QString &name, qint64 delayMs) {
-    QTimer::singleShot(int(std::min(delayMs, MaxBackoffMs)), m_context, [this, name] {
-        if (isDue(name, nowMs()))
-            obtain(name);
-    });
+    // Precise: a coarse timer may fire a little early, find the name not due yet, and end the
+    // chain of retries.
+    QTimer::singleShot(int(std::min(delayMs, MaxBackoffMs)), Qt::PreciseTimer, m_context,
+                       [this, name] {
+                           if (isDue(name, nowMs()))
+                               obtain(name);
+                       });
 }
 
 fazt::Status CertManager::issue(const QString &name) {
