@@ -204,6 +204,12 @@ Status AcmeClient::sleep(qint64 ms) {
     return {};
 }
 
+Status AcmeClient::waitToPoll(const Reply &reply) {
+    const qint64 after =
+        acme::parseRetryAfter(reply.retryAfter, QDateTime::currentSecsSinceEpoch());
+    return sleep(after >= 0 ? after * 1000 : DefaultPollMs);
+}
+
 Status AcmeClient::authorize(const QString &url, Solver &solver) {
     auto reply = post(url, {}, true);
     if (!reply)
@@ -251,9 +257,7 @@ Status AcmeClient::authorize(const QString &url, Solver &solver) {
                         .arg(name, current->status,
                              why.isEmpty() ? QStringLiteral("no reason given") : why));
             }
-            const qint64 after =
-                acme::parseRetryAfter(state->retryAfter, QDateTime::currentSecsSinceEpoch());
-            if (Status s = sleep(after >= 0 ? after * 1000 : DefaultPollMs); !s)
+            if (Status s = waitToPoll(*state); !s)
                 return s;
         }
         return Error::conflict(QStringLiteral("The CA did not validate %1 in time.").arg(name));
@@ -277,9 +281,7 @@ Result<acme::Order> AcmeClient::pollOrder(const QString &url, const QStringList 
                                        .arg(order->error.isEmpty()
                                                 ? QStringLiteral("no reason given")
                                                 : order->error));
-        const qint64 after =
-            acme::parseRetryAfter(reply->retryAfter, QDateTime::currentSecsSinceEpoch());
-        if (Status s = sleep(after >= 0 ? after * 1000 : DefaultPollMs); !s)
+        if (Status s = waitToPoll(*reply); !s)
             return s.error();
     }
     return Error::conflict(QStringLiteral("The CA did not finish the order in time."));

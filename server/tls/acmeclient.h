@@ -86,6 +86,8 @@ private:
     Status ensureAccount();
     Result<QByteArray> takeNonce();
     Status sleep(qint64 ms);
+    // Waits as long as the reply's Retry-After asks (a second if it does not say).
+    Status waitToPoll(const Reply &reply);
     Status authorize(const QString &url, Solver &solver);
     Result<acme::Order> pollOrder(const QString &url, const QStringList &until);
     QString storagePrefix() const;

@@ -59,16 +59,12 @@ public:
             m_manager.m_cache.setHttpToken(token, keyAuthorization);
             return m_manager.m_store->store(challengeKey(token), keyAuthorization);
         }
-        PKey key = generateKey();
         CertificateRequest request;
         request.commonName = name;
         request.dnsNames = {name};
         request.validSeconds = 7 * 86400;
         request.acmeIdentifier = crypto::Sha256::hash(keyAuthorization);
-        auto cert = makeCertificate(request, key.get(), nullptr, nullptr);
-        if (!cert)
-            return cert.error();
-        auto certified = loadCertifiedKey(certToPem(cert->get()), keyToPem(key.get()));
+        auto certified = makeSelfSigned(request);
         if (!certified)
             return certified.error();
         m_manager.m_cache.setChallenge(name.toLatin1(), *certified);
@@ -115,14 +111,10 @@ fazt::Status CertManager::start() {
                      qPrintable(s.error().message));
     }
     // The fallback: self-signed, for handshakes without a name we have a certificate for.
-    PKey key = generateKey();
     CertificateRequest request;
     request.commonName = QStringLiteral("fazt");
     request.validSeconds = 10 * 365 * 86400;
-    auto cert = makeCertificate(request, key.get(), nullptr, nullptr);
-    if (!cert)
-        return cert.error();
-    auto fallback = loadCertifiedKey(certToPem(cert->get()), keyToPem(key.get()));
+    auto fallback = makeSelfSigned(request);
     if (!fallback)
         return fallback.error();
     m_cache.setFallback(*fallback);

@@ -248,6 +248,14 @@ Result<Cert> makeCertificate(const CertificateRequest &request, EVP_PKEY *subjec
     return cert;
 }
 
+Result<std::shared_ptr<const CertifiedKey>> makeSelfSigned(const CertificateRequest &request) {
+    PKey key = generateKey();
+    auto cert = makeCertificate(request, key.get(), nullptr, nullptr);
+    if (!cert)
+        return cert.error();
+    return loadCertifiedKey(certToPem(cert->get()), keyToPem(key.get()));
+}
+
 Result<QByteArray> makeCsr(const QStringList &dnsNames, EVP_PKEY *key) {
     if (dnsNames.isEmpty())
         return Error::invalid(QStringLiteral("A certificate request needs at least one name."));

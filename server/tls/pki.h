@@ -62,6 +62,9 @@ struct CertificateRequest {
 };
 Result<Cert> makeCertificate(const CertificateRequest &request, EVP_PKEY *subjectKey, X509 *issuer,
                              EVP_PKEY *issuerKey);
+// A fresh key and a self-signed certificate for it, ready to serve (the fallback, TLS-ALPN-01
+// challenge certificates).
+Result<std::shared_ptr<const CertifiedKey>> makeSelfSigned(const CertificateRequest &request);
 // A PKCS#10 CSR (DER) for `dnsNames`, signed by `key`.
 Result<QByteArray> makeCsr(const QStringList &dnsNames, EVP_PKEY *key);
 
