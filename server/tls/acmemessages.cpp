@@ -1,7 +1,6 @@
 #include "tls/acmemessages.h"
 
-#include "http/responses.h"
-
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -40,7 +39,7 @@ Result<QString> stringField(const QJsonObject &object, const char *name, bool is
 Result<QString> urlField(const QJsonObject &object, const char *name, bool isRequired,
                          const char *what) {
     auto text = stringField(object, name, isRequired, what);
-    if (!text || text->isEmpty())
+    if (!text || (text->isEmpty() && !isRequired))
         return text;
     const QUrl url(*text, QUrl::StrictMode);
     if (!url.isValid() ||
@@ -189,8 +188,12 @@ qint64 parseRetryAfter(const QByteArray &value, qint64 nowSeconds) {
     const qint64 seconds = trimmed.toLongLong(&ok);
     if (ok)
         return seconds >= 0 ? seconds : -1;
-    const qint64 at = http::parseHttpDate(trimmed);
-    return at < 0 ? -1 : std::max<qint64>(0, at - nowSeconds);
+    // HTTP's IMF-fixdate is an RFC 2822 date with "GMT" for the zone, which Qt wants numeric.
+    QString text = QString::fromLatin1(trimmed);
+    if (text.endsWith(QLatin1String(" GMT")))
+        text = text.chopped(3) + QLatin1String("+0000");
+    const QDateTime at = QDateTime::fromString(text, Qt::RFC2822Date);
+    return at.isValid() ? std::max<qint64>(0, at.toSecsSinceEpoch() - nowSeconds) : -1;
 }
 
 } // namespace fazt::tls::acme
