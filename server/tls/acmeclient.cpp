@@ -34,10 +34,7 @@ QString problemText(const QByteArray &body, int status) {
 
 AcmeClient::AcmeClient(certs::CertStore &store, Options options)
     : m_store(store)
-    , m_options(std::move(options))
-    , m_network(std::make_unique<QNetworkAccessManager>()) {
-    m_network->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
-}
+    , m_options(std::move(options)) {}
 
 AcmeClient::~AcmeClient() = default;
 
@@ -63,6 +60,10 @@ Result<AcmeClient::Reply> AcmeClient::send(const QByteArray &method, const QUrl 
         request.setSslConfiguration(ssl);
     }
     request.setTransferTimeout(m_options.requestTimeoutMs);
+    if (!m_network) { // created on the thread that talks to the CA
+        m_network = std::make_unique<QNetworkAccessManager>();
+        m_network->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+    }
     QNetworkReply *reply = m_network->sendCustomRequest(request, method, body);
     QEventLoop loop;
     QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);

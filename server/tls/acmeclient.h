@@ -30,6 +30,7 @@ namespace fazt::tls {
 // Blocking by design: obtain() runs the whole conversation and returns the certificate or the
 // CA's error, spinning a local event loop for each request. It must therefore live on a
 // thread of its own (the certificate manager's), never on an HTTP worker or the main thread.
+// It may be constructed anywhere: its network access is created on first use, on that thread.
 // abort() from any thread ends the conversation at the next request or poll.
 class AcmeClient {
 public:

@@ -138,6 +138,15 @@ fazt::Status CertManager::start() {
     m_context = new QObject;
     m_context->moveToThread(m_thread.get());
     QObject::connect(m_thread.get(), &QThread::finished, m_context, &QObject::deleteLater);
+    QObject::connect(
+        m_thread.get(), &QThread::finished, m_context,
+        [this] {
+            m_acme.reset();
+            m_database.releaseReader();
+        },
+        Qt::DirectConnection);
+    if (m_options.mode == Mode::Acme)
+        m_acme = std::make_unique<AcmeClient>(*m_store, m_options.acme);
     m_thread->start();
     QMetaObject::invokeMethod(
         m_context, [this] { run(); }, Qt::QueuedConnection);
@@ -149,16 +158,10 @@ void CertManager::stop() {
         return;
     m_cache.setMissHandler({});
     if (m_acme)
-        m_acme->abort();
-    // Leave the thread's database reader and ACME client behind on their own thread.
-    QMetaObject::invokeMethod(
-        m_context,
-        [this] {
-            m_acme.reset();
-            m_database.releaseReader();
-            QThread::currentThread()->quit();
-        },
-        Qt::QueuedConnection);
+        m_acme->abort(); // a conversation in progress ends at its next request or poll
+    // Ends every event loop of the thread, the nested ones of an ACME conversation too; the
+    // client and the database reader are then released on the thread (see start()).
+    m_thread->quit();
     m_thread->wait();
     m_thread.reset();
     m_context = nullptr;
@@ -182,11 +185,11 @@ void CertManager::wake() {
 }
 
 void CertManager::run() {
-    if (m_options.mode == Mode::Acme) {
-        m_acme = std::make_unique<AcmeClient>(*m_store, m_options.acme);
-    } else if (fazt::Status s = ensureLocalCa(); !s) {
-        qWarning("fazt: tls: cannot set up the local CA: %s", qPrintable(s.error().message));
-        return;
+    if (m_options.mode == Mode::SelfSigned) {
+        if (fazt::Status s = ensureLocalCa(); !s) {
+            qWarning("fazt: tls: cannot set up the local CA: %s", qPrintable(s.error().message));
+            return;
+        }
     }
     auto *timer = new QTimer(m_context);
     QObject::connect(timer, &QTimer::timeout, m_context, [this] { reconcile(); });

@@ -128,7 +128,7 @@ private:
     std::unique_ptr<certs::CertStore> m_store;
     std::unique_ptr<QThread> m_thread;
     QObject *m_context = nullptr;       // lives on m_thread
-    std::unique_ptr<AcmeClient> m_acme; // manager thread
+    std::unique_ptr<AcmeClient> m_acme; // made in start(), used and freed on the thread
     bool m_isObtaining = false;         // manager thread
     PKey m_caKey;                       // manager thread (self-signed mode)
     Cert m_caCert;
