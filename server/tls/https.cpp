@@ -49,6 +49,7 @@ Result<std::unique_ptr<Https>> Https::create(db::Database &database,
             return Error::invalid(
                 QStringLiteral("%1 holds no PEM certificate.").arg(settings.acmeCaBundle));
     }
+    options.onDemandPerHour = settings.onDemandPerHour;
     options.reconcileMs = durationFromEnvironment("FAZT_TLS_RECONCILE_MS", options.reconcileMs);
     options.backoffMs = durationFromEnvironment("FAZT_TLS_BACKOFF_MS", options.backoffMs);
     https->m_manager =

@@ -77,6 +77,11 @@ Result<HttpsSettings> httpsSettings(const QCommandLineParser &p, const Config &c
         pick("hsts-max-age", "tls.hsts_max_age", QStringLiteral("31536000")).toLongLong(&ok);
     if (!ok || s.hstsMaxAge < 0)
         return Error::invalid(QStringLiteral("--hsts-max-age takes a number of seconds."));
+    const qint64 perHour = config.intValue(QStringLiteral("tls.on_demand_per_hour"), 60);
+    if (perHour < 0 || perHour > 10000)
+        return Error::invalid(
+            QStringLiteral("Config tls.on_demand_per_hour takes a number from 0 to 10000."));
+    s.onDemandPerHour = int(perHour);
     return s;
 }
 

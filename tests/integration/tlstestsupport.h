@@ -70,14 +70,16 @@ public:
         return false;
     }
 
-    void stop() {
+    // SIGTERM and wait; the exit code (-1 if it crashed or hung; 0 if it was not running).
+    int stop() {
         if (m_process.state() == QProcess::NotRunning)
-            return;
+            return 0;
         m_process.terminate();
         if (!m_process.waitForFinished(30000))
             m_process.kill();
         m_process.waitForFinished();
         log();
+        return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
     }
 
     // Everything the server wrote to stderr so far.

@@ -53,7 +53,7 @@ private Q_SLOTS:
         file.write(ca);
     }
 
-    void cleanupTestCase() { m_fazt.stop(); }
+    void cleanupTestCase() { QCOMPARE(m_fazt.stop(), 0); }
 
     void eachSiteGetsItsOwnCertificate() {
         for (const QByteArray name : {"example.test", "demo.example.test", "admin.example.test"}) {
