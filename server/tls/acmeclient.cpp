@@ -211,11 +211,17 @@ Status AcmeClient::waitToPoll(const Reply &reply) {
     return sleep(after >= 0 ? after * 1000 : DefaultPollMs);
 }
 
+Result<acme::Authorization> AcmeClient::fetchAuthorization(const QString &url, Reply *reply) {
+    auto fetched = post(url, {}, true);
+    if (!fetched)
+        return fetched.error();
+    if (reply)
+        *reply = *fetched;
+    return acme::parseAuthorization(fetched->body);
+}
+
 Status AcmeClient::authorize(const QString &url, Solver &solver) {
-    auto reply = post(url, {}, true);
-    if (!reply)
-        return reply.error();
-    auto authorization = acme::parseAuthorization(reply->body);
+    auto authorization = fetchAuthorization(url);
     if (!authorization)
         return authorization.error();
     if (authorization->status == QLatin1String("valid"))
@@ -240,10 +246,8 @@ Status AcmeClient::authorize(const QString &url, Solver &solver) {
         if (!started)
             return started.error();
         for (int poll = 0; poll < m_options.maxPolls; ++poll) {
-            auto state = post(url, {}, true);
-            if (!state)
-                return state.error();
-            auto current = acme::parseAuthorization(state->body);
+            Reply state;
+            auto current = fetchAuthorization(url, &state);
             if (!current)
                 return current.error();
             if (current->status == QLatin1String("valid"))
@@ -258,7 +262,7 @@ Status AcmeClient::authorize(const QString &url, Solver &solver) {
                         .arg(name, current->status,
                              why.isEmpty() ? QStringLiteral("no reason given") : why));
             }
-            if (Status s = waitToPoll(*state); !s)
+            if (Status s = waitToPoll(state); !s)
                 return s;
         }
         return Error::conflict(QStringLiteral("The CA did not validate %1 in time.").arg(name));

@@ -90,6 +90,8 @@ private:
     // Waits as long as the reply's Retry-After asks (a second if it does not say).
     Status waitToPoll(const Reply &reply);
     Status authorize(const QString &url, Solver &solver);
+    // POST-as-GET of an authorization; the raw reply too when asked (for Retry-After).
+    Result<acme::Authorization> fetchAuthorization(const QString &url, Reply *reply = nullptr);
     Result<acme::Order> pollOrder(const QString &url, const QStringList &until);
     QString storagePrefix() const;
 
