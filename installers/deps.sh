@@ -18,7 +18,7 @@ build=(
   qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtquick-dialogs
   qml6-module-qt-labs-settings qml6-module-qtcharts
 )
-test=(sqlite3 curl procps clang libclang-rt-dev qml6-module-qttest xvfb xauth)
+test=(sqlite3 curl procps clang libclang-rt-dev qml6-module-qttest xvfb xauth pebble)
 bench=(nginx-light caddy wrk python3)
 
 wanted=("${build[@]}")

@@ -250,6 +250,12 @@ int serverStart(const QCommandLineParser &parser) {
     settings.limits = *limits;
     if (!parser.isSet(QStringLiteral("workers")))
         settings.http.workers = limits->workerThreads;
+    auto https = tls::httpsSettings(parser, config);
+    if (!https) {
+        err() << "fazt: " << https.error().message << Qt::endl;
+        return Usage;
+    }
+    settings.https = *https;
     settings.onListening = [&](quint16 port, vfs::Vfs &vfs) {
         out() << "Fazt is serving " << QFileInfo(path).absoluteFilePath() << Qt::endl;
         auto sites = vfs.sites();
@@ -517,6 +523,7 @@ const QList<Command> &commands() {
                               QStringLiteral("DOMAIN"), QStringLiteral("localhost")});
                  p.addOption(dbOption);
                  addServingOptions(p, QStringLiteral("*"));
+                 tls::addHttpsOptions(p);
              },
              serverStart},
             {QStringLiteral("preview"), QString(),

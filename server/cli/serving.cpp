@@ -12,6 +12,7 @@
 #include "hosting/tracker.h"
 #include "http/httpserver.h"
 #include "stats/statsbuffer.h"
+#include "tls/https.h"
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
 
@@ -110,6 +111,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
     }
     admin::AdminService::Options adminOptions;
     adminOptions.uploadRamBytes = limits.uploadRamBytes;
+    adminOptions.isSecure = settings.https.isEnabled;
     // The admin API's threads must end before the HTTP server's workers are destroyed (their
     // Responders post to the workers): hence a unique_ptr, reset after server.stop().
     std::unique_ptr<admin::AdminService> adminService;
@@ -152,7 +154,27 @@ int serve(db::Database &database, const ServeSettings &settings) {
                 return text;
             });
     }
-    http::HttpServer server(guard, httpOptions);
+    // HTTPS (with --https-port) serves through the same guard; the plain port then answers
+    // ACME's HTTP-01 challenges and redirects the rest to HTTPS.
+    std::unique_ptr<tls::Https> https;
+    if (settings.https.isEnabled) {
+        auto created = tls::Https::create(database, router, guard, settings.domain, settings.https,
+                                          httpOptions);
+        Status listening = created ? Status() : Status(created.error());
+        if (created) {
+            https = std::move(*created);
+            if (adminService)
+                https->addAdminRoutes(*adminService);
+            listening = https->listen();
+        }
+        if (!listening) {
+            QTextStream(stderr) << "fazt: " << listening.error().message << Qt::endl;
+            ::close(signalFd);
+            return Failure;
+        }
+    }
+    http::HttpServer server(https ? https->plainHandler() : static_cast<http::Handler &>(guard),
+                            httpOptions);
     guard.attach(server);
     guard.start(probe, limits);
     if (Status s = server.listen(); !s) {
@@ -161,7 +183,9 @@ int serve(db::Database &database, const ServeSettings &settings) {
         return Failure;
     }
     if (adminService)
-        adminService->setPublicPort(settings.publicPort ? settings.publicPort : server.port());
+        adminService->setPublicPort(settings.publicPort ? settings.publicPort
+                                    : https             ? https->port()
+                                                        : server.port());
     if (settings.onListening)
         settings.onListening(server.port(), vfs);
     QTimer authRefresh;
@@ -181,6 +205,8 @@ int serve(db::Database &database, const ServeSettings &settings) {
     });
     QCoreApplication::exec();
     server.stop();
+    if (https)
+        https->stop();
     adminService.reset();
     if (statsBuffer) {
         // Every event a client was told we accepted is written before we exit.

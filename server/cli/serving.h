@@ -3,6 +3,7 @@
 #include "http/serveroptions.h"
 #include "system/capacity.h"
 #include "system/probe.h"
+#include "tls/httpssettings.h"
 
 #include <QString>
 
@@ -27,7 +28,8 @@ struct ServeSettings {
     // from config); when absent, serve() probes and computes them.
     std::optional<system::ProbeResult> probe;
     std::optional<system::Limits> limits;
-    quint16 publicPort = 0; // the port URLs in API answers use (0: the listening port)
+    quint16 publicPort = 0;   // the port URLs in API answers use (0: the listening port)
+    tls::HttpsSettings https; // off unless --https-port
     // Called on the main thread once listening, with the port; may print the URL.
     std::function<void(quint16 port, vfs::Vfs &vfs)> onListening;
 };

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -22,6 +24,9 @@ constexpr qsizetype BodyReadSize = 64 * 1024;
 constexpr qint64 StreamHighWater = 512 * 1024;
 constexpr qint64 StreamPiece = 256 * 1024;
 constexpr int LingerMs = 2000;
+// Small pieces are merged into one TLS record of up to this size before SSL_write: a head, its
+// tail and a small body go out as one record and one system call instead of three.
+constexpr qsizetype TlsRecordBytes = 16 * 1024;
 
 std::atomic<quint64> nextConnectionId{1};
 
@@ -32,10 +37,20 @@ Connection::Connection(Worker &worker, int fd, QHostAddress peer)
     , m_fd(fd)
     , m_id(nextConnectionId++)
     , m_peer(std::move(peer)) {
-    setDeadline(m_worker.options().headerTimeoutMs);
+    setDeadline(m_worker.options().headerTimeoutMs); // also bounds the TLS handshake
+    if (m_worker.options().tls) {
+        m_ssl = SSL_new(m_worker.options().tls);
+        if (!m_ssl || SSL_set_fd(m_ssl, m_fd) != 1) {
+            ERR_clear_error();
+            close(); // dropped by the worker after this loop pass
+            return;
+        }
+        SSL_set_accept_state(m_ssl);
+    }
 }
 
 Connection::~Connection() {
+    SSL_free(m_ssl);
     ::close(m_fd);
 }
 
@@ -57,6 +72,10 @@ void Connection::onEvents(quint32 events) {
         m_isPeerClosing = true;
     if (events & (EPOLLOUT | EPOLLHUP))
         m_canWrite = true;
+    // OpenSSL may need to write while we read (handshake) and read while we write: under TLS
+    // any event is a reason to retry both; a needless retry only costs an EAGAIN.
+    if (m_ssl && (events & (EPOLLIN | EPOLLOUT)))
+        m_canRead = m_canWrite = true;
     drive();
 }
 
@@ -162,13 +181,14 @@ bool Connection::readSome() {
             m_in.resize(std::max(InitialInput, std::min(m_in.size() * 2, limit + 1024)));
     }
     const size_t room = size_t(m_in.size() - m_inEnd);
-    const ssize_t n = ::recv(m_fd, m_in.data() + m_inEnd, room, 0);
+    const ssize_t n = receive(m_in.data() + m_inEnd, room);
     if (n > 0) {
         m_inEnd += n;
         // Fewer bytes than asked for: the socket is drained, and edge-triggered epoll reports
         // the next arrival. Skipping the recv() that would only say EAGAIN saves a system call
-        // per request. (Unless the peer is closing: then read on to see the end.)
-        if (size_t(n) < room && !m_isPeerClosing)
+        // per request. (Unless the peer is closing: then read on to see the end. Not under
+        // TLS either: SSL_read returns one record at a time, whatever else is waiting.)
+        if (size_t(n) < room && !m_isPeerClosing && !m_ssl)
             m_canRead = false;
         if (m_deadlineIsIdle || (m_state == State::ReadingHead && m_inEnd - m_inStart == n))
             setDeadline(m_worker.options().headerTimeoutMs); // a new request begins
@@ -187,6 +207,27 @@ bool Connection::readSome() {
     }
     close();
     return false;
+}
+
+ssize_t Connection::receive(char *data, size_t size) {
+    if (!m_ssl)
+        return ::recv(m_fd, data, size, 0);
+    ERR_clear_error();
+    size_t n = 0;
+    if (SSL_read_ex(m_ssl, data, size, &n) == 1)
+        return ssize_t(n);
+    switch (SSL_get_error(m_ssl, 0)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN: // close_notify
+        return 0;
+    default: // a failed handshake, a bad record, a reset: nothing more to say to this peer
+        ERR_clear_error();
+        errno = ECONNRESET;
+        return -1;
+    }
 }
 
 bool Connection::parseHead() {
@@ -346,17 +387,7 @@ void Connection::queue(QByteArray bytes) {
 bool Connection::flush() {
     bool wrote = false;
     while (m_outBytes > 0) {
-        iovec vectors[16];
-        int count = 0;
-        for (auto it = m_out.begin(); it != m_out.end() && count < 16; ++it, ++count) {
-            const qsizetype skip = count == 0 ? m_outOffset : 0;
-            vectors[count].iov_base = const_cast<char *>(it->constData() + skip);
-            vectors[count].iov_len = size_t(it->size() - skip);
-        }
-        msghdr message{};
-        message.msg_iov = vectors;
-        message.msg_iovlen = size_t(count);
-        const ssize_t n = ::sendmsg(m_fd, &message, MSG_NOSIGNAL);
+        const ssize_t n = m_ssl ? sendTls() : send();
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -385,6 +416,54 @@ bool Connection::flush() {
     return wrote;
 }
 
+ssize_t Connection::send() {
+    iovec vectors[16];
+    int count = 0;
+    for (auto it = m_out.begin(); it != m_out.end() && count < 16; ++it, ++count) {
+        const qsizetype skip = count == 0 ? m_outOffset : 0;
+        vectors[count].iov_base = const_cast<char *>(it->constData() + skip);
+        vectors[count].iov_len = size_t(it->size() - skip);
+    }
+    msghdr message{};
+    message.msg_iov = vectors;
+    message.msg_iovlen = size_t(count);
+    return ::sendmsg(m_fd, &message, MSG_NOSIGNAL);
+}
+
+ssize_t Connection::sendTls() {
+    // OpenSSL wants a write it could not finish repeated with the same bytes: merge only
+    // before a piece's first attempt.
+    if (!m_isTlsWriteRetry && m_outOffset == 0 && m_out.size() > 1 &&
+        m_out.front().size() < TlsRecordBytes) {
+        QByteArray merged = std::move(m_out.front());
+        m_out.pop_front();
+        while (!m_out.empty() && merged.size() + m_out.front().size() <= TlsRecordBytes) {
+            merged.append(m_out.front());
+            m_out.pop_front();
+        }
+        m_out.push_front(std::move(merged));
+    }
+    const QByteArray &front = m_out.front();
+    ERR_clear_error();
+    size_t n = 0;
+    if (SSL_write_ex(m_ssl, front.constData() + m_outOffset, size_t(front.size() - m_outOffset),
+                     &n) == 1) {
+        m_isTlsWriteRetry = false;
+        return ssize_t(n);
+    }
+    switch (SSL_get_error(m_ssl, 0)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        m_isTlsWriteRetry = true;
+        errno = EAGAIN;
+        return -1;
+    default:
+        ERR_clear_error();
+        errno = ECONNRESET;
+        return -1;
+    }
+}
+
 void Connection::refillFromStream() {
     while (m_stream && m_outBytes < StreamHighWater) {
         Result<QByteArray> piece = m_stream->next(StreamPiece);
@@ -411,6 +490,10 @@ void Connection::finishResponse() {
     if (m_closeAfterResponse || m_isShuttingDown) {
         // Lingering close: stop sending, then read and drop what the client still sends for
         // a moment, so the kernel does not answer it with a reset that destroys our response.
+        if (m_ssl) {
+            ERR_clear_error();
+            SSL_shutdown(m_ssl); // close_notify: the client knows the response is complete
+        }
         ::shutdown(m_fd, SHUT_WR);
         m_state = State::Lingering;
         m_deadlineMs = m_worker.nowMs() + LingerMs;

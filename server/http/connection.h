@@ -11,13 +11,18 @@
 #include <functional>
 #include <memory>
 
+struct ssl_st;
+
 namespace fazt::http {
 
 class Worker;
 
 // One client connection on a worker's loop: reads and parses requests (pipelined requests
 // are answered in order, one at a time), hands each to the Handler as an Exchange, writes
-// responses with writev and streams large bodies as the socket drains.
+// responses with writev and streams large bodies as the socket drains. On an HTTPS server the
+// same machine runs over OpenSSL: receive() and send() are SSL_read/SSL_write on the socket,
+// the handshake happens inside the first reads, and OpenSSL's WANT_READ/WANT_WRITE are the
+// EAGAIN of the plain path.
 class Connection final : public Exchange {
 public:
     Connection(Worker &worker, int fd, QHostAddress peer);
@@ -60,6 +65,11 @@ private:
     void queue(QByteArray bytes);
     void close();
     void setDeadline(int timeoutMs);
+    // The socket I/O: recv/sendmsg, or their TLS versions. -1 with errno (EAGAIN: try again
+    // after the next event), 0 for the end of the stream.
+    ssize_t receive(char *data, size_t size);
+    ssize_t send();
+    ssize_t sendTls();
 
     Worker &m_worker;
     const int m_fd;
@@ -102,6 +112,9 @@ private:
     qsizetype m_outOffset = 0; // into m_out.front()
     qint64 m_outBytes = 0;
     std::unique_ptr<BodySource> m_stream;
+
+    ssl_st *m_ssl = nullptr;        // HTTPS only
+    bool m_isTlsWriteRetry = false; // SSL_write must be repeated with the same front piece
 };
 
 } // namespace fazt::http

@@ -119,7 +119,7 @@ void Worker::refreshClock() {
     if (second == m_dateSecond)
         return;
     m_dateSecond = second;
-    const QByteArray date = "Date: " + httpDate(second) + "\r\n";
+    const QByteArray date = "Date: " + httpDate(second) + "\r\n" + m_options.extraHeaders;
     m_tails[int(Tail::KeepAlive)] = date + "\r\n";
     m_tails[int(Tail::KeepAlive10)] = date + "Connection: keep-alive\r\n\r\n";
     m_tails[int(Tail::Close)] = date + "Connection: close\r\n\r\n";

@@ -11,6 +11,9 @@
 #include "stats/statsbuffer.h"
 #include "support/faztprocess.h"
 #include "support/patterndevice.h"
+#include "tls/certcache.h"
+#include "tls/certmanager.h"
+#include "tls/certroutes.h"
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
 
@@ -174,6 +177,10 @@ private Q_SLOTS:
         hosting::SiteHandler sites(vfs, cache, router);
         guard::Guard guard(**db, config, cache, router, sites);
         guard.attach(service); // the /api/system/* routes
+        tls::CertCache
+            certCache; // the certificate routes, as `server start --https-port` adds them
+        tls::CertManager certManager(**db, certCache, router, {});
+        tls::addCertificateRoutes(service, certManager);
         int described = 0;
         for (const admin::Route &route : service.routes()) {
             const QString method = QString::fromLatin1([&] {

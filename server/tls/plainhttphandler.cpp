@@ -1,0 +1,73 @@
+#include "tls/plainhttphandler.h"
+
+#include "auth/securerandom.h"
+#include "certs/certstore.h"
+#include "hosting/hostrouter.h"
+#include "http/responses.h"
+#include "tls/certcache.h"
+
+#include <QHostAddress>
+
+namespace fazt::tls {
+
+namespace {
+
+constexpr QByteArrayView ChallengePrefix = "/.well-known/acme-challenge/";
+
+bool isLocal(const QString &host) {
+    if (host == QLatin1String("localhost") || host.endsWith(QLatin1String(".localhost")))
+        return true;
+    QString bare = host;
+    if (bare.startsWith(u'[') && bare.endsWith(u']'))
+        bare = bare.mid(1, bare.size() - 2);
+    return !QHostAddress(bare).isNull(); // no certificate names an address
+}
+
+} // namespace
+
+PlainHttpHandler::PlainHttpHandler(const CertCache &cache, const certs::CertStore &store,
+                                   http::Handler &next, quint16 httpsPort)
+    : m_cache(cache)
+    , m_store(store)
+    , m_next(next)
+    , m_httpsPort(httpsPort) {}
+
+void PlainHttpHandler::handle(http::Exchange &exchange) {
+    const http::Request &request = exchange.request();
+    const bool isHead = request.method() == http::Method::Head;
+    const QByteArrayView path = request.path();
+    if (path.startsWith(ChallengePrefix)) {
+        const QByteArray token = path.sliced(ChallengePrefix.size()).toByteArray();
+        QByteArray keyAuthorization = m_cache.httpToken(token);
+        if (keyAuthorization.isEmpty() && auth::isBase64Url(token) && token.size() <= 128) {
+            // One primary-key read, only for a well-formed token we do not hold.
+            if (auto stored = m_store.load(
+                    QStringLiteral("acme-challenges/%1").arg(QString::fromLatin1(token))))
+                keyAuthorization = *stored;
+        }
+        if (keyAuthorization.isEmpty()) {
+            exchange.respond(
+                http::errorResponse(404, QStringLiteral("No such ACME challenge."), isHead));
+            return;
+        }
+        exchange.respond(
+            http::makeResponse(200, "application/octet-stream", keyAuthorization, isHead));
+        return;
+    }
+    const QString host = hosting::HostRouter::normalizeHost(request.host());
+    if (host.isEmpty() || isLocal(host)) {
+        m_next.handle(exchange);
+        return;
+    }
+    QByteArray location = "https://" + host.toLatin1();
+    if (m_httpsPort != 443)
+        location += ':' + QByteArray::number(m_httpsPort);
+    location += request.target().startsWith('/') ? request.target().toByteArray()
+                                                 : QByteArray(request.path().toByteArray());
+    http::HeadBuilder head(301);
+    http::addStandardHeaders(head);
+    head.add("Location", location).add("Content-Length", 0);
+    exchange.respond(http::Response{head.take(), {}, nullptr, false});
+}
+
+} // namespace fazt::tls
