@@ -162,6 +162,7 @@ AdminService::AdminService(db::Database &database, vfs::Vfs &vfs, vfs::VfsCache 
     , m_config(config)
     , m_router(router)
     , m_options(std::move(options))
+    , m_uploadRamBytes(m_options.uploadRamBytes)
     , m_credentials(database)
     , m_tokens(database)
     , m_loginLimiter(auth::LoginLimiter::Options())
@@ -445,7 +446,13 @@ void AdminService::handle(http::Exchange &exchange) {
                              .arg(m_options.maxUploadBytes)));
             return;
         }
-        apiRequest->upload = std::make_shared<Upload>(m_options.uploadRamBytes);
+        if (m_uploadGate) {
+            if (auto refusal = m_uploadGate(request.contentLength())) {
+                exchange.respond(std::move(*refusal));
+                return;
+            }
+        }
+        apiRequest->upload = std::make_shared<Upload>(m_uploadRamBytes.load());
         auto failed = std::make_shared<bool>(false);
         const Route *r = route;
         exchange.receiveBody(m_options.maxUploadBytes, [this, r, apiRequest, failed, &exchange](
@@ -813,7 +820,7 @@ Response AdminService::getConfig(ApiRequest &) {
     values.insert(QStringLiteral("cache.large_file_bytes"),
                   QString::number(m_cache.largeFileThreshold()));
     values.insert(QStringLiteral("upload.max_bytes"), QString::number(m_options.maxUploadBytes));
-    values.insert(QStringLiteral("upload.ram_bytes"), QString::number(m_options.uploadRamBytes));
+    values.insert(QStringLiteral("upload.ram_bytes"), QString::number(m_uploadRamBytes.load()));
     return jsonResponse(200, QJsonObject{{QStringLiteral("values"), values}});
 }
 

@@ -12,6 +12,8 @@
 #include <QList>
 
 #include <atomic>
+#include <functional>
+#include <optional>
 
 namespace fazt {
 class Config;
@@ -59,6 +61,12 @@ public:
 
     // Adds an endpoint from another module (analytics, system, ...). Call before listening.
     void addRoute(Route route) { m_routes.append(std::move(route)); }
+    // Asked before an upload's body is read, with its Content-Length (-1 if chunked): an
+    // answer refuses the upload (the memory and disk breakers). Call before listening.
+    using UploadGate = std::function<std::optional<http::Response>(qint64 contentLength)>;
+    void setUploadGate(UploadGate gate) { m_uploadGate = std::move(gate); }
+    // Uploads up to this size stay in RAM; changeable while running.
+    void setUploadRamBytes(qint64 bytes) { m_uploadRamBytes = bytes; }
     const QList<Route> &routes() const { return m_routes; }
     auth::Credentials &credentials() { return m_credentials; }
     auth::TokenStore &tokens() { return m_tokens; }
@@ -105,6 +113,8 @@ private:
     Config &m_config;
     hosting::HostRouter &m_router;
     const Options m_options;
+    std::atomic<qint64> m_uploadRamBytes;
+    UploadGate m_uploadGate;
     auth::Credentials m_credentials;
     auth::SessionStore m_sessions;
     auth::TokenStore m_tokens;

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "db/database.h"
 #include "stats/statsbuffer.h"
+#include "system/limitstore.h"
 #include "vfs/vfs.h"
 
 #include <QCommandLineParser>
@@ -240,6 +241,15 @@ int serverStart(const QCommandLineParser &parser) {
     ServeSettings settings;
     settings.http = *options;
     settings.domain = config.value(QStringLiteral("domain"), QStringLiteral("localhost"));
+    // The limits stored by `server init` (or the last recalibration); the probe is fresh, for
+    // the maintenance check and the memory breaker.
+    settings.probe = system::Probe(system::Probe::defaultRoot()).run(path);
+    auto limits = system::LimitStore::loadOrCalibrate(config, *settings.probe);
+    if (!limits)
+        return fail(limits.error().message);
+    settings.limits = *limits;
+    if (!parser.isSet(QStringLiteral("workers")))
+        settings.http.workers = limits->workerThreads;
     settings.onListening = [&](quint16 port, vfs::Vfs &vfs) {
         out() << "Fazt is serving " << QFileInfo(path).absoluteFilePath() << Qt::endl;
         auto sites = vfs.sites();
@@ -569,7 +579,7 @@ const QList<Command> &commands() {
              },
              dbPrune},
         } +
-        remoteCommands();
+        remoteCommands() + systemCommands();
     return list;
 }
 

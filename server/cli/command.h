@@ -30,5 +30,7 @@ int fail(const QString &message);
 
 // Commands that talk to a running server over the admin API (deploy, sites, deploys).
 QList<Command> remoteCommands();
+// `fazt probe` and `fazt simulate`: the limits Capacity gives this machine or another.
+QList<Command> systemCommands();
 
 } // namespace fazt::cli

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "db/database.h"
+#include "guard/guard.h"
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
 #include "hosting/tracker.h"
@@ -38,7 +39,14 @@ int serve(db::Database &database, const ServeSettings &settings) {
     pthread_sigmask(SIG_BLOCK, &mask, nullptr); // before any worker starts: they inherit it
     const int signalFd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
-    vfs::VfsCache cache(settings.cacheBytes, settings.largeFileBytes);
+    guard::Guard::tuneAllocator(); // before any thread allocates
+    const system::ProbeResult probe =
+        settings.probe ? *settings.probe
+                       : system::Probe(system::Probe::defaultRoot()).run(database.path());
+    const system::Limits limits =
+        settings.limits ? *settings.limits : system::Capacity::compute(probe.resources);
+
+    vfs::VfsCache cache(limits.cacheBytes, settings.largeFileBytes);
     vfs::Vfs vfs(database, &cache);
     hosting::HostRouter router(settings.domain);
     if (!settings.fixedSite.isEmpty())
@@ -101,6 +109,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
         statsPrune.start(6 * 3600 * 1000);
     }
     admin::AdminService::Options adminOptions;
+    adminOptions.uploadRamBytes = limits.uploadRamBytes;
     // The admin API's threads must end before the HTTP server's workers are destroyed (their
     // Responders post to the workers): hence a unique_ptr, reset after server.stop().
     std::unique_ptr<admin::AdminService> adminService;
@@ -115,7 +124,15 @@ int serve(db::Database &database, const ServeSettings &settings) {
             admin::addStatsRoutes(*adminService, database, *statsBuffer);
         handler.setAdminHandler(adminService.get());
     }
-    http::HttpServer server(handler, settings.http);
+    guard::Guard guard(database, config, cache, router, handler);
+    guard.attach(handler);
+    if (adminService)
+        guard.attach(*adminService);
+    http::ServerOptions httpOptions = settings.http;
+    guard.configure(httpOptions, limits);
+    http::HttpServer server(guard, httpOptions);
+    guard.attach(server);
+    guard.start(probe, limits);
     if (Status s = server.listen(); !s) {
         QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
         ::close(signalFd);

@@ -1,10 +1,13 @@
 #pragma once
 
 #include "http/serveroptions.h"
+#include "system/capacity.h"
+#include "system/probe.h"
 
 #include <QString>
 
 #include <functional>
+#include <optional>
 
 namespace fazt::db {
 class Database;
@@ -19,8 +22,11 @@ struct ServeSettings {
     http::ServerOptions http;
     QString domain;    // base domain for host routing
     QString fixedSite; // if set, every host serves this site (preview)
-    qint64 cacheBytes = 64 << 20;
     qint64 largeFileBytes = 2 << 20;
+    // What the machine has and what Fazt allows itself on it (`server start` reads the limits
+    // from config); when absent, serve() probes and computes them.
+    std::optional<system::ProbeResult> probe;
+    std::optional<system::Limits> limits;
     quint16 publicPort = 0; // the port URLs in API answers use (0: the listening port)
     // Called on the main thread once listening, with the port; may print the URL.
     std::function<void(quint16 port, vfs::Vfs &vfs)> onListening;

@@ -2,6 +2,7 @@
 
 #include "config/config.h"
 #include "db/database.h"
+#include "system/limitstore.h"
 #include "vfs/vfs.h"
 
 namespace fazt::cli {
@@ -47,6 +48,19 @@ Result<QStringList> initialize(db::Database &database, const QString &domain) {
         if (Status s = config.set(QStringLiteral("domain"), base); !s)
             return s.error();
         done.append(QStringLiteral("domain set to %1").arg(base));
+    }
+    if (!system::LimitStore::load(config)) {
+        const system::ProbeResult probe =
+            system::Probe(system::Probe::defaultRoot()).run(database.path());
+        auto limits = system::LimitStore::calibrate(config, probe);
+        if (!limits)
+            return limits.error();
+        done.append(QStringLiteral("limits stored for %1 of memory and %2 CPUs: %3 file cache, "
+                                   "%4 connections (see 'fazt probe')")
+                        .arg(QLocale::c().formattedDataSize(probe.resources.memoryBytes))
+                        .arg(probe.resources.cpus)
+                        .arg(QLocale::c().formattedDataSize(limits->cacheBytes))
+                        .arg(limits->maxConnections));
     }
     vfs::Vfs vfs(database);
     for (const SystemSite &system : systemSites) {

@@ -311,6 +311,14 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site) {
         serveFile(exchange, *cached, 200);
         return;
     }
+    if (m_cacheFillGate && !m_cacheFillGate()) {
+        Response busy = http::errorResponse(
+            503, QStringLiteral("The server is short of memory right now. Retry in a few seconds."),
+            isHead);
+        busy.head.append("Retry-After: 5\r\n");
+        exchange.respond(std::move(busy));
+        return;
+    }
     const Lookup found = resolve(site, key);
     switch (found.kind) {
     case Lookup::Kind::File:

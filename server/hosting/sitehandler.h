@@ -6,6 +6,7 @@
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
 
+#include <functional>
 #include <memory>
 
 namespace fazt::hosting {
@@ -25,6 +26,9 @@ public:
     void setAdminHandler(http::Handler *admin) { m_admin = admin; }
     // With a tracker, every site request is counted and /track and /pixel.gif take events.
     void setTracker(Tracker *tracker) { m_tracker = tracker; }
+    // Asked before a cache miss reads a file from the database; false answers 503 with
+    // Retry-After (the memory breaker: cache hits are still served). Call before serving.
+    void setCacheFillGate(std::function<bool()> gate) { m_cacheFillGate = std::move(gate); }
 
     // Decodes %XX once and checks the result: no NUL, no "..", valid UTF-8. Returns the path
     // without its leading '/', or an error for a 400.
@@ -48,6 +52,7 @@ private:
     HostRouter &m_router;
     http::Handler *m_admin = nullptr;
     Tracker *m_tracker = nullptr;
+    std::function<bool()> m_cacheFillGate;
 };
 
 } // namespace fazt::hosting

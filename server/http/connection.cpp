@@ -185,6 +185,7 @@ bool Connection::parseHead() {
     if (result.status == HeadResult::Status::Incomplete)
         return false;
     m_scanned = 0;
+    m_requestStart = std::chrono::steady_clock::now();
     if (result.status == HeadResult::Status::Invalid) {
         m_inStart = m_inEnd; // the rest of the stream cannot be trusted
         failRequest(result.httpStatus, result.reason);
@@ -298,6 +299,10 @@ void Connection::respond(Response response) {
     const Worker::Tail tail = m_closeAfterResponse       ? Worker::Tail::Close
                               : m_head.minorVersion == 0 ? Worker::Tail::KeepAlive10
                                                          : Worker::Tail::KeepAlive;
+    if (const auto &onResponse = m_worker.options().onResponse;
+        onResponse && response.head.size() > 12)
+        onResponse(response.head.mid(9, 3).toInt(),
+                   std::chrono::steady_clock::now() - m_requestStart);
     queue(std::move(response.head));
     queue(m_worker.tail(tail));
     if (!response.body.isEmpty())

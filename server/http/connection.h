@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QHostAddress>
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -85,6 +86,7 @@ private:
 
     Request m_request;
     quint64 m_requestSerial = 0; // counts requests, so a late deferred response finds its own
+    std::chrono::steady_clock::time_point m_requestStart; // its head was parsed (metrics)
     RequestHead m_head;
 
     // Body of the current request.

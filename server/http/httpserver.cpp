@@ -11,9 +11,19 @@
 
 namespace fazt::http {
 
+namespace {
+
+ServerOptions withConnectionLimit(ServerOptions options) {
+    if (!options.connectionLimit)
+        options.connectionLimit = std::make_shared<ConnectionLimit>(options.maxConnections);
+    return options;
+}
+
+} // namespace
+
 HttpServer::HttpServer(Handler &handler, ServerOptions options)
     : m_handler(handler)
-    , m_options(std::move(options)) {}
+    , m_options(withConnectionLimit(std::move(options))) {}
 
 HttpServer::~HttpServer() {
     stop();

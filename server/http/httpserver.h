@@ -4,6 +4,7 @@
 #include "http/serveroptions.h"
 #include "result.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -25,6 +26,10 @@ public:
     // Responders still held elsewhere stay safe to call until the HttpServer is destroyed.
     void stop();
     int connectionCount() const { return m_connectionCount.load(); }
+    // The connection cap, live: past it new connections get a fast 503 and are closed.
+    void setMaxConnections(int cap) { m_options.connectionLimit->cap = std::max(1, cap); }
+    int maxConnections() const { return m_options.connectionLimit->cap.load(); }
+    quint64 refusedConnections() const { return m_options.connectionLimit->refused.load(); }
     const ServerOptions &options() const { return m_options; }
 
 private:

@@ -4,7 +4,21 @@
 
 #include <QHostAddress>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+
 namespace fazt::http {
+
+// The connection cap, shared by all workers and changeable while they run (recalibration);
+// counts the connections it refused.
+struct ConnectionLimit {
+    explicit ConnectionLimit(int initialCap)
+        : cap(initialCap) {}
+    std::atomic<int> cap;
+    std::atomic<quint64> refused{0};
+};
 
 // Every limit and timeout of the HTTP engine. Timeouts in milliseconds.
 struct ServerOptions {
@@ -19,6 +33,11 @@ struct ServerOptions {
     int bodyTimeoutMs = 30'000;      // no body byte for this long
     int sendTimeoutMs = 60'000;      // the client reads nothing of our response for this long
     int shutdownGraceMs = 10'000;    // in-flight requests get this long on SIGTERM
+    // Set by HttpServer from maxConnections unless given (then shared with whoever gave it).
+    std::shared_ptr<ConnectionLimit> connectionLimit;
+    // Called on the worker thread as each response starts, with its status and the time since
+    // the request's head was parsed (metrics).
+    std::function<void(int status, std::chrono::nanoseconds elapsed)> onResponse;
 };
 
 } // namespace fazt::http

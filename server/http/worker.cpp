@@ -157,7 +157,9 @@ void Worker::acceptAll() {
                 qWarning("HTTP worker %d: out of file descriptors; new connections wait", m_index);
             return; // EAGAIN (another worker took it) or out of descriptors
         }
-        if (m_connectionCount.load(std::memory_order_relaxed) >= m_options.maxConnections) {
+        if (m_connectionCount.load(std::memory_order_relaxed) >=
+            m_options.connectionLimit->cap.load(std::memory_order_relaxed)) {
+            m_options.connectionLimit->refused.fetch_add(1, std::memory_order_relaxed);
             // Answer, end our side, and drain what the client already sent: closing with unread
             // bytes would make the kernel send a reset that can destroy the 503 in flight.
             (void)!::send(fd, m_overloaded.constData(), size_t(m_overloaded.size()),

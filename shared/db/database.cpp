@@ -19,6 +19,7 @@ std::atomic<quint64> nextDatabaseId{1};
 struct ThreadReader {
     quint64 databaseId = 0;
     Connection *connection = nullptr;
+    qint64 cacheSizeKiB = -1; // as last applied to the connection (-1: not known)
 };
 thread_local ThreadReader threadReader;
 
@@ -52,7 +53,8 @@ int Database::latestSchemaVersion() {
 Database::Database(QString path, Options options)
     : m_path(std::move(path))
     , m_options(options)
-    , m_id(nextDatabaseId++) {}
+    , m_id(nextDatabaseId++)
+    , m_readerCacheSizeKiB(options.cacheSizeKiB) {}
 
 Database::~Database() {
     m_writer.reset();
@@ -144,8 +146,14 @@ Status Database::migrate(Connection &c) {
 }
 
 Connection &Database::reader() {
-    if (threadReader.databaseId == m_id)
+    if (threadReader.databaseId == m_id) {
+        const qint64 wanted = m_readerCacheSizeKiB.load(std::memory_order_relaxed);
+        if (threadReader.cacheSizeKiB != wanted) { // resized while running: apply on next use
+            (void)threadReader.connection->exec("PRAGMA cache_size=-" + std::to_string(wanted));
+            threadReader.cacheSizeKiB = wanted;
+        }
         return *threadReader.connection;
+    }
     std::lock_guard lock(m_readersMutex);
     auto &slot = m_readers[std::this_thread::get_id()];
     if (!slot) {
@@ -156,9 +164,11 @@ Connection &Database::reader() {
             qFatal("Cannot open a read connection to %s: %s", qPrintable(m_path),
                    qPrintable(opened.error().message));
         slot = std::move(*opened);
-        (void)applyPragmas(*slot, m_options.cacheSizeKiB); // the writer applied the same fine
+        (void)applyPragmas(*slot, m_readerCacheSizeKiB); // the writer applied the same fine
+        threadReader = {m_id, slot.get(), m_readerCacheSizeKiB};
+        return *slot;
     }
-    threadReader = {m_id, slot.get()};
+    threadReader = {m_id, slot.get(), -1};
     return *slot;
 }
 

@@ -5,6 +5,8 @@
 
 #include <QString>
 
+#include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -38,6 +40,9 @@ public:
     Connection &reader();
     // Closes the calling thread's reader (for threads that end before the Database).
     void releaseReader();
+    // Resizes the page cache of every read connection, live: each applies it on its next use.
+    void setReaderCacheSizeKiB(qint64 kib) { m_readerCacheSizeKiB = std::max<qint64>(64, kib); }
+    qint64 readerCacheSizeKiB() const { return m_readerCacheSizeKiB.load(); }
 
     int schemaVersion() const { return m_schemaVersion; }
     static int latestSchemaVersion();
@@ -58,6 +63,7 @@ private:
     const Options m_options;
     const quint64 m_id;
     int m_schemaVersion = 0;
+    std::atomic<qint64> m_readerCacheSizeKiB;
     std::unique_ptr<WriteQueue> m_writer;
     std::mutex m_readersMutex;
     std::unordered_map<std::thread::id, std::unique_ptr<Connection>> m_readers;

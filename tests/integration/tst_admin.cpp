@@ -5,8 +5,10 @@
 #include "admin/adminservice.h"
 #include "admin/statsapi.h"
 #include "config/config.h"
+#include "guard/guard.h"
 #include "hosting/hostrouter.h"
 #include "stats/statsbuffer.h"
+#include "hosting/sitehandler.h"
 #include "support/faztprocess.h"
 #include "support/patterndevice.h"
 #include "vfs/vfs.h"
@@ -169,6 +171,9 @@ private Q_SLOTS:
         admin::AdminService service(**db, vfs, cache, config, router, {});
         stats::StatsBuffer statsBuffer(**db, {});
         admin::addStatsRoutes(service, **db, statsBuffer);
+        hosting::SiteHandler sites(vfs, cache, router);
+        guard::Guard guard(**db, config, cache, router, sites);
+        guard.attach(service); // the /api/system/* routes
         int described = 0;
         for (const admin::Route &route : service.routes()) {
             const QString method = QString::fromLatin1([&] {

@@ -1,0 +1,134 @@
+#include "guard/metrics.h"
+
+#include "system/probe.h"
+
+#include <QJsonArray>
+
+namespace fazt::guard {
+
+QByteArray prometheusLine(QByteArrayView name, double value, QByteArrayView labels) {
+    QByteArray line = name.toByteArray();
+    if (!labels.isEmpty())
+        line += QByteArray('{' + labels.toByteArray() + '}');
+    line += ' ';
+    line += (value == double(qint64(value))) ? QByteArray::number(qint64(value))
+                                             : QByteArray::number(value, 'g', 9);
+    line += '\n';
+    return line;
+}
+
+Metrics::Metrics()
+    : m_start(std::chrono::steady_clock::now()) {}
+
+void Metrics::recordResponse(int status, std::chrono::nanoseconds elapsed) {
+    const int statusClass = std::clamp(status / 100, 1, 5) - 1;
+    m_byClass[size_t(statusClass)].fetch_add(1, std::memory_order_relaxed);
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    size_t bucket = 0;
+    while (bucket < LatencyBounds.size() && seconds > LatencyBounds[bucket])
+        ++bucket;
+    m_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+    m_latencySumNs.fetch_add(quint64(std::max<qint64>(0, elapsed.count())),
+                             std::memory_order_relaxed);
+}
+
+void Metrics::addSource(const QString &name, std::function<QJsonObject()> json,
+                        std::function<QByteArray()> prometheus) {
+    QMutexLocker lock(&m_sourcesMutex);
+    for (Source &source : m_sources) {
+        if (source.name == name) {
+            source.json = std::move(json);
+            source.prometheus = std::move(prometheus);
+            return;
+        }
+    }
+    m_sources.append({name, std::move(json), std::move(prometheus)});
+}
+
+qint64 Metrics::uptimeSeconds() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                            m_start)
+        .count();
+}
+
+Metrics::RequestCounts Metrics::requestCounts() const {
+    RequestCounts counts;
+    for (size_t i = 0; i < m_byClass.size(); ++i) {
+        counts.byClass[i] = m_byClass[i].load(std::memory_order_relaxed);
+        counts.total += counts.byClass[i];
+    }
+    return counts;
+}
+
+QJsonObject Metrics::requestsJson() const {
+    const RequestCounts counts = requestCounts();
+    QJsonObject byClass;
+    for (size_t i = 1; i < counts.byClass.size(); ++i) // 1xx (100 Continue) is not an answer
+        byClass.insert(QString::number(i + 1) + QStringLiteral("xx"), qint64(counts.byClass[i]));
+    QJsonArray buckets;
+    quint64 cumulative = 0;
+    for (size_t i = 0; i < m_buckets.size(); ++i) {
+        cumulative += m_buckets[i].load(std::memory_order_relaxed);
+        const QJsonValue le = i < LatencyBounds.size() ? QJsonValue(LatencyBounds[i])
+                                                       : QJsonValue(QStringLiteral("+Inf"));
+        buckets.append(
+            QJsonObject{{QStringLiteral("le"), le}, {QStringLiteral("count"), qint64(cumulative)}});
+    }
+    const double sum = double(m_latencySumNs.load(std::memory_order_relaxed)) / 1e9;
+    return {{QStringLiteral("total"), qint64(counts.total)},
+            {QStringLiteral("byClass"), byClass},
+            {QStringLiteral("latencySeconds"),
+             QJsonObject{{QStringLiteral("buckets"), buckets},
+                         {QStringLiteral("sum"), sum},
+                         {QStringLiteral("count"), qint64(cumulative)}}}};
+}
+
+QJsonObject Metrics::json() const {
+    QJsonObject json{{QStringLiteral("uptimeSeconds"), uptimeSeconds()},
+                     {QStringLiteral("rssBytes"), system::Probe::currentRssBytes()},
+                     {QStringLiteral("requests"), requestsJson()}};
+    QMutexLocker lock(&m_sourcesMutex);
+    for (const Source &source : m_sources)
+        json.insert(source.name, source.json());
+    return json;
+}
+
+QByteArray Metrics::prometheus() const {
+    QByteArray text;
+    text += "# HELP fazt_uptime_seconds Seconds since the server started.\n"
+            "# TYPE fazt_uptime_seconds gauge\n";
+    text += prometheusLine("fazt_uptime_seconds", double(uptimeSeconds()));
+    text += "# HELP fazt_resident_memory_bytes Resident set size of the process.\n"
+            "# TYPE fazt_resident_memory_bytes gauge\n";
+    text += prometheusLine("fazt_resident_memory_bytes", double(system::Probe::currentRssBytes()));
+
+    const RequestCounts counts = requestCounts();
+    text += "# HELP fazt_http_responses_total HTTP responses by status class.\n"
+            "# TYPE fazt_http_responses_total counter\n";
+    for (size_t i = 1; i < counts.byClass.size(); ++i)
+        text += prometheusLine("fazt_http_responses_total", double(counts.byClass[i]),
+                               QByteArray("class=\"" + QByteArray::number(i + 1) + "xx\""));
+    text += "# HELP fazt_http_request_duration_seconds Time from a request's head to the start "
+            "of its response.\n"
+            "# TYPE fazt_http_request_duration_seconds histogram\n";
+    quint64 cumulative = 0;
+    for (size_t i = 0; i < m_buckets.size(); ++i) {
+        cumulative += m_buckets[i].load(std::memory_order_relaxed);
+        const QByteArray le =
+            i < LatencyBounds.size() ? QByteArray::number(LatencyBounds[i]) : QByteArray("+Inf");
+        text += prometheusLine("fazt_http_request_duration_seconds_bucket", double(cumulative),
+                               QByteArray("le=\"" + le + '"'));
+    }
+    text += prometheusLine("fazt_http_request_duration_seconds_sum",
+                           double(m_latencySumNs.load(std::memory_order_relaxed)) / 1e9);
+    text += prometheusLine("fazt_http_request_duration_seconds_count", double(cumulative));
+
+    QMutexLocker lock(&m_sourcesMutex);
+    for (const Source &source : m_sources) {
+        if (source.prometheus)
+            text += source.prometheus();
+    }
+    return text;
+}
+
+} // namespace fazt::guard
