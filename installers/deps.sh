@@ -9,7 +9,7 @@ set -euo pipefail
 
 build=(
   build-essential cmake ninja-build pkg-config
-  qt6-base-dev qt6-base-dev-tools
+  qt6-base-dev qt6-base-dev-tools qt6-declarative-dev
   libsqlite3-dev libarchive-dev libssl-dev libargon2-dev zlib1g-dev libsystemd-dev
 )
 test=(sqlite3 curl procps clang libclang-rt-dev)

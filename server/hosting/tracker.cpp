@@ -161,6 +161,32 @@ void Tracker::count(const http::Request &request, const QString &site, const Res
     m_stats.record(r);
 }
 
+std::function<void(const Response &)> Tracker::counterFor(const http::Request &request,
+                                                          const QString &site) {
+    stats::RequestRecord r;
+    r.site = site;
+    const QByteArrayView path = request.path();
+    r.path = QString::fromUtf8(path.first(std::min(path.size(), MaxPathBytes)));
+    const bool isGet = request.method() == Method::Get;
+    if (isGet) { // a page view needs these, should the function answer with HTML
+        r.referrerHost = stats::referrerHost(request.field("Referer"), request.host());
+        r.agent = stats::classifyAgent(request.field("User-Agent"));
+        r.visitor = visitorOf(request);
+    }
+    return [this, r, isGet](const Response &response) mutable {
+        r.status = statusOf(response.head);
+        r.bytes = response.body.size();
+        r.isPageView =
+            isGet && r.status == 200 && response.head.contains("\r\nContent-Type: text/html");
+        if (!r.isPageView) {
+            r.referrerHost.clear();
+            r.visitor = 0;
+        }
+        r.at = std::time(nullptr);
+        m_stats.record(r);
+    };
+}
+
 bool Tracker::handleEndpoint(Exchange &exchange, const QString &site) {
     const QByteArrayView path = exchange.request().path();
     if (path == "/track") {

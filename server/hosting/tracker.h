@@ -6,6 +6,8 @@
 #include <QReadWriteLock>
 #include <QString>
 
+#include <functional>
+
 namespace fazt::stats {
 class StatsBuffer;
 }
@@ -33,6 +35,15 @@ public:
 
     // True if the request is for /track or /pixel.gif (it is then answered).
     bool handleEndpoint(http::Exchange &exchange, const QString &site);
+
+    // For a response given later, from any thread (through a Responder): what the request says
+    // is taken now, and the returned function counts the response when it is called.
+    std::function<void(const http::Response &)> counterFor(const http::Request &request,
+                                                           const QString &site);
+    // The client's visitor id today (a salted hash of address and user agent), in hex.
+    QString visitorHex(const http::Request &request) {
+        return QString::number(visitorOf(request), 16);
+    }
 
     // The connection's exchange, with the response it is given counted on the way.
     class CountingExchange : public http::Exchange {
