@@ -150,6 +150,10 @@ public:
     // A session for the owner: later calls send its cookie and CSRF token.
     ApiCall *login(const QString &username, const QString &password, Callback<Session> done);
     ApiCall *logout(Callback<void> done);
+    // Any other admin API call: `verb` is GET, PUT, POST or DELETE; `jsonBody` may be empty.
+    // The callback gets the answer's JSON object (empty for 204).
+    ApiCall *call(const QByteArray &verb, const QString &path, const QString &query,
+                  const QByteArray &jsonBody, Callback<QJsonObject> done);
 
     // The rule that turns a server URL into admin API requests. The admin API is served on
     // admin.<domain>, so:
