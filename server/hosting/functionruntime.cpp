@@ -498,6 +498,7 @@ FunctionRuntime::~FunctionRuntime() {
         m_isStopping = true;
     }
     m_queueReady.notify_all();
+    m_watchdogWake.notify_all();
     for (const auto &slot : m_slots) {
         std::lock_guard lock(slot->mutex);
         if (slot->engine)
@@ -637,10 +638,11 @@ void FunctionRuntime::finish(Job &job, Response response, double seconds) {
     const auto bucket = std::lower_bound(LatencyBounds.begin(), LatencyBounds.end(), seconds);
     ++m_latency[size_t(bucket - LatencyBounds.begin())];
     m_latencySumNs += quint64(seconds * 1e9);
+    // The slot is free before the client hears back: one that asks again at once finds it.
+    m_busy.fetch_sub(1);
     if (job.counter)
         job.counter(response);
     job.responder.respond(std::move(response));
-    m_busy.fetch_sub(1);
 }
 
 void FunctionRuntime::runThread(int index) {
@@ -673,71 +675,77 @@ void FunctionRuntime::runThread(int index) {
             site = makeEngine(job->bundle, m_store, m_options, network);
         }
         site->lastUsed = ++uses;
-        QJSEngine &engine = *site->engine;
-
-        QJSValue request = engine.newObject();
-        request.setProperty(QStringLiteral("method"), job->method);
-        request.setProperty(QStringLiteral("path"), job->path);
-        QJSValue query = engine.newObject();
-        for (const auto &[name, value] :
-             QUrlQuery(QString::fromUtf8(job->query)).queryItems(QUrl::FullyDecoded))
-            if (!query.hasOwnProperty(name))
-                query.setProperty(name, value);
-        request.setProperty(QStringLiteral("query"), query);
-        QJSValue headers = engine.newObject();
-        for (const auto &[name, value] : job->headers) {
-            const QString key = QString::fromLatin1(name);
-            const QString previous = headers.property(key).toString();
-            headers.setProperty(key, headers.hasOwnProperty(key) ? previous + QStringLiteral(", ") +
-                                                                       QString::fromUtf8(value)
-                                                                 : QString::fromUtf8(value));
-        }
-        request.setProperty(QStringLiteral("headers"), headers);
-        request.setProperty(QStringLiteral("body"), QString::fromUtf8(job->body));
-        request.setProperty(QStringLiteral("bytes"), engine.toScriptValue(job->body));
-        request.setProperty(QStringLiteral("client"), job->client);
-
-        const qint64 deadline = steadyMs() + bundle.timeoutMs;
-        site->host->begin(deadline);
-        {
-            std::lock_guard lock(slot.mutex);
-            slot.engine = &engine;
-            slot.deadlineMs = deadline;
-            slot.startRss = m_rssBytes.load();
-            slot.stop = Stop::None;
-        }
-        const QJSValue result = site->invoke.call({request});
-        Stop stop;
-        {
-            std::lock_guard lock(slot.mutex);
-            stop = slot.stop;
-            slot.engine = nullptr;
-        }
+        // Every QJSValue of the invocation lives in this scope: none may outlive its engine,
+        // which goes right after a stopped invocation.
+        Stop stop = Stop::None;
         QString problem;
-        Response response;
-        if (stop == Stop::Timeout) {
-            ++m_timeouts;
-            problem = QStringLiteral("The function ran past its %1 ms deadline and was stopped.")
-                          .arg(bundle.timeoutMs);
-            response = jsonError(504, problem, job->isHead);
-        } else if (stop == Stop::Memory) {
-            ++m_memoryStops;
-            problem = QStringLiteral("The function used more than %1 MiB of memory and was "
-                                     "stopped.")
-                          .arg(m_options.memoryBytes >> 20);
-            response = jsonError(500, problem, job->isHead);
-        } else {
-            response = responseOf(engine, result, *job, m_options.maxResponseBytes, problem);
-            if (!problem.isEmpty()) {
-                ++m_errors;
-                response = jsonError(500,
-                                     bundle.isDevelopment
-                                         ? problem
-                                         : QStringLiteral("The function failed; the site's log "
-                                                          "says why."),
-                                     job->isHead);
+        Response response = [&] {
+            QJSEngine &engine = *site->engine;
+            QJSValue request = engine.newObject();
+            request.setProperty(QStringLiteral("method"), job->method);
+            request.setProperty(QStringLiteral("path"), job->path);
+            QJSValue query = engine.newObject();
+            for (const auto &[name, value] :
+                 QUrlQuery(QString::fromUtf8(job->query)).queryItems(QUrl::FullyDecoded))
+                if (!query.hasOwnProperty(name))
+                    query.setProperty(name, value);
+            request.setProperty(QStringLiteral("query"), query);
+            QJSValue headers = engine.newObject();
+            for (const auto &[name, value] : job->headers) {
+                const QString key = QString::fromLatin1(name);
+                const QString previous = headers.property(key).toString();
+                headers.setProperty(key,
+                                    headers.hasOwnProperty(key)
+                                        ? previous + QStringLiteral(", ") + QString::fromUtf8(value)
+                                        : QString::fromUtf8(value));
             }
-        }
+            request.setProperty(QStringLiteral("headers"), headers);
+            request.setProperty(QStringLiteral("body"), QString::fromUtf8(job->body));
+            request.setProperty(QStringLiteral("bytes"), engine.toScriptValue(job->body));
+            request.setProperty(QStringLiteral("client"), job->client);
+
+            const qint64 deadline = steadyMs() + bundle.timeoutMs;
+            site->host->begin(deadline);
+            {
+                std::lock_guard lock(slot.mutex);
+                slot.engine = &engine;
+                slot.deadlineMs = deadline;
+                slot.startRss = m_rssBytes.load();
+                slot.stop = Stop::None;
+            }
+            const QJSValue result = site->invoke.call({request});
+            {
+                std::lock_guard lock(slot.mutex);
+                stop = slot.stop;
+                slot.engine = nullptr;
+            }
+            Response answer;
+            if (stop == Stop::Timeout) {
+                ++m_timeouts;
+                problem =
+                    QStringLiteral("The function ran past its %1 ms deadline and was stopped.")
+                        .arg(bundle.timeoutMs);
+                answer = jsonError(504, problem, job->isHead);
+            } else if (stop == Stop::Memory) {
+                ++m_memoryStops;
+                problem = QStringLiteral("The function used more than %1 MiB of memory and was "
+                                         "stopped.")
+                              .arg(m_options.memoryBytes >> 20);
+                answer = jsonError(500, problem, job->isHead);
+            } else {
+                answer = responseOf(engine, result, *job, m_options.maxResponseBytes, problem);
+                if (!problem.isEmpty()) {
+                    ++m_errors;
+                    answer = jsonError(500,
+                                       bundle.isDevelopment
+                                           ? problem
+                                           : QStringLiteral("The function failed; the site's log "
+                                                            "says why."),
+                                       job->isHead);
+                }
+            }
+            return answer;
+        }();
         if (!problem.isEmpty())
             site->host->log(QStringLiteral("error"),
                             job->method + u' ' + job->path + QStringLiteral(": ") + problem);
@@ -765,8 +773,8 @@ void FunctionRuntime::watch() {
     for (;;) {
         {
             std::unique_lock lock(m_queueMutex);
-            if (m_queueReady.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
-                                      [this] { return m_isStopping; }))
+            if (m_watchdogWake.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
+                                        [this] { return m_isStopping; }))
                 return;
         }
         const qint64 rss = residentBytes();

@@ -109,7 +109,8 @@ private:
     QHash<QString, quint64> m_versions; // bumped by invalidate()
 
     std::mutex m_queueMutex;
-    std::condition_variable m_queueReady;
+    std::condition_variable m_queueReady;   // JS threads wait here for jobs
+    std::condition_variable m_watchdogWake; // the watchdog's tick, and its stop
     std::deque<std::shared_ptr<Job>> m_queue;
     bool m_isStopping = false;
     std::atomic<int> m_busy{0}; // slots taken, <= maxConcurrent
