@@ -70,6 +70,8 @@ private:
     void count(const http::Request &request, const QString &site, const http::Response &response);
     void track(http::Exchange &exchange, const QString &site);
     void pixel(http::Exchange &exchange, const QString &site);
+    QHostAddress clientOf(const http::Request &request);
+    quint64 visitorOf(const QHostAddress &client, QByteArrayView userAgent);
     quint64 visitorOf(const http::Request &request);
 
     stats::StatsBuffer &m_stats;

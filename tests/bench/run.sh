@@ -8,3 +8,4 @@ cmake --build "$build" --target bench_vfs
 bash tests/bench/bench_http.sh "$build"
 bash tests/bench/bench_deploy.sh "$build"
 bash tests/bench/bench_stats.sh "$build"
+bash tests/bench/bench_functions.sh "$build"
