@@ -293,6 +293,25 @@ private Q_SLOTS:
         QCOMPARE(admin("PUT", "/api/sites/demo/settings", R"({"development": false})").status, 200);
     }
 
+    void logsCanBeFollowed() {
+        QProcess follow;
+        follow.start(qEnvironmentVariable("FAZT_BIN"),
+                     {QStringLiteral("logs"), QStringLiteral("demo"), QStringLiteral("-f"),
+                      QStringLiteral("--server"), serverUrl(), QStringLiteral("--token"),
+                      QString::fromLatin1(m_token)});
+        QVERIFY(follow.waitForStarted());
+        QByteArray seen;
+        QTRY_VERIFY_WITH_TIMEOUT((seen += follow.readAllStandardOutput()).contains("via console"),
+                                 10000); // the tail first
+        const auto throws = [&seen] { return seen.count("ERROR GET /api/throw: Error"); };
+        const qsizetype before = throws(); // the tail printed in one go
+        QCOMPARE(get("/api/throw").status, 500);
+        QTRY_VERIFY_WITH_TIMEOUT(((seen += follow.readAllStandardOutput()), throws() > before),
+                                 10000);
+        follow.kill();
+        follow.waitForFinished();
+    }
+
     void kvPersistsAcrossRequestsAndRestart() {
         const HttpResponse counted = get("/api/count");
         QVERIFY2(counted.status == 200, counted.body.constData());
