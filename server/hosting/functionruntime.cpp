@@ -817,16 +817,16 @@ QByteArray FunctionRuntime::prometheus() const {
     const auto line = [&out](QByteArrayView name, double value, QByteArrayView labels = {}) {
         out += guard::prometheusLine(name, value, labels);
     };
-    out += "# TYPE fazt_function_invocations_total counter\n";
-    line("fazt_function_invocations_total", double(c.invocations));
-    out += "# TYPE fazt_function_errors_total counter\n";
-    line("fazt_function_errors_total", double(c.errors));
-    out += "# TYPE fazt_function_timeouts_total counter\n";
-    line("fazt_function_timeouts_total", double(c.timeouts));
-    out += "# TYPE fazt_function_memory_stops_total counter\n";
-    line("fazt_function_memory_stops_total", double(c.memoryStops));
-    out += "# TYPE fazt_function_rejected_total counter\n";
-    line("fazt_function_rejected_total", double(c.rejected));
+    const std::pair<const char *, double> counters[] = {
+        {"fazt_function_invocations_total", double(c.invocations)},
+        {"fazt_function_errors_total", double(c.errors)},
+        {"fazt_function_timeouts_total", double(c.timeouts)},
+        {"fazt_function_memory_stops_total", double(c.memoryStops)},
+        {"fazt_function_rejected_total", double(c.rejected)}};
+    for (const auto &[name, value] : counters) {
+        out += QByteArray("# TYPE ") + name + " counter\n";
+        line(name, value);
+    }
     out += "# TYPE fazt_function_running gauge\n";
     line("fazt_function_running", double(c.running));
     out += "# TYPE fazt_function_duration_seconds histogram\n";

@@ -51,7 +51,7 @@ public:
         qint64 fetchMaxBytes = 4 << 20; // a fazt.fetch response body
         int fetchTimeoutMs = 5000;
         int maxLogLinesPerCall = 100;
-        int enginesPerThread = 16; // site engines kept per JS thread (least recently used go)
+        int enginesPerThread = 4; // site engines kept per JS thread (least recently used go)
         // request.client for scripts: a hash of the client's address (StatsBuffer::visitor).
         std::function<QString(const http::Request &)> clientOf;
     };

@@ -80,6 +80,8 @@ module.exports = function (request) {
         while (Date.now() < end) {}
         return { slow: true };
     }
+    case '/api/huge':
+        return 'x'.repeat(9 * 1024 * 1024);
     case '/api/throw':
         throw new Error('the secret reason');
     case '/api/badheader':
@@ -168,12 +170,7 @@ class TestFunctions : public QObject {
 private Q_SLOTS:
     void initTestCase() {
         m_db = m_dir.filePath(QStringLiteral("fazt.db"));
-        QProcess init;
-        init.start(qEnvironmentVariable("FAZT_BIN"),
-                   {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                    QStringLiteral("localhost"), QStringLiteral("--db"), m_db});
-        QVERIFY(init.waitForFinished(30000));
-        QCOMPARE(init.exitCode(), 0);
+        QVERIFY(test::initServer(m_db));
         m_token = test::createToken(m_db, "functions", "admin");
         {
             // A semaphore of 4, whatever this machine's Capacity says.
@@ -257,6 +254,13 @@ private Q_SLOTS:
         huge.send(RawClient::request("demo.localhost", "/api/echo",
                                      {"Content-Length: " + QByteArray::number(2 << 20)}, "POST"));
         QCOMPARE(huge.read().status, 413);
+
+        // Too large an answer is a 500, not 9 MiB on the wire; a hostile path is a 400.
+        const HttpResponse bigAnswer = get("/api/huge");
+        QCOMPARE(bigAnswer.status, 500);
+        QVERIFY(bigAnswer.body.size() < 1000);
+        QCOMPARE(get("/api/a%00b").status, 400);
+        QCOMPARE(get("/api/%ZZ").status, 400);
 
         const HttpResponse text = get("/api/log");
         QCOMPARE(text.status, 200);

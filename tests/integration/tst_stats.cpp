@@ -74,12 +74,7 @@ class TestStats : public QObject {
 private Q_SLOTS:
     void initTestCase() {
         m_db = m_dir.filePath(QStringLiteral("fazt.db"));
-        QProcess init;
-        init.start(qEnvironmentVariable("FAZT_BIN"),
-                   {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                    QStringLiteral("localhost"), QStringLiteral("--db"), m_db});
-        QVERIFY(init.waitForFinished(30000));
-        QCOMPARE(init.exitCode(), 0);
+        QVERIFY(test::initServer(m_db));
         m_token = test::createToken(m_db, "stats", "admin");
         {
             // Only explicit flushes (and SIGTERM) write, so the tests see exactly what they sent.

@@ -217,6 +217,16 @@ inline HttpResponse fetch(quint16 port, const QByteArray &host, const QByteArray
     return client.read(method == "HEAD");
 }
 
+// Runs `fazt server init --domain localhost` on a new database at `db`; true if it worked.
+inline bool initServer(const QString &db) {
+    QProcess init;
+    init.start(qEnvironmentVariable("FAZT_BIN"),
+               {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                QStringLiteral("localhost"), QStringLiteral("--db"), db});
+    return init.waitForFinished(30000) && init.exitStatus() == QProcess::NormalExit &&
+           init.exitCode() == 0;
+}
+
 // Runs `fazt server create-token` on `db`; returns the token.
 inline QByteArray createToken(const QString &db, const char *name, const char *scopes) {
     QProcess p;
