@@ -263,7 +263,8 @@ public:
                               .arg(m_options.maxLogLinesPerCall)});
         return std::exchange(m_log, {});
     }
-    void log(const QString &level, const QString &message) { addLog(level, message); }
+    // A line from the runtime itself (an error, a timeout), after the script's own.
+    void note(const QString &level, const QString &message) { addLog(level, message); }
 
     Q_INVOKABLE QJSValue compile(const QString &path) {
         const auto source = m_bundle->sources.constFind(path);
@@ -747,8 +748,8 @@ void FunctionRuntime::runThread(int index) {
             return answer;
         }();
         if (!problem.isEmpty())
-            site->host->log(QStringLiteral("error"),
-                            job->method + u' ' + job->path + QStringLiteral(": ") + problem);
+            site->host->note(QStringLiteral("error"),
+                             job->method + u' ' + job->path + QStringLiteral(": ") + problem);
         QList<functions::LogEntry> lines = site->host->takeLog();
         if (!lines.isEmpty())
             (void)m_store.appendLog(bundle.siteId, std::move(lines));
