@@ -11,11 +11,11 @@ namespace {
 // A refused connection keeps the breaker reported as tripped for this long.
 constexpr qint64 ConnectionTripHoldMs = 5000;
 
-QString mib(qint64 bytes) {
+} // namespace
+
+QString mebibytes(qint64 bytes) {
     return QString::number(double(bytes) / double(1 << 20), 'f', 1) + QStringLiteral(" MiB");
 }
-
-} // namespace
 
 QString Breakers::name(Kind kind) {
     switch (kind) {
@@ -61,7 +61,7 @@ void Breakers::sampleMemory() {
         setState(Kind::Memory, true,
                  QStringLiteral("The process uses %1 of its %2 memory limit (%3 %); large uploads "
                                 "and cache fills are refused until it is below %4 %.")
-                     .arg(mib(rss), mib(limit))
+                     .arg(mebibytes(rss), mebibytes(limit))
                      .arg(qRound(fraction * 100))
                      .arg(qRound(MemoryResetFraction * 100)));
     } else if (wasTripped) {
@@ -87,7 +87,7 @@ void Breakers::sampleDisk() {
              QStringLiteral("The disk holding the database is %1 % full (%2 free); uploads are "
                             "refused from %3 %. Free space or grow the disk.")
                  .arg(qRound(usage.usedFraction() * 100))
-                 .arg(mib(usage.freeBytes))
+                 .arg(mebibytes(usage.freeBytes))
                  .arg(qRound(DiskFullFraction * 100)));
 }
 
@@ -108,16 +108,17 @@ system::DiskUsage Breakers::lastDiskUsage() const {
 
 void Breakers::sampleConnections(int open, int cap, quint64 refusedTotal, qint64 nowMs) {
     quint64 newlyRefused = 0;
+    bool isRecent = false;
     {
         QMutexLocker lock(&m_mutex);
         newlyRefused = refusedTotal - std::min(refusedTotal, m_refusedSeen);
         m_refusedSeen = refusedTotal;
         if (newlyRefused > 0)
             m_lastRefusalMs = nowMs;
+        isRecent = m_lastRefusalMs >= 0 && nowMs - m_lastRefusalMs < ConnectionTripHoldMs;
     }
     if (newlyRefused > 0)
         m_trips[size_t(Kind::Connections)].fetch_add(newlyRefused, std::memory_order_relaxed);
-    const bool isRecent = m_lastRefusalMs >= 0 && nowMs - m_lastRefusalMs < ConnectionTripHoldMs;
     setState(Kind::Connections, open >= cap || isRecent,
              QStringLiteral("%1 connections are open and the cap is %2; new connections get 503 "
                             "with Retry-After (%3 refused so far).")

@@ -12,6 +12,9 @@
 
 namespace fazt::guard {
 
+// "12.5 MiB": sizes in the guard's messages.
+QString mebibytes(qint64 bytes);
+
 // The four ways Fazt says "not now" instead of falling over, each with a state (tripped or not,
 // and why) and a count of trips: the requests or connections it refused. Thread-safe: workers ask
 // isMemoryTripped() on the request path (one atomic load); the main thread samples memory, disk and

@@ -23,14 +23,10 @@ namespace {
 constexpr int SampleIntervalMs = 200;
 // Disk usage changes slowly and statfs is cheap: every fifth sample (once a second).
 constexpr int DiskSampleEvery = 5;
-// While memory is short the cache keeps this share of its budget.
+// While memory is short the file cache and SQLite's page caches keep this share of their budget.
 constexpr qint64 ShrunkCacheDivisor = 4;
 // Uploads above this size are "large": refused while memory is short.
 constexpr qint64 LargeUploadBytes = 64 * 1024;
-
-QString mib(qint64 bytes) {
-    return QString::number(double(bytes) / double(1 << 20), 'f', 1) + QStringLiteral(" MiB");
-}
 
 } // namespace
 
@@ -95,9 +91,9 @@ void Guard::start(const system::ProbeResult &probe, const system::Limits &limits
                            "threshold of %4: only the admin is served. Give the machine more "
                            "memory and restart, or leave maintenance mode from the admin "
                            "(POST /api/system/maintenance {\"enabled\": false}).")
-                .arg(mib(dbBytes))
+                .arg(mebibytes(dbBytes))
                 .arg(double(dbBytes) / double(memory), 0, 'f', 0)
-                .arg(mib(memory))
+                .arg(mebibytes(memory))
                 .arg(ratio);
         qWarning("fazt: maintenance mode: %s", qPrintable(reason));
         setMaintenance(true, reason);
@@ -127,13 +123,13 @@ void Guard::apply(const system::Limits &limits) {
         QMutexLocker lock(&m_mutex);
         m_limits = limits;
     }
-    const bool isShort = m_breakers.isMemoryTripped();
-    m_cache.setBudget(isShort ? limits.cacheBytes / ShrunkCacheDivisor : limits.cacheBytes);
+    const qint64 divisor = m_breakers.isMemoryTripped() ? ShrunkCacheDivisor : 1;
+    m_cache.setBudget(limits.cacheBytes / divisor);
     if (m_server)
         m_server->setMaxConnections(limits.maxConnections);
     if (m_admin)
         m_admin->setUploadRamBytes(limits.uploadRamBytes);
-    m_database.setReaderCacheSizeKiB(limits.sqliteCacheKiB);
+    m_database.setReaderCacheSizeKiB(limits.sqliteCacheKiB / divisor);
 }
 
 system::ProbeResult Guard::probeNow() const {
@@ -174,10 +170,12 @@ void Guard::onMemoryChange(bool isTripped) {
         qWarning("fazt: memory breaker tripped: %s",
                  qPrintable(m_breakers.states()[int(Breakers::Kind::Memory)].reason));
         m_cache.setBudget(current.cacheBytes / ShrunkCacheDivisor);
+        m_database.setReaderCacheSizeKiB(current.sqliteCacheKiB / ShrunkCacheDivisor);
         malloc_trim(0); // hand the freed cache memory back to the system now
     } else {
         qWarning("fazt: memory breaker reset: serving everything again");
         m_cache.setBudget(current.cacheBytes);
+        m_database.setReaderCacheSizeKiB(current.sqliteCacheKiB);
     }
 }
 

@@ -21,10 +21,6 @@ using http::Response;
 
 namespace {
 
-QString mib(qint64 bytes) {
-    return QString::number(double(bytes) / double(1 << 20), 'f', 1) + QStringLiteral(" MiB");
-}
-
 // A limit an admin may set, its range, and where it lives in Limits.
 struct Settable {
     const char *key;
@@ -129,7 +125,7 @@ Response putLimits(Guard &guard, ApiRequest &request) {
         const QString risk =
             QStringLiteral("%1 for this machine. With these limits Fazt's caches, buffers and "
                            "connections may need up to %2 of its %3 memory (%4 %)%5.")
-                .arg(aboveSafe.join(QStringLiteral("; ")), mib(worst), mib(memory))
+                .arg(aboveSafe.join(QStringLiteral("; ")), mebibytes(worst), mebibytes(memory))
                 .arg(memory > 0 ? qRound(100.0 * double(worst) / double(memory)) : 0)
                 .arg(worst > limits.usableMemoryBytes
                          ? QStringLiteral(": more than the budget, so the memory breaker will "

@@ -69,6 +69,11 @@ void Connection::drive() {
     // when the bound is hit the connection resumes on the loop's next pass (edge-triggered
     // epoll would not report the bytes already buffered again).
     constexpr int MaxRounds = 4096;
+    // Likewise for a large body to a fast reader: past this many bytes written in one pass,
+    // the other connections of this worker get their turn first.
+    constexpr qint64 MaxBytesPerPass = 1 << 20;
+    qint64 written = 0;
+    bool isYielding = false;
     int round = 0;
     for (; round < MaxRounds && m_state != State::Closed; ++round) {
         if (m_state == State::Lingering) {
@@ -83,11 +88,18 @@ void Connection::drive() {
                 refillFromStream();
             if (m_state == State::Closed)
                 break;
-            if (m_outBytes > 0 && m_canWrite)
+            if (m_outBytes > 0 && m_canWrite) {
+                const qint64 before = m_outBytes;
                 flush();
+                written += before - m_outBytes;
+            }
             if (m_state == State::Closed)
                 break;
             if (m_outBytes > 0 || m_stream) {
+                if (m_canWrite && written >= MaxBytesPerPass) {
+                    isYielding = true;
+                    break;
+                }
                 if (m_outBytes == 0 || m_canWrite)
                     continue; // the stream has more to give, or the socket takes more
                 break;        // wait for EPOLLOUT
@@ -118,7 +130,7 @@ void Connection::drive() {
         break; // Handling: the handler answers later
     }
     m_isDriving = false;
-    if (round == MaxRounds && m_state != State::Closed) {
+    if ((round == MaxRounds || isYielding) && m_state != State::Closed) {
         Worker *worker = &m_worker;
         const int fd = m_fd;
         const quint64 id = m_id;
@@ -301,7 +313,7 @@ void Connection::respond(Response response) {
                                                          : Worker::Tail::KeepAlive;
     if (const auto &onResponse = m_worker.options().onResponse;
         onResponse && response.head.size() > 12)
-        onResponse(response.head.mid(9, 3).toInt(),
+        onResponse(QByteArrayView(response.head).sliced(9, 3).toInt(),
                    std::chrono::steady_clock::now() - m_requestStart);
     queue(std::move(response.head));
     queue(m_worker.tail(tail));

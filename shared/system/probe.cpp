@@ -117,6 +117,33 @@ static double readFileLimit(const QString &file) {
     return double(parseBytes(f.readAll()));
 }
 
+double Probe::cgroupLimit(const QByteArray &controller, const LimitReader &v2Limit,
+                          const LimitReader &v1Limit, QString &source) const {
+    const auto entries = cgroups();
+    for (const auto &[controllers, cgroupPath] : entries) {
+        if (!controllers.isEmpty())
+            continue;
+        const double limit =
+            hierarchicalLimit(QStringLiteral("/sys/fs/cgroup"), cgroupPath, v2Limit);
+        if (limit > 0) {
+            source = QStringLiteral("cgroup2");
+            return limit;
+        }
+    }
+    for (const auto &[controllers, cgroupPath] : entries) {
+        if (!controllers.split(',').contains(controller))
+            continue;
+        for (const QString &mount : v1Mounts(controllers)) {
+            const double limit = hierarchicalLimit(mount, cgroupPath, v1Limit);
+            if (limit > 0) {
+                source = QStringLiteral("cgroup1");
+                return limit;
+            }
+        }
+    }
+    return -1;
+}
+
 Probe::Memory Probe::memory() const {
     Memory memory;
     for (const QByteArray &line : read(QStringLiteral("/proc/meminfo")).split('\n')) {
@@ -129,38 +156,18 @@ Probe::Memory Probe::memory() const {
         memory.physicalBytes = qint64(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
     memory.bytes = memory.physicalBytes;
     memory.source = QStringLiteral("meminfo");
-
-    const auto entries = cgroups();
-    double limit = -1;
-    for (const auto &[controllers, cgroupPath] : entries) {
-        if (!controllers.isEmpty())
-            continue;
-        limit =
-            hierarchicalLimit(QStringLiteral("/sys/fs/cgroup"), cgroupPath, [](const QString &dir) {
-                return readFileLimit(dir + QStringLiteral("/memory.max"));
-            });
-        if (limit > 0)
-            memory.source = QStringLiteral("cgroup2");
-    }
-    if (limit <= 0) {
-        for (const auto &[controllers, cgroupPath] : entries) {
-            if (!controllers.split(',').contains("memory"))
-                continue;
-            for (const QString &mount : v1Mounts(controllers)) {
-                limit = hierarchicalLimit(mount, cgroupPath, [](const QString &dir) {
-                    return readFileLimit(dir + QStringLiteral("/memory.limit_in_bytes"));
-                });
-                if (limit > 0) {
-                    memory.source = QStringLiteral("cgroup1");
-                    break;
-                }
-            }
-        }
-    }
-    if (limit > 0 && qint64(limit) < memory.bytes)
+    QString source;
+    const double limit = cgroupLimit(
+        "memory",
+        [](const QString &dir) { return readFileLimit(dir + QStringLiteral("/memory.max")); },
+        [](const QString &dir) {
+            return readFileLimit(dir + QStringLiteral("/memory.limit_in_bytes"));
+        },
+        source);
+    if (limit > 0 && qint64(limit) < memory.bytes) { // a cgroup limit above the RAM is no limit
         memory.bytes = qint64(limit);
-    else if (limit > 0)
-        memory.source = QStringLiteral("meminfo"); // a cgroup limit above the RAM is no limit
+        memory.source = source;
+    }
     return memory;
 }
 
@@ -171,49 +178,31 @@ Probe::Cpu Probe::cpu() const {
         cpu.onlineCpus = std::max(1, int(sysconf(_SC_NPROCESSORS_ONLN)));
     cpu.cpus = cpu.onlineCpus;
     cpu.source = QStringLiteral("cores");
-
-    const auto entries = cgroups();
-    double quota = -1;
-    for (const auto &[controllers, cgroupPath] : entries) {
-        if (!controllers.isEmpty())
-            continue;
-        // cpu.max: "$QUOTA $PERIOD" in microseconds, QUOTA "max" when unlimited.
-        quota =
-            hierarchicalLimit(QStringLiteral("/sys/fs/cgroup"), cgroupPath, [](const QString &dir) {
-                QFile f(dir + QStringLiteral("/cpu.max"));
-                if (!f.open(QIODevice::ReadOnly))
-                    return -1.0;
-                const QList<QByteArray> fields = f.readAll().simplified().split(' ');
-                if (fields.size() != 2)
-                    return -1.0;
-                const double q = double(parseBytes(fields[0]));
-                const double period = double(parseBytes(fields[1]));
-                return q > 0 && period > 0 ? q / period : -1.0;
-            });
-        if (quota > 0)
-            cpu.source = QStringLiteral("cgroup2");
-    }
-    if (quota <= 0) {
-        for (const auto &[controllers, cgroupPath] : entries) {
-            if (!controllers.split(',').contains("cpu"))
-                continue;
-            for (const QString &mount : v1Mounts(controllers)) {
-                quota = hierarchicalLimit(mount, cgroupPath, [](const QString &dir) {
-                    const double q = readFileLimit(dir + QStringLiteral("/cpu.cfs_quota_us"));
-                    const double period = readFileLimit(dir + QStringLiteral("/cpu.cfs_period_us"));
-                    return q > 0 && period > 0 ? q / period : -1.0;
-                });
-                if (quota > 0) {
-                    cpu.source = QStringLiteral("cgroup1");
-                    break;
-                }
-            }
-        }
-    }
-    if (quota > 0 && quota < cpu.cpus)
+    QString source;
+    const double quota = cgroupLimit(
+        "cpu",
+        [](const QString &dir) {
+            // cpu.max: "$QUOTA $PERIOD" in microseconds, QUOTA "max" when unlimited.
+            QFile f(dir + QStringLiteral("/cpu.max"));
+            if (!f.open(QIODevice::ReadOnly))
+                return -1.0;
+            const QList<QByteArray> fields = f.readAll().simplified().split(' ');
+            if (fields.size() != 2)
+                return -1.0;
+            const double q = double(parseBytes(fields[0]));
+            const double period = double(parseBytes(fields[1]));
+            return q > 0 && period > 0 ? q / period : -1.0;
+        },
+        [](const QString &dir) {
+            const double q = readFileLimit(dir + QStringLiteral("/cpu.cfs_quota_us"));
+            const double period = readFileLimit(dir + QStringLiteral("/cpu.cfs_period_us"));
+            return q > 0 && period > 0 ? q / period : -1.0;
+        },
+        source);
+    if (quota > 0 && quota < cpu.cpus) { // a quota above the cores is no limit
         cpu.cpus = quota;
-    else if (quota > 0)
-        cpu.source = QStringLiteral("cores"); // a quota above the cores is no limit
+        cpu.source = source;
+    }
     return cpu;
 }
 

@@ -70,6 +70,7 @@ public:
     static qint64 currentRssBytes();
 
 private:
+    using LimitReader = std::function<double(const QString &dir)>;
     QString path(const QString &relative) const;
     QByteArray read(const QString &relative) const;
     // (controllers, path) pairs from /proc/self/cgroup; v2 is the entry with empty controllers.
@@ -79,7 +80,11 @@ private:
     // none of them has one. Directories that do not exist are skipped: inside a container the
     // path can name a cgroup that is mounted as the root.
     double hierarchicalLimit(const QString &mount, const QByteArray &cgroupPath,
-                             const std::function<double(const QString &dir)> &limitIn) const;
+                             const LimitReader &limitIn) const;
+    // The tightest limit `v2Limit` finds in the process's cgroup v2 hierarchy, else the one
+    // `v1Limit` finds in the v1 hierarchy of `controller`; -1 if none. `source` names which.
+    double cgroupLimit(const QByteArray &controller, const LimitReader &v2Limit,
+                       const LimitReader &v1Limit, QString &source) const;
     // Where the v1 hierarchy holding `controller` is mounted ("cpu,cpuacct" or "cpu").
     QStringList v1Mounts(const QByteArray &controllers) const;
 

@@ -3,9 +3,10 @@
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/../.."
-cmake --build "$build" --target bench_vfs
+cmake --build "$build" --target bench_vfs bench_memory fazt
 "$build/tests/bench/bench_vfs"
 bash tests/bench/bench_http.sh "$build"
 bash tests/bench/bench_deploy.sh "$build"
 bash tests/bench/bench_stats.sh "$build"
 bash tests/bench/bench_functions.sh "$build"
+"$build/tests/bench/bench_memory" "$build/server/fazt" 60 16

@@ -517,6 +517,16 @@ private Q_SLOTS:
                  16 << 20);
         QTRY_VERIFY_WITH_TIMEOUT(s.isTripped(QStringLiteral("memory")), 5000);
         QCOMPARE(s.call("GET", "/api/system/health").status, 503);
+        const QJsonObject metrics = json(s.call("GET", "/api/system/metrics"));
+        QCOMPARE(qint64(metrics.value(QStringLiteral("cache"))
+                            .toObject()
+                            .value(QStringLiteral("budgetBytes"))
+                            .toDouble()),
+                 qint64(metrics.value(QStringLiteral("limits"))
+                            .toObject()
+                            .value(QStringLiteral("cacheBytes"))
+                            .toDouble()) /
+                     4);
 
         const HttpResponse hit = s.site("/");
         QCOMPARE(hit.status, 200); // from the cache
