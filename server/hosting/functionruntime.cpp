@@ -140,6 +140,34 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
     });
     global.console = Object.freeze({ log: fazt.log, info: fazt.log, warn: fazt.log,
         error(...args) { host.log('error', args.map(a => typeof a === 'string' ? a : JSON.stringify(a)).join(' ')); } });
+    // Builtins run to the end once started (an interrupt is seen between JS steps), so the
+    // ones that can allocate gigabytes in one call refuse sizes no function needs.
+    const MaxElements = 1 << 23, MaxChars = 1 << 25;
+    const refuse = what => { throw new RangeError(what + ' is more than a function may allocate'); };
+    const guardLength = (object, name, limit, what) => {
+        const native = object[name];
+        object[name] = function (...args) {
+            if (this !== undefined && this !== null && this.length > limit) refuse(what);
+            return native.apply(this, args);
+        };
+    };
+    guardLength(Array.prototype, 'fill', MaxElements, 'Filling so large an array');
+    guardLength(Array.prototype, 'join', MaxElements, 'Joining so large an array');
+    const nativeFrom = Array.from;
+    Array.from = function (items, ...rest) {
+        if (items !== undefined && items !== null && items.length > MaxElements)
+            refuse('An array of ' + items.length + ' elements');
+        return nativeFrom.call(this, items, ...rest);
+    };
+    const guardString = name => {
+        const native = String.prototype[name];
+        String.prototype[name] = function (count, ...rest) {
+            const length = name === 'repeat' ? String(this).length * count : count;
+            if (length > MaxChars) refuse('A string of ' + length + ' characters');
+            return native.call(this, count, ...rest);
+        };
+    };
+    ['repeat', 'padStart', 'padEnd'].forEach(guardString);
     const modules = Object.create(null);
     function load(path) {
         const cached = modules[path];

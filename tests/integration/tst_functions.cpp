@@ -75,6 +75,8 @@ module.exports = function (request) {
         const hoard = [];
         for (;;) hoard.push('x'.repeat(256) + hoard.length);
     }
+    case '/api/fillbomb':
+        return new Array(2 ** 28).fill(0).length;   // one builtin call, 2 GiB
     case '/api/slow': {
         const end = Date.now() + 150;
         while (Date.now() < end) {}
@@ -437,6 +439,12 @@ private Q_SLOTS:
         QCOMPARE(get("/api/hello").status, 200);
         QCOMPARE(get("/data.txt").status, 200);
         QCOMPARE(functionMetrics().value(QStringLiteral("memoryStops")).toInteger(), 1);
+        // A builtin is not interrupted midway: the ones that could take gigabytes in one call
+        // refuse such sizes up front.
+        const qint64 before = m_fazt->memory("VmRSS:");
+        QCOMPARE(get("/api/fillbomb").status, 500);
+        QVERIFY(m_fazt->memory("VmRSS:") - before < (64 << 20));
+        QCOMPARE(get("/api/hello").status, 200);
     }
 
     void aCrowdGets429sNotAQueue() {
