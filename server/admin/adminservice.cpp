@@ -618,8 +618,8 @@ Response AdminService::updateSettings(ApiRequest &request) {
         if (isFlag && !it.value().isBool())
             return apiError(400, "invalid",
                             QStringLiteral("'%1' must be true or false.").arg(it.key()));
-        if (isTimeout && (!it.value().isDouble() || it.value().toDouble() < 1 ||
-                          it.value().toDouble() > 30000))
+        if (isTimeout &&
+            (!it.value().isDouble() || it.value().toDouble() < 1 || it.value().toDouble() > 30000))
             return apiError(400, "invalid",
                             QStringLiteral("'functionTimeoutMs' must be 1 to 30000."));
         settings.insert(it.key(), it.value());

@@ -290,6 +290,10 @@ private Q_SLOTS:
         QCOMPARE(code, 0);
         QVERIFY(output.contains("ERROR GET /api/throw: Error: the secret reason"));
 
+        // Settings a client gets wrong are refused and change nothing.
+        for (const char *bad : {R"({"functionTimeoutMs": 0})", R"({"functionTimeoutMs": 99999})",
+                                R"({"functionTimeoutMs": "5"})", R"({"development": "yes"})"})
+            QCOMPARE(admin("PUT", "/api/sites/demo/settings", bad).status, 400);
         // In development mode the reason is in the body too.
         QCOMPARE(admin("PUT", "/api/sites/demo/settings",
                        R"({"functionTimeoutMs": 1000, "development": true})")
