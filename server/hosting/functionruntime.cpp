@@ -153,6 +153,28 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
     };
     guardLength(Array.prototype, 'fill', MaxElements, 'Filling so large an array');
     guardLength(Array.prototype, 'join', MaxElements, 'Joining so large an array');
+    // Typed arrays and buffers are allocated and zeroed whole by their constructor.
+    const MaxBytes = 1 << 26, NativeBuffer = ArrayBuffer;
+    const guardBytes = (name, bytesPerElement) => {
+        const native = global[name];
+        const guarded = function (...args) {
+            const first = args[0];
+            const count = typeof first === 'number' ? first
+                : first !== null && typeof first === 'object' && !(first instanceof NativeBuffer)
+                    ? first.length : 0;
+            if (count * bytesPerElement > MaxBytes)
+                refuse('A buffer of ' + count * bytesPerElement + ' bytes');
+            return Reflect.construct(native, args, new.target === guarded ? native : new.target);
+        };
+        guarded.prototype = native.prototype; // instanceof and subclasses keep working
+        Object.setPrototypeOf(guarded, native); // and the statics (from, of, isView, ...)
+        global[name] = guarded;
+    };
+    guardBytes('ArrayBuffer', 1);
+    for (const name of ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array',
+                        'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array',
+                        'Float64Array'])
+        guardBytes(name, global[name].BYTES_PER_ELEMENT);
     const nativeFrom = Array.from;
     Array.from = function (items, ...rest) {
         if (items !== undefined && items !== null && items.length > MaxElements)

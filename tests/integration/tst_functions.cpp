@@ -76,7 +76,8 @@ module.exports = function (request) {
         for (;;) hoard.push('x'.repeat(256) + hoard.length);
     }
     case '/api/fillbomb':
-        return new Array(2 ** 28).fill(0).length;   // one builtin call, 2 GiB
+        return request.query.typed ? new Uint8Array(2 ** 30).fill(1).length // 1 GiB at once
+                                   : new Array(2 ** 28).fill(0).length;
     case '/api/slow': {
         const end = Date.now() + 150;
         while (Date.now() < end) {}
@@ -447,6 +448,9 @@ private Q_SLOTS:
         // refuse such sizes up front.
         const qint64 before = m_fazt->memory("VmRSS:");
         QCOMPARE(get("/api/fillbomb").status, 500);
+        QCOMPARE(get("/api/fillbomb?typed=1").status, 500);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            logText().contains(QStringLiteral("A buffer of 1073741824 bytes")), 10000);
         QVERIFY(m_fazt->memory("VmRSS:") - before < (64 << 20));
         QCOMPARE(get("/api/hello").status, 200);
     }
