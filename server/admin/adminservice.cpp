@@ -604,13 +604,24 @@ Response AdminService::updateSettings(ApiRequest &request) {
     const QString name = request.params.value(QStringLiteral("name"));
     QJsonObject settings;
     for (auto it = request.json.begin(); it != request.json.end(); ++it) {
-        if (it.key() != QLatin1String("spa"))
-            return apiError(
-                400, "invalid",
-                QStringLiteral("Unknown setting '%1'. Known settings: spa (true/false).")
-                    .arg(it.key()));
-        if (!it.value().isBool())
-            return apiError(400, "invalid", QStringLiteral("'spa' must be true or false."));
+        // spa: SPA fallback; development: function errors shown in their responses;
+        // functionTimeoutMs: a function's deadline (the runtime caps it at 30 s).
+        const bool isFlag =
+            it.key() == QLatin1String("spa") || it.key() == QLatin1String("development");
+        const bool isTimeout = it.key() == QLatin1String("functionTimeoutMs");
+        if (!isFlag && !isTimeout)
+            return apiError(400, "invalid",
+                            QStringLiteral("Unknown setting '%1'. Known settings: spa and "
+                                           "development (true/false), functionTimeoutMs "
+                                           "(1-30000).")
+                                .arg(it.key()));
+        if (isFlag && !it.value().isBool())
+            return apiError(400, "invalid",
+                            QStringLiteral("'%1' must be true or false.").arg(it.key()));
+        if (isTimeout &&
+            (!it.value().isDouble() || it.value().toDouble() < 1 || it.value().toDouble() > 30000))
+            return apiError(400, "invalid",
+                            QStringLiteral("'functionTimeoutMs' must be 1 to 30000."));
         settings.insert(it.key(), it.value());
     }
     auto site = m_vfs.site(name);

@@ -586,7 +586,7 @@ const QList<Command> &commands() {
              },
              dbPrune},
         } +
-        remoteCommands() + systemCommands();
+        remoteCommands() + systemCommands() + functionCommands();
     return list;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 #include <QList>
@@ -7,6 +9,11 @@
 #include <QTextStream>
 
 #include <functional>
+#include <memory>
+
+namespace fazt::client {
+class ApiClient;
+}
 
 namespace fazt::cli {
 
@@ -21,6 +28,11 @@ struct Command {
     std::function<int(const QCommandLineParser &)> run;
 };
 
+// --server and --token, for commands that talk to a server's admin API.
+void addConnectionOptions(QCommandLineParser &p);
+// The client for --server/--token (or FAZT_SERVER/FAZT_TOKEN). Errors are usage errors.
+Result<std::unique_ptr<client::ApiClient>> clientFor(const QCommandLineParser &p);
+
 QTextStream &out();
 QTextStream &err();
 // "1.5 MB": sizes as people read them.
@@ -32,5 +44,7 @@ int fail(const QString &message);
 QList<Command> remoteCommands();
 // `fazt probe` and `fazt simulate`: the limits Capacity gives this machine or another.
 QList<Command> systemCommands();
+// `fazt env`, `fazt egress` and `fazt logs`: a site's functions (over the admin API).
+QList<Command> functionCommands();
 
 } // namespace fazt::cli

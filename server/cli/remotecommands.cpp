@@ -53,32 +53,6 @@ int usage(const QString &message) {
     return Usage;
 }
 
-void addConnectionOptions(QCommandLineParser &p) {
-    p.addOption(serverOption);
-    p.addOption(tokenOption);
-}
-
-// The client for --server/--token (or FAZT_SERVER/FAZT_TOKEN). Errors are usage errors.
-Result<std::unique_ptr<ApiClient>> clientFor(const QCommandLineParser &p) {
-    const QString server =
-        p.isSet(serverOption) ? p.value(serverOption) : qEnvironmentVariable("FAZT_SERVER");
-    if (server.trimmed().isEmpty())
-        return Error::invalid(QStringLiteral("Which server? Pass --server https://example.com "
-                                             "or set FAZT_SERVER."));
-    const QString token =
-        p.isSet(tokenOption) ? p.value(tokenOption) : qEnvironmentVariable("FAZT_TOKEN");
-    if (token.trimmed().isEmpty())
-        return Error::invalid(QStringLiteral("No API token: pass --token or set FAZT_TOKEN. "
-                                             "Create one on the server with 'fazt server "
-                                             "create-token --name laptop --scopes deploy'."));
-    auto api = std::make_unique<ApiClient>();
-    if (Status s = api->setServer(server); !s)
-        return s.error();
-    api->setToken(token.trimmed().toUtf8());
-    api->setUnreachableHint(QStringLiteral("Check --server / FAZT_SERVER."));
-    return api;
-}
-
 // The --site value, checked here so a typo fails before anything is packed or sent.
 Result<QString> siteFor(const QCommandLineParser &p, const QString &command) {
     if (!p.isSet(siteOption))
@@ -353,6 +327,31 @@ int deploysActivate(const QCommandLineParser &p) {
 }
 
 } // namespace
+
+void addConnectionOptions(QCommandLineParser &p) {
+    p.addOption(serverOption);
+    p.addOption(tokenOption);
+}
+
+Result<std::unique_ptr<ApiClient>> clientFor(const QCommandLineParser &p) {
+    const QString server =
+        p.isSet(serverOption) ? p.value(serverOption) : qEnvironmentVariable("FAZT_SERVER");
+    if (server.trimmed().isEmpty())
+        return Error::invalid(QStringLiteral("Which server? Pass --server https://example.com "
+                                             "or set FAZT_SERVER."));
+    const QString token =
+        p.isSet(tokenOption) ? p.value(tokenOption) : qEnvironmentVariable("FAZT_TOKEN");
+    if (token.trimmed().isEmpty())
+        return Error::invalid(QStringLiteral("No API token: pass --token or set FAZT_TOKEN. "
+                                             "Create one on the server with 'fazt server "
+                                             "create-token --name laptop --scopes deploy'."));
+    auto api = std::make_unique<ApiClient>();
+    if (Status s = api->setServer(server); !s)
+        return s.error();
+    api->setToken(token.trimmed().toUtf8());
+    api->setUnreachableHint(QStringLiteral("Check --server / FAZT_SERVER."));
+    return api;
+}
 
 QList<Command> remoteCommands() {
     const auto withSite = [](QCommandLineParser &p) {

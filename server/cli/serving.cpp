@@ -1,12 +1,15 @@
 #include "cli/serving.h"
 
 #include "admin/adminservice.h"
+#include "admin/functionsapi.h"
 #include "admin/statsapi.h"
 #include "admin/upload.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "db/database.h"
+#include "functions/functionstore.h"
 #include "guard/guard.h"
+#include "hosting/functionruntime.h"
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
 #include "hosting/tracker.h"
@@ -18,6 +21,7 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QJsonObject>
 #include <QSocketNotifier>
 #include <QTextStream>
 #include <QTimer>
@@ -109,6 +113,22 @@ int serve(db::Database &database, const ServeSettings &settings) {
         QObject::connect(&statsPrune, &QTimer::timeout, prune);
         statsPrune.start(6 * 3600 * 1000);
     }
+    // Functions: a site's api/main.js answers /api/... on JS threads, as many as the limits allow.
+    functions::FunctionStore functionStore(database);
+    hosting::FunctionRuntime::Options functionOptions;
+    functionOptions.maxConcurrent = limits.maxConcurrentJs;
+    functionOptions.defaultTimeoutMs = int(
+        config.intValue(QStringLiteral("functions.timeout_ms"), functionOptions.defaultTimeoutMs));
+    functionOptions.memoryBytes =
+        config.intValue(QStringLiteral("functions.memory_bytes"), functionOptions.memoryBytes);
+    if (tracker)
+        functionOptions.clientOf = [&tracker](const http::Request &request) {
+            return tracker->visitorHex(request);
+        };
+    // Its threads answer through the HTTP workers: reset after server.stop(), like the admin's.
+    auto functionRuntime =
+        std::make_unique<hosting::FunctionRuntime>(vfs, functionStore, functionOptions);
+    handler.setFunctionRuntime(functionRuntime.get());
     admin::AdminService::Options adminOptions;
     adminOptions.uploadRamBytes = limits.uploadRamBytes;
     adminOptions.isSecure = settings.https.isEnabled;
@@ -124,6 +144,9 @@ int serve(db::Database &database, const ServeSettings &settings) {
         }
         if (statsBuffer)
             admin::addStatsRoutes(*adminService, database, *statsBuffer);
+        admin::addFunctionRoutes(
+            *adminService, vfs, functionStore,
+            [runtime = functionRuntime.get()](const QString &site) { runtime->invalidate(site); });
         handler.setAdminHandler(adminService.get());
     }
     guard::Guard guard(database, config, cache, router, handler);
@@ -176,6 +199,20 @@ int serve(db::Database &database, const ServeSettings &settings) {
     http::HttpServer server(https ? https->plainHandler() : static_cast<http::Handler &>(guard),
                             httpOptions);
     guard.attach(server);
+    guard.metrics().addSource(
+        QStringLiteral("functions"),
+        [runtime = functionRuntime.get()] {
+            const hosting::FunctionRuntime::Counters c = runtime->counters();
+            return QJsonObject{{QStringLiteral("slots"), runtime->options().maxConcurrent},
+                               {QStringLiteral("running"), qint64(c.running)},
+                               {QStringLiteral("invocations"), qint64(c.invocations)},
+                               {QStringLiteral("errors"), qint64(c.errors)},
+                               {QStringLiteral("timeouts"), qint64(c.timeouts)},
+                               {QStringLiteral("memoryStops"), qint64(c.memoryStops)},
+                               {QStringLiteral("rejected"), qint64(c.rejected)},
+                               {QStringLiteral("latencySumSeconds"), c.latencySumSeconds}};
+        },
+        [runtime = functionRuntime.get()] { return runtime->prometheus(); });
     guard.start(probe, limits);
     if (Status s = server.listen(); !s) {
         QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
@@ -208,6 +245,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
     if (https)
         https->stop();
     adminService.reset();
+    functionRuntime.reset();
     if (statsBuffer) {
         // Every event a client was told we accepted is written before we exit.
         if (Status s = statsBuffer->flushAll(); !s)

@@ -1,5 +1,6 @@
 #include "hosting/sitehandler.h"
 
+#include "hosting/functionruntime.h"
 #include "http/responses.h"
 
 #include <QJsonDocument>
@@ -252,6 +253,11 @@ void SiteHandler::handle(Exchange &exchange) {
     const bool isHead = request.method() == Method::Head;
     switch (route.kind) {
     case HostRouter::Route::Kind::Site:
+        if (m_functions && FunctionRuntime::isFunctionPath(request.path()) &&
+            m_functions->handle(exchange, route.site,
+                                m_tracker ? m_tracker->counterFor(request, route.site)
+                                          : FunctionRuntime::Counter()))
+            return;
         if (m_tracker) {
             if (m_tracker->handleEndpoint(exchange, route.site))
                 return;

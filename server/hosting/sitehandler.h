@@ -11,6 +11,8 @@
 
 namespace fazt::hosting {
 
+class FunctionRuntime;
+
 // Serves sites' files: host routing, clean URLs, index.html, the site's 404.html, SPA
 // fallback, ETag/Last-Modified revalidation, single ranges, HEAD, gzip from the cache, and
 // streaming of files too large to cache.
@@ -26,6 +28,8 @@ public:
     void setAdminHandler(http::Handler *admin) { m_admin = admin; }
     // With a tracker, every site request is counted and /track and /pixel.gif take events.
     void setTracker(Tracker *tracker) { m_tracker = tracker; }
+    // With a runtime, /api/... on a site whose deploy has api/main.js runs its functions.
+    void setFunctionRuntime(FunctionRuntime *functions) { m_functions = functions; }
     // Asked before a cache miss reads a file from the database; false answers 503 with
     // Retry-After (the memory breaker: cache hits are still served). Call before serving.
     void setCacheFillGate(std::function<bool()> gate) { m_cacheFillGate = std::move(gate); }
@@ -52,6 +56,7 @@ private:
     HostRouter &m_router;
     http::Handler *m_admin = nullptr;
     Tracker *m_tracker = nullptr;
+    FunctionRuntime *m_functions = nullptr;
     std::function<bool()> m_cacheFillGate;
 };
 

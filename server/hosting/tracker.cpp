@@ -132,15 +132,19 @@ void Tracker::setTrustedProxies(const QString &commaSeparated) {
     m_proxies = http::TrustedProxies(commaSeparated);
 }
 
-quint64 Tracker::visitorOf(const http::Request &request) {
-    QHostAddress client;
-    {
-        QReadLocker lock(&m_proxiesLock);
-        client = m_proxies.isEmpty() ? request.peer() : m_proxies.clientOf(request);
-    }
+QHostAddress Tracker::clientOf(const http::Request &request) {
+    QReadLocker lock(&m_proxiesLock);
+    return m_proxies.isEmpty() ? request.peer() : m_proxies.clientOf(request);
+}
+
+quint64 Tracker::visitorOf(const QHostAddress &client, QByteArrayView userAgent) {
     const Q_IPV6ADDR address = client.toIPv6Address();
     return m_stats.visitor(QByteArrayView(reinterpret_cast<const char *>(address.c), 16),
-                           request.field("User-Agent"));
+                           userAgent);
+}
+
+quint64 Tracker::visitorOf(const http::Request &request) {
+    return visitorOf(clientOf(request), request.field("User-Agent"));
 }
 
 void Tracker::count(const http::Request &request, const QString &site, const Response &response) {
@@ -159,6 +163,37 @@ void Tracker::count(const http::Request &request, const QString &site, const Res
     }
     r.at = std::time(nullptr);
     m_stats.record(r);
+}
+
+std::function<void(const Response &)> Tracker::counterFor(const http::Request &request,
+                                                          const QString &site) {
+    stats::RequestRecord r;
+    r.site = site;
+    const QByteArrayView path = request.path();
+    r.path = QString::fromUtf8(path.first(std::min(path.size(), MaxPathBytes)));
+    const bool isGet = request.method() == Method::Get;
+    // A page view needs the referrer, agent and visitor, should the answer be HTML (rare for
+    // a function): what they come from is copied now, the hashing waits for that answer.
+    QHostAddress client;
+    QByteArray userAgent;
+    if (isGet) {
+        r.referrerHost = stats::referrerHost(request.field("Referer"), request.host());
+        userAgent = request.field("User-Agent").toByteArray();
+        r.agent = stats::classifyAgent(userAgent);
+        client = clientOf(request);
+    }
+    return [this, r, isGet, client, userAgent](const Response &response) mutable {
+        r.status = statusOf(response.head);
+        r.bytes = response.body.size();
+        r.isPageView =
+            isGet && r.status == 200 && response.head.contains("\r\nContent-Type: text/html");
+        if (r.isPageView)
+            r.visitor = visitorOf(client, userAgent);
+        else
+            r.referrerHost.clear();
+        r.at = std::time(nullptr);
+        m_stats.record(r);
+    };
 }
 
 bool Tracker::handleEndpoint(Exchange &exchange, const QString &site) {

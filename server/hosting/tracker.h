@@ -6,6 +6,8 @@
 #include <QReadWriteLock>
 #include <QString>
 
+#include <functional>
+
 namespace fazt::stats {
 class StatsBuffer;
 }
@@ -34,6 +36,15 @@ public:
     // True if the request is for /track or /pixel.gif (it is then answered).
     bool handleEndpoint(http::Exchange &exchange, const QString &site);
 
+    // For a response given later, from any thread (through a Responder): what the request says
+    // is taken now, and the returned function counts the response when it is called.
+    std::function<void(const http::Response &)> counterFor(const http::Request &request,
+                                                           const QString &site);
+    // The client's visitor id today (a salted hash of address and user agent), in hex.
+    QString visitorHex(const http::Request &request) {
+        return QString::number(visitorOf(request), 16);
+    }
+
     // The connection's exchange, with the response it is given counted on the way.
     class CountingExchange : public http::Exchange {
     public:
@@ -59,6 +70,8 @@ private:
     void count(const http::Request &request, const QString &site, const http::Response &response);
     void track(http::Exchange &exchange, const QString &site);
     void pixel(http::Exchange &exchange, const QString &site);
+    QHostAddress clientOf(const http::Request &request);
+    quint64 visitorOf(const QHostAddress &client, QByteArrayView userAgent);
     quint64 visitorOf(const http::Request &request);
 
     stats::StatsBuffer &m_stats;

@@ -38,6 +38,8 @@ public:
     // The client's address (the socket's; proxies are the caller's business).
     const QHostAddress &peer() const { return *m_peer; }
     const RequestHead &head() const { return m_head; }
+    // The head's bytes: the Spans in head() index into them.
+    QByteArrayView rawHead() const { return m_raw; }
 
 private:
     QByteArray m_raw;

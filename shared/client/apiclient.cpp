@@ -384,6 +384,21 @@ ApiCall *ApiClient::send(Method method, const QString &path, const QByteArray &j
     return call;
 }
 
+ApiCall *ApiClient::call(const QByteArray &verb, const QString &path, const QString &query,
+                         const QByteArray &jsonBody, Callback<QJsonObject> done) {
+    QNetworkRequest r = request(path, query);
+    authorize(r, verb == "GET" ? Method::Get : Method::Post);
+    ApiCall *call = newCall(r.url().adjusted(QUrl::RemovePath).toString(), std::move(done));
+    if (!m_endpoint.url.isValid()) {
+        call->failBeforeStart(Error::invalid(QStringLiteral("No server is set.")));
+        return call;
+    }
+    if (!jsonBody.isEmpty())
+        r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    call->start(m_manager->sendCustomRequest(r, verb, jsonBody), m_connectTimeout);
+    return call;
+}
+
 ApiCall *ApiClient::sites(Callback<QList<Site>> done) {
     return send(Method::Get, QStringLiteral("/api/sites"), {},
                 handlerFor(std::move(done), [](const QJsonObject &o) {

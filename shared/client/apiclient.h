@@ -215,6 +215,10 @@ public:
                        Callback<QJsonObject> done);
     ApiCall *recalibrate(Callback<QJsonObject> done);
     ApiCall *stats(const StatsQuery &query, Callback<QJsonObject> done);
+    // Any other admin API call: `verb` is GET, PUT, POST or DELETE; `jsonBody` may be empty.
+    // The callback gets the answer's JSON object (empty for 204).
+    ApiCall *call(const QByteArray &verb, const QString &path, const QString &query,
+                  const QByteArray &jsonBody, Callback<QJsonObject> done);
 
     // The rule that turns a server URL into admin API requests. The admin API is served on
     // admin.<domain>, so:

@@ -8,4 +8,5 @@ cmake --build "$build" --target bench_vfs bench_memory fazt
 bash tests/bench/bench_http.sh "$build"
 bash tests/bench/bench_deploy.sh "$build"
 bash tests/bench/bench_stats.sh "$build"
+bash tests/bench/bench_functions.sh "$build"
 "$build/tests/bench/bench_memory" "$build/server/fazt" 60 16

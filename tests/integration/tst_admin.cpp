@@ -3,8 +3,10 @@
 // refused, config, and an OpenAPI document that describes every route.
 
 #include "admin/adminservice.h"
+#include "admin/functionsapi.h"
 #include "admin/statsapi.h"
 #include "config/config.h"
+#include "functions/functionstore.h"
 #include "guard/guard.h"
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
@@ -174,6 +176,8 @@ private Q_SLOTS:
         admin::AdminService service(**db, vfs, cache, config, router, {});
         stats::StatsBuffer statsBuffer(**db, {});
         admin::addStatsRoutes(service, **db, statsBuffer);
+        functions::FunctionStore functionStore(**db);
+        admin::addFunctionRoutes(service, vfs, functionStore, {});
         hosting::SiteHandler sites(vfs, cache, router);
         guard::Guard guard(**db, config, cache, router, sites);
         guard.attach(service); // the /api/system/* routes

@@ -1,0 +1,958 @@
+#include "hosting/functionruntime.h"
+
+#include "guard/metrics.h"
+#include "hosting/sitehandler.h"
+#include "http/responses.h"
+#include "vfs/vfs.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QJSEngine>
+#include <QJSValueIterator>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QNetworkReply>
+#include <QRandomGenerator>
+#include <QThread>
+#include <QTimer>
+#include <QUrl>
+#include <QUrlQuery>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace fazt::hosting {
+
+using http::Response;
+
+namespace {
+
+constexpr auto LatencyBounds = guard::Metrics::LatencyBounds;
+constexpr qint64 MaxSourceBytes = 8 << 20; // all of a deploy's api/*.js together
+constexpr int WatchIntervalMs = 5;
+
+enum class Stop { None = 0, Timeout = 1, Memory = 2 };
+
+qint64 steadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Resident set size from /proc/self/statm (pages), read with plain syscalls: it is sampled
+// every few milliseconds while scripts run.
+qint64 residentBytes() {
+    const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char buffer[128];
+    const ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
+    ::close(fd);
+    if (n <= 0)
+        return 0;
+    buffer[n] = '\0';
+    const QByteArrayView text(buffer, n);
+    const qsizetype space = text.indexOf(' ');
+    if (space < 0)
+        return 0;
+    const QByteArrayView rest = text.sliced(space + 1);
+    return rest.first(std::max<qsizetype>(0, rest.indexOf(' '))).toLongLong() *
+           ::sysconf(_SC_PAGESIZE);
+}
+
+// Without analytics (which has its daily-salted visitor hash): the address hashed with a salt
+// drawn once per process, so scripts can tell clients apart but never see an address.
+QString anonymousClient(const http::Request &request) {
+    static const QByteArray salt = [] {
+        QByteArray bytes(16, Qt::Uninitialized);
+        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(bytes.data()), 4);
+        return bytes;
+    }();
+    const Q_IPV6ADDR address = request.peer().toIPv6Address();
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(salt);
+    hash.addData(QByteArrayView(reinterpret_cast<const char *>(address.c), 16));
+    return QString::fromLatin1(hash.result().first(8).toHex());
+}
+
+Response jsonError(int status, const QString &message, bool isHead = false) {
+    QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("error"), message}})
+                          .toJson(QJsonDocument::Compact);
+    body.append('\n');
+    return http::makeResponse(status, "application/json", std::move(body), isHead);
+}
+
+bool isToken(QByteArrayView name) {
+    if (name.isEmpty() || name.size() > 256)
+        return false;
+    for (const char c : name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+              QByteArrayView("!#$%&'*+-.^_`|~").contains(c)))
+            return false;
+    return true;
+}
+
+// Headers a script may not set: the connection owns framing and connection management.
+bool isReservedHeader(QByteArrayView name) {
+    for (const char *reserved : {"content-length", "transfer-encoding", "connection", "date",
+                                 "keep-alive", "upgrade", "trailer"})
+        if (name.compare(reserved, Qt::CaseInsensitive) == 0)
+            return true;
+    return false;
+}
+
+// The glue evaluated once per engine: builds `fazt` from the host object, the CommonJS
+// loader, and the function that runs one request and normalizes what the handler returned.
+// Errors are caught here so that `throw "text"` is told apart from returning "text".
+constexpr char Bootstrap[] = R"JS((function (host, env, global) {
+    'use strict';
+    const fazt = Object.freeze({
+        kv: Object.freeze({
+            get(key) {
+                const value = host.kvGet(String(key));
+                return value === undefined ? undefined : JSON.parse(value);
+            },
+            set(key, value, options) {
+                const json = JSON.stringify(value);
+                if (json === undefined)
+                    throw new TypeError('fazt.kv.set: the value must be JSON (not undefined or a function)');
+                host.kvSet(String(key), json, options && options.ttl ? Number(options.ttl) : 0);
+            },
+            delete(key) { host.kvDelete(String(key)); },
+            list(prefix) { return host.kvList(prefix === undefined ? '' : String(prefix)); }
+        }),
+        log(...args) {
+            host.log('info', args.map(a => typeof a === 'string' ? a : JSON.stringify(a)).join(' '));
+        },
+        env: Object.freeze(env),
+        fetch(url, options) {
+            const o = options || {};
+            const body = o.body === undefined ? '' : (typeof o.body === 'string' ? o.body : JSON.stringify(o.body));
+            const response = host.fetch(String(url), String(o.method || 'GET'), JSON.stringify(o.headers || {}), body);
+            response.json = function () { return JSON.parse(this.body); };
+            return response;
+        }
+    });
+    global.console = Object.freeze({ log: fazt.log, info: fazt.log, warn: fazt.log,
+        error(...args) { host.log('error', args.map(a => typeof a === 'string' ? a : JSON.stringify(a)).join(' ')); } });
+    // Builtins run to the end once started (an interrupt is seen between JS steps), so the
+    // ones that can allocate gigabytes in one call refuse sizes no function needs.
+    const MaxElements = 1 << 23, MaxChars = 1 << 25;
+    const refuse = what => { throw new RangeError(what + ' is more than a function may allocate'); };
+    const guardLength = (object, name, limit, what) => {
+        const native = object[name];
+        object[name] = function (...args) {
+            if (this !== undefined && this !== null && this.length > limit) refuse(what);
+            return native.apply(this, args);
+        };
+    };
+    guardLength(Array.prototype, 'fill', MaxElements, 'Filling so large an array');
+    guardLength(Array.prototype, 'join', MaxElements, 'Joining so large an array');
+    // Typed arrays and buffers are allocated and zeroed whole by their constructor.
+    const MaxBytes = 1 << 26, NativeBuffer = ArrayBuffer;
+    const guardBytes = (name, bytesPerElement) => {
+        const native = global[name];
+        const guarded = function (...args) {
+            const first = args[0];
+            const count = typeof first === 'number' ? first
+                : first !== null && typeof first === 'object' && !(first instanceof NativeBuffer)
+                    ? first.length : 0;
+            if (count * bytesPerElement > MaxBytes)
+                refuse('A buffer of ' + count * bytesPerElement + ' bytes');
+            return Reflect.construct(native, args, new.target === guarded ? native : new.target);
+        };
+        guarded.prototype = native.prototype; // instanceof and subclasses keep working
+        Object.setPrototypeOf(guarded, native); // and the statics (from, of, isView, ...)
+        global[name] = guarded;
+    };
+    guardBytes('ArrayBuffer', 1);
+    for (const name of ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array',
+                        'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array',
+                        'Float64Array'])
+        guardBytes(name, global[name].BYTES_PER_ELEMENT);
+    const nativeFrom = Array.from;
+    Array.from = function (items, ...rest) {
+        if (items !== undefined && items !== null && items.length > MaxElements)
+            refuse('An array of ' + items.length + ' elements');
+        return nativeFrom.call(this, items, ...rest);
+    };
+    const guardString = name => {
+        const native = String.prototype[name];
+        String.prototype[name] = function (count, ...rest) {
+            const length = name === 'repeat' ? String(this).length * count : count;
+            if (length > MaxChars) refuse('A string of ' + length + ' characters');
+            return native.call(this, count, ...rest);
+        };
+    };
+    ['repeat', 'padStart', 'padEnd'].forEach(guardString);
+    const modules = Object.create(null);
+    function load(path) {
+        const cached = modules[path];
+        if (cached)
+            return cached.exports;
+        const module = { exports: {} };
+        modules[path] = module;
+        try {
+            host.compile(path).call(module.exports, module, module.exports,
+                name => load(host.resolve(path, String(name))), fazt);
+        } catch (e) {
+            delete modules[path];
+            throw e;
+        }
+        return module.exports;
+    }
+    function describe(e) {
+        if (!(e instanceof Error))
+            return 'Uncaught ' + String(e);
+        const where = e.fileName ? ' (' + String(e.fileName).replace(/^file:/, '') + (e.lineNumber ? ':' + e.lineNumber : '') + ')' : '';
+        return e.name + ': ' + e.message + where;
+    }
+    function normalize(r) {
+        if (r === undefined || r === null)
+            return { status: 204, headers: {}, kind: 'none', body: '' };
+        if (typeof r === 'string')
+            return { status: 200, headers: {}, kind: 'text', body: r };
+        if (typeof r !== 'object' || !('status' in r || 'body' in r || 'headers' in r))
+            return { status: 200, headers: {}, kind: 'json', body: JSON.stringify(r) };
+        const status = r.status === undefined ? 200 : Number(r.status);
+        const headers = {};
+        for (const k of Object.keys(r.headers || {}))
+            headers[k] = String(r.headers[k]);
+        let body = r.body, kind;
+        if (body === undefined || body === null) { kind = 'none'; body = ''; }
+        else if (typeof body === 'string') kind = 'text';
+        else if (body instanceof ArrayBuffer) kind = 'bytes';
+        else if (ArrayBuffer.isView(body)) {
+            kind = 'bytes';
+            body = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
+        } else { kind = 'json'; body = JSON.stringify(body); }
+        return { status, headers, kind, body };
+    }
+    return function invoke(request) {
+        try {
+            const main = load('api/main.js');
+            const handler = typeof main === 'function' ? main : main && main.handler;
+            if (typeof handler !== 'function')
+                throw new Error('api/main.js must export a function: module.exports = function (request) { ... }');
+            Object.defineProperty(request, 'json', { get() { return JSON.parse(request.body); } });
+            return { ok: normalize(handler(request)) };
+        } catch (e) {
+            return { error: describe(e) };
+        }
+    };
+}))JS";
+
+} // namespace
+
+struct FunctionRuntime::Bundle {
+    QString site;
+    qint64 siteId = 0;
+    qint64 deployId = 0;
+    quint64 version = 0;
+    QString settings;
+    bool hasMain = false;
+    bool isDevelopment = false;
+    int timeoutMs = 5000;
+    QHash<QString, QByteArray> sources; // api/... -> source
+    QList<functions::EnvVar> env;
+    QStringList egress;
+};
+
+struct FunctionRuntime::Job {
+    std::shared_ptr<const Bundle> bundle;
+    QString method;
+    QString path;
+    QByteArray query;
+    QList<std::pair<QByteArray, QByteArray>> headers;
+    QByteArray body;
+    QString client;
+    bool isHead = false;
+    http::Responder responder;
+    Counter counter;
+    QElapsedTimer started;
+};
+
+struct FunctionRuntime::Slot {
+    std::mutex mutex;
+    QJSEngine *engine = nullptr; // while an invocation runs
+    qint64 deadlineMs = 0;
+    qint64 startRss = 0;
+    Stop stop = Stop::None;
+};
+
+// What scripts reach of the host: one per engine (so per site and JS thread). Methods run on
+// the JS thread, inside an invocation.
+class ScriptHost : public QObject {
+    Q_OBJECT
+public:
+    ScriptHost(QJSEngine &engine, functions::FunctionStore &store,
+               std::shared_ptr<const FunctionRuntime::Bundle> bundle,
+               const FunctionRuntime::Options &options, QNetworkAccessManager &network)
+        : m_engine(engine)
+        , m_store(store)
+        , m_bundle(std::move(bundle))
+        , m_options(options)
+        , m_network(network) {}
+
+    void begin(qint64 deadlineMs) {
+        m_deadlineMs = deadlineMs;
+        m_log.clear();
+        m_droppedLines = 0;
+    }
+    // The invocation's log lines, handed over once.
+    QList<functions::LogEntry> takeLog() {
+        if (m_droppedLines > 0)
+            m_log.append({0, QDateTime::currentMSecsSinceEpoch(), QStringLiteral("info"),
+                          QStringLiteral("(%1 more lines dropped: at most %2 per request)")
+                              .arg(m_droppedLines)
+                              .arg(m_options.maxLogLinesPerCall)});
+        return std::exchange(m_log, {});
+    }
+    // A line from the runtime itself (an error, a timeout), after the script's own.
+    void note(const QString &level, const QString &message) { addLog(level, message); }
+
+    Q_INVOKABLE QJSValue compile(const QString &path) {
+        const auto source = m_bundle->sources.constFind(path);
+        if (source == m_bundle->sources.constEnd()) {
+            m_engine.throwError(QJSValue::ReferenceError,
+                                QStringLiteral("Cannot find module '%1'").arg(path));
+            return {};
+        }
+        // The wrapper shares the first line with the module, so line numbers stay true.
+        QJSValue function =
+            m_engine.evaluate(QStringLiteral("(function (module, exports, require, fazt) {") +
+                                  QString::fromUtf8(*source) + QStringLiteral("\n})"),
+                              path, 1);
+        if (function.isError()) {
+            m_engine.throwError(function);
+            return {};
+        }
+        return function;
+    }
+
+    Q_INVOKABLE QString resolve(const QString &from, const QString &name) {
+        if (!name.startsWith(QLatin1String("./")) && !name.startsWith(QLatin1String("../"))) {
+            m_engine.throwError(QStringLiteral("require('%1'): only modules of this site's api/ "
+                                               "folder can be loaded, as './name.js'")
+                                    .arg(name.left(200)));
+            return {};
+        }
+        QString path = QDir::cleanPath(from.section(u'/', 0, -2) + u'/' + name);
+        if (!path.endsWith(QLatin1String(".js")))
+            path += QLatin1String(".js");
+        if (!path.startsWith(QLatin1String("api/"))) {
+            m_engine.throwError(
+                QStringLiteral("require('%1'): outside the api/ folder").arg(name.left(200)));
+            return {};
+        }
+        return path;
+    }
+
+    Q_INVOKABLE QJSValue kvGet(const QString &key) {
+        auto value = m_store.kvGet(m_bundle->siteId, key, QDateTime::currentSecsSinceEpoch());
+        if (!value) {
+            m_engine.throwError(QStringLiteral("fazt.kv.get: ") + value.error().message);
+            return {};
+        }
+        return *value ? QJSValue(**value) : QJSValue();
+    }
+    Q_INVOKABLE void kvSet(const QString &key, const QString &json, double ttlSeconds) {
+        if (Status s = m_store.kvSet(m_bundle->siteId, key, json, qint64(ttlSeconds),
+                                     QDateTime::currentSecsSinceEpoch());
+            !s)
+            m_engine.throwError(QStringLiteral("fazt.kv.set: ") + s.error().message);
+    }
+    Q_INVOKABLE void kvDelete(const QString &key) {
+        if (Status s = m_store.kvDelete(m_bundle->siteId, key); !s)
+            m_engine.throwError(QStringLiteral("fazt.kv.delete: ") + s.error().message);
+    }
+    Q_INVOKABLE QJSValue kvList(const QString &prefix) {
+        auto keys = m_store.kvList(m_bundle->siteId, prefix, QDateTime::currentSecsSinceEpoch());
+        if (!keys) {
+            m_engine.throwError(QStringLiteral("fazt.kv.list: ") + keys.error().message);
+            return {};
+        }
+        return m_engine.toScriptValue(*keys);
+    }
+    Q_INVOKABLE void log(const QString &level, const QJSValue &message) {
+        addLog(level == QLatin1String("error") ? level : QStringLiteral("info"),
+               message.toString());
+    }
+    Q_INVOKABLE QJSValue fetch(const QString &url, const QString &method,
+                               const QString &headersJson, const QString &body);
+
+private:
+    void addLog(const QString &level, const QString &message) {
+        if (m_log.size() >= m_options.maxLogLinesPerCall) {
+            ++m_droppedLines;
+            return;
+        }
+        m_log.append({0, QDateTime::currentMSecsSinceEpoch(), level, message});
+    }
+    bool isAllowed(const QUrl &url) const {
+        QString host = url.host().toLower();
+        if (host.contains(u':'))
+            host = u'[' + host + u']';
+        const int port = url.port(url.scheme() == QLatin1String("https") ? 443 : 80);
+        const QString withPort = host + u':' + QString::number(port);
+        return m_bundle->egress.contains(host) || m_bundle->egress.contains(withPort);
+    }
+
+    QJSEngine &m_engine;
+    functions::FunctionStore &m_store;
+    const std::shared_ptr<const FunctionRuntime::Bundle> m_bundle;
+    const FunctionRuntime::Options &m_options;
+    QNetworkAccessManager &m_network;
+    qint64 m_deadlineMs = 0;
+    QList<functions::LogEntry> m_log;
+    int m_droppedLines = 0;
+};
+
+QJSValue ScriptHost::fetch(const QString &url, const QString &method, const QString &headersJson,
+                           const QString &body) {
+    const QUrl target(url, QUrl::StrictMode);
+    if (!target.isValid() ||
+        (target.scheme() != QLatin1String("http") && target.scheme() != QLatin1String("https"))) {
+        m_engine.throwError(
+            QJSValue::TypeError,
+            QStringLiteral("fazt.fetch: '%1' is not an http(s) URL").arg(url.left(200)));
+        return {};
+    }
+    if (!isAllowed(target)) {
+        m_engine.throwError(QStringLiteral("fazt.fetch: '%1' is not on this site's egress "
+                                           "allowlist (fazt egress %2 HOST adds it)")
+                                .arg(target.host(), m_bundle->site));
+        return {};
+    }
+    const qint64 remaining = m_deadlineMs - steadyMs();
+    if (remaining <= 0) {
+        m_engine.throwError(QStringLiteral("fazt.fetch: no time left in this request"));
+        return {};
+    }
+    QNetworkRequest request(target);
+    // A redirect could lead off the allowlist: the script sees it and decides.
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::ManualRedirectPolicy);
+    const QJsonObject headers = QJsonDocument::fromJson(headersJson.toUtf8()).object();
+    for (auto it = headers.begin(); it != headers.end(); ++it)
+        request.setRawHeader(it.key().toUtf8(), it.value().toVariant().toString().toUtf8());
+    QNetworkReply *reply = m_network.sendCustomRequest(request, method.toUtf8(), body.toUtf8());
+    QByteArray received;
+    bool isTooLarge = false, isTimedOut = false;
+    QEventLoop loop;
+    QTimer timer;
+    timer.setSingleShot(true);
+    QObject::connect(&timer, &QTimer::timeout, &loop, [&] {
+        isTimedOut = true;
+        reply->abort();
+    });
+    QObject::connect(reply, &QNetworkReply::readyRead, &loop, [&] {
+        received += reply->readAll();
+        if (received.size() > m_options.fetchMaxBytes) {
+            isTooLarge = true;
+            reply->abort();
+        }
+    });
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    timer.start(int(std::min<qint64>(remaining, m_options.fetchTimeoutMs)));
+    if (!reply->isFinished())
+        loop.exec();
+    std::unique_ptr<QNetworkReply, void (*)(QNetworkReply *)> owned(
+        reply, [](QNetworkReply *r) { r->deleteLater(); });
+    if (isTooLarge || isTimedOut) {
+        m_engine.throwError(isTooLarge ? QStringLiteral("fazt.fetch: the response is larger than "
+                                                        "%1 bytes")
+                                             .arg(m_options.fetchMaxBytes)
+                                       : QStringLiteral("fazt.fetch: no answer in time"));
+        return {};
+    }
+    received += reply->readAll();
+    const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+    if (!status.isValid()) {
+        m_engine.throwError(QStringLiteral("fazt.fetch: ") + reply->errorString());
+        return {};
+    }
+    QJSValue result = m_engine.newObject();
+    result.setProperty(QStringLiteral("status"), status.toInt());
+    QJSValue responseHeaders = m_engine.newObject();
+    for (const auto &[name, value] : reply->rawHeaderPairs())
+        responseHeaders.setProperty(QString::fromLatin1(name).toLower(), QString::fromUtf8(value));
+    result.setProperty(QStringLiteral("headers"), responseHeaders);
+    result.setProperty(QStringLiteral("body"), QString::fromUtf8(received));
+    return result;
+}
+
+namespace {
+
+// One site's engine on one JS thread, for one bundle (deploy, variables, allowlist).
+struct SiteEngine {
+    std::shared_ptr<const FunctionRuntime::Bundle> bundle;
+    std::unique_ptr<QJSEngine> engine;
+    std::unique_ptr<ScriptHost> host;
+    QJSValue invoke;
+    quint64 lastUsed = 0;
+};
+
+std::unique_ptr<SiteEngine> makeEngine(std::shared_ptr<const FunctionRuntime::Bundle> bundle,
+                                       functions::FunctionStore &store,
+                                       const FunctionRuntime::Options &options,
+                                       QNetworkAccessManager &network) {
+    auto site = std::make_unique<SiteEngine>();
+    site->bundle = bundle;
+    site->engine = std::make_unique<QJSEngine>();
+    site->host =
+        std::make_unique<ScriptHost>(*site->engine, store, std::move(bundle), options, network);
+    QJSEngine &engine = *site->engine;
+    QJSValue env = engine.newObject();
+    for (const functions::EnvVar &var : site->bundle->env)
+        env.setProperty(var.name, var.value);
+    QJSEngine::setObjectOwnership(site->host.get(), QJSEngine::CppOwnership); // before wrapping
+    const QJSValue factory = engine.evaluate(QString::fromUtf8(Bootstrap));
+    site->invoke =
+        factory.isError()
+            ? factory
+            : factory.call({engine.newQObject(site->host.get()), env, engine.globalObject()});
+    if (!site->invoke.isCallable())
+        qWarning("fazt: the function runtime's bootstrap failed: %s",
+                 qPrintable(site->invoke.toString()));
+    return site;
+}
+
+Response responseOf(QJSEngine &engine, const QJSValue &result, const FunctionRuntime::Job &job,
+                    qint64 maxBytes, QString &problem);
+
+} // namespace
+
+FunctionRuntime::FunctionRuntime(vfs::Vfs &vfs, functions::FunctionStore &store, Options options)
+    : m_vfs(vfs)
+    , m_store(store)
+    , m_options(std::move(options)) {
+    const int threads = std::max(0, m_options.maxConcurrent);
+    for (int i = 0; i < threads; ++i) {
+        m_slots.push_back(std::make_unique<Slot>());
+        m_threads.emplace_back(QThread::create([this, i] { runThread(i); }));
+        m_threads.back()->setObjectName(QStringLiteral("fazt-js-%1").arg(i));
+        m_threads.back()->start();
+    }
+    m_rssBytes = residentBytes();
+    m_watchdog = std::thread([this] { watch(); });
+}
+
+FunctionRuntime::~FunctionRuntime() {
+    {
+        std::lock_guard lock(m_queueMutex);
+        m_isStopping = true;
+    }
+    m_queueReady.notify_all();
+    m_watchdogWake.notify_all();
+    for (const auto &slot : m_slots) {
+        std::lock_guard lock(slot->mutex);
+        if (slot->engine)
+            slot->engine->setInterrupted(true);
+    }
+    for (const auto &thread : m_threads)
+        thread->wait();
+    m_watchdog.join();
+}
+
+std::shared_ptr<const FunctionRuntime::Bundle> FunctionRuntime::bundleFor(const QString &site) {
+    auto info = m_vfs.site(site);
+    if (!info || info->activeDeployId == 0)
+        return nullptr;
+    quint64 version = 0;
+    {
+        QMutexLocker lock(&m_bundlesMutex);
+        version = m_versions.value(site);
+        const auto cached = m_bundles.value(site);
+        if (cached && cached->deployId == info->activeDeployId && cached->version == version &&
+            cached->settings == info->settings)
+            return cached;
+    }
+    auto bundle = std::make_shared<Bundle>();
+    bundle->site = site;
+    bundle->siteId = info->id;
+    bundle->deployId = info->activeDeployId;
+    bundle->version = version;
+    bundle->settings = info->settings;
+    const QJsonObject settings = QJsonDocument::fromJson(info->settings.toUtf8()).object();
+    bundle->isDevelopment = settings.value(QLatin1String("development")).toBool();
+    bundle->timeoutMs = std::clamp(
+        settings.value(QLatin1String("functionTimeoutMs")).toInt(m_options.defaultTimeoutMs), 1,
+        m_options.maxTimeoutMs);
+    auto files = m_vfs.files(info->activeDeployId);
+    if (!files)
+        return nullptr;
+    qint64 total = 0;
+    for (const vfs::FileInfo &file : *files) {
+        if (!file.path.startsWith(QLatin1String("api/")) ||
+            !file.path.endsWith(QLatin1String(".js")))
+            continue;
+        total += file.size;
+        if (total > MaxSourceBytes)
+            break;
+        auto source = m_vfs.readAll(file, MaxSourceBytes);
+        if (!source)
+            return nullptr;
+        bundle->sources.insert(file.path, *source);
+    }
+    bundle->hasMain = bundle->sources.contains(QStringLiteral("api/main.js"));
+    if (bundle->hasMain) {
+        auto env = m_store.env(info->id);
+        auto egress = m_store.egress(info->id);
+        if (!env || !egress)
+            return nullptr;
+        bundle->env = *env;
+        bundle->egress = *egress;
+    }
+    QMutexLocker lock(&m_bundlesMutex);
+    m_bundles.insert(site, bundle);
+    return bundle;
+}
+
+void FunctionRuntime::invalidate(const QString &site) {
+    QMutexLocker lock(&m_bundlesMutex);
+    ++m_versions[site];
+    m_bundles.remove(site);
+}
+
+bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Counter counter) {
+    const http::Request &request = exchange.request();
+    const QByteArrayView rawPath = request.path();
+    if (!isFunctionPath(rawPath))
+        return false;
+    auto bundle = bundleFor(site);
+    if (!bundle || !bundle->hasMain)
+        return false;
+    const bool isHead = request.method() == http::Method::Head;
+    const auto answerNow = [&exchange, counter](Response response) {
+        if (counter)
+            counter(response);
+        exchange.respond(std::move(response));
+    };
+    auto path = SiteHandler::decodePath(rawPath);
+    if (!path) {
+        answerNow(jsonError(400, path.error().message, isHead));
+        return true;
+    }
+    if (m_options.maxConcurrent <= 0) {
+        answerNow(jsonError(503,
+                            QStringLiteral("Functions are turned off on this machine "
+                                           "(maxConcurrentJs is 0)."),
+                            isHead));
+        return true;
+    }
+    auto job = std::make_shared<Job>();
+    job->bundle = std::move(bundle);
+    job->method = QString::fromLatin1(request.methodText());
+    job->path = u'/' + *path;
+    job->query = request.query().toByteArray();
+    const QByteArrayView raw = request.rawHead();
+    for (const http::RequestHead::Field &field : request.head().fields)
+        job->headers.append(
+            {field.name.in(raw).toByteArray().toLower(), field.value.in(raw).toByteArray()});
+    job->client = m_options.clientOf ? m_options.clientOf(request) : anonymousClient(request);
+    job->isHead = isHead;
+    job->counter = std::move(counter);
+    exchange.receiveBody(m_options.maxRequestBytes, [this, &exchange, job,
+                                                     answerNow](QByteArrayView piece, bool last) {
+        job->body.append(piece);
+        if (!last)
+            return;
+        if (m_busy.fetch_add(1) >= m_options.maxConcurrent) {
+            m_busy.fetch_sub(1);
+            ++m_rejected;
+            Response busy =
+                jsonError(429, QStringLiteral("Every function slot is busy. Retry in a second."),
+                          job->isHead);
+            busy.head.append("Retry-After: 1\r\n");
+            answerNow(std::move(busy));
+            return;
+        }
+        job->responder = exchange.defer();
+        job->started.start();
+        {
+            std::lock_guard lock(m_queueMutex);
+            m_queue.push_back(job);
+        }
+        m_queueReady.notify_one();
+    });
+    return true;
+}
+
+void FunctionRuntime::finish(Job &job, Response response, double seconds) {
+    ++m_invocations;
+    const auto bucket = std::lower_bound(LatencyBounds.begin(), LatencyBounds.end(), seconds);
+    ++m_latency[size_t(bucket - LatencyBounds.begin())];
+    m_latencySumNs += quint64(seconds * 1e9);
+    // The slot is free before the client hears back: one that asks again at once finds it.
+    m_busy.fetch_sub(1);
+    if (job.counter)
+        job.counter(response);
+    job.responder.respond(std::move(response));
+}
+
+void FunctionRuntime::runThread(int index) {
+    Slot &slot = *m_slots[size_t(index)];
+    QNetworkAccessManager network;
+    network.setProxy(QNetworkProxy::NoProxy);
+    network.setAutoDeleteReplies(false);
+    QHash<QString, std::shared_ptr<SiteEngine>> engines;
+    quint64 uses = 0;
+    for (;;) {
+        std::shared_ptr<Job> job;
+        bool isStopping = false;
+        {
+            std::unique_lock lock(m_queueMutex);
+            m_queueReady.wait(lock, [this] { return m_isStopping || !m_queue.empty(); });
+            if (m_queue.empty())
+                break;
+            job = std::move(m_queue.front());
+            m_queue.pop_front();
+            isStopping = m_isStopping;
+        }
+        if (isStopping) {
+            finish(*job, jsonError(503, QStringLiteral("The server is stopping."), job->isHead), 0);
+            continue;
+        }
+        const Bundle &bundle = *job->bundle;
+        std::shared_ptr<SiteEngine> &site = engines[bundle.site];
+        if (!site || site->bundle != job->bundle) {
+            site.reset(); // the old engine goes first: one engine per site and thread
+            site = makeEngine(job->bundle, m_store, m_options, network);
+        }
+        site->lastUsed = ++uses;
+        // Every QJSValue of the invocation lives in this scope: none may outlive its engine,
+        // which goes right after a stopped invocation.
+        Stop stop = Stop::None;
+        QString problem;
+        Response response = [&] {
+            QJSEngine &engine = *site->engine;
+            QJSValue request = engine.newObject();
+            request.setProperty(QStringLiteral("method"), job->method);
+            request.setProperty(QStringLiteral("path"), job->path);
+            QJSValue query = engine.newObject();
+            for (const auto &[name, value] :
+                 QUrlQuery(QString::fromUtf8(job->query)).queryItems(QUrl::FullyDecoded))
+                if (!query.hasOwnProperty(name))
+                    query.setProperty(name, value);
+            request.setProperty(QStringLiteral("query"), query);
+            QJSValue headers = engine.newObject();
+            for (const auto &[name, value] : job->headers) {
+                const QString key = QString::fromLatin1(name);
+                const QString previous = headers.property(key).toString();
+                headers.setProperty(key,
+                                    headers.hasOwnProperty(key)
+                                        ? previous + QStringLiteral(", ") + QString::fromUtf8(value)
+                                        : QString::fromUtf8(value));
+            }
+            request.setProperty(QStringLiteral("headers"), headers);
+            request.setProperty(QStringLiteral("body"), QString::fromUtf8(job->body));
+            request.setProperty(QStringLiteral("bytes"), engine.toScriptValue(job->body));
+            request.setProperty(QStringLiteral("client"), job->client);
+
+            const qint64 deadline = steadyMs() + bundle.timeoutMs;
+            site->host->begin(deadline);
+            {
+                std::lock_guard lock(slot.mutex);
+                slot.engine = &engine;
+                slot.deadlineMs = deadline;
+                slot.startRss = m_rssBytes.load();
+                slot.stop = Stop::None;
+            }
+            const QJSValue result = site->invoke.call({request});
+            {
+                std::lock_guard lock(slot.mutex);
+                stop = slot.stop;
+                slot.engine = nullptr;
+            }
+            Response answer;
+            if (stop == Stop::Timeout) {
+                ++m_timeouts;
+                problem =
+                    QStringLiteral("The function ran past its %1 ms deadline and was stopped.")
+                        .arg(bundle.timeoutMs);
+                answer = jsonError(504, problem, job->isHead);
+            } else if (stop == Stop::Memory) {
+                ++m_memoryStops;
+                problem = QStringLiteral("The function used more than %1 MiB of memory and was "
+                                         "stopped.")
+                              .arg(m_options.memoryBytes >> 20);
+                answer = jsonError(500, problem, job->isHead);
+            } else {
+                answer = responseOf(engine, result, *job, m_options.maxResponseBytes, problem);
+                if (!problem.isEmpty()) {
+                    ++m_errors;
+                    answer = jsonError(500,
+                                       bundle.isDevelopment
+                                           ? problem
+                                           : QStringLiteral("The function failed; the site's log "
+                                                            "says why."),
+                                       job->isHead);
+                }
+            }
+            return answer;
+        }();
+        if (!problem.isEmpty())
+            site->host->note(QStringLiteral("error"),
+                             job->method + u' ' + job->path + QStringLiteral(": ") + problem);
+        QList<functions::LogEntry> lines = site->host->takeLog();
+        if (!lines.isEmpty())
+            (void)m_store.appendLog(bundle.siteId, std::move(lines));
+        if (stop != Stop::None) {
+            // Whatever the script left behind (a half-built module, a huge heap) goes with it.
+            site.reset();
+            engines.remove(bundle.site);
+        } else if (engines.size() > m_options.enginesPerThread) {
+            auto oldest =
+                std::min_element(engines.begin(), engines.end(), [](const auto &a, const auto &b) {
+                    return a->lastUsed < b->lastUsed;
+                });
+            engines.erase(oldest);
+        }
+        finish(*job, std::move(response), job->started.nsecsElapsed() / 1e9);
+    }
+    engines.clear();
+    m_vfs.database().releaseReader();
+}
+
+void FunctionRuntime::watch() {
+    for (;;) {
+        {
+            std::unique_lock lock(m_queueMutex);
+            if (m_watchdogWake.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
+                                        [this] { return m_isStopping; }))
+                return;
+        }
+        const qint64 rss = residentBytes();
+        m_rssBytes = rss;
+        if (m_busy.load() == 0)
+            continue;
+        const qint64 now = steadyMs();
+        for (const auto &slot : m_slots) {
+            std::lock_guard lock(slot->mutex);
+            if (!slot->engine || slot->stop != Stop::None)
+                continue;
+            if (now >= slot->deadlineMs)
+                slot->stop = Stop::Timeout;
+            else if (rss - slot->startRss > m_options.memoryBytes)
+                slot->stop = Stop::Memory;
+            else
+                continue;
+            slot->engine->setInterrupted(true);
+        }
+    }
+}
+
+FunctionRuntime::Counters FunctionRuntime::counters() const {
+    Counters c;
+    c.invocations = m_invocations;
+    c.errors = m_errors;
+    c.timeouts = m_timeouts;
+    c.memoryStops = m_memoryStops;
+    c.rejected = m_rejected;
+    c.running = quint64(std::max(0, m_busy.load()));
+    for (size_t i = 0; i < m_latency.size(); ++i)
+        c.latencyBuckets[i] = m_latency[i];
+    c.latencySumSeconds = m_latencySumNs / 1e9;
+    return c;
+}
+
+QByteArray FunctionRuntime::prometheus() const {
+    const Counters c = counters();
+    QByteArray out;
+    const auto line = [&out](QByteArrayView name, double value, QByteArrayView labels = {}) {
+        out += guard::prometheusLine(name, value, labels);
+    };
+    const std::pair<const char *, double> counters[] = {
+        {"fazt_function_invocations_total", double(c.invocations)},
+        {"fazt_function_errors_total", double(c.errors)},
+        {"fazt_function_timeouts_total", double(c.timeouts)},
+        {"fazt_function_memory_stops_total", double(c.memoryStops)},
+        {"fazt_function_rejected_total", double(c.rejected)}};
+    for (const auto &[name, value] : counters) {
+        out += QByteArray("# TYPE ") + name + " counter\n";
+        line(name, value);
+    }
+    out += "# TYPE fazt_function_running gauge\n";
+    line("fazt_function_running", double(c.running));
+    out += "# TYPE fazt_function_duration_seconds histogram\n";
+    quint64 cumulative = 0;
+    for (size_t i = 0; i < LatencyBounds.size(); ++i) {
+        cumulative += c.latencyBuckets[i];
+        line("fazt_function_duration_seconds_bucket", double(cumulative),
+             QByteArray("le=\"" + QByteArray::number(LatencyBounds[i], 'g', 6) + '"'));
+    }
+    cumulative += c.latencyBuckets.back();
+    line("fazt_function_duration_seconds_bucket", double(cumulative), "le=\"+Inf\"");
+    line("fazt_function_duration_seconds_sum", c.latencySumSeconds);
+    line("fazt_function_duration_seconds_count", double(cumulative));
+    return out;
+}
+
+namespace {
+
+Response responseOf(QJSEngine &engine, const QJSValue &result, const FunctionRuntime::Job &job,
+                    qint64 maxBytes, QString &problem) {
+    if (result.isError() || !result.isObject()) {
+        problem = result.toString();
+        return {};
+    }
+    if (const QJSValue error = result.property(QStringLiteral("error")); !error.isUndefined()) {
+        problem = error.toString();
+        return {};
+    }
+    const QJSValue ok = result.property(QStringLiteral("ok"));
+    const int status = ok.property(QStringLiteral("status")).toInt();
+    if (status < 200 || status > 599) {
+        problem = QStringLiteral("The function answered with status %1; use 200-599.")
+                      .arg(ok.property(QStringLiteral("status")).toString());
+        return {};
+    }
+    const QString kind = ok.property(QStringLiteral("kind")).toString();
+    const QJSValue body = ok.property(QStringLiteral("body"));
+    QByteArray bytes = kind == QLatin1String("bytes") ? engine.fromScriptValue<QByteArray>(body)
+                                                      : body.toString().toUtf8();
+    if (bytes.size() > maxBytes) {
+        problem = QStringLiteral("The function's response is larger than %1 bytes.").arg(maxBytes);
+        return {};
+    }
+    QByteArray contentType = kind == QLatin1String("json")    ? "application/json"
+                             : kind == QLatin1String("bytes") ? "application/octet-stream"
+                                                              : "text/plain; charset=utf-8";
+    QByteArray extra;
+    QJSValueIterator it(ok.property(QStringLiteral("headers")));
+    while (it.hasNext()) {
+        it.next();
+        const QByteArray name = it.name().toUtf8();
+        const QByteArray value = it.value().toString().toUtf8();
+        if (!isToken(name) || value.contains('\r') || value.contains('\n') ||
+            value.contains('\0')) {
+            problem = QStringLiteral("The function set an invalid header '%1'.")
+                          .arg(QString::fromUtf8(name.left(100)));
+            return {};
+        }
+        if (isReservedHeader(name))
+            continue;
+        if (name.compare("content-type", Qt::CaseInsensitive) == 0)
+            contentType = value;
+        else
+            extra += name + ": " + value + "\r\n";
+    }
+    if (status == 204 || status == 304)
+        bytes.clear();
+    Response response = http::makeResponse(status, contentType, std::move(bytes), job.isHead);
+    response.head += extra;
+    response.head += "Cache-Control: no-store\r\n";
+    return response;
+}
+
+} // namespace
+
+} // namespace fazt::hosting
+
+#include "functionruntime.moc"

@@ -1,0 +1,128 @@
+#pragma once
+
+#include "functions/functionstore.h"
+#include "http/exchange.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QMutex>
+#include <QString>
+#include <QStringList>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+class QThread;
+
+namespace fazt::vfs {
+class Vfs;
+}
+
+namespace fazt::hosting {
+
+// Serverless functions: a site whose active deploy has `api/main.js` answers every request
+// under /api/ with it (see the README for the convention). Scripts run in QJSEngine on a small
+// pool of JS threads, never on an HTTP worker's loop: the worker reads the request, checks a
+// slot is free (else 429 at once: there is no queue beyond the slots), and the answer comes
+// back through a Responder.
+//
+// Each JS thread keeps one engine per site it served recently, holding that site's compiled
+// modules for its active deploy (a redeploy, or a change of the site's variables or allowlist,
+// starts a fresh engine). Sites never share an engine, so nothing leaks between them. A
+// watchdog interrupts an invocation past its deadline (504) or while the process grew by more
+// than the memory budget since it started (500); the engine is then dropped and the next
+// request gets a fresh one.
+class FunctionRuntime {
+public:
+    struct Options {
+        int maxConcurrent = 4;          // JS threads = slots (Limits::maxConcurrentJs)
+        int defaultTimeoutMs = 5000;    // per invocation; a site may set functionTimeoutMs
+        int maxTimeoutMs = 30000;       // the cap on a site's setting
+        qint64 memoryBytes = 128 << 20; // process growth allowed during one invocation
+        qint64 maxRequestBytes = 1 << 20;
+        qint64 maxResponseBytes = 8 << 20;
+        qint64 fetchMaxBytes = 4 << 20; // a fazt.fetch response body
+        int fetchTimeoutMs = 5000;
+        int maxLogLinesPerCall = 100;
+        int enginesPerThread = 4; // site engines kept per JS thread (least recently used go)
+        // request.client for scripts: a hash of the client's address (StatsBuffer::visitor).
+        std::function<QString(const http::Request &)> clientOf;
+    };
+
+    struct Counters {
+        quint64 invocations = 0;
+        quint64 errors = 0;   // script errors and bad responses (500)
+        quint64 timeouts = 0; // 504
+        quint64 memoryStops = 0;
+        quint64 rejected = 0; // 429: every slot busy
+        quint64 running = 0;
+        std::array<quint64, 13> latencyBuckets{}; // guard::Metrics::LatencyBounds + +Inf
+        double latencySumSeconds = 0;
+    };
+
+    // Called with the response of each function request, on the thread that answers it.
+    using Counter = std::function<void(const http::Response &)>;
+
+    FunctionRuntime(vfs::Vfs &vfs, functions::FunctionStore &store, Options options);
+    ~FunctionRuntime();
+    FunctionRuntime(const FunctionRuntime &) = delete;
+    FunctionRuntime &operator=(const FunctionRuntime &) = delete;
+
+    // "/api" and everything under "/api/".
+    static bool isFunctionPath(QByteArrayView rawPath) {
+        return rawPath == "/api" || rawPath.startsWith("/api/");
+    }
+    // Takes the request if it is for /api/... of a site with functions (and answers it, now or
+    // later); false leaves it to the static files. Runs on an HTTP worker.
+    bool handle(http::Exchange &exchange, const QString &site, Counter counter);
+    // Forgets what engines hold for `site` (its variables or allowlist changed). Any thread.
+    void invalidate(const QString &site);
+
+    Counters counters() const;
+    QByteArray prometheus() const;
+    const Options &options() const { return m_options; }
+
+    // The invocation the JS threads run (public for the JS thread implementation only).
+    struct Job;
+    struct Bundle;
+    struct Slot;
+
+private:
+    std::shared_ptr<const Bundle> bundleFor(const QString &site);
+    void runThread(int index);
+    void watch();
+    void finish(Job &job, http::Response response, double seconds);
+
+    vfs::Vfs &m_vfs;
+    functions::FunctionStore &m_store;
+    const Options m_options;
+
+    QMutex m_bundlesMutex;
+    QHash<QString, std::shared_ptr<const Bundle>> m_bundles;
+    QHash<QString, quint64> m_versions; // bumped by invalidate()
+
+    std::mutex m_queueMutex;
+    std::condition_variable m_queueReady;   // JS threads wait here for jobs
+    std::condition_variable m_watchdogWake; // the watchdog's tick, and its stop
+    std::deque<std::shared_ptr<Job>> m_queue;
+    bool m_isStopping = false;
+    std::atomic<int> m_busy{0}; // slots taken, <= maxConcurrent
+    std::vector<std::unique_ptr<Slot>> m_slots;
+    std::vector<std::unique_ptr<QThread>> m_threads;
+    std::thread m_watchdog;
+    std::atomic<qint64> m_rssBytes{0};
+
+    std::atomic<quint64> m_invocations{0}, m_errors{0}, m_timeouts{0}, m_memoryStops{0},
+        m_rejected{0};
+    std::array<std::atomic<quint64>, 13> m_latency{};
+    std::atomic<quint64> m_latencySumNs{0};
+};
+
+} // namespace fazt::hosting
