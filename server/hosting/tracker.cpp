@@ -130,6 +130,7 @@ Tracker::Tracker(stats::StatsBuffer &stats)
 void Tracker::setTrustedProxies(const QString &commaSeparated) {
     QWriteLocker lock(&m_proxiesLock);
     m_proxies = http::TrustedProxies(commaSeparated);
+    m_hasProxies = !m_proxies.isEmpty();
 }
 
 QHostAddress Tracker::clientOf(const http::Request &request) {

@@ -6,6 +6,7 @@
 #include <QReadWriteLock>
 #include <QString>
 
+#include <atomic>
 #include <functional>
 
 namespace fazt::stats {
@@ -77,6 +78,7 @@ private:
     stats::StatsBuffer &m_stats;
     mutable QReadWriteLock m_proxiesLock;
     http::TrustedProxies m_proxies;
+    std::atomic<bool> m_hasProxies{false}; // spares the lock on every page view without any
 };
 
 } // namespace fazt::hosting

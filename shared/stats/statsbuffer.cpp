@@ -313,6 +313,25 @@ void StatsBuffer::reportDrops() {
 
 VisitorId StatsBuffer::visitor(QByteArrayView clientAddress, QByteArrayView userAgent) {
     const qint64 day = std::time(nullptr) / DaySeconds;
+    // A visitor's page views come in runs: a small per-thread cache of recent (address, user
+    // agent) pairs spares a digest for most of them. Entries are for one buffer and one day.
+    struct Recent {
+        const StatsBuffer *owner = nullptr;
+        qint64 day = -1;
+        QByteArray key;
+        VisitorId id = 0;
+    };
+    thread_local std::array<Recent, 64> recent;
+    const size_t slot = qHashMulti(0, clientAddress, userAgent) % recent.size();
+    Recent &cached = recent[slot];
+    const auto matches = [&] {
+        return cached.owner == this && cached.day == day &&
+               cached.key.size() == clientAddress.size() + userAgent.size() &&
+               QByteArrayView(cached.key).startsWith(clientAddress) &&
+               QByteArrayView(cached.key).endsWith(userAgent);
+    };
+    if (matches())
+        return cached.id;
     QByteArray salt;
     {
         std::lock_guard lock(m_saltMutex);
@@ -328,8 +347,11 @@ VisitorId StatsBuffer::visitor(QByteArrayView clientAddress, QByteArrayView user
     hash.addData(QByteArrayView("\0", 1));
     hash.addData(userAgent);
     const QByteArray digest = hash.result();
-    const VisitorId id = qFromBigEndian<quint64>(digest.constData());
-    return id == 0 ? 1 : id;
+    VisitorId id = qFromBigEndian<quint64>(digest.constData());
+    if (id == 0)
+        id = 1;
+    cached = {this, day, clientAddress.toByteArray() + userAgent.toByteArray(), id};
+    return id;
 }
 
 // With m_saltMutex held. Today's salt from the database, or a new one (stored, replacing the
