@@ -15,7 +15,7 @@
 # not start or a function that does not answer does.
 #
 # Knobs: BENCH_FUNCTIONS_DURATION (seconds per run, 5), BENCH_FUNCTIONS_RUNS (3),
-# BENCH_FUNCTIONS_CONNS (64), BENCH_FUNCTIONS_KEEP=1 keeps the scratch folder.
+# BENCH_FUNCTIONS_CONNS (64), BENCH_KEEP=1 keeps the scratch folder.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,21 +26,7 @@ runs=${BENCH_FUNCTIONS_RUNS:-3}
 conns=${BENCH_FUNCTIONS_CONNS:-64}
 
 source "$here/common.sh"
-die() { say "bench_functions: $*"; exit 1; }
-
-for tool in wrk curl ss pgrep setsid timeout awk; do
-    command -v "$tool" >/dev/null || die "'$tool' is missing; run: bash installers/deps.sh bench"
-done
-[[ -x $fazt ]] || die "$fazt does not exist; build first (make build)."
-
-tmp=$(mktemp -d "$build/bench-functions.XXXXXX")
-server_pid=""
-cleanup() {
-    stop_server
-    if [[ ${BENCH_FUNCTIONS_KEEP:-0} == 1 ]]; then say "bench_functions: kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_setup bench_functions wrk curl ss pgrep setsid timeout awk
 
 mkdir -p "$tmp/site/api"
 printf '{"hello":"world","n":42}' >"$tmp/site/hello.json"

@@ -17,7 +17,7 @@
 # not fail the script; lost events or a server that will not start do.
 #
 # Knobs: BENCH_STATS_DURATION (seconds per run, 5), BENCH_STATS_RUNS (3),
-# BENCH_STATS_CONNS (64), BENCH_STATS_KEEP=1 keeps the scratch folder.
+# BENCH_STATS_CONNS (64), BENCH_KEEP=1 keeps the scratch folder.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,21 +28,7 @@ runs=${BENCH_STATS_RUNS:-3}
 conns=${BENCH_STATS_CONNS:-64}
 
 source "$here/common.sh"
-die() { say "bench_stats: $*"; exit 1; }
-
-for tool in wrk curl sqlite3 ss pgrep setsid timeout awk; do
-    command -v "$tool" >/dev/null || die "'$tool' is missing; run: bash installers/deps.sh bench"
-done
-[[ -x $fazt ]] || die "$fazt does not exist; build first (make build)."
-
-tmp=$(mktemp -d "$build/bench-stats.XXXXXX")
-server_pid=""
-cleanup() {
-    stop_server
-    if [[ ${BENCH_STATS_KEEP:-0} == 1 ]]; then say "bench_stats: kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_setup bench_stats wrk curl sqlite3 ss pgrep setsid timeout awk
 
 cat >"$tmp/track.lua" <<'EOF'
 wrk.method = "POST"

@@ -3,6 +3,29 @@
 
 say() { printf '%s\n' "$*" >&2; }
 
+# The start every fazt benchmark shares: NAME TOOLS... — checks the tools and the binary
+# ($fazt), makes the scratch folder $tmp under $build, and removes it (and stops the server)
+# on exit unless BENCH_KEEP=1. Defines die().
+bench_setup() {
+    bench_name=$1
+    shift
+    die() { say "$bench_name: $*"; exit 1; }
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || die "'$tool' is missing; run: bash installers/deps.sh bench"
+    done
+    [[ -x $fazt ]] || die "$fazt does not exist; build first (make build)."
+    tmp=$(mktemp -d "$build/$bench_name.XXXXXX")
+    server_pid=""
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+    stop_server
+    if [[ ${BENCH_KEEP:-0} == 1 ]]; then say "$bench_name: kept $tmp"; else rm -rf "$tmp"; fi
+}
+
 stop_server() {
     [[ -n $server_pid ]] || return 0
     kill -TERM -- "-$server_pid" 2>/dev/null || true

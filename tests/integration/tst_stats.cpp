@@ -322,21 +322,21 @@ private Q_SLOTS:
                               "(1000, 'demo', '/ancient', 'old')");
             }));
         }
-        QProcess prune;
-        prune.start(qEnvironmentVariable("FAZT_BIN"),
-                    {QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--older-than"),
-                     QStringLiteral("30d"), QStringLiteral("--db"), m_db});
-        QVERIFY(prune.waitForFinished(30000));
-        QCOMPARE(prune.exitCode(), 0);
-        QVERIFY2(prune.readAllStandardOutput().contains("Removed 1 analytics events"),
+        const auto prune = [this](const char *age) {
+            auto p = std::make_unique<QProcess>();
+            p->start(qEnvironmentVariable("FAZT_BIN"),
+                     {QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--older-than"),
+                      QString::fromLatin1(age), QStringLiteral("--db"), m_db});
+            p->waitForFinished(30000);
+            return p;
+        };
+        const auto pruned = prune("30d");
+        QCOMPARE(pruned->exitCode(), 0);
+        QVERIFY2(pruned->readAllStandardOutput().contains("Removed 1 analytics events"),
                  "prune did not report the old event");
-        QProcess bad;
-        bad.start(qEnvironmentVariable("FAZT_BIN"),
-                  {QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--older-than"),
-                   QStringLiteral("soon"), QStringLiteral("--db"), m_db});
-        QVERIFY(bad.waitForFinished(30000));
-        QCOMPARE(bad.exitCode(), 2);
-        QVERIFY(bad.readAllStandardError().contains("30d"));
+        const auto bad = prune("soon");
+        QCOMPARE(bad->exitCode(), 2);
+        QVERIFY(bad->readAllStandardError().contains("30d"));
         auto db = db::Database::open(m_db);
         QVERIFY(db);
         QCOMPARE(*(*db)->reader().queryInt("SELECT count(*) FROM stats_events WHERE name = 'old'"),
