@@ -104,7 +104,7 @@ void DashboardModel::loadStats() {
             m_statsMessage = unavailable(r.error(), tr("Traffic statistics are"));
         }
         Q_EMIT statsChanged();
-    });
+    })->boundTo(this);
 }
 
 void DashboardModel::loadMetrics() {
@@ -121,7 +121,7 @@ void DashboardModel::loadMetrics() {
             m_metricsMessage = unavailable(r.error(), tr("Live metrics are"));
         }
         Q_EMIT metricsChanged();
-    });
+    })->boundTo(this);
 }
 
 QVariantMap DashboardModel::totals() const {

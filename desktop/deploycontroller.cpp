@@ -171,7 +171,7 @@ void DeployController::upload(const QString &archivePath) {
                                                             .arg(answer->fileCount)
                                                             .arg(answer->id));
                                   Q_EMIT deployed(m_site, m_liveUrl);
-                              });
+                              })->boundTo(this);
     connect(m_call, &client::ApiCall::uploadProgress, this, [this](qint64 sent, qint64 total) {
         if (m_state != State::Uploading && m_state != State::Publishing)
             return;

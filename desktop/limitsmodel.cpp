@@ -155,7 +155,7 @@ void LimitsModel::refresh() {
         }
         setMessage({});
         load(*answer);
-    });
+    })->boundTo(this);
 }
 
 bool LimitsModel::isPastSafe(int row, double value) const {
@@ -205,7 +205,7 @@ void LimitsModel::apply(int row, double value, bool acceptRisk) {
             setMessage(warnings.join(u'\n'));
             Q_EMIT applied(key, warnings);
             refresh();
-        });
+        })->boundTo(this);
 }
 
 void LimitsModel::recalibrate() {
@@ -225,7 +225,7 @@ void LimitsModel::recalibrate() {
         setMessage(tr("Recalibrated: the limits now follow the machine as measured just now."));
         Q_EMIT recalibrated();
         refresh();
-    });
+    })->boundTo(this);
 }
 
 } // namespace fazt::console

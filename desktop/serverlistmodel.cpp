@@ -306,7 +306,7 @@ void ServerListModel::addServer(const QString &name, const QString &url, const Q
             return;
         }
         storeAndAppend(std::move(*shared), secret);
-    });
+    })->boundTo(this);
 }
 
 void ServerListModel::addServerWithLogin(const QString &name, const QString &url,
@@ -334,8 +334,8 @@ void ServerListModel::addServerWithLogin(const QString &name, const QString &url
                              (*shared)->state = State::Checking;
                              (*shared)->message.clear();
                              storeAndAppend(std::move(*shared), secret);
-                         });
-    });
+                         })->boundTo(this);
+    })->boundTo(this);
 }
 
 void ServerListModel::addSessionServer(const QString &url, const QString &token) {

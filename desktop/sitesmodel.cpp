@@ -120,7 +120,7 @@ void SitesModel::refresh() {
             setCurrentSite(m_sites.isEmpty() ? QString() : m_sites.first().name);
         else
             loadDetails();
-    }));
+    }))->boundTo(this);
 }
 
 void SitesModel::setCurrentSite(const QString &name) {
@@ -151,7 +151,7 @@ void SitesModel::loadDetails() {
                                              {QStringLiteral("isActive"), d.isActive},
                                              {QStringLiteral("url"), d.url}});
             Q_EMIT detailsChanged();
-        }));
+        }))->boundTo(this);
     m_client->domains(
         site, finishing<QList<client::Domain>>([this, site](const QList<client::Domain> &domains) {
             if (site != m_currentSite)
@@ -161,7 +161,7 @@ void SitesModel::loadDetails() {
                 m_domains.append(QVariantMap{{QStringLiteral("hostname"), d.hostname},
                                              {QStringLiteral("createdAt"), d.createdAt}});
             Q_EMIT detailsChanged();
-        }));
+        }))->boundTo(this);
 }
 
 void SitesModel::createSite(const QString &name) {
@@ -171,7 +171,7 @@ void SitesModel::createSite(const QString &name) {
                              Q_EMIT siteCreated(site.name);
                              setCurrentSite(site.name);
                              refresh();
-                         }));
+                         }))->boundTo(this);
 }
 
 void SitesModel::deleteSite(const QString &name) {
@@ -180,7 +180,7 @@ void SitesModel::deleteSite(const QString &name) {
     m_client->deleteSite(name, finishing<void>([this, name] {
                              Q_EMIT siteDeleted(name);
                              refresh();
-                         }));
+                         }))->boundTo(this);
 }
 
 void SitesModel::addDomain(const QString &hostname) {
@@ -188,13 +188,13 @@ void SitesModel::addDomain(const QString &hostname) {
         return;
     m_client->addDomain(
         m_currentSite, hostname.trimmed(),
-        finishing<client::Domain>([this](const client::Domain &) { loadDetails(); }));
+        finishing<client::Domain>([this](const client::Domain &) { loadDetails(); }))->boundTo(this);
 }
 
 void SitesModel::removeDomain(const QString &hostname) {
     if (!m_client || m_currentSite.isEmpty())
         return;
-    m_client->removeDomain(m_currentSite, hostname, finishing<void>([this] { loadDetails(); }));
+    m_client->removeDomain(m_currentSite, hostname, finishing<void>([this] { loadDetails(); }))->boundTo(this);
 }
 
 void SitesModel::rollback() {
@@ -203,7 +203,7 @@ void SitesModel::rollback() {
     m_client->rollback(m_currentSite, finishing<client::Deploy>([this](const client::Deploy &d) {
                            Q_EMIT activated(d.id);
                            refresh();
-                       }));
+                       }))->boundTo(this);
 }
 
 void SitesModel::activate(qint64 deployId) {
@@ -213,7 +213,7 @@ void SitesModel::activate(qint64 deployId) {
                        finishing<client::Deploy>([this](const client::Deploy &d) {
                            Q_EMIT activated(d.id);
                            refresh();
-                       }));
+                       }))->boundTo(this);
 }
 
 } // namespace fazt::console

@@ -167,6 +167,21 @@ void ApiCall::failBeforeStart(Error error) {
         this, [this, error = std::move(error)] { complete(error); }, Qt::QueuedConnection);
 }
 
+ApiCall *ApiCall::boundTo(QObject *owner) {
+    // `destroyed` comes from ~QObject, after the owner's own destructor: nothing of it may
+    // run from here on, so the callback goes without being called.
+    connect(owner, &QObject::destroyed, this, [this] {
+        if (m_state == State::Finished)
+            return;
+        m_state = State::Finished;
+        m_handler = {};
+        m_connectTimer.stop();
+        detach();
+        deleteLater();
+    });
+    return this;
+}
+
 void ApiCall::abort() {
     if (m_state != State::Running)
         return;

@@ -117,6 +117,10 @@ public:
 
     // Stops the request; the callback gets an error saying it was cancelled.
     void abort();
+    // Ties the call to the object its callback works on: if `owner` is destroyed first, the
+    // request is dropped and the callback never runs. Models pass `this`, since their
+    // callbacks touch them. Returns the call.
+    ApiCall *boundTo(QObject *owner);
 
 Q_SIGNALS:
     void uploadProgress(qint64 bytesSent, qint64 bytesTotal);

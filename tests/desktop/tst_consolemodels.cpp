@@ -365,6 +365,35 @@ private Q_SLOTS:
         QCOMPARE(test::fetch(m_server.port(), "docs.localhost", "/").status, 404);
     }
 
+    // A page closed while its requests are out: the answers arrive after the models are
+    // gone, and must go nowhere (this crashed the QML tests when a page went away early).
+    void modelsGoneBeforeTheirAnswersAreNotCalled() {
+        client::ApiClient api;
+        QVERIFY(api.setServer(m_server.url()));
+        api.setToken(m_server.token());
+        for (int round = 0; round < 20; ++round) {
+            auto sites = std::make_unique<SitesModel>();
+            auto dashboard = std::make_unique<DashboardModel>();
+            auto limits = std::make_unique<LimitsModel>();
+            sites->setClient(&api); // loads the sites at once
+            sites->refresh();
+            dashboard->setClient(&api);
+            dashboard->setActive(true);
+            limits->setClient(&api);
+            limits->refresh();
+            QVERIFY(!api.findChildren<client::ApiCall *>().isEmpty());
+            sites.reset();
+            dashboard.reset();
+            limits.reset();
+            // The calls are dropped with their owners, not left to answer into freed memory.
+            QTRY_VERIFY(api.findChildren<client::ApiCall *>().isEmpty());
+        }
+        // The client is still good for the next page.
+        SitesModel sites;
+        sites.setClient(&api);
+        QTRY_VERIFY(sites.indexOf(QStringLiteral("demo")) >= 0);
+    }
+
     void deployEndsWithTheLiveUrlAndFullProgress() {
         client::ApiClient api;
         QVERIFY(api.setServer(m_server.url()));
