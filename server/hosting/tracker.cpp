@@ -9,6 +9,9 @@
 #include <QUrlQuery>
 
 #include <ctime>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace fazt::hosting {
 
@@ -48,22 +51,25 @@ qint64 contentLengthOf(const QByteArray &head) {
     return QByteArrayView(head).sliced(start, (end < 0 ? head.size() : end) - start).toLongLong();
 }
 
-bool isValidName(const QString &name) {
+// An event name: 1 to 64 ASCII letters, digits, spaces or _-.:/ characters.
+bool isValidName(QByteArrayView name) {
     if (name.isEmpty() || name.size() > MaxNameLength)
         return false;
-    return std::all_of(name.cbegin(), name.cend(), [](QChar c) {
-        return c.unicode() < 128 && (c.isLetterOrNumber() || c == u'_' || c == u'-' || c == u'.' ||
-                                     c == u':' || c == u' ' || c == u'/');
+    return std::all_of(name.cbegin(), name.cend(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-' || c == '.' || c == ':' || c == ' ' || c == '/';
     });
 }
 
-// A path as people read it: "/", at most 512 bytes, no query.
-Result<QString> eventPath(const QString &path) {
-    if (!path.startsWith(u'/'))
+// A path as people read it: "/", at most 512 bytes of UTF-8, no query.
+Result<QString> eventPath(QByteArrayView utf8) {
+    if (!utf8.startsWith('/'))
         return Error::invalid(QStringLiteral("'path' must start with '/'."));
-    if (path.toUtf8().size() > MaxPathBytes)
+    if (utf8.size() > MaxPathBytes)
         return Error::invalid(QStringLiteral("'path' is longer than %1 bytes.").arg(MaxPathBytes));
-    return path.section(u'?', 0, 0);
+    if (const qsizetype query = utf8.indexOf('?'); query >= 0)
+        utf8 = utf8.first(query);
+    return QString::fromUtf8(utf8);
 }
 
 // The path of a Referer header on the same host, else "/".
@@ -84,30 +90,110 @@ QString pathFromReferer(const http::Request &request) {
     return QString::fromUtf8(path.first(std::min(path.size(), MaxPathBytes)));
 }
 
-Result<QByteArray> checkedProperties(const QJsonValue &value) {
-    if (value.isUndefined() || value.isNull())
+// A /track body is parsed by RapidJSON into buffers on the stack: an event of a few hundred
+// bytes touches the heap only for the strings it keeps. Bigger bodies (up to MaxTrackBytes)
+// spill over to the heap. The iterative parser keeps hostile nesting off the call stack.
+using JsonPool = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
+using JsonDocument = rapidjson::GenericDocument<rapidjson::UTF8<>, JsonPool, JsonPool>;
+using JsonValue = rapidjson::GenericValue<rapidjson::UTF8<>, JsonPool>;
+constexpr unsigned JsonFlags =
+    rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+
+QByteArrayView viewOf(const JsonValue &string) {
+    return QByteArrayView(string.GetString(), qsizetype(string.GetStringLength()));
+}
+
+// Characters, not bytes, of valid UTF-8 (the parser validated it).
+qsizetype characters(QByteArrayView utf8) {
+    return std::count_if(utf8.cbegin(), utf8.cend(), [](char c) { return (c & 0xC0) != 0x80; });
+}
+
+// The member `name` of an object, or null when it has none.
+const JsonValue *member(const JsonValue &object, const char *name) {
+    const auto it = object.FindMember(name);
+    return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+// An event's properties: a flat object of at most 32 scalars, as compact JSON.
+Result<QByteArray> checkedProperties(const JsonValue *value) {
+    if (!value || value->IsNull())
         return QByteArray();
-    if (!value.isObject())
+    if (!value->IsObject())
         return Error::invalid(QStringLiteral("'properties' must be an object."));
-    const QJsonObject properties = value.toObject();
-    if (properties.size() > MaxProperties)
+    if (value->MemberCount() > MaxProperties)
         return Error::invalid(
             QStringLiteral("An event may have at most %1 properties.").arg(MaxProperties));
-    for (auto it = properties.begin(); it != properties.end(); ++it) {
-        if (it.key().isEmpty() || it.key().size() > MaxPropertyKeyLength)
+    for (auto it = value->MemberBegin(); it != value->MemberEnd(); ++it) {
+        const QByteArrayView key = viewOf(it->name);
+        const qsizetype keyLength = characters(key);
+        if (keyLength == 0 || keyLength > MaxPropertyKeyLength)
             return Error::invalid(QStringLiteral("Property names must have 1 to %1 characters.")
                                       .arg(MaxPropertyKeyLength));
-        const QJsonValue v = it.value();
-        if (v.isObject() || v.isArray())
+        for (auto earlier = value->MemberBegin(); earlier != it; ++earlier)
+            if (viewOf(earlier->name) == key)
+                return Error::invalid(
+                    QStringLiteral("Property '%1' appears twice.").arg(QString::fromUtf8(key)));
+        if (it->value.IsObject() || it->value.IsArray())
             return Error::invalid(
                 QStringLiteral("Property '%1' must be a string, number, true, false or null.")
-                    .arg(it.key()));
-        if (v.isString() && v.toString().size() > MaxPropertyValueLength)
+                    .arg(QString::fromUtf8(key)));
+        if (it->value.IsString() && characters(viewOf(it->value)) > MaxPropertyValueLength)
             return Error::invalid(QStringLiteral("Property '%1' is longer than %2 characters.")
-                                      .arg(it.key())
+                                      .arg(QString::fromUtf8(key))
                                       .arg(MaxPropertyValueLength));
     }
-    return QJsonDocument(properties).toJson(QJsonDocument::Compact);
+    // The output and the writer's nesting stack start small inside the buffer (a pool spills
+    // to the heap when what it is asked for exceeds what is left of its buffer).
+    char buffer[2048];
+    JsonPool pool(buffer, sizeof buffer);
+    rapidjson::GenericStringBuffer<rapidjson::UTF8<>, JsonPool> out(&pool, 256);
+    rapidjson::Writer<decltype(out), rapidjson::UTF8<>, rapidjson::UTF8<>, JsonPool> writer(
+        out, &pool, 4);
+    value->Accept(writer);
+    return QByteArray(out.GetString(), qsizetype(out.GetSize()));
+}
+
+// The event a /track body describes, posted to `site`; or what is wrong with the body.
+Result<stats::Event> parseEvent(QByteArrayView body, const QString &site,
+                                const http::Request &request) {
+    char valueBuffer[4096];
+    char stackBuffer[1024];
+    JsonPool values(valueBuffer, sizeof valueBuffer);
+    JsonPool stack(stackBuffer, sizeof stackBuffer);
+    JsonDocument json(&values, 256, &stack); // the parser's stack grows inside stackBuffer
+    json.Parse<JsonFlags>(body.data(), size_t(body.size()));
+    if (json.HasParseError() || !json.IsObject())
+        return Error::invalid(
+            QStringLiteral("The body must be a JSON object such as {\"event\": \"signup\"}."));
+    if (const JsonValue *claimed = member(json, "site");
+        claimed && !(claimed->IsString() && QString::fromUtf8(viewOf(*claimed)) == site))
+        return Error::invalid(QStringLiteral(
+            "'site' does not match this host: post events to the site's own address."));
+    const JsonValue *name = member(json, "event");
+    if (!name || !name->IsString() || !isValidName(viewOf(*name)))
+        return Error::invalid(QStringLiteral("'event' must be a name of 1 to %1 letters, digits, "
+                                             "spaces or _-.:/ characters.")
+                                  .arg(MaxNameLength));
+    stats::Event event;
+    event.name = QString::fromLatin1(viewOf(*name));
+    if (const JsonValue *path = member(json, "path")) {
+        auto checked = eventPath(path->IsString() ? viewOf(*path) : QByteArrayView());
+        if (!checked)
+            return checked.error();
+        event.path = std::move(*checked);
+    } else {
+        event.path = pathFromReferer(request);
+    }
+    auto properties = checkedProperties(member(json, "properties"));
+    if (!properties)
+        return properties.error();
+    event.properties = std::move(*properties);
+    const JsonValue *referrer = member(json, "referrer");
+    event.referrerHost = stats::referrerHost(
+        referrer && referrer->IsString() ? viewOf(*referrer) : request.field("Referer"),
+        request.host());
+    event.site = site;
+    return event;
 }
 
 Response refuse(int status, const QString &message) {
@@ -138,29 +224,30 @@ QHostAddress Tracker::clientOf(const http::Request &request) {
     return m_proxies.isEmpty() ? request.peer() : m_proxies.clientOf(request);
 }
 
-quint64 Tracker::visitorOf(const QHostAddress &client, QByteArrayView userAgent) {
+stats::StatsBuffer::Visit Tracker::visitOf(const QHostAddress &client, QByteArrayView userAgent) {
     const Q_IPV6ADDR address = client.toIPv6Address();
-    return m_stats.visitor(QByteArrayView(reinterpret_cast<const char *>(address.c), 16),
-                           userAgent);
+    return m_stats.visit(QByteArrayView(reinterpret_cast<const char *>(address.c), 16), userAgent);
 }
 
-quint64 Tracker::visitorOf(const http::Request &request) {
-    return visitorOf(clientOf(request), request.field("User-Agent"));
+stats::StatsBuffer::Visit Tracker::visitOf(const http::Request &request) {
+    return visitOf(clientOf(request), request.field("User-Agent"));
 }
 
 void Tracker::count(const http::Request &request, const QString &site, const Response &response) {
     stats::RequestRecord r;
     r.site = site;
+    // The request outlives the record: its path is borrowed, and copied only for a new key.
     const QByteArrayView path = request.path();
-    r.path = QString::fromUtf8(path.first(std::min(path.size(), MaxPathBytes)));
+    r.path = QByteArray::fromRawData(path.data(), std::min(path.size(), MaxPathBytes));
     r.status = statusOf(response.head);
     r.bytes = response.stream ? contentLengthOf(response.head) : response.body.size();
     r.isPageView = r.status == 200 && request.method() == Method::Get &&
                    response.head.contains("\r\nContent-Type: text/html");
     if (r.isPageView) {
         r.referrerHost = stats::referrerHost(request.field("Referer"), request.host());
-        r.agent = stats::classifyAgent(request.field("User-Agent"));
-        r.visitor = visitorOf(request);
+        const stats::StatsBuffer::Visit visit = visitOf(request);
+        r.agent = visit.agent;
+        r.visitor = visit.visitor;
     }
     r.at = std::time(nullptr);
     m_stats.record(r);
@@ -171,7 +258,7 @@ std::function<void(const Response &)> Tracker::counterFor(const http::Request &r
     stats::RequestRecord r;
     r.site = site;
     const QByteArrayView path = request.path();
-    r.path = QString::fromUtf8(path.first(std::min(path.size(), MaxPathBytes)));
+    r.path = path.first(std::min(path.size(), MaxPathBytes)).toByteArray();
     const bool isGet = request.method() == Method::Get;
     // A page view needs the referrer, agent and visitor, should the answer be HTML (rare for
     // a function): what they come from is copied now, the hashing waits for that answer.
@@ -180,7 +267,6 @@ std::function<void(const Response &)> Tracker::counterFor(const http::Request &r
     if (isGet) {
         r.referrerHost = stats::referrerHost(request.field("Referer"), request.host());
         userAgent = request.field("User-Agent").toByteArray();
-        r.agent = stats::classifyAgent(userAgent);
         client = clientOf(request);
     }
     return [this, r, isGet, client, userAgent](const Response &response) mutable {
@@ -188,10 +274,13 @@ std::function<void(const Response &)> Tracker::counterFor(const http::Request &r
         r.bytes = response.body.size();
         r.isPageView =
             isGet && r.status == 200 && response.head.contains("\r\nContent-Type: text/html");
-        if (r.isPageView)
-            r.visitor = visitorOf(client, userAgent);
-        else
+        if (r.isPageView) {
+            const stats::StatsBuffer::Visit visit = visitOf(client, userAgent);
+            r.agent = visit.agent;
+            r.visitor = visit.visitor;
+        } else {
             r.referrerHost.clear();
+        }
         r.at = std::time(nullptr);
         m_stats.record(r);
     };
@@ -220,62 +309,26 @@ void Tracker::track(Exchange &exchange, const QString &site) {
         exchange.respond(std::move(response));
         return;
     }
-    auto body = std::make_shared<QByteArray>();
-    exchange.receiveBody(MaxTrackBytes, [this, &exchange, site, body](QByteArrayView piece,
-                                                                      bool last) {
-        body->append(piece);
+    // A small event arrives in one piece, which is parsed where it lies; a body in pieces is
+    // gathered first.
+    exchange.receiveBody(MaxTrackBytes, [this, &exchange, site, gathered = QByteArray()](
+                                            QByteArrayView piece, bool last) mutable {
+        if (!last || !gathered.isEmpty())
+            gathered.append(piece);
         if (!last)
             return;
         const http::Request &request = exchange.request();
-        QJsonParseError parseError{};
-        const QJsonDocument document = QJsonDocument::fromJson(*body, &parseError);
-        if (parseError.error != QJsonParseError::NoError || !document.isObject()) {
-            exchange.respond(refuse(400, QStringLiteral("The body must be a JSON object such as "
-                                                        "{\"event\": \"signup\"}.")));
+        auto event =
+            parseEvent(gathered.isEmpty() ? piece : QByteArrayView(gathered), site, request);
+        if (!event) {
+            exchange.respond(refuse(400, event.error().message));
             return;
         }
-        const QJsonObject json = document.object();
-        const QJsonValue claimedSite = json.value(QLatin1String("site"));
-        if (!claimedSite.isUndefined() && claimedSite.toString() != site) {
-            exchange.respond(refuse(400, QStringLiteral("'site' does not match this host: post "
-                                                        "events to the site's own address.")));
-            return;
-        }
-        stats::Event event;
-        event.name = json.value(QLatin1String("event")).toString();
-        if (!isValidName(event.name)) {
-            exchange.respond(refuse(
-                400, QStringLiteral("'event' must be a name of 1 to %1 letters, digits, spaces "
-                                    "or _-.:/ characters.")
-                         .arg(MaxNameLength)));
-            return;
-        }
-        const QJsonValue pathValue = json.value(QLatin1String("path"));
-        if (pathValue.isUndefined()) {
-            event.path = pathFromReferer(request);
-        } else {
-            auto checked = eventPath(pathValue.toString());
-            if (!checked) {
-                exchange.respond(refuse(400, checked.error().message));
-                return;
-            }
-            event.path = *checked;
-        }
-        auto properties = checkedProperties(json.value(QLatin1String("properties")));
-        if (!properties) {
-            exchange.respond(refuse(400, properties.error().message));
-            return;
-        }
-        event.properties = std::move(*properties);
-        const QJsonValue referrer = json.value(QLatin1String("referrer"));
-        event.referrerHost = referrer.isString()
-                                 ? stats::referrerHost(referrer.toString().toUtf8(), request.host())
-                                 : stats::referrerHost(request.field("Referer"), request.host());
-        event.site = site;
-        event.agent = stats::classifyAgent(request.field("User-Agent"));
-        event.visitor = visitorOf(request);
-        event.atMs = QDateTime::currentMSecsSinceEpoch();
-        m_stats.record(event);
+        const stats::StatsBuffer::Visit visit = visitOf(request);
+        event->agent = visit.agent;
+        event->visitor = visit.visitor;
+        event->atMs = QDateTime::currentMSecsSinceEpoch();
+        m_stats.record(*event);
         Response accepted = http::makeResponse(204, {}, {});
         accepted.head.append("Cache-Control: no-store\r\n");
         exchange.respond(std::move(accepted));
@@ -298,7 +351,7 @@ void Tracker::pixel(Exchange &exchange, const QString &site) {
     event.name = query.queryItemValue(QStringLiteral("e"), QUrl::FullyDecoded);
     if (event.name.isEmpty())
         event.name = QStringLiteral("pageview");
-    if (!isValidName(event.name)) {
+    if (!isValidName(event.name.toUtf8())) {
         exchange.respond(refuse(400, QStringLiteral("'e' must be a name of 1 to %1 letters, "
                                                     "digits, spaces or _-.:/ characters.")
                                          .arg(MaxNameLength)));
@@ -308,7 +361,7 @@ void Tracker::pixel(Exchange &exchange, const QString &site) {
     if (path.isEmpty()) {
         event.path = pathFromReferer(request);
     } else {
-        auto checked = eventPath(path);
+        auto checked = eventPath(path.toUtf8());
         if (!checked) {
             exchange.respond(refuse(400, checked.error().message));
             return;
@@ -319,8 +372,9 @@ void Tracker::pixel(Exchange &exchange, const QString &site) {
     event.referrerHost = referrer.isEmpty()
                              ? stats::referrerHost(request.field("Referer"), request.host())
                              : stats::referrerHost(referrer.toUtf8(), request.host());
-    event.agent = stats::classifyAgent(request.field("User-Agent"));
-    event.visitor = visitorOf(request);
+    const stats::StatsBuffer::Visit visit = visitOf(request);
+    event.agent = visit.agent;
+    event.visitor = visit.visitor;
     event.atMs = QDateTime::currentMSecsSinceEpoch();
     if (!isHead)
         m_stats.record(event);

@@ -2,6 +2,7 @@
 
 #include "http/clientaddress.h"
 #include "http/exchange.h"
+#include "stats/statsbuffer.h"
 
 #include <QReadWriteLock>
 #include <QString>
@@ -43,7 +44,7 @@ public:
                                                            const QString &site);
     // The client's visitor id today (a salted hash of address and user agent), in hex.
     QString visitorHex(const http::Request &request) {
-        return QString::number(visitorOf(request), 16);
+        return QString::number(visitOf(request).visitor, 16);
     }
 
     // The connection's exchange, with the response it is given counted on the way.
@@ -72,8 +73,8 @@ private:
     void track(http::Exchange &exchange, const QString &site);
     void pixel(http::Exchange &exchange, const QString &site);
     QHostAddress clientOf(const http::Request &request);
-    quint64 visitorOf(const QHostAddress &client, QByteArrayView userAgent);
-    quint64 visitorOf(const http::Request &request);
+    stats::StatsBuffer::Visit visitOf(const QHostAddress &client, QByteArrayView userAgent);
+    stats::StatsBuffer::Visit visitOf(const http::Request &request);
 
     stats::StatsBuffer &m_stats;
     mutable QReadWriteLock m_proxiesLock;

@@ -316,8 +316,13 @@ bool Connection::pumpBody() {
         m_state = State::Handling;
         m_deadlineMs = 0;
     }
-    auto receiver = m_bodyReceiver; // the receiver may respond, which resets m_bodyReceiver
+    // The receiver is moved out while it runs: it may respond, which resets m_bodyReceiver.
+    // It comes back for the next piece unless it answered already, so a receiver may keep
+    // state across pieces, and no piece pays for a copy of it.
+    auto receiver = std::exchange(m_bodyReceiver, nullptr);
     receiver(piece, isLast);
+    if (!isLast && m_state == State::ReadingBody && !m_isResponding && !m_bodyReceiver)
+        m_bodyReceiver = std::move(receiver);
     return true;
 }
 

@@ -222,8 +222,8 @@ void StatsBuffer::addVisitor(Batch &batch, const QString &site, qint64 hour, Vis
 
 void StatsBuffer::record(const RequestRecord &r) {
     if (m_options.mode == Mode::NaiveInsert) {
-        insertNaive(r.site, r.path, r.isPageView ? QStringLiteral("pageview") : QString(),
-                    r.at * 1000);
+        insertNaive(r.site, QString::fromUtf8(r.path),
+                    r.isPageView ? QStringLiteral("pageview") : QString(), r.at * 1000);
         return;
     }
     const qint64 hour = r.at - r.at % HourSeconds;
@@ -234,11 +234,12 @@ void StatsBuffer::record(const RequestRecord &r) {
         auto it = b.paths.find(key);
         if (it == b.paths.end()) {
             if (isOverBudget()) {
-                key.path = otherValue();
+                key.path = otherValue().toUtf8();
                 it = b.paths.find(key);
             }
             if (it == b.paths.end()) {
-                b.bytes += costOf(key.site, key.path);
+                key.path = QByteArray(key.path.constData(), key.path.size()); // owned, not raw
+                b.bytes += costOf(key.site) + key.path.size();
                 it = b.paths.insert(key, {});
             }
         }
@@ -311,27 +312,25 @@ void StatsBuffer::reportDrops() {
     m_droppedUnreported = 0;
 }
 
-VisitorId StatsBuffer::visitor(QByteArrayView clientAddress, QByteArrayView userAgent) {
+StatsBuffer::Visit StatsBuffer::visit(QByteArrayView clientAddress, QByteArrayView userAgent) {
     const qint64 day = std::time(nullptr) / DaySeconds;
     // A visitor's page views come in runs: a small per-thread cache of recent (address, user
-    // agent) pairs spares a digest for most of them. Entries are for one buffer and one day.
+    // agent) pairs spares a digest and the agent scan for most of them. Entries are for one
+    // buffer and one day.
     struct Recent {
         const StatsBuffer *owner = nullptr;
         qint64 day = -1;
         QByteArray key;
-        VisitorId id = 0;
+        Visit visit;
     };
     thread_local std::array<Recent, 64> recent;
     const size_t slot = qHashMulti(0, clientAddress, userAgent) % recent.size();
     Recent &cached = recent[slot];
-    const auto matches = [&] {
-        return cached.owner == this && cached.day == day &&
-               cached.key.size() == clientAddress.size() + userAgent.size() &&
-               QByteArrayView(cached.key).startsWith(clientAddress) &&
-               QByteArrayView(cached.key).endsWith(userAgent);
-    };
-    if (matches())
-        return cached.id;
+    if (cached.owner == this && cached.day == day &&
+        cached.key.size() == clientAddress.size() + userAgent.size() &&
+        QByteArrayView(cached.key).startsWith(clientAddress) &&
+        QByteArrayView(cached.key).endsWith(userAgent))
+        return cached.visit;
     QByteArray salt;
     {
         std::lock_guard lock(m_saltMutex);
@@ -347,11 +346,11 @@ VisitorId StatsBuffer::visitor(QByteArrayView clientAddress, QByteArrayView user
     hash.addData(QByteArrayView("\0", 1));
     hash.addData(userAgent);
     const QByteArray digest = hash.result();
-    VisitorId id = qFromBigEndian<quint64>(digest.constData());
-    if (id == 0)
-        id = 1;
-    cached = {this, day, clientAddress.toByteArray() + userAgent.toByteArray(), id};
-    return id;
+    Visit visit{qFromBigEndian<quint64>(digest.constData()), classifyAgent(userAgent)};
+    if (visit.visitor == 0)
+        visit.visitor = 1;
+    cached = {this, day, clientAddress.toByteArray() + userAgent.toByteArray(), visit};
+    return visit;
 }
 
 // With m_saltMutex held. Today's salt from the database, or a new one (stored, replacing the
@@ -432,7 +431,9 @@ Status StatsBuffer::write(db::Connection &c, const Batch &batch) {
     if (!paths)
         return paths.error();
     for (auto it = batch.paths.cbegin(); it != batch.paths.cend(); ++it) {
-        paths->bindAll(it.key().site, it.key().hour, it.key().path, it->hits, it->views, it->bytes);
+        paths->bindAll(it.key().site, it.key().hour);
+        paths->bindText(3, it.key().path);
+        paths->bind(4, it->hits).bind(5, it->views).bind(6, it->bytes);
         if (Status s = paths->exec(); !s)
             return s;
     }
@@ -474,27 +475,50 @@ Status StatsBuffer::write(db::Connection &c, const Batch &batch) {
                 return s;
         }
     }
-    auto events = c.prepare("INSERT INTO stats_events (at, site, path, name, properties, "
-                            "referrer, agent, visitor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!events)
-        return events.error();
-    for (const Event &e : batch.events) {
-        events->bindAll(e.atMs, e.site, e.path, e.name);
+    // Raw events go in 64 rows per statement: one step of a multi-row INSERT costs SQLite
+    // much less per row than a step per row.
+    constexpr int Columns = 8;
+    constexpr int RowsPerInsert = 64;
+    const auto sqlFor = [](int rows) {
+        QByteArray sql = "INSERT INTO stats_events (at, site, path, name, properties, referrer, "
+                         "agent, visitor) VALUES ";
+        for (int row = 0; row < rows; ++row)
+            sql += row == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?)";
+        return sql;
+    };
+    static const QByteArray oneRow = sqlFor(1), manyRows = sqlFor(RowsPerInsert);
+    const auto insertFor = [&c](int rows) {
+        const QByteArray &sql = rows == 1 ? oneRow : manyRows;
+        return c.prepare(std::string_view(sql.constData(), size_t(sql.size())));
+    };
+    const auto bindEvent = [](db::Statement &st, int first, const Event &e) {
+        st.bind(first, e.atMs).bind(first + 1, e.site).bind(first + 2, e.path);
+        st.bind(first + 3, e.name);
         if (e.properties.isEmpty())
-            events->bindNull(5);
+            st.bindNull(first + 4);
         else
-            events->bindText(5, e.properties);
+            st.bindText(first + 4, e.properties);
         if (e.referrerHost.isEmpty())
-            events->bindNull(6);
+            st.bindNull(first + 5);
         else
-            events->bind(6, e.referrerHost);
-        events->bind(7, agentName(e.agent));
+            st.bind(first + 5, e.referrerHost);
+        st.bind(first + 6, agentName(e.agent));
         if (e.visitor == 0)
-            events->bindNull(8);
+            st.bindNull(first + 7);
         else
-            events->bindBlob(8, visitorBlob(e.visitor));
-        if (Status s = events->exec(); !s)
+            st.bindBlob(first + 7, visitorBlob(e.visitor));
+    };
+    auto it = batch.events.cbegin();
+    for (qsizetype left = qsizetype(batch.events.size()); left > 0;) {
+        const int rows = left >= RowsPerInsert ? RowsPerInsert : 1;
+        auto insert = insertFor(rows);
+        if (!insert)
+            return insert.error();
+        for (int row = 0; row < rows; ++row, ++it)
+            bindEvent(*insert, 1 + row * Columns, *it);
+        if (Status s = insert->exec(); !s)
             return s;
+        left -= rows;
     }
     return {};
 }

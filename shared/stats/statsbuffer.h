@@ -38,7 +38,7 @@ using VisitorId = quint64;
 // One request a site answered, as the HTTP layer saw it.
 struct RequestRecord {
     QString site;
-    QString path; // as requested, without the query
+    QByteArray path; // as requested (UTF-8, percent-encoding kept), without the query
     int status = 0;
     qint64 bytes = 0;        // body bytes sent
     bool isPageView = false; // an HTML document answered 200
@@ -106,8 +106,16 @@ public:
     void record(const RequestRecord &request);
     void record(const Event &event);
 
-    // The visitor id of a client today. Thread-safe.
-    VisitorId visitor(QByteArrayView clientAddress, QByteArrayView userAgent);
+    // Who a client is today: its visitor id and browser class. Thread-safe, and cheap for a
+    // client seen a moment ago (a small per-thread cache spares the digest and the agent scan).
+    struct Visit {
+        VisitorId visitor = 0;
+        Agent agent = Agent::Other;
+    };
+    Visit visit(QByteArrayView clientAddress, QByteArrayView userAgent);
+    VisitorId visitor(QByteArrayView clientAddress, QByteArrayView userAgent) {
+        return visit(clientAddress, userAgent).visitor;
+    }
 
     // Starts the flush timer (call on the buffer's thread).
     void start();
@@ -133,7 +141,7 @@ private:
     struct PathKey {
         QString site;
         qint64 hour;
-        QString path;
+        QByteArray path;
         bool operator==(const PathKey &) const = default;
     };
     struct PathCounts {

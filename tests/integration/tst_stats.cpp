@@ -192,6 +192,16 @@ private Q_SLOTS:
             many += (i ? "," : "") + QByteArray("\"k") + QByteArray::number(i) + "\": 1";
         QTest::newRow("too many properties") << many + "}}" << 400;
         QTest::newRow("other site") << QByteArray(R"({"event": "a", "site": "root"})") << 400;
+        QTest::newRow("trailing garbage") << QByteArray(R"({"event": "a"} {"event": "b"})") << 400;
+        QTest::newRow("invalid utf-8")
+            << QByteArray("{\"event\": \"a\", \"path\": \"/\xff\xfe\"}") << 400;
+        QTest::newRow("duplicate property")
+            << QByteArray(R"({"event": "a", "properties": {"k": 1, "k": 2}})") << 400;
+        QTest::newRow("null path") << QByteArray(R"({"event": "a", "path": null})") << 400;
+        QTest::newRow("long property")
+            << QByteArray("{\"event\": \"a\", \"properties\": {\"k\": \"" + QByteArray(257, 'x') +
+                          "\"}}")
+            << 400;
         QTest::newRow("oversized") << QByteArray("{\"event\": \"a\", \"properties\": {\"k\": \"" +
                                                  QByteArray(5000, 'x') + "\"}}")
                                    << 413;
@@ -207,6 +217,23 @@ private Q_SLOTS:
                      r.body.constData());
         flush();
         QCOMPARE(eventCount(), before); // nothing stored
+    }
+
+    // A body that arrives in several reads is gathered before it is parsed.
+    void trackBodyInPiecesIsGathered() {
+        const qint64 before = (flush(), eventCount());
+        const QByteArray request =
+            trackRequest(R"({"event": "slow", "path": "/pieces", "properties": {"k": "v"}})");
+        RawClient client(m_fazt.port());
+        const qsizetype bodyStart = request.indexOf("\r\n\r\n") + 4;
+        client.send(request.first(bodyStart + 10));
+        QTest::qWait(50); // the server reads the first part on its own
+        client.send(request.sliced(bodyStart + 10, 20));
+        QTest::qWait(50);
+        client.send(request.sliced(bodyStart + 30));
+        QCOMPARE(client.read().status, 204);
+        flush();
+        QCOMPARE(eventCount(), before + 1);
     }
 
     void trackAnswersOtherMethods() {

@@ -31,7 +31,7 @@ class TestStatsBuffer : public QObject {
                                      stats::VisitorId visitor = 1) {
         stats::RequestRecord r;
         r.site = site;
-        r.path = path;
+        r.path = path.toUtf8();
         r.status = 200;
         r.bytes = 100;
         r.isPageView = true;
@@ -197,6 +197,45 @@ private Q_SLOTS:
         // One flush at a time: records arriving during a flush go into the next, so under load
         // batches grow instead of transactions multiplying.
         QVERIFY2(c.flushes >= 1 && c.flushes <= 101, qPrintable(QString::number(c.flushes)));
+    }
+
+    // A flush writes raw events many rows per statement, the rest one by one: every field of
+    // every event lands in its own row, in order, either way.
+    void eventsAreStoredFieldForField() {
+        StatsBuffer buffer(*m_db, {});
+        constexpr int Count = 64 * 2 + 3;
+        const qint64 at = 1'700'000'000'000;
+        for (int i = 0; i < Count; ++i) {
+            stats::Event e =
+                event(QStringLiteral("s%1").arg(i % 3), QStringLiteral("/é%1").arg(i), at + i,
+                      i % 2 ? QByteArray("{\"n\":") + QByteArray::number(i) + '}' : QByteArray());
+            e.name = QStringLiteral("n%1").arg(i);
+            e.referrerHost = i % 4 ? QStringLiteral("r%1.example").arg(i) : QString();
+            e.agent = i % 5 ? stats::Agent::Mobile : stats::Agent::Bot;
+            e.visitor = stats::VisitorId(i % 7);
+            buffer.record(e);
+        }
+        QVERIFY(buffer.flushAll());
+        auto rows = m_db->reader().prepare(
+            "SELECT at, site, path, name, properties, referrer, agent, visitor FROM stats_events "
+            "ORDER BY id");
+        QVERIFY(rows);
+        int i = 0;
+        for (; rows->next(); ++i) {
+            QCOMPARE(rows->int64(0), at + i);
+            QCOMPARE(rows->text(1), QStringLiteral("s%1").arg(i % 3));
+            QCOMPARE(rows->text(2), QStringLiteral("/é%1").arg(i));
+            QCOMPARE(rows->text(3), QStringLiteral("n%1").arg(i));
+            QCOMPARE(rows->isNull(4), i % 2 == 0);
+            if (i % 2)
+                QCOMPARE(rows->text(4), QStringLiteral("{\"n\":%1}").arg(i));
+            QCOMPARE(rows->isNull(5), i % 4 == 0);
+            if (i % 4)
+                QCOMPARE(rows->text(5), QStringLiteral("r%1.example").arg(i));
+            QCOMPARE(rows->text(6), QString::fromLatin1(i % 5 ? "mobile" : "bot"));
+            QCOMPARE(rows->isNull(7), i % 7 == 0);
+        }
+        QCOMPARE(i, Count);
     }
 
     void flushesAtTheThreshold() {
