@@ -54,10 +54,13 @@ public:
     // Runs PRAGMA integrity_check on a fresh connection; the error lists what is wrong.
     static Status checkIntegrity(const QString &path);
 
+    // The settings every connection of the server runs with (busy timeout, synchronous=NORMAL
+    // under WAL, foreign keys, a page cache of `cacheSizeKiB`).
+    Status applyPragmas(Connection &c, qint64 cacheSizeKiB) const;
+
 private:
     Database(QString path, Options options);
     Status migrate(Connection &c);
-    Status applyPragmas(Connection &c, qint64 cacheSizeKiB) const;
 
     const QString m_path;
     const Options m_options;

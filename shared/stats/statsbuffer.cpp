@@ -221,7 +221,7 @@ void StatsBuffer::addVisitor(Batch &batch, const QString &site, qint64 hour, Vis
 }
 
 void StatsBuffer::record(const RequestRecord &r) {
-    if (m_options.mode == Mode::NaiveInsert) {
+    if (m_options.mode != Mode::Buffered) {
         insertNaive(r.site, QString::fromUtf8(r.path),
                     r.isPageView ? QStringLiteral("pageview") : QString(), r.at * 1000);
         return;
@@ -260,7 +260,7 @@ void StatsBuffer::record(const RequestRecord &r) {
 }
 
 void StatsBuffer::record(const Event &e) {
-    if (m_options.mode == Mode::NaiveInsert) {
+    if (m_options.mode != Mode::Buffered) {
         insertNaive(e.site, e.path, e.name, e.atMs);
         return;
     }
@@ -383,7 +383,10 @@ void StatsBuffer::insertNaive(const QString &site, const QString &path, const QS
         if (!c)
             return;
         m_naiveConnection = std::move(*c);
-        (void)m_naiveConnection->exec("PRAGMA busy_timeout = 5000");
+        if (m_options.mode == Mode::NaiveInsertTuned)
+            (void)m_database.applyPragmas(*m_naiveConnection, 2048);
+        else
+            (void)m_naiveConnection->exec("PRAGMA busy_timeout = 5000");
     }
     auto insert = m_naiveConnection->prepare(
         "INSERT INTO stats_events (at, site, path, name) VALUES (?, ?, ?, ?)");

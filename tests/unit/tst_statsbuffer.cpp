@@ -407,9 +407,15 @@ private Q_SLOTS:
         QCOMPARE(q.error().code, Error::Code::Invalid);
     }
 
+    void naiveModeInsertsEachRecord_data() {
+        QTest::addColumn<StatsBuffer::Mode>("mode");
+        QTest::newRow("sqlite defaults") << StatsBuffer::Mode::NaiveInsert;
+        QTest::newRow("server settings") << StatsBuffer::Mode::NaiveInsertTuned;
+    }
     void naiveModeInsertsEachRecord() {
+        QFETCH(StatsBuffer::Mode, mode);
         StatsBuffer::Options options;
-        options.mode = StatsBuffer::Mode::NaiveInsert;
+        options.mode = mode;
         StatsBuffer buffer(*m_db, options);
         for (int i = 0; i < 50; ++i)
             buffer.record(page(QStringLiteral("a"), QStringLiteral("/"), 1800000000));
