@@ -155,7 +155,9 @@ void StatsBuffer::Batch::absorbOlder(Batch &&older) {
 StatsBuffer::StatsBuffer(db::Database &database, Options options, QObject *parent)
     : QObject(parent)
     , m_database(database)
-    , m_options(options) {
+    , m_options(options)
+    , m_flushThreshold(options.flushThreshold)
+    , m_budgetBytes(options.budgetBytes) {
     m_timer.setInterval(m_options.flushIntervalMs);
     connect(&m_timer, &QTimer::timeout, this, &StatsBuffer::flush);
     m_retryTimer.setSingleShot(true);
@@ -177,18 +179,23 @@ void StatsBuffer::setFlushInterval(int milliseconds) {
 }
 
 void StatsBuffer::setFlushThreshold(int records) {
-    std::lock_guard lock(m_mutex);
-    m_options.flushThreshold = records;
+    m_flushThreshold = records;
 }
 
 void StatsBuffer::setBudget(qint64 bytes) {
-    std::lock_guard lock(m_mutex);
-    m_options.budgetBytes = bytes;
+    m_budgetBytes = bytes;
     dropOldestEvents();
 }
 
-bool StatsBuffer::isOverBudget() const {
-    return m_pending.bytes > m_options.budgetBytes;
+StatsBuffer::Shard &StatsBuffer::shardOfThisThread() {
+    // Per thread and buffer (tests run several buffers): the first use picks the next shard.
+    thread_local const StatsBuffer *owner = nullptr;
+    thread_local int index = 0;
+    if (owner != this) {
+        owner = this;
+        index = m_nextShard.fetch_add(1, std::memory_order_relaxed) % ShardCount;
+    }
+    return m_shards[size_t(index)];
 }
 
 void StatsBuffer::addDimension(Batch &batch, const QString &site, qint64 hour, quint8 kind,
@@ -227,9 +234,11 @@ void StatsBuffer::record(const RequestRecord &r) {
         return;
     }
     const qint64 hour = r.at - r.at % HourSeconds;
+    Shard &shard = shardOfThisThread();
     {
-        std::lock_guard lock(m_mutex);
-        Batch &b = m_pending;
+        std::lock_guard lock(shard.mutex);
+        Batch &b = shard.batch;
+        const qint64 bytesBefore = b.bytes;
         PathKey key{r.site, hour, r.path};
         auto it = b.paths.find(key);
         if (it == b.paths.end()) {
@@ -254,9 +263,11 @@ void StatsBuffer::record(const RequestRecord &r) {
             addVisitor(b, r.site, hour, r.visitor);
         }
         ++b.records;
-        ++m_accepted;
-        noteRecorded();
+        ++shard.accepted;
+        if (b.bytes != bytesBefore)
+            m_pendingBytes.fetch_add(b.bytes - bytesBefore, std::memory_order_relaxed);
     }
+    noteRecorded();
 }
 
 void StatsBuffer::record(const Event &e) {
@@ -266,9 +277,11 @@ void StatsBuffer::record(const Event &e) {
     }
     const qint64 at = e.atMs / 1000;
     const qint64 hour = at - at % HourSeconds;
+    Shard &shard = shardOfThisThread();
     {
-        std::lock_guard lock(m_mutex);
-        Batch &b = m_pending;
+        std::lock_guard lock(shard.mutex);
+        Batch &b = shard.batch;
+        const qint64 bytesBefore = b.bytes;
         addDimension(b, e.site, hour, EventName, e.name);
         if (!e.referrerHost.isEmpty())
             addDimension(b, e.site, hour, Referrer, e.referrerHost);
@@ -276,28 +289,45 @@ void StatsBuffer::record(const Event &e) {
         b.bytes += costOf(e);
         b.events.push_back(e);
         ++b.records;
-        ++m_accepted;
-        dropOldestEvents();
-        noteRecorded();
+        ++shard.accepted;
+        m_pendingBytes.fetch_add(b.bytes - bytesBefore, std::memory_order_relaxed);
     }
+    if (isOverBudget())
+        dropOldestEvents();
+    noteRecorded();
 }
 
-// With m_mutex held.
 void StatsBuffer::noteRecorded() {
-    if (m_pending.records < m_options.flushThreshold || m_isFlushRequested.exchange(true))
+    const qint64 pending = m_pendingRecords.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (pending < m_flushThreshold.load(std::memory_order_relaxed) ||
+        m_isFlushRequested.exchange(true))
         return;
     QMetaObject::invokeMethod(this, &StatsBuffer::flush, Qt::QueuedConnection);
 }
 
-// With m_mutex held.
+// Drops raw events, the oldest of each shard first, until the buffer is within its budget.
+// Counts of requests stay (past the budget they fold into "(other)" instead). Takes the
+// shards' locks one at a time: call it holding none.
 void StatsBuffer::dropOldestEvents() {
     qint64 dropped = 0;
-    while (isOverBudget() && !m_pending.events.empty()) {
-        m_pending.bytes -= costOf(m_pending.events.front());
-        m_pending.events.pop_front();
-        --m_pending.records;
-        ++dropped;
+    for (Shard &shard : m_shards) {
+        if (!isOverBudget())
+            break;
+        std::lock_guard lock(shard.mutex);
+        Batch &b = shard.batch;
+        while (isOverBudget() && !b.events.empty()) {
+            const qint64 cost = costOf(b.events.front());
+            b.bytes -= cost;
+            b.events.pop_front();
+            --b.records;
+            m_pendingBytes.fetch_sub(cost, std::memory_order_relaxed);
+            m_pendingRecords.fetch_sub(1, std::memory_order_relaxed);
+            ++dropped;
+        }
     }
+    if (dropped == 0)
+        return;
+    std::lock_guard lock(m_mutex);
     m_dropped += quint64(dropped);
     m_droppedUnreported += dropped;
 }
@@ -308,7 +338,7 @@ void StatsBuffer::reportDrops() {
         return;
     qWarning("Analytics: dropped the %lld oldest events to stay within the %lld-byte buffer "
              "(the database is not accepting writes fast enough)",
-             m_droppedUnreported, m_options.budgetBytes);
+             m_droppedUnreported, m_budgetBytes.load());
     m_droppedUnreported = 0;
 }
 
@@ -395,23 +425,27 @@ void StatsBuffer::insertNaive(const QString &site, const QString &path, const QS
     insert->bindAll(atMs, site, path, name.isEmpty() ? QStringLiteral("request") : name);
     if (insert->exec()) {
         std::lock_guard counters(m_mutex);
-        ++m_accepted;
+        ++m_naiveAccepted;
         ++m_flushed;
         ++m_flushes;
     }
 }
 
 StatsBuffer::Counters StatsBuffer::counters() const {
-    std::lock_guard lock(m_mutex);
     Counters c;
-    c.accepted = m_accepted;
+    for (const Shard &shard : m_shards) {
+        std::lock_guard lock(const_cast<Shard &>(shard).mutex);
+        c.accepted += shard.accepted;
+    }
+    std::lock_guard lock(m_mutex);
+    c.accepted += m_naiveAccepted;
     c.flushed = m_flushed;
     c.dropped = m_dropped;
     c.flushes = m_flushes;
     c.flushFailures = m_flushFailures;
-    c.pending = m_pending.records;
-    c.pendingBytes = m_pending.bytes;
-    c.budgetBytes = m_options.budgetBytes;
+    c.pending = m_pendingRecords.load();
+    c.pendingBytes = m_pendingBytes.load();
+    c.budgetBytes = m_budgetBytes.load();
     return c;
 }
 
@@ -530,14 +564,26 @@ void StatsBuffer::flush() {
     m_isFlushRequested = false;
     if (m_inFlight)
         return; // its completion flushes again if the threshold was reached meanwhile
-    auto batch = std::make_shared<Batch>();
     {
         std::lock_guard lock(m_mutex);
         reportDrops();
-        if (m_pending.isEmpty())
-            return;
-        std::swap(*batch, m_pending);
     }
+    auto batch = std::make_shared<Batch>();
+    for (Shard &shard : m_shards) {
+        Batch taken;
+        {
+            std::lock_guard lock(shard.mutex);
+            std::swap(taken, shard.batch);
+        }
+        m_pendingRecords.fetch_sub(taken.records);
+        m_pendingBytes.fetch_sub(taken.bytes);
+        batch->absorbOlder(std::move(taken));
+    }
+    if (batch->isEmpty())
+        return;
+    // Shards interleave in time: raw events are written in the order they happened.
+    std::stable_sort(batch->events.begin(), batch->events.end(),
+                     [](const Event &a, const Event &b) { return a.atMs < b.atMs; });
     auto flight = std::make_shared<InFlight>();
     flight->batch = batch;
     flight->result = m_database.writer().submit(
@@ -554,10 +600,12 @@ void StatsBuffer::finishFlush(const std::shared_ptr<InFlight> &flight, const Sta
     Batch &batch = *flight->batch;
     if (status) {
         m_failedAttempts = 0;
-        std::lock_guard lock(m_mutex);
-        m_flushed += quint64(batch.records);
-        ++m_flushes;
-        if (m_pending.records >= m_options.flushThreshold && !m_isFlushRequested.exchange(true))
+        {
+            std::lock_guard lock(m_mutex);
+            m_flushed += quint64(batch.records);
+            ++m_flushes;
+        }
+        if (m_pendingRecords >= m_flushThreshold && !m_isFlushRequested.exchange(true))
             QMetaObject::invokeMethod(this, &StatsBuffer::flush, Qt::QueuedConnection);
         return;
     }
@@ -569,11 +617,18 @@ void StatsBuffer::finishFlush(const std::shared_ptr<InFlight> &flight, const Sta
     {
         std::lock_guard lock(m_mutex);
         ++m_flushFailures;
-        m_pending.absorbOlder(std::move(batch));
-        if (!willRetry) {
-            dropOldestEvents();
-            reportDrops();
-        }
+    }
+    const qint64 records = batch.records, bytes = batch.bytes;
+    {
+        std::lock_guard lock(m_shards[0].mutex);
+        m_shards[0].batch.absorbOlder(std::move(batch));
+    }
+    m_pendingRecords += records;
+    m_pendingBytes += bytes;
+    if (!willRetry) {
+        dropOldestEvents();
+        std::lock_guard lock(m_mutex);
+        reportDrops();
     }
     if (willRetry)
         m_retryTimer.start(m_options.retryDelayMs);

@@ -11,6 +11,7 @@
 #include <QString>
 #include <QTimer>
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -183,11 +184,23 @@ private:
         std::shared_ptr<Batch> batch;
         QFuture<Status> result;
     };
+    // Threads record into shards of their own, so HTTP workers never wait for each other: a
+    // thread takes the same shard each time, and a flush collects them all.
+    static constexpr int ShardCount = 8;
+    struct alignas(64) Shard {
+        std::mutex mutex;
+        Batch batch;
+        quint64 accepted = 0;
+    };
+    Shard &shardOfThisThread();
 
     void addDimension(Batch &batch, const QString &site, qint64 hour, quint8 kind,
                       const QString &value);
     void addVisitor(Batch &batch, const QString &site, qint64 hour, VisitorId visitor);
-    bool isOverBudget() const;
+    bool isOverBudget() const {
+        return m_pendingBytes.load(std::memory_order_relaxed) >
+               m_budgetBytes.load(std::memory_order_relaxed);
+    }
     void noteRecorded();
     void dropOldestEvents();
     void reportDrops();
@@ -201,9 +214,15 @@ private:
     QTimer m_timer;
     QTimer m_retryTimer;
 
-    mutable std::mutex m_mutex; // guards m_pending and the counters below
-    Batch m_pending;
-    quint64 m_accepted = 0;
+    std::array<Shard, ShardCount> m_shards;
+    std::atomic<int> m_nextShard{0};
+    std::atomic<qint64> m_pendingRecords{0}; // in the shards, not in a flush in flight
+    std::atomic<qint64> m_pendingBytes{0};
+    std::atomic<qint64> m_flushThreshold;
+    std::atomic<qint64> m_budgetBytes;
+
+    mutable std::mutex m_mutex; // guards the counters below
+    quint64 m_naiveAccepted = 0;
     quint64 m_flushed = 0;
     quint64 m_dropped = 0;
     quint64 m_flushes = 0;
