@@ -1,5 +1,7 @@
 #include "db/connection.h"
 
+#include <QStringEncoder>
+
 #include <mutex>
 #include <sqlite3.h>
 
@@ -31,7 +33,16 @@ Statement &Statement::bind(int index, qint64 value) {
 }
 
 Statement &Statement::bind(int index, const QString &text) {
-    return bindText(index, text.toUtf8());
+    // Encoded into a buffer each thread reuses (SQLite copies the value): binding text costs
+    // no allocation. Stateless, so a lone surrogate at the end of one value cannot leak into
+    // the next.
+    thread_local QStringEncoder encoder(QStringEncoder::Utf8, QStringConverter::Flag::Stateless);
+    thread_local QByteArray buffer;
+    const qsizetype needed = encoder.requiredSpace(text.size());
+    if (buffer.size() < needed)
+        buffer.resize(needed);
+    const char *end = encoder.appendToBuffer(buffer.data(), text);
+    return bindText(index, QByteArrayView(buffer.constData(), end - buffer.constData()));
 }
 
 Statement &Statement::bindText(int index, QByteArrayView utf8) {

@@ -55,12 +55,14 @@ private Q_SLOTS:
         {
             auto db = Database::open(file);
             QVERIFY(db);
-            QVERIFY((*db)->writer().run([](Connection &c) { return c.exec("PRAGMA user_version=999"); }));
+            QVERIFY((*db)->writer().run(
+                [](Connection &c) { return c.exec("PRAGMA user_version=999"); }));
         }
         auto db = Database::open(file);
         QVERIFY(!db);
         QCOMPARE(db.error().code, Error::Code::Unsupported);
-        QVERIFY2(db.error().message.contains(QStringLiteral("newer Fazt")), qPrintable(db.error().message));
+        QVERIFY2(db.error().message.contains(QStringLiteral("newer Fazt")),
+                 qPrintable(db.error().message));
         QVERIFY(db.error().message.contains(QStringLiteral("999")));
     }
 
@@ -94,6 +96,30 @@ private Q_SLOTS:
         QVERIFY(other && other != &mine);
     }
 
+    // Text is bound through one reused buffer: every value arrives whole and on its own,
+    // whatever came before it (longer, non-ASCII, or ending in a lone surrogate).
+    void boundTextArrivesIntact() {
+        auto c = Connection::open(path("bind.db"), db::OpenMode::ReadWrite);
+        QVERIFY(c);
+        auto select = (*c)->prepare("SELECT ?");
+        QVERIFY(select);
+        const QChar replacement(QChar::ReplacementCharacter);
+        const QList<std::pair<QString, QString>> values = {
+            {QString(QStringLiteral("x")).repeated(100000), {}},
+            {QStringLiteral("short"), {}},
+            {QString(), {}},
+            {QStringLiteral("Größe 日本 😀"), {}},
+            {QStringLiteral("a") + QChar(0xD800), QStringLiteral("a") + replacement},
+            {QChar(0xDC00) + QStringLiteral(" after"), replacement + QStringLiteral(" after")},
+        };
+        for (const auto &[value, replaced] : values) {
+            select->bind(1, value);
+            QVERIFY(select->next());
+            QCOMPARE(select->text(0), replaced.isEmpty() ? value : replaced);
+            (void)select->exec();
+        }
+    }
+
     // A backup taken while the WriteQueue keeps committing is consistent and complete up to
     // the moment it was taken.
     void backupWhileWritingIsConsistent() {
@@ -109,7 +135,8 @@ private Q_SLOTS:
             while (!stop) {
                 const int n = written.load() + 1;
                 Status s = d.writer().run([n](Connection &c) -> Status {
-                    auto st = c.prepare("INSERT INTO counter(n, payload) VALUES (?, zeroblob(4096))");
+                    auto st =
+                        c.prepare("INSERT INTO counter(n, payload) VALUES (?, zeroblob(4096))");
                     if (!st)
                         return st.error();
                     return st->bindAll(n).exec();
