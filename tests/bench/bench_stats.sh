@@ -94,7 +94,9 @@ run() {
         [[ -n $accepted && $counted == "$accepted" ]] ||
             die "$name: the server wrote $accepted records but the database holds $counted"
         local sent=${f[7]}
-        ((stored >= sent - conns && stored <= sent + conns)) ||
+        # At most one request per connection was in flight when wrk stopped; in the naive
+        # modes the readiness probe's GET is a stored row too.
+        ((stored >= sent - conns && stored <= sent + conns + 1)) ||
             die "$name: wrk counted $sent answered requests but $stored events are stored"
         stored_runs[$name]+=" $stored"
         tx_runs[$name]+=" $(awk -v t="$tx" -v d="$duration" 'BEGIN { printf "%.0f", t * 60 / d }')"
