@@ -533,6 +533,8 @@ FunctionRuntime::FunctionRuntime(vfs::Vfs &vfs, functions::FunctionStore &store,
     , m_store(store)
     , m_options(std::move(options)) {
     const int threads = std::max(0, m_options.maxConcurrent);
+    m_runningTarget = std::clamp(QThread::idealThreadCount(), 1, std::max(1, threads));
+    m_awake = threads; // each parks when it finds no job
     for (int i = 0; i < threads; ++i) {
         m_slots.push_back(std::make_unique<Slot>());
         m_threads.emplace_back(QThread::create([this, i] { runThread(i); }));
@@ -561,6 +563,14 @@ FunctionRuntime::~FunctionRuntime() {
 }
 
 std::shared_ptr<const FunctionRuntime::Bundle> FunctionRuntime::bundleFor(const QString &site) {
+    // Read before site(): a change committed after this read bumps it again.
+    const quint64 generation = m_vfs.generation();
+    {
+        QMutexLocker lock(&m_bundlesMutex);
+        const auto cached = m_bundles.constFind(site);
+        if (cached != m_bundles.cend() && cached->vfsGeneration == generation)
+            return cached->bundle; // no site changed since it was checked
+    }
     auto info = m_vfs.site(site);
     if (!info || info->activeDeployId == 0)
         return nullptr;
@@ -568,10 +578,12 @@ std::shared_ptr<const FunctionRuntime::Bundle> FunctionRuntime::bundleFor(const 
     {
         QMutexLocker lock(&m_bundlesMutex);
         version = m_versions.value(site);
-        const auto cached = m_bundles.value(site);
-        if (cached && cached->deployId == info->activeDeployId && cached->version == version &&
-            cached->settings == info->settings)
-            return cached;
+        const auto cached = m_bundles.find(site);
+        if (cached != m_bundles.end() && cached->bundle->deployId == info->activeDeployId &&
+            cached->bundle->version == version && cached->bundle->settings == info->settings) {
+            cached->vfsGeneration = generation;
+            return cached->bundle;
+        }
     }
     auto bundle = std::make_shared<Bundle>();
     bundle->site = site;
@@ -610,7 +622,8 @@ std::shared_ptr<const FunctionRuntime::Bundle> FunctionRuntime::bundleFor(const 
         bundle->egress = *egress;
     }
     QMutexLocker lock(&m_bundlesMutex);
-    m_bundles.insert(site, bundle);
+    if (m_versions.value(site) == version) // else invalidate() ran meanwhile: check next time
+        m_bundles.insert(site, {bundle, generation});
     return bundle;
 }
 
@@ -675,13 +688,24 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
         }
         job->responder = exchange.defer();
         job->started.start();
-        {
-            std::lock_guard lock(m_queueMutex);
-            m_queue.push_back(job);
-        }
-        m_queueReady.notify_one();
+        submit(job);
     });
     return true;
+}
+
+void FunctionRuntime::submit(std::shared_ptr<Job> job) {
+    bool wake = false;
+    {
+        std::lock_guard lock(m_queueMutex);
+        m_queue.push_back(std::move(job));
+        // A running thread takes it when done with its job; wake one only while fewer run
+        // than there are cores (the watchdog wakes more when the running ones are held up).
+        wake = m_awake + m_wakeups < m_runningTarget;
+        if (wake)
+            ++m_wakeups;
+    }
+    if (wake)
+        m_queueReady.notify_one();
 }
 
 void FunctionRuntime::finish(Job &job, Response response, double seconds) {
@@ -708,7 +732,13 @@ void FunctionRuntime::runThread(int index) {
         bool isStopping = false;
         {
             std::unique_lock lock(m_queueMutex);
-            m_queueReady.wait(lock, [this] { return m_isStopping || !m_queue.empty(); });
+            while (m_queue.empty() && !m_isStopping) {
+                --m_awake;
+                m_queueReady.wait(lock, [this] { return m_isStopping || m_wakeups > 0; });
+                if (m_wakeups > 0)
+                    --m_wakeups;
+                ++m_awake;
+            }
             if (m_queue.empty())
                 break;
             job = std::move(m_queue.front());
@@ -822,12 +852,20 @@ void FunctionRuntime::runThread(int index) {
 
 void FunctionRuntime::watch() {
     for (;;) {
+        bool wake = false;
         {
             std::unique_lock lock(m_queueMutex);
             if (m_watchdogWake.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
                                         [this] { return m_isStopping; }))
                 return;
+            // A job waited a whole tick: the running threads are held up, another one helps.
+            wake = !m_queue.empty() && m_queue.front()->started.hasExpired(WatchIntervalMs) &&
+                   m_awake + m_wakeups < int(m_threads.size());
+            if (wake)
+                ++m_wakeups;
         }
+        if (wake)
+            m_queueReady.notify_one();
         const qint64 rss = residentBytes();
         m_rssBytes = rss;
         if (m_busy.load() == 0)
