@@ -212,13 +212,15 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
         const where = e.fileName ? ' (' + String(e.fileName).replace(/^file:/, '') + (e.lineNumber ? ':' + e.lineNumber : '') + ')' : '';
         return e.name + ': ' + e.message + where;
     }
+    // What the host reads back: [status, kind, body, headers or null], indexed (cheaper for
+    // it than named properties); a string is the error that stopped the handler.
     function normalize(r) {
         if (r === undefined || r === null)
-            return { status: 204, headers: {}, kind: 'none', body: '' };
+            return [204, 'none', '', null];
         if (typeof r === 'string')
-            return { status: 200, headers: {}, kind: 'text', body: r };
+            return [200, 'text', r, null];
         if (typeof r !== 'object' || !('status' in r || 'body' in r || 'headers' in r))
-            return { status: 200, headers: {}, kind: 'json', body: JSON.stringify(r) };
+            return [200, 'json', JSON.stringify(r), null];
         const status = r.status === undefined ? 200 : Number(r.status);
         const headers = {};
         for (const k of Object.keys(r.headers || {}))
@@ -231,18 +233,39 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
             kind = 'bytes';
             body = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
         } else { kind = 'json'; body = JSON.stringify(body); }
-        return { status, headers, kind, body };
+        return [status, kind, body, headers];
     }
-    return function invoke(request) {
+    // The request handed to the handler: built here from plain values (one object literal's
+    // shape, not a property set per call from the host); `json` parses the body on use.
+    function Request(method, path, query, headers, body, bytes, client) {
+        this.method = method;
+        this.path = path;
+        this.query = query;
+        this.headers = headers;
+        this.body = body;
+        this.bytes = bytes;
+        this.client = client;
+    }
+    Request.prototype = Object.create(Object.prototype, {
+        json: { get() { return JSON.parse(this.body); } }
+    });
+    // headerList: [name, value, ...] in arrival order, names in lower case; repeats are joined.
+    return function invoke(method, path, query, headerList, body, bytes, client) {
         try {
+            const headers = {};
+            for (let i = 0; i < headerList.length; i += 2) {
+                const name = headerList[i];
+                headers[name] = Object.prototype.hasOwnProperty.call(headers, name)
+                    ? headers[name] + ', ' + headerList[i + 1] : headerList[i + 1];
+            }
+            const request = new Request(method, path, query || {}, headers, body, bytes, client);
             const main = load('api/main.js');
             const handler = typeof main === 'function' ? main : main && main.handler;
             if (typeof handler !== 'function')
                 throw new Error('api/main.js must export a function: module.exports = function (request) { ... }');
-            Object.defineProperty(request, 'json', { get() { return JSON.parse(request.body); } });
-            return { ok: normalize(handler(request)) };
+            return normalize(handler(request));
         } catch (e) {
-            return { error: describe(e) };
+            return describe(e);
         }
     };
 }))JS";
@@ -762,28 +785,20 @@ void FunctionRuntime::runThread(int index) {
         QString problem;
         Response response = [&] {
             QJSEngine &engine = *site->engine;
-            QJSValue request = engine.newObject();
-            request.setProperty(QStringLiteral("method"), job->method);
-            request.setProperty(QStringLiteral("path"), job->path);
-            QJSValue query = engine.newObject();
-            for (const auto &[name, value] :
-                 QUrlQuery(QString::fromUtf8(job->query)).queryItems(QUrl::FullyDecoded))
-                if (!query.hasOwnProperty(name))
-                    query.setProperty(name, value);
-            request.setProperty(QStringLiteral("query"), query);
-            QJSValue headers = engine.newObject();
-            for (const auto &[name, value] : job->headers) {
-                const QString key = QString::fromLatin1(name);
-                const QString previous = headers.property(key).toString();
-                headers.setProperty(key,
-                                    headers.hasOwnProperty(key)
-                                        ? previous + QStringLiteral(", ") + QString::fromUtf8(value)
-                                        : QString::fromUtf8(value));
+            QJSValue query; // undefined: the script builds the empty object itself
+            if (!job->query.isEmpty()) {
+                query = engine.newObject();
+                for (const auto &[name, value] :
+                     QUrlQuery(QString::fromUtf8(job->query)).queryItems(QUrl::FullyDecoded))
+                    if (!query.hasOwnProperty(name))
+                        query.setProperty(name, value);
             }
-            request.setProperty(QStringLiteral("headers"), headers);
-            request.setProperty(QStringLiteral("body"), QString::fromUtf8(job->body));
-            request.setProperty(QStringLiteral("bytes"), engine.toScriptValue(job->body));
-            request.setProperty(QStringLiteral("client"), job->client);
+            QJSValue headers = engine.newArray(uint(job->headers.size() * 2));
+            quint32 at = 0;
+            for (const auto &[name, value] : job->headers) {
+                headers.setProperty(at++, QString::fromLatin1(name));
+                headers.setProperty(at++, QString::fromUtf8(value));
+            }
 
             const qint64 deadline = steadyMs() + bundle.timeoutMs;
             site->host->begin(deadline);
@@ -794,7 +809,10 @@ void FunctionRuntime::runThread(int index) {
                 slot.startRss = m_rssBytes.load();
                 slot.stop = Stop::None;
             }
-            const QJSValue result = site->invoke.call({request});
+            const QJSValue result =
+                site->invoke.call({QJSValue(job->method), QJSValue(job->path), query, headers,
+                                   QJSValue(QString::fromUtf8(job->body)),
+                                   engine.toScriptValue(job->body), QJSValue(job->client)});
             {
                 std::lock_guard lock(slot.mutex);
                 stop = slot.stop;
@@ -936,23 +954,20 @@ namespace {
 
 Response responseOf(QJSEngine &engine, const QJSValue &result, const FunctionRuntime::Job &job,
                     qint64 maxBytes, QString &problem) {
-    if (result.isError() || !result.isObject()) {
+    // The bootstrap's invoke() answers [status, kind, body, headers or null], or the error.
+    if (!result.isArray()) {
         problem = result.toString();
         return {};
     }
-    if (const QJSValue error = result.property(QStringLiteral("error")); !error.isUndefined()) {
-        problem = error.toString();
-        return {};
-    }
-    const QJSValue ok = result.property(QStringLiteral("ok"));
-    const int status = ok.property(QStringLiteral("status")).toInt();
+    const QJSValue statusValue = result.property(0);
+    const int status = statusValue.toInt();
     if (status < 200 || status > 599) {
         problem = QStringLiteral("The function answered with status %1; use 200-599.")
-                      .arg(ok.property(QStringLiteral("status")).toString());
+                      .arg(statusValue.toString());
         return {};
     }
-    const QString kind = ok.property(QStringLiteral("kind")).toString();
-    const QJSValue body = ok.property(QStringLiteral("body"));
+    const QString kind = result.property(1).toString();
+    const QJSValue body = result.property(2);
     QByteArray bytes = kind == QLatin1String("bytes") ? engine.fromScriptValue<QByteArray>(body)
                                                       : body.toString().toUtf8();
     if (bytes.size() > maxBytes) {
@@ -963,7 +978,7 @@ Response responseOf(QJSEngine &engine, const QJSValue &result, const FunctionRun
                              : kind == QLatin1String("bytes") ? "application/octet-stream"
                                                               : "text/plain; charset=utf-8";
     QByteArray extra;
-    QJSValueIterator it(ok.property(QStringLiteral("headers")));
+    QJSValueIterator it(result.property(3));
     while (it.hasNext()) {
         it.next();
         const QByteArray name = it.name().toUtf8();
