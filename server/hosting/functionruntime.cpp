@@ -87,6 +87,19 @@ Response jsonError(int status, const QString &message, bool isHead = false) {
     return http::makeResponse(status, "application/json", std::move(body), isHead);
 }
 
+// 429: every slot is busy (the body is made once: under a crowd most answers are this one).
+Response busyResponse(bool isHead) {
+    static const QByteArray body =
+        QJsonDocument(
+            QJsonObject{{QStringLiteral("error"),
+                         QStringLiteral("Every function slot is busy. Retry in a second.")}})
+            .toJson(QJsonDocument::Compact) +
+        '\n';
+    Response busy = http::makeResponse(429, "application/json", body, isHead);
+    busy.head.append("Retry-After: 1\r\n");
+    return busy;
+}
+
 bool isToken(QByteArrayView name) {
     if (name.isEmpty() || name.size() > 256)
         return false;
@@ -682,6 +695,13 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
                             isHead));
         return true;
     }
+    // Every slot busy: refused before any work on the request (the exact check, which takes
+    // the slot, comes once the body is in).
+    if (m_busy.load(std::memory_order_relaxed) >= m_options.maxConcurrent) {
+        ++m_rejected;
+        answerNow(busyResponse(isHead));
+        return true;
+    }
     auto job = std::make_shared<Job>();
     job->bundle = std::move(bundle);
     job->method = QString::fromLatin1(request.methodText());
@@ -694,25 +714,21 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
     job->client = m_options.clientOf ? m_options.clientOf(request) : anonymousClient(request);
     job->isHead = isHead;
     job->counter = std::move(counter);
-    exchange.receiveBody(m_options.maxRequestBytes, [this, &exchange, job,
-                                                     answerNow](QByteArrayView piece, bool last) {
-        job->body.append(piece);
-        if (!last)
-            return;
-        if (m_busy.fetch_add(1) >= m_options.maxConcurrent) {
-            m_busy.fetch_sub(1);
-            ++m_rejected;
-            Response busy =
-                jsonError(429, QStringLiteral("Every function slot is busy. Retry in a second."),
-                          job->isHead);
-            busy.head.append("Retry-After: 1\r\n");
-            answerNow(std::move(busy));
-            return;
-        }
-        job->responder = exchange.defer();
-        job->started.start();
-        submit(job);
-    });
+    exchange.receiveBody(m_options.maxRequestBytes,
+                         [this, &exchange, job, answerNow](QByteArrayView piece, bool last) {
+                             job->body.append(piece);
+                             if (!last)
+                                 return;
+                             if (m_busy.fetch_add(1) >= m_options.maxConcurrent) {
+                                 m_busy.fetch_sub(1);
+                                 ++m_rejected;
+                                 answerNow(busyResponse(job->isHead));
+                                 return;
+                             }
+                             job->responder = exchange.defer();
+                             job->started.start();
+                             submit(job);
+                         });
     return true;
 }
 
