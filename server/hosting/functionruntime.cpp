@@ -87,6 +87,19 @@ Response jsonError(int status, const QString &message, bool isHead = false) {
     return http::makeResponse(status, "application/json", std::move(body), isHead);
 }
 
+// 429: every slot is busy (the body is made once: under a crowd most answers are this one).
+Response busyResponse(bool isHead) {
+    static const QByteArray body =
+        QJsonDocument(
+            QJsonObject{{QStringLiteral("error"),
+                         QStringLiteral("Every function slot is busy. Retry in a second.")}})
+            .toJson(QJsonDocument::Compact) +
+        '\n';
+    Response busy = http::makeResponse(429, "application/json", body, isHead);
+    busy.head.append("Retry-After: 1\r\n");
+    return busy;
+}
+
 bool isToken(QByteArrayView name) {
     if (name.isEmpty() || name.size() > 256)
         return false;
@@ -212,13 +225,15 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
         const where = e.fileName ? ' (' + String(e.fileName).replace(/^file:/, '') + (e.lineNumber ? ':' + e.lineNumber : '') + ')' : '';
         return e.name + ': ' + e.message + where;
     }
+    // What the host reads back: [status, kind, body, headers or null], indexed (cheaper for
+    // it than named properties); a string is the error that stopped the handler.
     function normalize(r) {
         if (r === undefined || r === null)
-            return { status: 204, headers: {}, kind: 'none', body: '' };
+            return [204, 'none', '', null];
         if (typeof r === 'string')
-            return { status: 200, headers: {}, kind: 'text', body: r };
+            return [200, 'text', r, null];
         if (typeof r !== 'object' || !('status' in r || 'body' in r || 'headers' in r))
-            return { status: 200, headers: {}, kind: 'json', body: JSON.stringify(r) };
+            return [200, 'json', JSON.stringify(r), null];
         const status = r.status === undefined ? 200 : Number(r.status);
         const headers = {};
         for (const k of Object.keys(r.headers || {}))
@@ -231,18 +246,39 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
             kind = 'bytes';
             body = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
         } else { kind = 'json'; body = JSON.stringify(body); }
-        return { status, headers, kind, body };
+        return [status, kind, body, headers];
     }
-    return function invoke(request) {
+    // The request handed to the handler: built here from plain values (one object literal's
+    // shape, not a property set per call from the host); `json` parses the body on use.
+    function Request(method, path, query, headers, body, bytes, client) {
+        this.method = method;
+        this.path = path;
+        this.query = query;
+        this.headers = headers;
+        this.body = body;
+        this.bytes = bytes;
+        this.client = client;
+    }
+    Request.prototype = Object.create(Object.prototype, {
+        json: { get() { return JSON.parse(this.body); } }
+    });
+    // headerList: [name, value, ...] in arrival order, names in lower case; repeats are joined.
+    return function invoke(method, path, query, headerList, body, bytes, client) {
         try {
+            const headers = {};
+            for (let i = 0; i < headerList.length; i += 2) {
+                const name = headerList[i];
+                headers[name] = Object.prototype.hasOwnProperty.call(headers, name)
+                    ? headers[name] + ', ' + headerList[i + 1] : headerList[i + 1];
+            }
+            const request = new Request(method, path, query || {}, headers, body, bytes, client);
             const main = load('api/main.js');
             const handler = typeof main === 'function' ? main : main && main.handler;
             if (typeof handler !== 'function')
                 throw new Error('api/main.js must export a function: module.exports = function (request) { ... }');
-            Object.defineProperty(request, 'json', { get() { return JSON.parse(request.body); } });
-            return { ok: normalize(handler(request)) };
+            return normalize(handler(request));
         } catch (e) {
-            return { error: describe(e) };
+            return describe(e);
         }
     };
 }))JS";
@@ -533,6 +569,8 @@ FunctionRuntime::FunctionRuntime(vfs::Vfs &vfs, functions::FunctionStore &store,
     , m_store(store)
     , m_options(std::move(options)) {
     const int threads = std::max(0, m_options.maxConcurrent);
+    m_runningTarget = std::clamp(QThread::idealThreadCount(), 1, std::max(1, threads));
+    m_awake = threads; // each parks when it finds no job
     for (int i = 0; i < threads; ++i) {
         m_slots.push_back(std::make_unique<Slot>());
         m_threads.emplace_back(QThread::create([this, i] { runThread(i); }));
@@ -561,6 +599,14 @@ FunctionRuntime::~FunctionRuntime() {
 }
 
 std::shared_ptr<const FunctionRuntime::Bundle> FunctionRuntime::bundleFor(const QString &site) {
+    // Read before site(): a change committed after this read bumps it again.
+    const quint64 generation = m_vfs.generation();
+    {
+        QMutexLocker lock(&m_bundlesMutex);
+        const auto cached = m_bundles.constFind(site);
+        if (cached != m_bundles.cend() && cached->vfsGeneration == generation)
+            return cached->bundle; // no site changed since it was checked
+    }
     auto info = m_vfs.site(site);
     if (!info || info->activeDeployId == 0)
         return nullptr;
@@ -568,10 +614,12 @@ std::shared_ptr<const FunctionRuntime::Bundle> FunctionRuntime::bundleFor(const 
     {
         QMutexLocker lock(&m_bundlesMutex);
         version = m_versions.value(site);
-        const auto cached = m_bundles.value(site);
-        if (cached && cached->deployId == info->activeDeployId && cached->version == version &&
-            cached->settings == info->settings)
-            return cached;
+        const auto cached = m_bundles.find(site);
+        if (cached != m_bundles.end() && cached->bundle->deployId == info->activeDeployId &&
+            cached->bundle->version == version && cached->bundle->settings == info->settings) {
+            cached->vfsGeneration = generation;
+            return cached->bundle;
+        }
     }
     auto bundle = std::make_shared<Bundle>();
     bundle->site = site;
@@ -610,7 +658,8 @@ std::shared_ptr<const FunctionRuntime::Bundle> FunctionRuntime::bundleFor(const 
         bundle->egress = *egress;
     }
     QMutexLocker lock(&m_bundlesMutex);
-    m_bundles.insert(site, bundle);
+    if (m_versions.value(site) == version) // else invalidate() ran meanwhile: check next time
+        m_bundles.insert(site, {bundle, generation});
     return bundle;
 }
 
@@ -646,6 +695,13 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
                             isHead));
         return true;
     }
+    // Every slot busy: refused before any work on the request (the exact check, which takes
+    // the slot, comes once the body is in).
+    if (m_busy.load(std::memory_order_relaxed) >= m_options.maxConcurrent) {
+        ++m_rejected;
+        answerNow(busyResponse(isHead));
+        return true;
+    }
     auto job = std::make_shared<Job>();
     job->bundle = std::move(bundle);
     job->method = QString::fromLatin1(request.methodText());
@@ -658,30 +714,37 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
     job->client = m_options.clientOf ? m_options.clientOf(request) : anonymousClient(request);
     job->isHead = isHead;
     job->counter = std::move(counter);
-    exchange.receiveBody(m_options.maxRequestBytes, [this, &exchange, job,
-                                                     answerNow](QByteArrayView piece, bool last) {
-        job->body.append(piece);
-        if (!last)
-            return;
-        if (m_busy.fetch_add(1) >= m_options.maxConcurrent) {
-            m_busy.fetch_sub(1);
-            ++m_rejected;
-            Response busy =
-                jsonError(429, QStringLiteral("Every function slot is busy. Retry in a second."),
-                          job->isHead);
-            busy.head.append("Retry-After: 1\r\n");
-            answerNow(std::move(busy));
-            return;
-        }
-        job->responder = exchange.defer();
-        job->started.start();
-        {
-            std::lock_guard lock(m_queueMutex);
-            m_queue.push_back(job);
-        }
-        m_queueReady.notify_one();
-    });
+    exchange.receiveBody(m_options.maxRequestBytes,
+                         [this, &exchange, job, answerNow](QByteArrayView piece, bool last) {
+                             job->body.append(piece);
+                             if (!last)
+                                 return;
+                             if (m_busy.fetch_add(1) >= m_options.maxConcurrent) {
+                                 m_busy.fetch_sub(1);
+                                 ++m_rejected;
+                                 answerNow(busyResponse(job->isHead));
+                                 return;
+                             }
+                             job->responder = exchange.defer();
+                             job->started.start();
+                             submit(job);
+                         });
     return true;
+}
+
+void FunctionRuntime::submit(std::shared_ptr<Job> job) {
+    bool wake = false;
+    {
+        std::lock_guard lock(m_queueMutex);
+        m_queue.push_back(std::move(job));
+        // A running thread takes it when done with its job; wake one only while fewer run
+        // than there are cores (the watchdog wakes more when the running ones are held up).
+        wake = m_awake + m_wakeups < m_runningTarget;
+        if (wake)
+            ++m_wakeups;
+    }
+    if (wake)
+        m_queueReady.notify_one();
 }
 
 void FunctionRuntime::finish(Job &job, Response response, double seconds) {
@@ -708,7 +771,13 @@ void FunctionRuntime::runThread(int index) {
         bool isStopping = false;
         {
             std::unique_lock lock(m_queueMutex);
-            m_queueReady.wait(lock, [this] { return m_isStopping || !m_queue.empty(); });
+            while (m_queue.empty() && !m_isStopping) {
+                --m_awake;
+                m_queueReady.wait(lock, [this] { return m_isStopping || m_wakeups > 0; });
+                if (m_wakeups > 0)
+                    --m_wakeups;
+                ++m_awake;
+            }
             if (m_queue.empty())
                 break;
             job = std::move(m_queue.front());
@@ -732,28 +801,20 @@ void FunctionRuntime::runThread(int index) {
         QString problem;
         Response response = [&] {
             QJSEngine &engine = *site->engine;
-            QJSValue request = engine.newObject();
-            request.setProperty(QStringLiteral("method"), job->method);
-            request.setProperty(QStringLiteral("path"), job->path);
-            QJSValue query = engine.newObject();
-            for (const auto &[name, value] :
-                 QUrlQuery(QString::fromUtf8(job->query)).queryItems(QUrl::FullyDecoded))
-                if (!query.hasOwnProperty(name))
-                    query.setProperty(name, value);
-            request.setProperty(QStringLiteral("query"), query);
-            QJSValue headers = engine.newObject();
-            for (const auto &[name, value] : job->headers) {
-                const QString key = QString::fromLatin1(name);
-                const QString previous = headers.property(key).toString();
-                headers.setProperty(key,
-                                    headers.hasOwnProperty(key)
-                                        ? previous + QStringLiteral(", ") + QString::fromUtf8(value)
-                                        : QString::fromUtf8(value));
+            QJSValue query; // undefined: the script builds the empty object itself
+            if (!job->query.isEmpty()) {
+                query = engine.newObject();
+                for (const auto &[name, value] :
+                     QUrlQuery(QString::fromUtf8(job->query)).queryItems(QUrl::FullyDecoded))
+                    if (!query.hasOwnProperty(name))
+                        query.setProperty(name, value);
             }
-            request.setProperty(QStringLiteral("headers"), headers);
-            request.setProperty(QStringLiteral("body"), QString::fromUtf8(job->body));
-            request.setProperty(QStringLiteral("bytes"), engine.toScriptValue(job->body));
-            request.setProperty(QStringLiteral("client"), job->client);
+            QJSValue headers = engine.newArray(uint(job->headers.size() * 2));
+            quint32 at = 0;
+            for (const auto &[name, value] : job->headers) {
+                headers.setProperty(at++, QString::fromLatin1(name));
+                headers.setProperty(at++, QString::fromUtf8(value));
+            }
 
             const qint64 deadline = steadyMs() + bundle.timeoutMs;
             site->host->begin(deadline);
@@ -764,7 +825,10 @@ void FunctionRuntime::runThread(int index) {
                 slot.startRss = m_rssBytes.load();
                 slot.stop = Stop::None;
             }
-            const QJSValue result = site->invoke.call({request});
+            const QJSValue result =
+                site->invoke.call({QJSValue(job->method), QJSValue(job->path), query, headers,
+                                   QJSValue(QString::fromUtf8(job->body)),
+                                   engine.toScriptValue(job->body), QJSValue(job->client)});
             {
                 std::lock_guard lock(slot.mutex);
                 stop = slot.stop;
@@ -822,12 +886,20 @@ void FunctionRuntime::runThread(int index) {
 
 void FunctionRuntime::watch() {
     for (;;) {
+        bool wake = false;
         {
             std::unique_lock lock(m_queueMutex);
             if (m_watchdogWake.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
                                         [this] { return m_isStopping; }))
                 return;
+            // A job waited a whole tick: the running threads are held up, another one helps.
+            wake = !m_queue.empty() && m_queue.front()->started.hasExpired(WatchIntervalMs) &&
+                   m_awake + m_wakeups < int(m_threads.size());
+            if (wake)
+                ++m_wakeups;
         }
+        if (wake)
+            m_queueReady.notify_one();
         const qint64 rss = residentBytes();
         m_rssBytes = rss;
         if (m_busy.load() == 0)
@@ -898,23 +970,20 @@ namespace {
 
 Response responseOf(QJSEngine &engine, const QJSValue &result, const FunctionRuntime::Job &job,
                     qint64 maxBytes, QString &problem) {
-    if (result.isError() || !result.isObject()) {
+    // The bootstrap's invoke() answers [status, kind, body, headers or null], or the error.
+    if (!result.isArray()) {
         problem = result.toString();
         return {};
     }
-    if (const QJSValue error = result.property(QStringLiteral("error")); !error.isUndefined()) {
-        problem = error.toString();
-        return {};
-    }
-    const QJSValue ok = result.property(QStringLiteral("ok"));
-    const int status = ok.property(QStringLiteral("status")).toInt();
+    const QJSValue statusValue = result.property(0);
+    const int status = statusValue.toInt();
     if (status < 200 || status > 599) {
         problem = QStringLiteral("The function answered with status %1; use 200-599.")
-                      .arg(ok.property(QStringLiteral("status")).toString());
+                      .arg(statusValue.toString());
         return {};
     }
-    const QString kind = ok.property(QStringLiteral("kind")).toString();
-    const QJSValue body = ok.property(QStringLiteral("body"));
+    const QString kind = result.property(1).toString();
+    const QJSValue body = result.property(2);
     QByteArray bytes = kind == QLatin1String("bytes") ? engine.fromScriptValue<QByteArray>(body)
                                                       : body.toString().toUtf8();
     if (bytes.size() > maxBytes) {
@@ -925,7 +994,7 @@ Response responseOf(QJSEngine &engine, const QJSValue &result, const FunctionRun
                              : kind == QLatin1String("bytes") ? "application/octet-stream"
                                                               : "text/plain; charset=utf-8";
     QByteArray extra;
-    QJSValueIterator it(ok.property(QStringLiteral("headers")));
+    QJSValueIterator it(result.property(3));
     while (it.hasNext()) {
         it.next();
         const QByteArray name = it.name().toUtf8();

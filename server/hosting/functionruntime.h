@@ -33,6 +33,12 @@ namespace fazt::hosting {
 // slot is free (else 429 at once: there is no queue beyond the slots), and the answer comes
 // back through a Responder.
 //
+// There is one JS thread per slot, but only as many run at once as the machine has cores:
+// the others stay parked, so a burst does not turn into context switches between more JS
+// threads than cores, and busy threads take the next job without a wake-up. A parked thread
+// is woken when a job waited a watchdog tick while every running thread was held up (a
+// script waiting on fazt.fetch, a long loop), so every slot can still run at the same time.
+//
 // Each JS thread keeps one engine per site it served recently, holding that site's compiled
 // modules for its active deploy (a redeploy, or a change of the site's variables or allowlist,
 // starts a fresh engine). Sites never share an engine, so nothing leaks between them. A
@@ -96,6 +102,7 @@ public:
 
 private:
     std::shared_ptr<const Bundle> bundleFor(const QString &site);
+    void submit(std::shared_ptr<Job> job);
     void runThread(int index);
     void watch();
     void finish(Job &job, http::Response response, double seconds);
@@ -105,7 +112,11 @@ private:
     const Options m_options;
 
     QMutex m_bundlesMutex;
-    QHash<QString, std::shared_ptr<const Bundle>> m_bundles;
+    struct CachedBundle {
+        std::shared_ptr<const Bundle> bundle;
+        quint64 vfsGeneration = 0; // Vfs::generation() when it was checked against site()
+    };
+    QHash<QString, CachedBundle> m_bundles;
     QHash<QString, quint64> m_versions; // bumped by invalidate()
 
     std::mutex m_queueMutex;
@@ -113,6 +124,9 @@ private:
     std::condition_variable m_watchdogWake; // the watchdog's tick, and its stop
     std::deque<std::shared_ptr<Job>> m_queue;
     bool m_isStopping = false;
+    int m_awake = 0;            // JS threads not parked (running a job or about to take one)
+    int m_wakeups = 0;          // parked threads told to wake that have not yet
+    int m_runningTarget = 1;    // how many JS threads should run at once: the cores
     std::atomic<int> m_busy{0}; // slots taken, <= maxConcurrent
     std::vector<std::unique_ptr<Slot>> m_slots;
     std::vector<std::unique_ptr<QThread>> m_threads;

@@ -93,12 +93,18 @@ void Worker::join() {
 }
 
 void Worker::post(std::function<void()> task) {
+    bool wasEmpty = false;
     {
         std::lock_guard lock(m_tasksMutex);
+        wasEmpty = m_tasks.empty();
         m_tasks.push_back(std::move(task));
     }
-    const quint64 one = 1;
-    (void)!::write(m_wakeFd, &one, sizeof one);
+    // One wake-up per batch: tasks posted before drainTasks() takes the list ride along with
+    // the first one's (it reads the eventfd before it takes the list).
+    if (wasEmpty) {
+        const quint64 one = 1;
+        (void)!::write(m_wakeFd, &one, sizeof one);
+    }
 }
 
 void Worker::drainTasks() {

@@ -127,6 +127,7 @@ Result<QByteArray> readUpTo(QIODevice &device, qint64 size) {
 Vfs::Vfs(db::Database &database, VfsCache *cache) : m_database(database), m_cache(cache) {}
 
 void Vfs::invalidate(const QString &site) {
+    m_generation.fetch_add(1, std::memory_order_acq_rel);
     if (m_cache)
         m_cache->removeSite(site);
 }

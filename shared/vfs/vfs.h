@@ -8,6 +8,7 @@
 #include <QIODevice>
 #include <QList>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -74,6 +75,10 @@ public:
     Result<GarbageReport> collectGarbage(std::chrono::seconds abandonedAfter = std::chrono::hours(1));
 
     db::Database &database() { return m_database; }
+    // Bumped after every committed change to a site's row (activation, settings, deletion):
+    // whoever keeps something derived from site() may reuse it while this stays the same
+    // (read it before calling site()).
+    quint64 generation() const { return m_generation.load(std::memory_order_acquire); }
 
 private:
     friend class DeployWriter;
@@ -81,6 +86,7 @@ private:
 
     db::Database &m_database;
     VfsCache *m_cache;
+    std::atomic<quint64> m_generation{0};
 };
 
 // Writes one deploy: add files (streamed, chunk by chunk, with a bounded number of chunks in

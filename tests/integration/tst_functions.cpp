@@ -396,6 +396,32 @@ private Q_SLOTS:
         QCOMPARE(admin("PUT", "/api/sites/demo/egress", R"({"hosts": "x"})").status, 400);
     }
 
+    void scriptsWaitingOnFetchDoNotHoldUpTheSlots() {
+        // Only as many JS threads run at once as there are cores; one waiting on fazt.fetch
+        // must not keep the other slots from running, here the very functions it fetches.
+        const QByteArray self = "127.0.0.1:" + QByteArray::number(m_fazt->port());
+        const auto [code, output] = cli({QStringLiteral("egress"), QStringLiteral("set"),
+                                         QStringLiteral("demo"), QString::fromLatin1(self)});
+        QVERIFY2(code == 0, output.constData());
+        constexpr int Waiting = Slots / 2; // each needs a second slot for what it fetches
+        std::vector<std::unique_ptr<RawClient>> clients;
+        for (int i = 0; i < Waiting; ++i) {
+            clients.push_back(std::make_unique<RawClient>(m_fazt->port()));
+            QVERIFY(clients.back()->isConnected());
+        }
+        QElapsedTimer timer;
+        timer.start();
+        for (auto &client : clients)
+            client->send(RawClient::request("demo.localhost",
+                                            "/api/fetch?url=http://" + self + "/api/hello"));
+        for (auto &client : clients) {
+            const HttpResponse r = client->read();
+            QCOMPARE(r.status, 200);
+            QVERIFY2(r.body.contains("hello world"), r.body.constData());
+        }
+        QVERIFY2(timer.elapsed() < 3000, qPrintable(QString::number(timer.elapsed())));
+    }
+
     void sitesAreIsolated() {
         // Module state is per engine (per site and JS thread); KV is the site's shared state.
         for (int i = 0; i < 2; ++i) {
