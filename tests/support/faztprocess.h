@@ -12,6 +12,8 @@
 
 #include <csignal>
 
+#include <sys/prctl.h>
+
 namespace fazt::test {
 
 class FaztProcess {
@@ -23,6 +25,8 @@ public:
                const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment()) {
         m_process.setProcessEnvironment(env);
         m_process.setProcessChannelMode(QProcess::SeparateChannels);
+        // A test that crashes must not leave its server running: the server dies with it.
+        m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
         m_process.start(qEnvironmentVariable("FAZT_BIN"),
                         args + QStringList{QStringLiteral("--port"), QStringLiteral("0"),
                                            QStringLiteral("--listen"),
