@@ -11,7 +11,6 @@
 #include <QTest>
 
 #include <csignal>
-
 #include <sys/prctl.h>
 
 namespace fazt::test {
