@@ -434,7 +434,7 @@ void StatsBuffer::insertNaive(const QString &site, const QString &path, const QS
 StatsBuffer::Counters StatsBuffer::counters() const {
     Counters c;
     for (const Shard &shard : m_shards) {
-        std::lock_guard lock(const_cast<Shard &>(shard).mutex);
+        std::lock_guard lock(shard.mutex);
         c.accepted += shard.accepted;
     }
     std::lock_guard lock(m_mutex);

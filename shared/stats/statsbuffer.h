@@ -188,7 +188,7 @@ private:
     // thread takes the same shard each time, and a flush collects them all.
     static constexpr int ShardCount = 8;
     struct alignas(64) Shard {
-        std::mutex mutex;
+        mutable std::mutex mutex;
         Batch batch;
         quint64 accepted = 0;
     };
