@@ -176,6 +176,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
                 add("fazt_stats_flushes_total", "counter", double(c.flushes));
                 add("fazt_stats_flush_failures_total", "counter", double(c.flushFailures));
                 add("fazt_stats_pending_records", "gauge", double(c.pending));
+                add("fazt_stats_pending_rows", "gauge", double(c.pendingRows));
                 add("fazt_stats_pending_bytes", "gauge", double(c.pendingBytes));
                 add("fazt_stats_budget_bytes", "gauge", double(c.budgetBytes));
                 return text;

@@ -198,10 +198,11 @@ StatsBuffer::Shard &StatsBuffer::shardOfThisThread() {
     return m_shards[size_t(index)];
 }
 
-void StatsBuffer::addDimension(Batch &batch, const QString &site, qint64 hour, quint8 kind,
-                               const QString &value) {
+int StatsBuffer::addDimension(Batch &batch, const QString &site, qint64 hour, quint8 kind,
+                              const QString &value) {
     DimensionKey key{site, hour, kind, value};
     auto it = batch.dimensions.find(key);
+    int added = 0;
     if (it == batch.dimensions.end()) {
         if (isOverBudget() && kind != Status_) {
             key.value = otherValue();
@@ -210,21 +211,27 @@ void StatsBuffer::addDimension(Batch &batch, const QString &site, qint64 hour, q
         if (it == batch.dimensions.end()) {
             batch.bytes += costOf(site, key.value);
             it = batch.dimensions.insert(key, 0);
+            added = 1;
         }
     }
     ++*it;
+    return added;
 }
 
-void StatsBuffer::addVisitor(Batch &batch, const QString &site, qint64 hour, VisitorId visitor) {
+int StatsBuffer::addVisitor(Batch &batch, const QString &site, qint64 hour, VisitorId visitor) {
     // Past the budget, new visitors go uncounted rather than growing memory.
     if (visitor == 0 || isOverBudget())
-        return;
+        return 0;
+    int added = 0;
     for (const QString &s : {site, QString()}) {
         const qsizetype before = batch.visitors.size();
         batch.visitors.insert({s, hour, visitor});
-        if (batch.visitors.size() != before)
+        if (batch.visitors.size() != before) {
             batch.bytes += costOf(s);
+            ++added;
+        }
     }
+    return added;
 }
 
 void StatsBuffer::record(const RequestRecord &r) {
@@ -235,6 +242,7 @@ void StatsBuffer::record(const RequestRecord &r) {
     }
     const qint64 hour = r.at - r.at % HourSeconds;
     Shard &shard = shardOfThisThread();
+    qint64 rows = 0;
     {
         std::lock_guard lock(shard.mutex);
         Batch &b = shard.batch;
@@ -250,24 +258,25 @@ void StatsBuffer::record(const RequestRecord &r) {
                 key.path = QByteArray(key.path.constData(), key.path.size()); // owned, not raw
                 b.bytes += costOf(key.site) + key.path.size();
                 it = b.paths.insert(key, {});
+                ++rows;
             }
         }
         ++it->hits;
         it->bytes += r.bytes;
-        addDimension(b, r.site, hour, Status_, statusText(r.status));
+        rows += addDimension(b, r.site, hour, Status_, statusText(r.status));
         if (r.isPageView) {
             ++it->views;
-            addDimension(b, r.site, hour, AgentKind, agentName(r.agent));
+            rows += addDimension(b, r.site, hour, AgentKind, agentName(r.agent));
             if (!r.referrerHost.isEmpty())
-                addDimension(b, r.site, hour, Referrer, r.referrerHost);
-            addVisitor(b, r.site, hour, r.visitor);
+                rows += addDimension(b, r.site, hour, Referrer, r.referrerHost);
+            rows += addVisitor(b, r.site, hour, r.visitor);
         }
         ++b.records;
         ++shard.accepted;
         if (b.bytes != bytesBefore)
             m_pendingBytes.fetch_add(b.bytes - bytesBefore, std::memory_order_relaxed);
     }
-    noteRecorded();
+    noteRecorded(rows);
 }
 
 void StatsBuffer::record(const Event &e) {
@@ -278,28 +287,38 @@ void StatsBuffer::record(const Event &e) {
     const qint64 at = e.atMs / 1000;
     const qint64 hour = at - at % HourSeconds;
     Shard &shard = shardOfThisThread();
+    qint64 rows = 1; // the raw event
     {
         std::lock_guard lock(shard.mutex);
         Batch &b = shard.batch;
         const qint64 bytesBefore = b.bytes;
-        addDimension(b, e.site, hour, EventName, e.name);
+        rows += addDimension(b, e.site, hour, EventName, e.name);
         if (!e.referrerHost.isEmpty())
-            addDimension(b, e.site, hour, Referrer, e.referrerHost);
-        addVisitor(b, e.site, hour, e.visitor);
+            rows += addDimension(b, e.site, hour, Referrer, e.referrerHost);
+        rows += addVisitor(b, e.site, hour, e.visitor);
         b.bytes += costOf(e);
         b.events.push_back(e);
         ++b.records;
         ++shard.accepted;
         m_pendingBytes.fetch_add(b.bytes - bytesBefore, std::memory_order_relaxed);
     }
+    noteRecorded(rows);
     if (isOverBudget())
         dropOldestEvents();
-    noteRecorded();
 }
 
-void StatsBuffer::noteRecorded() {
-    const qint64 pending = m_pendingRecords.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (pending < m_flushThreshold.load(std::memory_order_relaxed) ||
+void StatsBuffer::noteRecorded(qint64 rowsAdded) {
+    m_pendingRecords.fetch_add(1, std::memory_order_relaxed);
+    if (rowsAdded == 0)
+        return; // nothing more to write than before: no nearer to a flush
+    const qint64 rows = m_pendingRows.fetch_add(rowsAdded, std::memory_order_relaxed) + rowsAdded;
+    if (rows >= m_flushThreshold.load(std::memory_order_relaxed))
+        requestFlushIfDue();
+}
+
+void StatsBuffer::requestFlushIfDue() {
+    if (m_pendingRows.load(std::memory_order_relaxed) <
+            m_flushThreshold.load(std::memory_order_relaxed) ||
         m_isFlushRequested.exchange(true))
         return;
     QMetaObject::invokeMethod(this, &StatsBuffer::flush, Qt::QueuedConnection);
@@ -322,6 +341,7 @@ void StatsBuffer::dropOldestEvents() {
             --b.records;
             m_pendingBytes.fetch_sub(cost, std::memory_order_relaxed);
             m_pendingRecords.fetch_sub(1, std::memory_order_relaxed);
+            m_pendingRows.fetch_sub(1, std::memory_order_relaxed);
             ++dropped;
         }
     }
@@ -444,6 +464,7 @@ StatsBuffer::Counters StatsBuffer::counters() const {
     c.flushes = m_flushes;
     c.flushFailures = m_flushFailures;
     c.pending = m_pendingRecords.load();
+    c.pendingRows = m_pendingRows.load();
     c.pendingBytes = m_pendingBytes.load();
     c.budgetBytes = m_budgetBytes.load();
     return c;
@@ -456,6 +477,7 @@ QJsonObject StatsBuffer::Counters::toJson() const {
                        {QStringLiteral("flushes"), qint64(flushes)},
                        {QStringLiteral("flushFailures"), qint64(flushFailures)},
                        {QStringLiteral("pending"), pending},
+                       {QStringLiteral("pendingRows"), pendingRows},
                        {QStringLiteral("pendingBytes"), pendingBytes},
                        {QStringLiteral("budgetBytes"), budgetBytes}};
 }
@@ -576,6 +598,7 @@ void StatsBuffer::flush() {
             std::swap(taken, shard.batch);
         }
         m_pendingRecords.fetch_sub(taken.records);
+        m_pendingRows.fetch_sub(taken.rows());
         m_pendingBytes.fetch_sub(taken.bytes);
         batch->absorbOlder(std::move(taken));
     }
@@ -605,8 +628,7 @@ void StatsBuffer::finishFlush(const std::shared_ptr<InFlight> &flight, const Sta
             m_flushed += quint64(batch.records);
             ++m_flushes;
         }
-        if (m_pendingRecords >= m_flushThreshold && !m_isFlushRequested.exchange(true))
-            QMetaObject::invokeMethod(this, &StatsBuffer::flush, Qt::QueuedConnection);
+        requestFlushIfDue(); // the threshold may have been reached meanwhile
         return;
     }
     ++m_failedAttempts;
@@ -619,11 +641,15 @@ void StatsBuffer::finishFlush(const std::shared_ptr<InFlight> &flight, const Sta
         ++m_flushFailures;
     }
     const qint64 records = batch.records, bytes = batch.bytes;
+    qint64 rows = 0; // keys the shard also has merge into one: count what the merge added
     {
         std::lock_guard lock(m_shards[0].mutex);
+        rows = -m_shards[0].batch.rows();
         m_shards[0].batch.absorbOlder(std::move(batch));
+        rows += m_shards[0].batch.rows();
     }
     m_pendingRecords += records;
+    m_pendingRows += rows;
     m_pendingBytes += bytes;
     if (!willRetry) {
         dropOldestEvents();

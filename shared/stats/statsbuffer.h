@@ -68,7 +68,10 @@ struct Event {
 //
 // record() is thread-safe and cheap (a lock and a few hash updates); the StatsBuffer itself
 // lives on a thread with an event loop, which runs the flushes. A flush happens every
-// `flushIntervalMs` or as soon as `flushThreshold` records are pending. If a flush fails it
+// `flushIntervalMs` or as soon as `flushThreshold` rows are waiting to be written: each raw
+// event is one, and so is each new rollup key (a path, referrer or visitor not yet counted
+// this hour). A request that only raises a count adds no row and brings no flush nearer, so
+// a busy page costs the database nothing more than a quiet one. If a flush fails it
 // is retried once after `retryDelayMs`; if that fails too the records go back into the
 // buffer, which then drops its oldest raw events to stay within `budgetBytes` (logged and
 // counted). Counts of requests are never dropped: past the budget, new paths and referrers
@@ -100,6 +103,7 @@ public:
         quint64 flushes = 0;       // transactions that committed
         quint64 flushFailures = 0; // flush attempts that failed
         qint64 pending = 0;        // records waiting for the next flush
+        qint64 pendingRows = 0;    // the rows writing them takes
         qint64 pendingBytes = 0;   // their estimated memory
         qint64 budgetBytes = 0;
         QJsonObject toJson() const;
@@ -177,6 +181,10 @@ private:
         std::deque<Event> events;
         qint64 records = 0;
         qint64 bytes = 0;
+        // Rows a flush of this batch writes: raw events and distinct rollup keys.
+        qint64 rows() const {
+            return paths.size() + dimensions.size() + visitors.size() + qint64(events.size());
+        }
         bool isEmpty() const { return records == 0; }
         void absorbOlder(Batch &&older);
     };
@@ -194,14 +202,16 @@ private:
     };
     Shard &shardOfThisThread();
 
-    void addDimension(Batch &batch, const QString &site, qint64 hour, quint8 kind,
-                      const QString &value);
-    void addVisitor(Batch &batch, const QString &site, qint64 hour, VisitorId visitor);
+    // Each returns the rows it added to the batch (a new key; 0 for a count that went up).
+    int addDimension(Batch &batch, const QString &site, qint64 hour, quint8 kind,
+                     const QString &value);
+    int addVisitor(Batch &batch, const QString &site, qint64 hour, VisitorId visitor);
     bool isOverBudget() const {
         return m_pendingBytes.load(std::memory_order_relaxed) >
                m_budgetBytes.load(std::memory_order_relaxed);
     }
-    void noteRecorded();
+    void noteRecorded(qint64 rowsAdded);
+    void requestFlushIfDue();
     void dropOldestEvents();
     void reportDrops();
     static Status write(db::Connection &writer, const Batch &batch);
@@ -217,6 +227,7 @@ private:
     std::array<Shard, ShardCount> m_shards;
     std::atomic<int> m_nextShard{0};
     std::atomic<qint64> m_pendingRecords{0}; // in the shards, not in a flush in flight
+    std::atomic<qint64> m_pendingRows{0};    // what writing them takes (Batch::rows)
     std::atomic<qint64> m_pendingBytes{0};
     std::atomic<qint64> m_flushThreshold;
     std::atomic<qint64> m_budgetBytes;

@@ -245,11 +245,42 @@ private Q_SLOTS:
         StatsBuffer buffer(*m_db, options);
         buffer.start();
         const qint64 now = QDateTime::currentSecsSinceEpoch();
+        // Each new path is a row to write.
         for (int i = 0; i < 150; ++i)
-            buffer.record(page(QStringLiteral("a"), QStringLiteral("/"), now));
+            buffer.record(page(QStringLiteral("a"), QStringLiteral("/p%1").arg(i), now));
         // The commit is visible before the buffer's thread has counted the flush: wait for both.
         QTRY_COMPARE(buffer.counters().flushes, 1u);
         QCOMPARE(queryInt("SELECT sum(hits) FROM stats_hourly"), 150);
+        QCOMPARE(buffer.counters().pendingRows, 0);
+    }
+
+    // The threshold counts rows to write, not requests: hits on a page already counted this
+    // hour only raise its count, so a busy page does not make the database busy. Raw events
+    // are a row each and do bring the flush.
+    void repeatedHitsBringNoFlushButEventsDo() {
+        StatsBuffer::Options options;
+        options.flushIntervalMs = 3600000;
+        options.flushThreshold = 100;
+        StatsBuffer buffer(*m_db, options);
+        buffer.start();
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        for (int i = 0; i < 5000; ++i)
+            buffer.record(page(QStringLiteral("a"), QStringLiteral("/"), now));
+        QTest::qWait(50);
+        StatsBuffer::Counters c = buffer.counters();
+        QCOMPARE(c.flushes, 0u);
+        QCOMPARE(c.pending, 5000);
+        // The path, the status and agent counts, the visitor for the site and for all sites.
+        QCOMPARE(c.pendingRows, 5);
+
+        for (int i = 0; i < 95; ++i)
+            buffer.record(event(QStringLiteral("a"), QStringLiteral("/e"), now * 1000 + i));
+        QTRY_COMPARE(buffer.counters().flushes, 1u);
+        QCOMPARE(queryInt("SELECT sum(hits) FROM stats_hourly"), 5000);
+        QCOMPARE(queryInt("SELECT count(*) FROM stats_events"), 95);
+        c = buffer.counters();
+        QCOMPARE(c.pending, 0);
+        QCOMPARE(c.pendingRows, 0);
     }
 
     void flushesOnTheInterval() {
