@@ -125,6 +125,12 @@ int serve(db::Database &database, const ServeSettings &settings) {
         config.intValue(QStringLiteral("functions.timeout_ms"), functionOptions.defaultTimeoutMs));
     functionOptions.memoryBytes =
         config.intValue(QStringLiteral("functions.memory_bytes"), functionOptions.memoryBytes);
+    functionOptions.maxQueued = int(std::clamp<qint64>(
+        config.intValue(QStringLiteral("functions.queue_length"), 8 * functionOptions.maxConcurrent),
+        0, 100000));
+    functionOptions.maxQueueWaitMs = int(std::clamp<qint64>(
+        config.intValue(QStringLiteral("functions.queue_wait_ms"), functionOptions.maxQueueWaitMs),
+        0, 60000));
     if (tracker)
         functionOptions.clientOf = [&tracker](const http::Request &request) {
             return tracker->visitorHex(request);
@@ -209,7 +215,10 @@ int serve(db::Database &database, const ServeSettings &settings) {
         [runtime = functionRuntime.get()] {
             const hosting::FunctionRuntime::Counters c = runtime->counters();
             return QJsonObject{{QStringLiteral("slots"), runtime->options().maxConcurrent},
+                               {QStringLiteral("waitingRoom"),
+                                runtime->options().maxQueued},
                                {QStringLiteral("running"), qint64(c.running)},
+                               {QStringLiteral("waiting"), qint64(c.waiting)},
                                {QStringLiteral("invocations"), qint64(c.invocations)},
                                {QStringLiteral("errors"), qint64(c.errors)},
                                {QStringLiteral("timeouts"), qint64(c.timeouts)},

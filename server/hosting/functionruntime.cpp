@@ -314,6 +314,7 @@ struct FunctionRuntime::Job {
 };
 
 struct FunctionRuntime::Slot {
+    std::atomic<qint64> busySinceMs{0}; // steadyMs() when its thread took its job; 0: idle
     std::mutex mutex;
     QJSEngine *engine = nullptr; // while an invocation runs
     qint64 deadlineMs = 0;
@@ -570,6 +571,7 @@ FunctionRuntime::FunctionRuntime(vfs::Vfs &vfs, functions::FunctionStore &store,
     , m_options(std::move(options)) {
     const int threads = std::max(0, m_options.maxConcurrent);
     m_runningTarget = std::clamp(QThread::idealThreadCount(), 1, std::max(1, threads));
+    m_maxAdmitted = threads + (m_options.maxQueued < 0 ? 8 * threads : m_options.maxQueued);
     m_awake = threads; // each parks when it finds no job
     for (int i = 0; i < threads; ++i) {
         m_slots.push_back(std::make_unique<Slot>());
@@ -695,9 +697,9 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
                             isHead));
         return true;
     }
-    // Every slot busy: refused before any work on the request (the exact check, which takes
-    // the slot, comes once the body is in).
-    if (m_busy.load(std::memory_order_relaxed) >= m_options.maxConcurrent) {
+    // Every slot busy and the waiting room full: refused before any work on the request (the
+    // exact check, which takes the place, comes once the body is in).
+    if (m_busy.load(std::memory_order_relaxed) >= m_maxAdmitted) {
         ++m_rejected;
         answerNow(busyResponse(isHead));
         return true;
@@ -719,7 +721,7 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
                              job->body.append(piece);
                              if (!last)
                                  return;
-                             if (m_busy.fetch_add(1) >= m_options.maxConcurrent) {
+                             if (m_busy.fetch_add(1) >= m_maxAdmitted) {
                                  m_busy.fetch_sub(1);
                                  ++m_rejected;
                                  answerNow(busyResponse(job->isHead));
@@ -759,6 +761,16 @@ void FunctionRuntime::finish(Job &job, Response response, double seconds) {
     job.responder.respond(std::move(response));
 }
 
+// A request that waited its whole time in the waiting room: 429, as if it had found it full.
+void FunctionRuntime::refuse(Job &job) {
+    m_busy.fetch_sub(1);
+    ++m_rejected;
+    Response busy = busyResponse(job.isHead);
+    if (job.counter)
+        job.counter(busy);
+    job.responder.respond(std::move(busy));
+}
+
 void FunctionRuntime::runThread(int index) {
     Slot &slot = *m_slots[size_t(index)];
     QNetworkAccessManager network;
@@ -788,6 +800,8 @@ void FunctionRuntime::runThread(int index) {
             finish(*job, jsonError(503, QStringLiteral("The server is stopping."), job->isHead), 0);
             continue;
         }
+        slot.busySinceMs = steadyMs();
+        m_running.fetch_add(1, std::memory_order_relaxed);
         const Bundle &bundle = *job->bundle;
         std::shared_ptr<SiteEngine> &site = engines[bundle.site];
         if (!site || site->bundle != job->bundle) {
@@ -878,6 +892,8 @@ void FunctionRuntime::runThread(int index) {
                 });
             engines.erase(oldest);
         }
+        m_running.fetch_sub(1, std::memory_order_relaxed);
+        slot.busySinceMs = 0;
         finish(*job, std::move(response), job->started.nsecsElapsed() / 1e9);
     }
     engines.clear();
@@ -885,6 +901,7 @@ void FunctionRuntime::runThread(int index) {
 }
 
 void FunctionRuntime::watch() {
+    std::vector<std::shared_ptr<Job>> expired;
     for (;;) {
         bool wake = false;
         {
@@ -892,14 +909,29 @@ void FunctionRuntime::watch() {
             if (m_watchdogWake.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
                                         [this] { return m_isStopping; }))
                 return;
-            // A job waited a whole tick: the running threads are held up, another one helps.
-            wake = !m_queue.empty() && m_queue.front()->started.hasExpired(WatchIntervalMs) &&
+            // Threads inside one invocation for a whole tick are held up (fazt.fetch, a long
+            // loop): with jobs waiting, a parked one helps while fewer than the cores progress.
+            const qint64 now = steadyMs();
+            int heldUp = 0;
+            for (const auto &slot : m_slots) {
+                const qint64 since = slot->busySinceMs.load(std::memory_order_relaxed);
+                heldUp += since != 0 && now - since >= WatchIntervalMs;
+            }
+            wake = !m_queue.empty() && m_awake - heldUp + m_wakeups < m_runningTarget &&
                    m_awake + m_wakeups < int(m_threads.size());
             if (wake)
                 ++m_wakeups;
+            while (!m_queue.empty() &&
+                   m_queue.front()->started.hasExpired(m_options.maxQueueWaitMs)) {
+                expired.push_back(std::move(m_queue.front()));
+                m_queue.pop_front();
+            }
         }
         if (wake)
             m_queueReady.notify_one();
+        for (const auto &job : expired)
+            refuse(*job);
+        expired.clear();
         const qint64 rss = residentBytes();
         m_rssBytes = rss;
         if (m_busy.load() == 0)
@@ -927,7 +959,9 @@ FunctionRuntime::Counters FunctionRuntime::counters() const {
     c.timeouts = m_timeouts;
     c.memoryStops = m_memoryStops;
     c.rejected = m_rejected;
-    c.running = quint64(std::max(0, m_busy.load()));
+    const int running = std::max(0, m_running.load());
+    c.running = quint64(running);
+    c.waiting = quint64(std::max(0, m_busy.load() - running));
     for (size_t i = 0; i < m_latency.size(); ++i)
         c.latencyBuckets[i] = m_latency[i];
     c.latencySumSeconds = m_latencySumNs / 1e9;
@@ -952,6 +986,8 @@ QByteArray FunctionRuntime::prometheus() const {
     }
     out += "# TYPE fazt_function_running gauge\n";
     line("fazt_function_running", double(c.running));
+    out += "# TYPE fazt_function_waiting gauge\n";
+    line("fazt_function_waiting", double(c.waiting));
     out += "# TYPE fazt_function_duration_seconds histogram\n";
     quint64 cumulative = 0;
     for (size_t i = 0; i < LatencyBounds.size(); ++i) {

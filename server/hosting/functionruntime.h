@@ -29,15 +29,23 @@ namespace fazt::hosting {
 
 // Serverless functions: a site whose active deploy has `api/main.js` answers every request
 // under /api/ with it (see the README for the convention). Scripts run in QJSEngine on a small
-// pool of JS threads, never on an HTTP worker's loop: the worker reads the request, checks a
-// slot is free (else 429 at once: there is no queue beyond the slots), and the answer comes
-// back through a Responder.
+// pool of JS threads, never on an HTTP worker's loop: the worker reads the request, hands it
+// to the JS threads, and the answer comes back through a Responder.
+//
+// A request that finds every slot taken waits in a short, bounded waiting room: at most
+// `maxQueued` requests, each for at most `maxQueueWaitMs`. Past either bound the answer is
+// 429 with Retry-After (at once when the room is full), never an unbounded queue. The room
+// absorbs the moment-to-moment jitter of many clients sharing a few cores (64 connections
+// asking a 50 µs function would otherwise see half their requests refused while the server
+// has time for all), while a crowd of slow scripts still gets its 429s within a fraction of
+// a second.
 //
 // There is one JS thread per slot, but only as many run at once as the machine has cores:
 // the others stay parked, so a burst does not turn into context switches between more JS
 // threads than cores, and busy threads take the next job without a wake-up. A parked thread
-// is woken when a job waited a watchdog tick while every running thread was held up (a
-// script waiting on fazt.fetch, a long loop), so every slot can still run at the same time.
+// is woken when, with jobs waiting, fewer threads than cores are making progress: the others
+// have been inside one invocation for a whole watchdog tick (a script waiting on fazt.fetch,
+// a long loop). So every slot can still run at the same time when scripts wait.
 //
 // Each JS thread keeps one engine per site it served recently, holding that site's compiled
 // modules for its active deploy (a redeploy, or a change of the site's variables or allowlist,
@@ -49,6 +57,8 @@ class FunctionRuntime {
 public:
     struct Options {
         int maxConcurrent = 4;          // JS threads = slots (Limits::maxConcurrentJs)
+        int maxQueued = -1;             // the waiting room; -1: 8 per slot
+        int maxQueueWaitMs = 250;       // then 429
         int defaultTimeoutMs = 5000;    // per invocation; a site may set functionTimeoutMs
         int maxTimeoutMs = 30000;       // the cap on a site's setting
         qint64 memoryBytes = 128 << 20; // process growth allowed during one invocation
@@ -67,8 +77,9 @@ public:
         quint64 errors = 0;   // script errors and bad responses (500)
         quint64 timeouts = 0; // 504
         quint64 memoryStops = 0;
-        quint64 rejected = 0; // 429: every slot busy
-        quint64 running = 0;
+        quint64 rejected = 0; // 429: every slot busy and the waiting room full, or waited too long
+        quint64 running = 0;  // invocations on a JS thread now
+        quint64 waiting = 0;  // requests in the waiting room
         std::array<quint64, 13> latencyBuckets{}; // guard::Metrics::LatencyBounds + +Inf
         double latencySumSeconds = 0;
     };
@@ -106,6 +117,7 @@ private:
     void runThread(int index);
     void watch();
     void finish(Job &job, http::Response response, double seconds);
+    void refuse(Job &job);
 
     vfs::Vfs &m_vfs;
     functions::FunctionStore &m_store;
@@ -127,7 +139,9 @@ private:
     int m_awake = 0;            // JS threads not parked (running a job or about to take one)
     int m_wakeups = 0;          // parked threads told to wake that have not yet
     int m_runningTarget = 1;    // how many JS threads should run at once: the cores
-    std::atomic<int> m_busy{0}; // slots taken, <= maxConcurrent
+    int m_maxAdmitted = 0;      // slots plus the waiting room
+    std::atomic<int> m_busy{0}; // requests admitted (running or waiting), <= m_maxAdmitted
+    std::atomic<int> m_running{0};
     std::vector<std::unique_ptr<Slot>> m_slots;
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::thread m_watchdog;
