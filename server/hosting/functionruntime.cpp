@@ -35,6 +35,11 @@ namespace {
 constexpr auto LatencyBounds = guard::Metrics::LatencyBounds;
 constexpr qint64 MaxSourceBytes = 8 << 20; // all of a deploy's api/*.js together
 constexpr int WatchIntervalMs = 5;
+// A JS thread counts as held up, so that a parked one may run beside it, while its script
+// waits on the host (fazt.fetch), or once one invocation has kept it this long: longer than
+// a normal handler takes even while the cores are shared, so that a busy machine does not
+// wake every thread at once and then spend its time switching between them.
+constexpr qint64 HeldUpMs = 50;
 
 enum class Stop { None = 0, Timeout = 1, Memory = 2 };
 
@@ -315,6 +320,7 @@ struct FunctionRuntime::Job {
 
 struct FunctionRuntime::Slot {
     std::atomic<qint64> busySinceMs{0}; // steadyMs() when its thread took its job; 0: idle
+    std::atomic<bool> isWaitingOnHost{false}; // inside fazt.fetch
     std::mutex mutex;
     QJSEngine *engine = nullptr; // while an invocation runs
     qint64 deadlineMs = 0;
@@ -497,8 +503,15 @@ QJSValue ScriptHost::fetch(const QString &url, const QString &method, const QStr
     });
     QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
     timer.start(int(std::min<qint64>(remaining, m_options.fetchTimeoutMs)));
-    if (!reply->isFinished())
+    if (!reply->isFinished()) {
+        // The thread sleeps here: another may run meanwhile.
+        FunctionRuntime::Slot *slot = FunctionRuntime::slotOfThisThread();
+        if (slot)
+            slot->isWaitingOnHost = true;
         loop.exec();
+        if (slot)
+            slot->isWaitingOnHost = false;
+    }
     std::unique_ptr<QNetworkReply, void (*)(QNetworkReply *)> owned(
         reply, [](QNetworkReply *r) { r->deleteLater(); });
     if (isTooLarge || isTimedOut) {
@@ -771,8 +784,17 @@ void FunctionRuntime::refuse(Job &job) {
     job.responder.respond(std::move(busy));
 }
 
+namespace {
+thread_local FunctionRuntime::Slot *t_slot = nullptr;
+}
+
+FunctionRuntime::Slot *FunctionRuntime::slotOfThisThread() {
+    return t_slot;
+}
+
 void FunctionRuntime::runThread(int index) {
     Slot &slot = *m_slots[size_t(index)];
+    t_slot = &slot;
     QNetworkAccessManager network;
     network.setProxy(QNetworkProxy::NoProxy);
     network.setAutoDeleteReplies(false);
@@ -909,13 +931,13 @@ void FunctionRuntime::watch() {
             if (m_watchdogWake.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
                                         [this] { return m_isStopping; }))
                 return;
-            // Threads inside one invocation for a whole tick are held up (fazt.fetch, a long
-            // loop): with jobs waiting, a parked one helps while fewer than the cores progress.
+            // With jobs waiting, a parked thread helps while fewer than the cores progress.
             const qint64 now = steadyMs();
             int heldUp = 0;
             for (const auto &slot : m_slots) {
                 const qint64 since = slot->busySinceMs.load(std::memory_order_relaxed);
-                heldUp += since != 0 && now - since >= WatchIntervalMs;
+                heldUp += since != 0 && (slot->isWaitingOnHost.load(std::memory_order_relaxed) ||
+                                         now - since >= HeldUpMs);
             }
             wake = !m_queue.empty() && m_awake - heldUp + m_wakeups < m_runningTarget &&
                    m_awake + m_wakeups < int(m_threads.size());

@@ -44,8 +44,8 @@ namespace fazt::hosting {
 // the others stay parked, so a burst does not turn into context switches between more JS
 // threads than cores, and busy threads take the next job without a wake-up. A parked thread
 // is woken when, with jobs waiting, fewer threads than cores are making progress: the others
-// have been inside one invocation for a whole watchdog tick (a script waiting on fazt.fetch,
-// a long loop). So every slot can still run at the same time when scripts wait.
+// wait on fazt.fetch, or have been inside one invocation for 50 ms (a long loop). So every
+// slot can still run at the same time when scripts wait.
 //
 // Each JS thread keeps one engine per site it served recently, holding that site's compiled
 // modules for its active deploy (a redeploy, or a change of the site's variables or allowlist,
@@ -110,6 +110,8 @@ public:
     struct Job;
     struct Bundle;
     struct Slot;
+    // The slot of the JS thread calling (for the host functions scripts call); null elsewhere.
+    static Slot *slotOfThisThread();
 
 private:
     std::shared_ptr<const Bundle> bundleFor(const QString &site);
