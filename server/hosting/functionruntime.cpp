@@ -23,6 +23,7 @@
 #include <QUrl>
 #include <QUrlQuery>
 
+#include <cmath>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -230,27 +231,35 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
         const where = e.fileName ? ' (' + String(e.fileName).replace(/^file:/, '') + (e.lineNumber ? ':' + e.lineNumber : '') + ')' : '';
         return e.name + ': ' + e.message + where;
     }
-    // What the host reads back: [status, kind, body, headers or null], indexed (cheaper for
-    // it than named properties); a string is the error that stopped the handler.
+    // What the host reads back. Most answers are one string: three digits of status, the
+    // kind (n: no body, t: text, j: JSON) and the body. Bytes, headers or an odd status come
+    // as [status, kind, body, headers]; "!" and a message is the error that stopped the
+    // handler. (One value is much cheaper for the host to read than an object's properties.)
+    function compact(status, kind, body) {
+        return String(status) + kind + body;
+    }
     function normalize(r) {
         if (r === undefined || r === null)
-            return [204, 'none', '', null];
+            return '204n';
         if (typeof r === 'string')
-            return [200, 'text', r, null];
+            return compact(200, 't', r);
         if (typeof r !== 'object' || !('status' in r || 'body' in r || 'headers' in r))
-            return [200, 'json', JSON.stringify(r), null];
+            return compact(200, 'j', JSON.stringify(r));
         const status = r.status === undefined ? 200 : Number(r.status);
-        const headers = {};
-        for (const k of Object.keys(r.headers || {}))
-            headers[k] = String(r.headers[k]);
         let body = r.body, kind;
-        if (body === undefined || body === null) { kind = 'none'; body = ''; }
-        else if (typeof body === 'string') kind = 'text';
-        else if (body instanceof ArrayBuffer) kind = 'bytes';
+        if (body === undefined || body === null) { kind = 'n'; body = ''; }
+        else if (typeof body === 'string') kind = 't';
+        else if (body instanceof ArrayBuffer) kind = 'b';
         else if (ArrayBuffer.isView(body)) {
-            kind = 'bytes';
+            kind = 'b';
             body = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
-        } else { kind = 'json'; body = JSON.stringify(body); }
+        } else { kind = 'j'; body = JSON.stringify(body); }
+        const names = Object.keys(r.headers || {});
+        if (names.length === 0 && kind !== 'b' && Number.isInteger(status) && status >= 100 && status <= 999)
+            return compact(status, kind, body);
+        const headers = {};
+        for (const k of names)
+            headers[k] = String(r.headers[k]);
         return [status, kind, body, headers];
     }
     // The request handed to the handler: built here from plain values (one object literal's
@@ -267,23 +276,29 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
     Request.prototype = Object.create(Object.prototype, {
         json: { get() { return JSON.parse(this.body); } }
     });
-    // headerList: [name, value, ...] in arrival order, names in lower case; repeats are joined.
-    return function invoke(method, path, query, headerList, body, bytes, client) {
+    // headerText: "name\nvalue\nname\nvalue..." in arrival order, names in lower case (a
+    // field never holds a line break: the HTTP parser refuses them); repeats are joined.
+    // bytes: undefined for an empty body.
+    return function invoke(method, path, query, headerText, body, bytes, client) {
         try {
             const headers = {};
-            for (let i = 0; i < headerList.length; i += 2) {
-                const name = headerList[i];
-                headers[name] = Object.prototype.hasOwnProperty.call(headers, name)
-                    ? headers[name] + ', ' + headerList[i + 1] : headerList[i + 1];
+            if (headerText) {
+                const list = headerText.split('\n');
+                for (let i = 0; i + 1 < list.length; i += 2) {
+                    const name = list[i];
+                    headers[name] = Object.prototype.hasOwnProperty.call(headers, name)
+                        ? headers[name] + ', ' + list[i + 1] : list[i + 1];
+                }
             }
-            const request = new Request(method, path, query || {}, headers, body, bytes, client);
+            const request = new Request(method, path, query || {}, headers, body,
+                bytes === undefined ? new ArrayBuffer(0) : bytes, client);
             const main = load('api/main.js');
             const handler = typeof main === 'function' ? main : main && main.handler;
             if (typeof handler !== 'function')
                 throw new Error('api/main.js must export a function: module.exports = function (request) { ... }');
             return normalize(handler(request));
         } catch (e) {
-            return describe(e);
+            return '!' + describe(e);
         }
     };
 }))JS";
@@ -845,11 +860,11 @@ void FunctionRuntime::runThread(int index) {
                     if (!query.hasOwnProperty(name))
                         query.setProperty(name, value);
             }
-            QJSValue headers = engine.newArray(uint(job->headers.size() * 2));
-            quint32 at = 0;
+            QString headers;
             for (const auto &[name, value] : job->headers) {
-                headers.setProperty(at++, QString::fromLatin1(name));
-                headers.setProperty(at++, QString::fromUtf8(value));
+                if (!headers.isEmpty())
+                    headers += u'\n';
+                headers += QLatin1String(name) + u'\n' + QString::fromUtf8(value);
             }
 
             const qint64 deadline = steadyMs() + bundle.timeoutMs;
@@ -862,9 +877,11 @@ void FunctionRuntime::runThread(int index) {
                 slot.stop = Stop::None;
             }
             const QJSValue result =
-                site->invoke.call({QJSValue(job->method), QJSValue(job->path), query, headers,
-                                   QJSValue(QString::fromUtf8(job->body)),
-                                   engine.toScriptValue(job->body), QJSValue(job->client)});
+                site->invoke.call({QJSValue(job->method), QJSValue(job->path), query,
+                                   QJSValue(headers), QJSValue(QString::fromUtf8(job->body)),
+                                   job->body.isEmpty() ? QJSValue()
+                                                       : engine.toScriptValue(job->body),
+                                   QJSValue(job->client)});
             {
                 std::lock_guard lock(slot.mutex);
                 stop = slot.stop;
@@ -1028,31 +1045,51 @@ namespace {
 
 Response responseOf(QJSEngine &engine, const QJSValue &result, const FunctionRuntime::Job &job,
                     qint64 maxBytes, QString &problem) {
-    // The bootstrap's invoke() answers [status, kind, body, headers or null], or the error.
-    if (!result.isArray()) {
+    // The bootstrap's invoke() answers "<status><kind><body>", [status, kind, body, headers],
+    // or "!<the error>".
+    int status = 0;
+    QString statusText;
+    char kind = 'n';
+    QByteArray bytes;
+    QJSValue headers;
+    if (result.isString()) {
+        const QString text = result.toString();
+        if (text.startsWith(u'!') || text.size() < 4) {
+            problem = text.mid(1);
+            return {};
+        }
+        statusText = text.first(3);
+        status = statusText.toInt();
+        kind = char(text[3].unicode());
+        bytes = QStringView(text).sliced(4).toUtf8();
+    } else if (result.isArray()) {
+        const QJSValue statusValue = result.property(0);
+        const double number = statusValue.toNumber();
+        status = number >= 200 && number <= 599 && number == std::floor(number) ? int(number) : 0;
+        statusText = statusValue.toString();
+        const QString kindText = result.property(1).toString();
+        kind = kindText.isEmpty() ? 'n' : char(kindText.front().unicode());
+        const QJSValue body = result.property(2);
+        bytes = kind == 'b' ? engine.fromScriptValue<QByteArray>(body) : body.toString().toUtf8();
+        headers = result.property(3);
+    } else {
         problem = result.toString();
         return {};
     }
-    const QJSValue statusValue = result.property(0);
-    const int status = statusValue.toInt();
     if (status < 200 || status > 599) {
-        problem = QStringLiteral("The function answered with status %1; use 200-599.")
-                      .arg(statusValue.toString());
+        problem = QStringLiteral("The function answered with status %1; use 200-599.").arg(statusText);
         return {};
     }
-    const QString kind = result.property(1).toString();
-    const QJSValue body = result.property(2);
-    QByteArray bytes = kind == QLatin1String("bytes") ? engine.fromScriptValue<QByteArray>(body)
-                                                      : body.toString().toUtf8();
     if (bytes.size() > maxBytes) {
         problem = QStringLiteral("The function's response is larger than %1 bytes.").arg(maxBytes);
         return {};
     }
-    QByteArray contentType = kind == QLatin1String("json")    ? "application/json"
-                             : kind == QLatin1String("bytes") ? "application/octet-stream"
-                                                              : "text/plain; charset=utf-8";
+    QByteArray contentType = kind == 'j'   ? "application/json"
+                             : kind == 'b' ? "application/octet-stream"
+                             : kind == 't' ? "text/plain; charset=utf-8"
+                                           : QByteArray(); // no body
     QByteArray extra;
-    QJSValueIterator it(result.property(3));
+    QJSValueIterator it(headers);
     while (it.hasNext()) {
         it.next();
         const QByteArray name = it.name().toUtf8();

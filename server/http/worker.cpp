@@ -110,13 +110,13 @@ void Worker::post(std::function<void()> task) {
 void Worker::drainTasks() {
     quint64 count = 0;
     (void)!::read(m_wakeFd, &count, sizeof count);
-    std::vector<std::function<void()>> tasks;
     {
         std::lock_guard lock(m_tasksMutex);
-        tasks.swap(m_tasks);
+        m_draining.swap(m_tasks);
     }
-    for (auto &task : tasks)
+    for (auto &task : m_draining)
         task();
+    m_draining.clear();
 }
 
 void Worker::refreshClock() {

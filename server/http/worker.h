@@ -82,6 +82,7 @@ private:
     std::vector<Connection *> m_toClose;
     std::mutex m_tasksMutex;
     std::vector<std::function<void()>> m_tasks;
+    std::vector<std::function<void()>> m_draining; // swapped with m_tasks: both keep capacity
     QByteArray m_overloaded; // the canned 503 for connections past the cap
 };
 

@@ -45,6 +45,21 @@ module.exports = function (request) {
                  body: request.body };
     case '/api/json':
         return { got: request.json };
+    case '/api/shape':
+        switch (request.query.as) {
+        case 'none': return undefined;
+        case 'text': return 'plain words';
+        case 'typed': return { body: new Uint8Array([104, 105]) };
+        case 'buffer': return { status: 202, body: new Uint8Array([0, 1, 255]).buffer };
+        case 'nobody': return { status: 202 };
+        case 'status-text': return { status: 'abc' };
+        case 'status-1000': return { status: 1000, body: 'x' };
+        case 'status-150': return { status: 150 };
+        case 'status-float': return { status: 200.5 };
+        case 'throw-string': throw 'a plain string';
+        case 'bytes-in': return { bytes: request.bytes.byteLength, chars: request.body.length };
+        }
+        break;
     case '/api/count': {
         const n = (fazt.kv.get('count') || 0) + 1;
         fazt.kv.set('count', n);
@@ -219,6 +234,55 @@ private Q_SLOTS:
         QCOMPARE(get("/api/nothing").status, 404);
         QCOMPARE(json(get("/api/nothing")).value(QStringLiteral("error")).toString(),
                  QStringLiteral("no such function"));
+    }
+
+    // Every shape a handler can answer in, and the ones it may not.
+    void answerShapes_data() {
+        QTest::addColumn<QByteArray>("as");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("contentType");
+        QTest::addColumn<QByteArray>("body");
+        QTest::newRow("undefined is 204") << QByteArray("none") << 204 << QByteArray() << QByteArray();
+        QTest::newRow("a string is text")
+            << QByteArray("text") << 200 << QByteArray("text/plain; charset=utf-8")
+            << QByteArray("plain words");
+        QTest::newRow("a typed array is bytes")
+            << QByteArray("typed") << 200 << QByteArray("application/octet-stream")
+            << QByteArray("hi");
+        QTest::newRow("an ArrayBuffer is bytes")
+            << QByteArray("buffer") << 202 << QByteArray("application/octet-stream")
+            << QByteArray("\x00\x01\xff", 3);
+        QTest::newRow("a status without a body")
+            << QByteArray("nobody") << 202 << QByteArray() << QByteArray();
+        QTest::newRow("a status that is no number") << QByteArray("status-text") << 500
+                                                   << QByteArray() << QByteArray();
+        QTest::newRow("a status past 599") << QByteArray("status-1000") << 500 << QByteArray()
+                                           << QByteArray();
+        QTest::newRow("a status below 200") << QByteArray("status-150") << 500 << QByteArray()
+                                            << QByteArray();
+        QTest::newRow("a fractional status") << QByteArray("status-float") << 500 << QByteArray()
+                                             << QByteArray();
+        QTest::newRow("a thrown string") << QByteArray("throw-string") << 500 << QByteArray()
+                                         << QByteArray();
+        QTest::newRow("an empty body is an empty ArrayBuffer")
+            << QByteArray("bytes-in") << 200 << QByteArray("application/json")
+            << QByteArray(R"({"bytes":0,"chars":0})");
+    }
+
+    void answerShapes() {
+        QFETCH(QByteArray, as);
+        QFETCH(int, status);
+        QFETCH(QByteArray, contentType);
+        QFETCH(QByteArray, body);
+        const HttpResponse r = get("/api/shape?as=" + as);
+        QCOMPARE(r.status, status);
+        if (status == 500) {
+            // The reason goes to the log, not to the client.
+            QVERIFY(r.body.contains("the site's log"));
+            return;
+        }
+        QCOMPARE(r.header("Content-Type"), contentType);
+        QCOMPARE(r.body, body);
     }
 
     void requestBodiesAndResponseShapes() {
