@@ -291,7 +291,7 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
                 }
             }
             const request = new Request(method, path, query || {}, headers, body,
-                bytes === undefined ? new ArrayBuffer(0) : bytes, client);
+                bytes === undefined ? new NativeBuffer(0) : bytes, client);
             const main = load('api/main.js');
             const handler = typeof main === 'function' ? main : main && main.handler;
             if (typeof handler !== 'function')
