@@ -62,32 +62,34 @@ bool isValidName(QByteArrayView name) {
 }
 
 // A path as people read it: "/", at most 512 bytes of UTF-8, no query.
-Result<QString> eventPath(QByteArrayView utf8) {
+Result<QByteArrayView> eventPath(QByteArrayView utf8) {
     if (!utf8.startsWith('/'))
         return Error::invalid(QStringLiteral("'path' must start with '/'."));
     if (utf8.size() > MaxPathBytes)
         return Error::invalid(QStringLiteral("'path' is longer than %1 bytes.").arg(MaxPathBytes));
     if (const qsizetype query = utf8.indexOf('?'); query >= 0)
         utf8 = utf8.first(query);
-    return QString::fromUtf8(utf8);
+    return utf8;
 }
 
-// The path of a Referer header on the same host, else "/".
-QString pathFromReferer(const http::Request &request) {
+// The path of a Referer header on the same host (a view into the request), else "/".
+QByteArrayView pathFromReferer(const http::Request &request) {
     const QByteArrayView referer = request.field("Referer");
     const qsizetype scheme = referer.indexOf("://");
     if (scheme < 0 || !stats::referrerHost(referer, request.host()).isEmpty())
-        return QStringLiteral("/");
+        return "/";
     const QByteArrayView rest = referer.sliced(scheme + 3);
     const qsizetype slash = rest.indexOf('/');
     if (slash < 0)
-        return QStringLiteral("/");
+        return "/";
     QByteArrayView path = rest.sliced(slash);
     if (const qsizetype q = path.indexOf('?'); q >= 0)
         path = path.first(q);
     if (const qsizetype h = path.indexOf('#'); h >= 0)
         path = path.first(h);
-    return QString::fromUtf8(path.first(std::min(path.size(), MaxPathBytes)));
+    // Valid UTF-8 only: a header may hold any bytes, and the path is stored as text.
+    path = path.first(std::min(path.size(), MaxPathBytes));
+    return path.isValidUtf8() ? path : QByteArrayView("/");
 }
 
 // A /track body is parsed by RapidJSON into buffers on the stack: an event of a few hundred
@@ -114,10 +116,11 @@ const JsonValue *member(const JsonValue &object, const char *name) {
     return it == object.MemberEnd() ? nullptr : &it->value;
 }
 
-// An event's properties: a flat object of at most 32 scalars, as compact JSON.
-Result<QByteArray> checkedProperties(const JsonValue *value) {
+// What is wrong with an event's properties, if anything: they must be a flat object of at
+// most 32 scalars (or absent, or null).
+Status checkProperties(const JsonValue *value) {
     if (!value || value->IsNull())
-        return QByteArray();
+        return {};
     if (!value->IsObject())
         return Error::invalid(QStringLiteral("'properties' must be an object."));
     if (value->MemberCount() > MaxProperties)
@@ -142,15 +145,7 @@ Result<QByteArray> checkedProperties(const JsonValue *value) {
                                       .arg(QString::fromUtf8(key))
                                       .arg(MaxPropertyValueLength));
     }
-    // The output and the writer's nesting stack start small inside the buffer (a pool spills
-    // to the heap when what it is asked for exceeds what is left of its buffer).
-    char buffer[2048];
-    JsonPool pool(buffer, sizeof buffer);
-    rapidjson::GenericStringBuffer<rapidjson::UTF8<>, JsonPool> out(&pool, 256);
-    rapidjson::Writer<decltype(out), rapidjson::UTF8<>, rapidjson::UTF8<>, JsonPool> writer(
-        out, &pool, 4);
-    value->Accept(writer);
-    return QByteArray(out.GetString(), qsizetype(out.GetSize()));
+    return {};
 }
 
 // The event a /track body describes, posted to `site`; or what is wrong with the body.
@@ -174,24 +169,37 @@ Result<stats::Event> parseEvent(QByteArrayView body, const QString &site,
         return Error::invalid(QStringLiteral("'event' must be a name of 1 to %1 letters, digits, "
                                              "spaces or _-.:/ characters.")
                                   .arg(MaxNameLength));
-    stats::Event event;
-    event.name = QString::fromLatin1(viewOf(*name));
-    if (const JsonValue *path = member(json, "path")) {
-        auto checked = eventPath(path->IsString() ? viewOf(*path) : QByteArrayView());
+    QByteArrayView path = "/";
+    if (const JsonValue *given = member(json, "path")) {
+        auto checked = eventPath(given->IsString() ? viewOf(*given) : QByteArrayView());
         if (!checked)
             return checked.error();
-        event.path = std::move(*checked);
+        path = *checked;
     } else {
-        event.path = pathFromReferer(request);
+        path = pathFromReferer(request);
     }
-    auto properties = checkedProperties(member(json, "properties"));
-    if (!properties)
-        return properties.error();
-    event.properties = std::move(*properties);
+    const JsonValue *properties = member(json, "properties");
+    if (Status s = checkProperties(properties); !s)
+        return s.error();
+    // Properties are stored as compact JSON. The output and the writer's nesting stack start
+    // small inside the buffer (a pool spills to the heap when it is asked for more than is
+    // left of its buffer).
+    char buffer[2048];
+    JsonPool pool(buffer, sizeof buffer);
+    rapidjson::GenericStringBuffer<rapidjson::UTF8<>, JsonPool> compact(&pool, 256);
+    if (properties && properties->IsObject()) {
+        rapidjson::Writer<decltype(compact), rapidjson::UTF8<>, rapidjson::UTF8<>, JsonPool> writer(
+            compact, &pool, 4);
+        properties->Accept(writer);
+    }
     const JsonValue *referrer = member(json, "referrer");
-    event.referrerHost = stats::referrerHost(
+    const QString referrerHost = stats::referrerHost(
         referrer && referrer->IsString() ? viewOf(*referrer) : request.field("Referer"),
         request.host());
+    stats::Event event;
+    event.setTexts(path, viewOf(*name),
+                   QByteArrayView(compact.GetString(), qsizetype(compact.GetSize())),
+                   referrerHost.isEmpty() ? QByteArray() : referrerHost.toUtf8());
     event.site = site;
     return event;
 }
@@ -346,32 +354,35 @@ void Tracker::pixel(Exchange &exchange, const QString &site) {
         return;
     }
     const QUrlQuery query(QString::fromUtf8(request.query()));
-    stats::Event event;
-    event.site = site;
-    event.name = query.queryItemValue(QStringLiteral("e"), QUrl::FullyDecoded);
-    if (event.name.isEmpty())
-        event.name = QStringLiteral("pageview");
-    if (!isValidName(event.name.toUtf8())) {
+    QByteArray name = query.queryItemValue(QStringLiteral("e"), QUrl::FullyDecoded).toUtf8();
+    if (name.isEmpty())
+        name = "pageview";
+    if (!isValidName(name)) {
         exchange.respond(refuse(400, QStringLiteral("'e' must be a name of 1 to %1 letters, "
                                                     "digits, spaces or _-.:/ characters.")
                                          .arg(MaxNameLength)));
         return;
     }
-    const QString path = query.queryItemValue(QStringLiteral("p"), QUrl::FullyDecoded);
-    if (path.isEmpty()) {
-        event.path = pathFromReferer(request);
+    const QByteArray givenPath =
+        query.queryItemValue(QStringLiteral("p"), QUrl::FullyDecoded).toUtf8();
+    QByteArrayView path;
+    if (givenPath.isEmpty()) {
+        path = pathFromReferer(request);
     } else {
-        auto checked = eventPath(path.toUtf8());
+        auto checked = eventPath(givenPath);
         if (!checked) {
             exchange.respond(refuse(400, checked.error().message));
             return;
         }
-        event.path = *checked;
+        path = *checked;
     }
     const QString referrer = query.queryItemValue(QStringLiteral("r"), QUrl::FullyDecoded);
-    event.referrerHost = referrer.isEmpty()
-                             ? stats::referrerHost(request.field("Referer"), request.host())
-                             : stats::referrerHost(referrer.toUtf8(), request.host());
+    const QString referrerHost = referrer.isEmpty()
+                                     ? stats::referrerHost(request.field("Referer"), request.host())
+                                     : stats::referrerHost(referrer.toUtf8(), request.host());
+    stats::Event event;
+    event.site = site;
+    event.setTexts(path, name, {}, referrerHost.toUtf8());
     const stats::StatsBuffer::Visit visit = visitOf(request);
     event.agent = visit.agent;
     event.visitor = visit.visitor;

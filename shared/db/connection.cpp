@@ -51,6 +51,12 @@ Statement &Statement::bindText(int index, QByteArrayView utf8) {
     return *this;
 }
 
+Statement &Statement::bindTextInPlace(int index, QByteArrayView utf8) {
+    sqlite3_bind_text64(m_stmt, index, utf8.data() ? utf8.data() : "", sqlite3_uint64(utf8.size()),
+                        SQLITE_STATIC, SQLITE_UTF8);
+    return *this;
+}
+
 Statement &Statement::bindBlob(int index, QByteArrayView bytes) {
     sqlite3_bind_blob64(m_stmt, index, bytes.data() ? bytes.data() : "",
                         sqlite3_uint64(bytes.size()), SQLITE_TRANSIENT);

@@ -32,6 +32,9 @@ public:
     Statement &bind(int index, int value) { return bind(index, qint64(value)); }
     Statement &bind(int index, const QString &text);
     Statement &bindText(int index, QByteArrayView utf8);
+    // Binds text SQLite reads where it lies, without a copy: it must stay valid until this
+    // Statement is gone or the parameter is bound again.
+    Statement &bindTextInPlace(int index, QByteArrayView utf8);
     Statement &bindBlob(int index, QByteArrayView bytes);
     Statement &bindNull(int index);
 

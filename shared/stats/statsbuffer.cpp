@@ -30,8 +30,34 @@ qint64 costOf(const QString &a, const QString &b = {}) {
     return 2 * (a.size() + b.size()) + 96;
 }
 qint64 costOf(const Event &e) {
-    return 2 * (e.site.size() + e.path.size() + e.name.size() + e.referrerHost.size()) +
-           e.properties.size() + 128;
+    return 2 * e.site.size() + e.textBytes() + 128;
+}
+
+// The QString of a short UTF-8 text (an event name, a referrer) seen a moment ago on this
+// thread: names repeat, so keying them costs no conversion and no allocation.
+const QString &recentText(QByteArrayView utf8) {
+    struct Entry {
+        QByteArray utf8;
+        QString text;
+    };
+    thread_local std::array<Entry, 32> recent;
+    Entry &entry = recent[qHash(utf8) % recent.size()];
+    if (entry.utf8 != utf8) {
+        entry.utf8 = utf8.toByteArray();
+        entry.text = QString::fromUtf8(utf8);
+    }
+    return entry.text;
+}
+
+// Agent names as bound to SQL.
+QByteArrayView agentUtf8(Agent agent) {
+    static const auto names = [] {
+        std::array<QByteArray, 5> n;
+        for (int i = 0; i < 5; ++i)
+            n[size_t(i)] = agentName(Agent(i)).toUtf8();
+        return n;
+    }();
+    return names[size_t(agent)];
 }
 
 // "200", "404": built once, so counting a status allocates nothing.
@@ -58,6 +84,17 @@ QByteArray visitorBlob(VisitorId id) {
 }
 
 } // namespace
+
+void Event::setTexts(QByteArrayView path, QByteArrayView name, QByteArrayView properties,
+                     QByteArrayView referrerHost) {
+    m_texts.clear();
+    m_texts.reserve(path.size() + name.size() + properties.size() + referrerHost.size());
+    const QByteArrayView parts[] = {path, name, properties, referrerHost};
+    for (size_t i = 0; i < m_ends.size(); ++i) {
+        m_texts.append(parts[i]);
+        m_ends[i] = quint32(m_texts.size());
+    }
+}
 
 size_t qHash(const StatsBuffer::PathKey &key, size_t seed) {
     return qHashMulti(seed, key.site, key.hour, key.path);
@@ -236,8 +273,7 @@ int StatsBuffer::addVisitor(Batch &batch, const QString &site, qint64 hour, Visi
 
 void StatsBuffer::record(const RequestRecord &r) {
     if (m_options.mode != Mode::Buffered) {
-        insertNaive(r.site, QString::fromUtf8(r.path),
-                    r.isPageView ? QStringLiteral("pageview") : QString(), r.at * 1000);
+        insertNaive(r.site, r.path, r.isPageView ? "pageview" : "request", r.at * 1000);
         return;
     }
     const qint64 hour = r.at - r.at % HourSeconds;
@@ -281,7 +317,7 @@ void StatsBuffer::record(const RequestRecord &r) {
 
 void StatsBuffer::record(const Event &e) {
     if (m_options.mode != Mode::Buffered) {
-        insertNaive(e.site, e.path, e.name, e.atMs);
+        insertNaive(e.site, e.path(), e.name(), e.atMs);
         return;
     }
     const qint64 at = e.atMs / 1000;
@@ -292,9 +328,9 @@ void StatsBuffer::record(const Event &e) {
         std::lock_guard lock(shard.mutex);
         Batch &b = shard.batch;
         const qint64 bytesBefore = b.bytes;
-        rows += addDimension(b, e.site, hour, EventName, e.name);
-        if (!e.referrerHost.isEmpty())
-            rows += addDimension(b, e.site, hour, Referrer, e.referrerHost);
+        rows += addDimension(b, e.site, hour, EventName, recentText(e.name()));
+        if (!e.referrerHost().isEmpty())
+            rows += addDimension(b, e.site, hour, Referrer, recentText(e.referrerHost()));
         rows += addVisitor(b, e.site, hour, e.visitor);
         b.bytes += costOf(e);
         b.events.push_back(e);
@@ -425,7 +461,7 @@ QByteArray StatsBuffer::saltForDay(qint64 day) {
     return salt;
 }
 
-void StatsBuffer::insertNaive(const QString &site, const QString &path, const QString &name,
+void StatsBuffer::insertNaive(const QString &site, QByteArrayView path, QByteArrayView name,
                               qint64 atMs) {
     std::lock_guard lock(m_naiveMutex);
     if (!m_naiveConnection) {
@@ -442,7 +478,8 @@ void StatsBuffer::insertNaive(const QString &site, const QString &path, const QS
         "INSERT INTO stats_events (at, site, path, name) VALUES (?, ?, ?, ?)");
     if (!insert)
         return;
-    insert->bindAll(atMs, site, path, name.isEmpty() ? QStringLiteral("request") : name);
+    insert->bindAll(atMs, site);
+    insert->bindText(3, path).bindText(4, name);
     if (insert->exec()) {
         std::lock_guard counters(m_mutex);
         ++m_naiveAccepted;
@@ -550,31 +587,42 @@ Status StatsBuffer::write(db::Connection &c, const Batch &batch) {
         const QByteArray &sql = rows == 1 ? oneRow : manyRows;
         return c.prepare(std::string_view(sql.constData(), size_t(sql.size())));
     };
+    // The batch outlives the statements: its texts are bound where they lie.
     const auto bindEvent = [](db::Statement &st, int first, const Event &e) {
-        st.bind(first, e.atMs).bind(first + 1, e.site).bind(first + 2, e.path);
-        st.bind(first + 3, e.name);
-        if (e.properties.isEmpty())
+        st.bind(first, e.atMs).bind(first + 1, e.site);
+        st.bindTextInPlace(first + 2, e.path()).bindTextInPlace(first + 3, e.name());
+        if (e.properties().isEmpty())
             st.bindNull(first + 4);
         else
-            st.bindText(first + 4, e.properties);
-        if (e.referrerHost.isEmpty())
+            st.bindTextInPlace(first + 4, e.properties());
+        if (e.referrerHost().isEmpty())
             st.bindNull(first + 5);
         else
-            st.bind(first + 5, e.referrerHost);
-        st.bind(first + 6, agentName(e.agent));
-        if (e.visitor == 0)
+            st.bindTextInPlace(first + 5, e.referrerHost());
+        st.bindTextInPlace(first + 6, agentUtf8(e.agent));
+        if (e.visitor == 0) {
             st.bindNull(first + 7);
-        else
-            st.bindBlob(first + 7, visitorBlob(e.visitor));
+        } else {
+            char id[8];
+            qToBigEndian(e.visitor, id);
+            st.bindBlob(first + 7, QByteArrayView(id, 8));
+        }
     };
-    auto it = batch.events.cbegin();
-    for (qsizetype left = qsizetype(batch.events.size()); left > 0;) {
+    // Shards interleave in time: raw events are written in the order they happened.
+    std::vector<const Event *> inOrder;
+    inOrder.reserve(batch.events.size());
+    for (const Event &e : batch.events)
+        inOrder.push_back(&e);
+    std::stable_sort(inOrder.begin(), inOrder.end(),
+                     [](const Event *a, const Event *b) { return a->atMs < b->atMs; });
+    auto it = inOrder.cbegin();
+    for (qsizetype left = qsizetype(inOrder.size()); left > 0;) {
         const int rows = left >= RowsPerInsert ? RowsPerInsert : 1;
         auto insert = insertFor(rows);
         if (!insert)
             return insert.error();
         for (int row = 0; row < rows; ++row, ++it)
-            bindEvent(*insert, 1 + row * Columns, *it);
+            bindEvent(*insert, 1 + row * Columns, **it);
         if (Status s = insert->exec(); !s)
             return s;
         left -= rows;
@@ -604,9 +652,6 @@ void StatsBuffer::flush() {
     }
     if (batch->isEmpty())
         return;
-    // Shards interleave in time: raw events are written in the order they happened.
-    std::stable_sort(batch->events.begin(), batch->events.end(),
-                     [](const Event &a, const Event &b) { return a.atMs < b.atMs; });
     auto flight = std::make_shared<InFlight>();
     flight->batch = batch;
     flight->result = m_database.writer().submit(
@@ -640,6 +685,9 @@ void StatsBuffer::finishFlush(const std::shared_ptr<InFlight> &flight, const Sta
         std::lock_guard lock(m_mutex);
         ++m_flushFailures;
     }
+    // Back in time order, so that dropping from the front drops the oldest.
+    std::stable_sort(batch.events.begin(), batch.events.end(),
+                     [](const Event &a, const Event &b) { return a.atMs < b.atMs; });
     const qint64 records = batch.records, bytes = batch.bytes;
     qint64 rows = 0; // keys the shard also has merge into one: count what the merge added
     {

@@ -49,16 +49,31 @@ struct RequestRecord {
     qint64 at = 0;         // Unix seconds
 };
 
-// One explicit event (POST /track, GET /pixel.gif).
+// One explicit event (POST /track, GET /pixel.gif). Its texts are UTF-8 packed into one
+// buffer: one allocation per event, and the writer binds them where they lie.
 struct Event {
     qint64 atMs = 0;
     QString site;
-    QString path;
-    QString name;
-    QByteArray properties; // compact JSON object, or empty
-    QString referrerHost;
     Agent agent = Agent::Other;
     VisitorId visitor = 0;
+
+    // The path ("/pricing"), the event's name, its properties (a compact JSON object, or
+    // empty) and the referrer's host (or empty). Copied: none may point into this event.
+    void setTexts(QByteArrayView path, QByteArrayView name, QByteArrayView properties = {},
+                  QByteArrayView referrerHost = {});
+    QByteArrayView path() const { return text(0); }
+    QByteArrayView name() const { return text(1); }
+    QByteArrayView properties() const { return text(2); }
+    QByteArrayView referrerHost() const { return text(3); }
+    qsizetype textBytes() const { return m_texts.size(); }
+
+private:
+    QByteArrayView text(size_t i) const {
+        const quint32 begin = i == 0 ? 0 : m_ends[i - 1];
+        return QByteArrayView(m_texts.constData() + begin, qsizetype(m_ends[i] - begin));
+    }
+    QByteArray m_texts;
+    std::array<quint32, 4> m_ends{};
 };
 
 // Counts every request and event in memory and writes them to the database in one
@@ -216,7 +231,7 @@ private:
     void reportDrops();
     static Status write(db::Connection &writer, const Batch &batch);
     void finishFlush(const std::shared_ptr<InFlight> &flight, const Status &status);
-    void insertNaive(const QString &site, const QString &path, const QString &name, qint64 atMs);
+    void insertNaive(const QString &site, QByteArrayView path, QByteArrayView name, qint64 atMs);
     QByteArray saltForDay(qint64 day);
 
     db::Database &m_database;

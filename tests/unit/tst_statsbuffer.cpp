@@ -45,9 +45,7 @@ class TestStatsBuffer : public QObject {
                               QByteArray properties = {}) {
         stats::Event e;
         e.site = site;
-        e.path = path;
-        e.name = QStringLiteral("signup");
-        e.properties = std::move(properties);
+        e.setTexts(path.toUtf8(), "signup", properties);
         e.atMs = atMs;
         e.visitor = 7;
         return e;
@@ -206,11 +204,13 @@ private Q_SLOTS:
         constexpr int Count = 64 * 2 + 3;
         const qint64 at = 1'700'000'000'000;
         for (int i = 0; i < Count; ++i) {
-            stats::Event e =
-                event(QStringLiteral("s%1").arg(i % 3), QStringLiteral("/é%1").arg(i), at + i,
-                      i % 2 ? QByteArray("{\"n\":") + QByteArray::number(i) + '}' : QByteArray());
-            e.name = QStringLiteral("n%1").arg(i);
-            e.referrerHost = i % 4 ? QStringLiteral("r%1.example").arg(i) : QString();
+            stats::Event e = event(QStringLiteral("s%1").arg(i % 3), QString(), at + i);
+            const QByteArray properties =
+                i % 2 ? "{\"n\":" + QByteArray::number(i) + '}' : QByteArray();
+            const QByteArray referrer =
+                i % 4 ? "r" + QByteArray::number(i) + ".example" : QByteArray();
+            e.setTexts(QStringLiteral("/é%1").arg(i).toUtf8(),
+                       QByteArray("n" + QByteArray::number(i)), properties, referrer);
             e.agent = i % 5 ? stats::Agent::Mobile : stats::Agent::Bot;
             e.visitor = stats::VisitorId(i % 7);
             buffer.record(e);
