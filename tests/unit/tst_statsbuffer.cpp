@@ -41,6 +41,14 @@ class TestStatsBuffer : public QObject {
         return r;
     }
 
+    // Options that flush every `intervalMs` or at `threshold` rows.
+    static StatsBuffer::Options flushingAfter(int intervalMs, int threshold) {
+        StatsBuffer::Options options;
+        options.flushIntervalMs = intervalMs;
+        options.flushThreshold = threshold;
+        return options;
+    }
+
     static stats::Event event(const QString &site, const QString &path, qint64 atMs,
                               QByteArray properties = {}) {
         stats::Event e;
@@ -126,9 +134,7 @@ private Q_SLOTS:
     // The core promise: every record from every thread ends up in the database, in far fewer
     // transactions than records.
     void countsHundredThousandRecordsFromManyThreads() {
-        StatsBuffer::Options options;
-        options.flushIntervalMs = 60000;
-        options.flushThreshold = 1000;
+        StatsBuffer::Options options = flushingAfter(60000, 1000);
         options.budgetBytes = 64 << 20;
         StatsBuffer buffer(*m_db, options);
         buffer.start();
@@ -239,10 +245,7 @@ private Q_SLOTS:
     }
 
     void flushesAtTheThreshold() {
-        StatsBuffer::Options options;
-        options.flushIntervalMs = 3600000;
-        options.flushThreshold = 100;
-        StatsBuffer buffer(*m_db, options);
+        StatsBuffer buffer(*m_db, flushingAfter(3600000, 100));
         buffer.start();
         const qint64 now = QDateTime::currentSecsSinceEpoch();
         // Each new path is a row to write.
@@ -258,10 +261,7 @@ private Q_SLOTS:
     // hour only raise its count, so a busy page does not make the database busy. Raw events
     // are a row each and do bring the flush.
     void repeatedHitsBringNoFlushButEventsDo() {
-        StatsBuffer::Options options;
-        options.flushIntervalMs = 3600000;
-        options.flushThreshold = 100;
-        StatsBuffer buffer(*m_db, options);
+        StatsBuffer buffer(*m_db, flushingAfter(3600000, 100));
         buffer.start();
         const qint64 now = QDateTime::currentSecsSinceEpoch();
         for (int i = 0; i < 5000; ++i)
@@ -284,10 +284,7 @@ private Q_SLOTS:
     }
 
     void flushesOnTheInterval() {
-        StatsBuffer::Options options;
-        options.flushIntervalMs = 100;
-        options.flushThreshold = 1000000;
-        StatsBuffer buffer(*m_db, options);
+        StatsBuffer buffer(*m_db, flushingAfter(100, 1000000));
         buffer.start();
         const qint64 now = QDateTime::currentSecsSinceEpoch();
         for (int i = 0; i < 5; ++i)
@@ -300,9 +297,7 @@ private Q_SLOTS:
     // dropped to stay within the budget (with a warning), the counts of requests are kept, and
     // once the database accepts writes again everything still held is written.
     void refusedWritesRetryThenDropOldest() {
-        StatsBuffer::Options options;
-        options.flushIntervalMs = 3600000;
-        options.flushThreshold = 1000000;
+        StatsBuffer::Options options = flushingAfter(3600000, 1000000);
         options.retryDelayMs = 50;
         options.budgetBytes = 64 * 1024;
         StatsBuffer buffer(*m_db, options);
