@@ -67,7 +67,10 @@ Response makeResponse(int status, QByteArrayView contentType, QByteArray body, b
     addStandardHeaders(head);
     if (!contentType.isEmpty())
         head.add("Content-Type", contentType);
-    head.add("Content-Length", body.size());
+    // RFC 9110 8.6: never on a 204; on a 304 it would state the length of the representation,
+    // which is not this empty body.
+    if (status != 204 && status != 304)
+        head.add("Content-Length", body.size());
     Response response;
     response.head = head.take();
     if (!isHead)
