@@ -228,6 +228,8 @@ void Tracker::setTrustedProxies(const QString &commaSeparated) {
 }
 
 QHostAddress Tracker::clientOf(const http::Request &request) {
+    if (!m_hasProxies.load(std::memory_order_relaxed))
+        return request.peer();
     QReadLocker lock(&m_proxiesLock);
     return m_proxies.isEmpty() ? request.peer() : m_proxies.clientOf(request);
 }

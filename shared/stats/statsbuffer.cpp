@@ -171,22 +171,40 @@ QString referrerHost(QByteArrayView referer, QByteArrayView ownHost) {
     return QString::fromLatin1(host).toLower();
 }
 
-void StatsBuffer::Batch::absorbOlder(Batch &&older) {
-    for (auto it = older.paths.cbegin(); it != older.paths.cend(); ++it) {
-        PathCounts &c = paths[it.key()];
-        c.hits += it->hits;
-        c.views += it->views;
-        c.bytes += it->bytes;
+void StatsBuffer::Batch::absorb(Batch &&other, Place place) {
+    // Into an empty batch (the first shard a flush collects) everything moves as it is.
+    if (paths.isEmpty()) {
+        paths = std::move(other.paths);
+    } else {
+        for (auto it = other.paths.cbegin(); it != other.paths.cend(); ++it) {
+            PathCounts &c = paths[it.key()];
+            c.hits += it->hits;
+            c.views += it->views;
+            c.bytes += it->bytes;
+        }
     }
-    for (auto it = older.dimensions.cbegin(); it != older.dimensions.cend(); ++it)
-        dimensions[it.key()] += *it;
-    visitors.unite(older.visitors);
-    // Older events go first, so dropping from the front drops the oldest.
-    older.events.insert(older.events.end(), std::make_move_iterator(events.begin()),
-                        std::make_move_iterator(events.end()));
-    events = std::move(older.events);
-    records += older.records;
-    bytes += older.bytes;
+    if (dimensions.isEmpty()) {
+        dimensions = std::move(other.dimensions);
+    } else {
+        for (auto it = other.dimensions.cbegin(); it != other.dimensions.cend(); ++it)
+            dimensions[it.key()] += *it;
+    }
+    if (visitors.isEmpty())
+        visitors = std::move(other.visitors);
+    else
+        visitors.unite(other.visitors);
+    if (events.empty()) {
+        events = std::move(other.events);
+    } else if (place == Place::After) {
+        events.insert(events.end(), std::make_move_iterator(other.events.begin()),
+                      std::make_move_iterator(other.events.end()));
+    } else {
+        other.events.insert(other.events.end(), std::make_move_iterator(events.begin()),
+                            std::make_move_iterator(events.end()));
+        events = std::move(other.events);
+    }
+    records += other.records;
+    bytes += other.bytes;
 }
 
 StatsBuffer::StatsBuffer(db::Database &database, Options options, QObject *parent)
@@ -648,7 +666,7 @@ void StatsBuffer::flush() {
         m_pendingRecords.fetch_sub(taken.records);
         m_pendingRows.fetch_sub(taken.rows());
         m_pendingBytes.fetch_sub(taken.bytes);
-        batch->absorbOlder(std::move(taken));
+        batch->absorb(std::move(taken), Batch::Place::After); // write() puts events in order
     }
     if (batch->isEmpty())
         return;
@@ -693,7 +711,7 @@ void StatsBuffer::finishFlush(const std::shared_ptr<InFlight> &flight, const Sta
     {
         std::lock_guard lock(m_shards[0].mutex);
         rows = -m_shards[0].batch.rows();
-        m_shards[0].batch.absorbOlder(std::move(batch));
+        m_shards[0].batch.absorb(std::move(batch), Batch::Place::Before);
         rows += m_shards[0].batch.rows();
     }
     m_pendingRecords += records;

@@ -201,7 +201,10 @@ private:
             return paths.size() + dimensions.size() + visitors.size() + qint64(events.size());
         }
         bool isEmpty() const { return records == 0; }
-        void absorbOlder(Batch &&older);
+        // Adds `other`'s counts, and its raw events before or after these (dropping from the
+        // front drops the oldest).
+        enum class Place { Before, After };
+        void absorb(Batch &&other, Place place);
     };
     struct InFlight {
         std::shared_ptr<Batch> batch;
