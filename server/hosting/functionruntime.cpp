@@ -321,10 +321,10 @@ struct FunctionRuntime::Bundle {
 
 struct FunctionRuntime::Job {
     std::shared_ptr<const Bundle> bundle;
-    QString method;
-    QString path;
-    QByteArray query;
-    QList<std::pair<QByteArray, QByteArray>> headers;
+    // The request's head (its bytes are shared, not copied); read on the JS thread, which must
+    // not touch its peer (the connection may be gone by then).
+    http::Request request;
+    QString path; // decoded
     QByteArray body;
     QString client;
     bool isHead = false;
@@ -334,7 +334,7 @@ struct FunctionRuntime::Job {
 };
 
 struct FunctionRuntime::Slot {
-    std::atomic<qint64> busySinceMs{0}; // steadyMs() when its thread took its job; 0: idle
+    std::atomic<qint64> busySinceMs{0};       // steadyMs() when its thread took its job; 0: idle
     std::atomic<bool> isWaitingOnHost{false}; // inside fazt.fetch
     std::mutex mutex;
     QJSEngine *engine = nullptr; // while an invocation runs
@@ -708,7 +708,7 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
     if (!bundle || !bundle->hasMain)
         return false;
     const bool isHead = request.method() == http::Method::Head;
-    const auto answerNow = [&exchange, counter](Response response) {
+    const auto answerNow = [&exchange, &counter](Response response) {
         if (counter)
             counter(response);
         exchange.respond(std::move(response));
@@ -734,25 +734,23 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
     }
     auto job = std::make_shared<Job>();
     job->bundle = std::move(bundle);
-    job->method = QString::fromLatin1(request.methodText());
+    job->request = request;
     job->path = u'/' + *path;
-    job->query = request.query().toByteArray();
-    const QByteArrayView raw = request.rawHead();
-    for (const http::RequestHead::Field &field : request.head().fields)
-        job->headers.append(
-            {field.name.in(raw).toByteArray().toLower(), field.value.in(raw).toByteArray()});
     job->client = m_options.clientOf ? m_options.clientOf(request) : anonymousClient(request);
     job->isHead = isHead;
     job->counter = std::move(counter);
     exchange.receiveBody(m_options.maxRequestBytes,
-                         [this, &exchange, job, answerNow](QByteArrayView piece, bool last) {
+                         [this, &exchange, job](QByteArrayView piece, bool last) {
                              job->body.append(piece);
                              if (!last)
                                  return;
                              if (m_busy.fetch_add(1) >= m_maxAdmitted) {
                                  m_busy.fetch_sub(1);
                                  ++m_rejected;
-                                 answerNow(busyResponse(job->isHead));
+                                 Response busy = busyResponse(job->isHead);
+                                 if (job->counter)
+                                     job->counter(busy);
+                                 exchange.respond(std::move(busy));
                                  return;
                              }
                              job->responder = exchange.defer();
@@ -853,18 +851,26 @@ void FunctionRuntime::runThread(int index) {
         Response response = [&] {
             QJSEngine &engine = *site->engine;
             QJSValue query; // undefined: the script builds the empty object itself
-            if (!job->query.isEmpty()) {
+            const http::Request &request = job->request;
+            if (!request.query().isEmpty()) {
                 query = engine.newObject();
                 for (const auto &[name, value] :
-                     QUrlQuery(QString::fromUtf8(job->query)).queryItems(QUrl::FullyDecoded))
+                     QUrlQuery(QString::fromUtf8(request.query())).queryItems(QUrl::FullyDecoded))
                     if (!query.hasOwnProperty(name))
                         query.setProperty(name, value);
             }
+            // "name\nvalue\n...", names in lower case.
             QString headers;
-            for (const auto &[name, value] : job->headers) {
+            const QByteArrayView raw = request.rawHead();
+            for (const http::RequestHead::Field &field : request.head().fields) {
                 if (!headers.isEmpty())
                     headers += u'\n';
-                headers += QLatin1String(name) + u'\n' + QString::fromUtf8(value);
+                const qsizetype nameAt = headers.size();
+                headers += QLatin1String(field.name.in(raw)) + u'\n' +
+                           QString::fromUtf8(field.value.in(raw));
+                for (qsizetype i = nameAt; i < nameAt + field.name.in(raw).size(); ++i)
+                    if (headers[i] >= u'A' && headers[i] <= u'Z')
+                        headers[i] = QChar(headers[i].unicode() + 32);
             }
 
             const qint64 deadline = steadyMs() + bundle.timeoutMs;
@@ -876,12 +882,11 @@ void FunctionRuntime::runThread(int index) {
                 slot.startRss = m_rssBytes.load();
                 slot.stop = Stop::None;
             }
-            const QJSValue result =
-                site->invoke.call({QJSValue(job->method), QJSValue(job->path), query,
-                                   QJSValue(headers), QJSValue(QString::fromUtf8(job->body)),
-                                   job->body.isEmpty() ? QJSValue()
-                                                       : engine.toScriptValue(job->body),
-                                   QJSValue(job->client)});
+            const QJSValue result = site->invoke.call(
+                {QJSValue(QString::fromLatin1(request.methodText())), QJSValue(job->path), query,
+                 QJSValue(headers), QJSValue(QString::fromUtf8(job->body)),
+                 job->body.isEmpty() ? QJSValue() : engine.toScriptValue(job->body),
+                 QJSValue(job->client)});
             {
                 std::lock_guard lock(slot.mutex);
                 stop = slot.stop;
@@ -916,7 +921,8 @@ void FunctionRuntime::runThread(int index) {
         }();
         if (!problem.isEmpty())
             site->host->note(QStringLiteral("error"),
-                             job->method + u' ' + job->path + QStringLiteral(": ") + problem);
+                             QString::fromLatin1(job->request.methodText()) + u' ' + job->path +
+                                 QStringLiteral(": ") + problem);
         QList<functions::LogEntry> lines = site->host->takeLog();
         if (!lines.isEmpty())
             (void)m_store.appendLog(bundle.siteId, std::move(lines));
@@ -1077,7 +1083,8 @@ Response responseOf(QJSEngine &engine, const QJSValue &result, const FunctionRun
         return {};
     }
     if (status < 200 || status > 599) {
-        problem = QStringLiteral("The function answered with status %1; use 200-599.").arg(statusText);
+        problem =
+            QStringLiteral("The function answered with status %1; use 200-599.").arg(statusText);
         return {};
     }
     if (bytes.size() > maxBytes) {
