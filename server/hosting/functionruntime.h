@@ -42,7 +42,8 @@ namespace fazt::hosting {
 //
 // There is one JS thread per slot, but only as many run at once as the machine has cores:
 // the others stay parked, so a burst does not turn into context switches between more JS
-// threads than cores, and busy threads take the next job without a wake-up. A parked thread
+// threads than cores, and busy threads take the next job without a wake-up (one that finds
+// none looks again for 50 µs before it parks). A parked thread
 // is woken when, with jobs waiting, fewer threads than cores are making progress: the others
 // wait on fazt.fetch, or have been inside one invocation for 50 ms (a long loop). So every
 // slot can still run at the same time when scripts wait.
@@ -144,6 +145,7 @@ private:
     int m_maxAdmitted = 0;      // slots plus the waiting room
     std::atomic<int> m_busy{0}; // requests admitted (running or waiting), <= m_maxAdmitted
     std::atomic<int> m_running{0};
+    std::atomic<int> m_queued{0}; // m_queue.size(), for a look without the lock
     std::vector<std::unique_ptr<Slot>> m_slots;
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::thread m_watchdog;
