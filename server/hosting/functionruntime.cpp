@@ -750,11 +750,7 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
                                  return;
                              if (m_busy.fetch_add(1) >= m_maxAdmitted) {
                                  m_busy.fetch_sub(1);
-                                 ++m_rejected;
-                                 Response busy = busyResponse(job->isHead);
-                                 if (job->counter)
-                                     job->counter(busy);
-                                 exchange.respond(std::move(busy));
+                                 exchange.respond(refusal(*job));
                                  return;
                              }
                              job->responder = exchange.defer();
@@ -792,14 +788,14 @@ void FunctionRuntime::finish(Job &job, Response response, double seconds) {
     job.responder.respond(std::move(response));
 }
 
-// A request that waited its whole time in the waiting room: 429, as if it had found it full.
-void FunctionRuntime::refuse(Job &job) {
-    m_busy.fetch_sub(1);
+// The 429 for a job that found the waiting room full, or waited its whole time in it:
+// counted as rejected and by the job's counter.
+Response FunctionRuntime::refusal(Job &job) {
     ++m_rejected;
     Response busy = busyResponse(job.isHead);
     if (job.counter)
         job.counter(busy);
-    job.responder.respond(std::move(busy));
+    return busy;
 }
 
 namespace {
@@ -989,8 +985,10 @@ void FunctionRuntime::watch() {
         }
         if (wake)
             m_queueReady.notify_one();
-        for (const auto &job : expired)
-            refuse(*job);
+        for (const auto &job : expired) {
+            m_busy.fetch_sub(1);
+            job->responder.respond(refusal(*job));
+        }
         expired.clear();
         const qint64 rss = residentBytes();
         m_rssBytes = rss;

@@ -120,7 +120,7 @@ private:
     void runThread(int index);
     void watch();
     void finish(Job &job, http::Response response, double seconds);
-    void refuse(Job &job);
+    http::Response refusal(Job &job);
 
     vfs::Vfs &m_vfs;
     functions::FunctionStore &m_store;

@@ -77,11 +77,12 @@ const QString &otherValue() {
     return other;
 }
 
-QByteArray visitorBlob(VisitorId id) {
-    QByteArray bytes(8, Qt::Uninitialized);
-    qToBigEndian(id, bytes.data());
-    return bytes;
-}
+// A visitor id as stored: 8 bytes, big-endian (bind it with bindBlob, which copies).
+struct VisitorBlob {
+    explicit VisitorBlob(VisitorId id) { qToBigEndian(id, bytes); }
+    QByteArrayView view() const { return QByteArrayView(bytes, sizeof bytes); }
+    char bytes[8];
+};
 
 } // namespace
 
@@ -365,9 +366,8 @@ void StatsBuffer::noteRecorded(qint64 rowsAdded) {
     m_pendingRecords.fetch_add(1, std::memory_order_relaxed);
     if (rowsAdded == 0)
         return; // nothing more to write than before: no nearer to a flush
-    const qint64 rows = m_pendingRows.fetch_add(rowsAdded, std::memory_order_relaxed) + rowsAdded;
-    if (rows >= m_flushThreshold.load(std::memory_order_relaxed))
-        requestFlushIfDue();
+    m_pendingRows.fetch_add(rowsAdded, std::memory_order_relaxed);
+    requestFlushIfDue();
 }
 
 void StatsBuffer::requestFlushIfDue() {
@@ -575,11 +575,11 @@ Status StatsBuffer::write(db::Connection &c, const Batch &batch) {
         return uniques.error();
     const QString hourly = QStringLiteral("h"), daily = QStringLiteral("d");
     for (const VisitorKey &v : batch.visitors) {
-        const QByteArray id = visitorBlob(v.visitor);
+        const VisitorBlob id(v.visitor);
         for (const auto &[period, start] :
              {std::pair{hourly, v.hour}, std::pair{daily, v.hour - v.hour % DaySeconds}}) {
             seen->bindAll(v.site, period, start);
-            seen->bindBlob(4, id);
+            seen->bindBlob(4, id.view());
             if (Status s = seen->exec(); !s)
                 return s;
             if (c.changes() == 0)
@@ -618,13 +618,10 @@ Status StatsBuffer::write(db::Connection &c, const Batch &batch) {
         else
             st.bindTextInPlace(first + 5, e.referrerHost());
         st.bindTextInPlace(first + 6, agentUtf8(e.agent));
-        if (e.visitor == 0) {
+        if (e.visitor == 0)
             st.bindNull(first + 7);
-        } else {
-            char id[8];
-            qToBigEndian(e.visitor, id);
-            st.bindBlob(first + 7, QByteArrayView(id, 8));
-        }
+        else
+            st.bindBlob(first + 7, VisitorBlob(e.visitor).view());
     };
     // Shards interleave in time: raw events are written in the order they happened.
     std::vector<const Event *> inOrder;
