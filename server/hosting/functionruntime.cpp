@@ -338,6 +338,8 @@ struct FunctionRuntime::Job {
 };
 
 struct FunctionRuntime::Slot {
+    std::condition_variable wake;             // its thread parks here
+    bool isWoken = false;                     // under m_queueMutex
     std::atomic<qint64> busySinceMs{0};       // steadyMs() when its thread took its job; 0: idle
     std::atomic<bool> isWaitingOnHost{false}; // inside fazt.fetch
     std::mutex mutex;
@@ -620,7 +622,8 @@ FunctionRuntime::~FunctionRuntime() {
         std::lock_guard lock(m_queueMutex);
         m_isStopping = true;
     }
-    m_queueReady.notify_all();
+    for (const auto &slot : m_slots)
+        slot->wake.notify_one();
     m_watchdogWake.notify_all();
     for (const auto &slot : m_slots) {
         std::lock_guard lock(slot->mutex);
@@ -761,19 +764,32 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
 }
 
 void FunctionRuntime::submit(std::shared_ptr<Job> job) {
-    bool wake = false;
+    Slot *woken = nullptr;
     {
         std::lock_guard lock(m_queueMutex);
         m_queue.push_back(std::move(job));
         m_queued.store(int(m_queue.size()), std::memory_order_relaxed);
         // A running thread takes it when done with its job; wake one only while fewer run
         // than there are cores (the watchdog wakes more when the running ones are held up).
-        wake = m_awake + m_wakeups < m_runningTarget;
-        if (wake)
-            ++m_wakeups;
+        if (m_awake < m_runningTarget)
+            woken = unpark();
     }
-    if (wake)
-        m_queueReady.notify_one();
+    notify(woken);
+}
+
+FunctionRuntime::Slot *FunctionRuntime::unpark() {
+    if (m_parked.empty())
+        return nullptr;
+    Slot *slot = m_parked.back();
+    m_parked.pop_back();
+    slot->isWoken = true;
+    ++m_awake;
+    return slot;
+}
+
+void FunctionRuntime::notify(Slot *slot) {
+    if (slot)
+        slot->wake.notify_one();
 }
 
 void FunctionRuntime::finish(Job &job, Response response, double seconds) {
@@ -829,10 +845,13 @@ void FunctionRuntime::runThread(int index) {
             }
             while (m_queue.empty() && !m_isStopping) {
                 --m_awake;
-                m_queueReady.wait(lock, [this] { return m_isStopping || m_wakeups > 0; });
-                if (m_wakeups > 0)
-                    --m_wakeups;
-                ++m_awake;
+                slot.isWoken = false;
+                m_parked.push_back(&slot);
+                slot.wake.wait(lock, [this, &slot] { return m_isStopping || slot.isWoken; });
+                if (!slot.isWoken) { // stopping
+                    std::erase(m_parked, &slot);
+                    ++m_awake;
+                }
             }
             if (m_queue.empty())
                 break;
@@ -958,7 +977,7 @@ void FunctionRuntime::runThread(int index) {
 void FunctionRuntime::watch() {
     std::vector<std::shared_ptr<Job>> expired;
     for (;;) {
-        bool wake = false;
+        Slot *woken = nullptr;
         {
             std::unique_lock lock(m_queueMutex);
             if (m_watchdogWake.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
@@ -972,10 +991,8 @@ void FunctionRuntime::watch() {
                 heldUp += since != 0 && (slot->isWaitingOnHost.load(std::memory_order_relaxed) ||
                                          now - since >= HeldUpMs);
             }
-            wake = !m_queue.empty() && m_awake - heldUp + m_wakeups < m_runningTarget &&
-                   m_awake + m_wakeups < int(m_threads.size());
-            if (wake)
-                ++m_wakeups;
+            if (!m_queue.empty() && m_awake - heldUp < m_runningTarget)
+                woken = unpark();
             while (!m_queue.empty() &&
                    m_queue.front()->started.hasExpired(m_options.maxQueueWaitMs)) {
                 expired.push_back(std::move(m_queue.front()));
@@ -983,8 +1000,7 @@ void FunctionRuntime::watch() {
             }
             m_queued.store(int(m_queue.size()), std::memory_order_relaxed);
         }
-        if (wake)
-            m_queueReady.notify_one();
+        notify(woken);
         for (const auto &job : expired) {
             m_busy.fetch_sub(1);
             job->responder.respond(refusal(*job));

@@ -43,10 +43,11 @@ namespace fazt::hosting {
 // There is one JS thread per slot, but only as many run at once as the machine has cores:
 // the others stay parked, so a burst does not turn into context switches between more JS
 // threads than cores, and busy threads take the next job without a wake-up (one that finds
-// none looks again for 50 µs before it parks). A parked thread
-// is woken when, with jobs waiting, fewer threads than cores are making progress: the others
-// wait on fazt.fetch, or have been inside one invocation for 50 ms (a long loop). So every
-// slot can still run at the same time when scripts wait.
+// none looks again for 50 µs before it parks). A parked thread is woken when, with jobs
+// waiting, fewer threads than cores are making progress: the others wait on fazt.fetch, or
+// have been inside one invocation for 50 ms (a long loop). So every slot can still run at the
+// same time when scripts wait. The thread woken is the one parked last (its engines are still
+// in the cache), so under steady load the same few threads do the work.
 //
 // Each JS thread keeps one engine per site it served recently, holding that site's compiled
 // modules for its active deploy (a redeploy, or a change of the site's variables or allowlist,
@@ -117,6 +118,8 @@ public:
 private:
     std::shared_ptr<const Bundle> bundleFor(const QString &site);
     void submit(std::shared_ptr<Job> job);
+    Slot *unpark(); // with m_queueMutex held; the caller notifies it after unlocking
+    void notify(Slot *slot);
     void runThread(int index);
     void watch();
     void finish(Job &job, http::Response response, double seconds);
@@ -135,12 +138,13 @@ private:
     QHash<QString, quint64> m_versions; // bumped by invalidate()
 
     std::mutex m_queueMutex;
-    std::condition_variable m_queueReady;   // JS threads wait here for jobs
     std::condition_variable m_watchdogWake; // the watchdog's tick, and its stop
     std::deque<std::shared_ptr<Job>> m_queue;
     bool m_isStopping = false;
-    int m_awake = 0;            // JS threads not parked (running a job or about to take one)
-    int m_wakeups = 0;          // parked threads told to wake that have not yet
+    int m_awake = 0; // JS threads not parked: running a job, about to take one, or told to wake
+    // Parked JS threads, the most recently parked last: that one is woken first, its engines
+    // and stack still warm in the cache, and the threads parked longest stay parked.
+    std::vector<Slot *> m_parked;
     int m_runningTarget = 1;    // how many JS threads should run at once: the cores
     int m_maxAdmitted = 0;      // slots plus the waiting room
     std::atomic<int> m_busy{0}; // requests admitted (running or waiting), <= m_maxAdmitted
