@@ -11,6 +11,7 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QJSEngine>
+#include <QJSManagedValue>
 #include <QJSValueIterator>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -240,7 +241,7 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
     // as [status, kind, body, headers]; "!" and a message is the error that stopped the
     // handler. (One value is much cheaper for the host to read than an object's properties.)
     function compact(status, kind, body) {
-        return String(status) + kind + body;
+        return (status === 200 ? '200' : String(status)) + kind + body;
     }
     function normalize(r) {
         if (r === undefined || r === null)
@@ -280,9 +281,11 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
     Request.prototype = Object.create(Object.prototype, {
         json: { get() { return JSON.parse(this.body); } }
     });
+    // An empty body's bytes: one for all requests, frozen so that none can leave anything on it.
+    const NoBytes = Object.freeze(new NativeBuffer(0));
     // headerText: "name\nvalue\nname\nvalue..." in arrival order, names in lower case (a
     // field never holds a line break: the HTTP parser refuses them); repeats are joined.
-    // bytes: undefined for an empty body.
+    // body and bytes: undefined for an empty body.
     return function invoke(method, path, query, headerText, body, bytes, client) {
         try {
             const headers = {};
@@ -294,8 +297,8 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
                         ? headers[name] + ', ' + list[i + 1] : list[i + 1];
                 }
             }
-            const request = new Request(method, path, query || {}, headers, body,
-                bytes === undefined ? new NativeBuffer(0) : bytes, client);
+            const request = new Request(method, path, query || {}, headers,
+                body === undefined ? '' : body, bytes === undefined ? NoBytes : bytes, client);
             const main = load('api/main.js');
             const handler = typeof main === 'function' ? main : main && main.handler;
             if (typeof handler !== 'function')
@@ -567,6 +570,29 @@ struct SiteEngine {
     std::unique_ptr<ScriptHost> host;
     QJSValue invoke;
     quint64 lastUsed = 0;
+
+    // The strings of the last call that tend to repeat (method, path, headers, client), kept
+    // as the engine's own values: the next request to a busy function usually brings the
+    // same ones, and a string the engine already holds is passed without allocating. Strings
+    // are immutable in JS, so sharing one between requests is invisible to scripts.
+    enum Recent { Method, Path, Headers, Client, RecentCount };
+    struct RecentString {
+        QByteArray key; // the bytes the string was made from
+        QJSValue value;
+    };
+    std::array<RecentString, RecentCount> recent;
+    QJSValueList args; // reused from call to call
+
+    // The engine's string for `key`, made by `make()` when it differs from the last one.
+    template <typename Make> const QJSValue &string(Recent which, QByteArrayView key, Make make) {
+        RecentString &r = recent[which];
+        if (r.value.isUndefined() || r.key != key) {
+            r.key.resize(key.size()); // keeps its buffer when the size fits
+            std::copy(key.begin(), key.end(), r.key.data());
+            r.value = QJSManagedValue(make(), engine.get()).toJSValue();
+        }
+        return r.value;
+    }
 };
 
 std::unique_ptr<SiteEngine> makeEngine(std::shared_ptr<const FunctionRuntime::Bundle> bundle,
@@ -888,19 +914,41 @@ void FunctionRuntime::runThread(int index) {
                     if (!query.hasOwnProperty(name))
                         query.setProperty(name, value);
             }
-            // "name\nvalue\n...", names in lower case.
-            QString headers;
             const QByteArrayView raw = request.rawHead();
-            for (const http::RequestHead::Field &field : request.head().fields) {
-                if (!headers.isEmpty())
-                    headers += u'\n';
-                const qsizetype nameAt = headers.size();
-                headers += QLatin1String(field.name.in(raw)) + u'\n' +
-                           QString::fromUtf8(field.value.in(raw));
-                for (qsizetype i = nameAt; i < nameAt + field.name.in(raw).size(); ++i)
-                    if (headers[i] >= u'A' && headers[i] <= u'Z')
-                        headers[i] = QChar(headers[i].unicode() + 32);
-            }
+            const auto &fields = request.head().fields;
+            const QByteArrayView fieldBytes =
+                fields.isEmpty()
+                    ? QByteArrayView()
+                    : raw.sliced(fields.front().name.offset, fields.back().value.offset +
+                                                                 fields.back().value.length -
+                                                                 fields.front().name.offset);
+            // "name\nvalue\n...", names in lower case.
+            const auto headerText = [&] {
+                QString headers;
+                for (const http::RequestHead::Field &field : fields) {
+                    if (!headers.isEmpty())
+                        headers += u'\n';
+                    const qsizetype nameAt = headers.size();
+                    headers += QLatin1String(field.name.in(raw)) + u'\n' +
+                               QString::fromUtf8(field.value.in(raw));
+                    for (qsizetype i = nameAt; i < nameAt + field.name.in(raw).size(); ++i)
+                        if (headers[i] >= u'A' && headers[i] <= u'Z')
+                            headers[i] = QChar(headers[i].unicode() + 32);
+                }
+                return headers;
+            };
+            const QByteArrayView clientKey(reinterpret_cast<const char *>(job->client.constData()),
+                                           job->client.size() * qsizetype(sizeof(QChar)));
+            QJSValueList &args = site->args;
+            args.resize(7);
+            args[0] = site->string(SiteEngine::Method, request.methodText(),
+                                   [&] { return QString::fromLatin1(request.methodText()); });
+            args[1] = site->string(SiteEngine::Path, request.path(), [&] { return job->path; });
+            args[2] = query;
+            args[3] = site->string(SiteEngine::Headers, fieldBytes, headerText);
+            args[4] = job->body.isEmpty() ? QJSValue() : QJSValue(QString::fromUtf8(job->body));
+            args[5] = job->body.isEmpty() ? QJSValue() : engine.toScriptValue(job->body);
+            args[6] = site->string(SiteEngine::Client, clientKey, [&] { return job->client; });
 
             const qint64 deadline = steadyMs() + bundle.timeoutMs;
             site->host->begin(deadline);
@@ -911,11 +959,8 @@ void FunctionRuntime::runThread(int index) {
                 slot.startRss = m_rssBytes.load();
                 slot.stop = Stop::None;
             }
-            const QJSValue result = site->invoke.call(
-                {QJSValue(QString::fromLatin1(request.methodText())), QJSValue(job->path), query,
-                 QJSValue(headers), QJSValue(QString::fromUtf8(job->body)),
-                 job->body.isEmpty() ? QJSValue() : engine.toScriptValue(job->body),
-                 QJSValue(job->client)});
+            const QJSValue result = site->invoke.call(args);
+            args[2] = args[4] = args[5] = QJSValue(); // no request's body outlives it here
             {
                 std::lock_guard lock(slot.mutex);
                 stop = slot.stop;

@@ -8,6 +8,7 @@
 #include <QRegularExpression>
 #include <QStringDecoder>
 
+#include <algorithm>
 #include <zlib.h>
 
 namespace fazt::hosting {
@@ -185,35 +186,51 @@ SiteHandler::SiteHandler(vfs::Vfs &vfs, vfs::VfsCache &cache, HostRouter &router
     , m_router(router) {}
 
 Result<QString> SiteHandler::decodePath(QByteArrayView raw) {
-    QByteArray decoded;
-    decoded.reserve(raw.size());
-    for (qsizetype i = 0; i < raw.size(); ++i) {
-        const char c = raw[i];
-        if (c != '%') {
-            decoded.append(c);
-            continue;
+    QString path;
+    // Most addresses are plain ASCII without escapes: taken as they are.
+    if (std::all_of(raw.begin(), raw.end(), [](char c) {
+            const auto byte = static_cast<unsigned char>(c);
+            return byte != 0 && byte < 0x80 && c != '%';
+        })) {
+        path = QString::fromLatin1(raw);
+    } else {
+        QByteArray decoded;
+        decoded.reserve(raw.size());
+        for (qsizetype i = 0; i < raw.size(); ++i) {
+            const char c = raw[i];
+            if (c != '%') {
+                decoded.append(c);
+                continue;
+            }
+            const int hi = i + 2 < raw.size() ? http::hexDigitValue(raw[i + 1]) : -1;
+            const int lo = i + 2 < raw.size() ? http::hexDigitValue(raw[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return Error::invalid(QStringLiteral("The address has a malformed %-escape."));
+            decoded.append(char(hi * 16 + lo));
+            i += 2;
         }
-        const int hi = i + 2 < raw.size() ? http::hexDigitValue(raw[i + 1]) : -1;
-        const int lo = i + 2 < raw.size() ? http::hexDigitValue(raw[i + 2]) : -1;
-        if (hi < 0 || lo < 0)
-            return Error::invalid(QStringLiteral("The address has a malformed %-escape."));
-        decoded.append(char(hi * 16 + lo));
-        i += 2;
+        if (decoded.contains('\0'))
+            return Error::invalid(QStringLiteral("The address contains a NUL byte."));
+        QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+        path = utf8(decoded);
+        if (utf8.hasError())
+            return Error::invalid(QStringLiteral("The address is not valid UTF-8."));
     }
-    if (decoded.contains('\0'))
-        return Error::invalid(QStringLiteral("The address contains a NUL byte."));
-    QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
-    QString path = utf8(decoded);
-    if (utf8.hasError())
-        return Error::invalid(QStringLiteral("The address is not valid UTF-8."));
-    for (const QStringView segment : QStringView(path).split(u'/')) {
+    for (qsizetype at = 0; at <= path.size();) {
+        qsizetype end = path.indexOf(u'/', at);
+        if (end < 0)
+            end = path.size();
+        const QStringView segment = QStringView(path).sliced(at, end - at);
         if (segment == u"..")
             return Error::invalid(QStringLiteral("The address may not contain '..'."));
         if (segment.contains(u'\\'))
             return Error::invalid(QStringLiteral("The address may not contain a backslash."));
+        at = end + 1;
     }
-    while (path.startsWith(u'/'))
-        path.remove(0, 1);
+    qsizetype slashes = 0;
+    while (slashes < path.size() && path[slashes] == u'/')
+        ++slashes;
+    path.remove(0, slashes);
     return path;
 }
 

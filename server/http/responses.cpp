@@ -2,6 +2,8 @@
 
 #include <QDateTime>
 
+#include <array>
+#include <charconv>
 #include <ctime>
 
 namespace fazt::http {
@@ -41,9 +43,18 @@ QByteArrayView reasonPhrase(int status) {
     }
 }
 
+namespace {
+// Decimal digits of `value` in `buffer`, without allocating.
+QByteArrayView decimal(qint64 value, std::array<char, 24> &buffer) {
+    const auto end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
+    return QByteArrayView(buffer.data(), end - buffer.data());
+}
+} // namespace
+
 HeadBuilder::HeadBuilder(int status) {
+    std::array<char, 24> digits;
     m_head.reserve(256);
-    m_head.append("HTTP/1.1 ").append(QByteArray::number(status)).append(' ');
+    m_head.append("HTTP/1.1 ").append(decimal(status, digits)).append(' ');
     m_head.append(reasonPhrase(status)).append("\r\n");
 }
 
@@ -53,7 +64,8 @@ HeadBuilder &HeadBuilder::add(QByteArrayView name, QByteArrayView value) {
 }
 
 HeadBuilder &HeadBuilder::add(QByteArrayView name, qint64 value) {
-    return add(name, QByteArray::number(value));
+    std::array<char, 24> digits;
+    return add(name, decimal(value, digits));
 }
 
 void addStandardHeaders(HeadBuilder &head) {

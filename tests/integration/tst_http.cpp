@@ -317,6 +317,9 @@ private Q_SLOTS:
         QTest::newRow("NUL") << RawClient::request("t.example.com", "/index.html%00.txt") << 400;
         QTest::newRow("bad escape") << RawClient::request("t.example.com", "/a%zz") << 400;
         QTest::newRow("backslash") << RawClient::request("t.example.com", "/a%5c..%5cb") << 400;
+        QTest::newRow("raw backslash") << RawClient::request("t.example.com", "/a\\b") << 400;
+        QTest::newRow("traversal at the end")
+            << RawClient::request("t.example.com", "/a/..") << 400;
         QTest::newRow("POST to a site")
             << QByteArray(
                    "POST /x HTTP/1.1\r\nHost: t.example.com\r\nContent-Length: 5\r\n\r\nhello")
