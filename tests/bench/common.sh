@@ -60,6 +60,18 @@ cpu_busy() {
         printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
 }
 
+# The machine's CPU counters (/proc/stat's "cpu" line), for steal_share.
+cpu_ticks() { awk '$1 == "cpu" { $1 = ""; print }' /proc/stat; }
+
+# BEFORE AFTER (two cpu_ticks) -> the share of time, in %, the hypervisor gave this VM's
+# vCPUs to someone else ("steal"). On a shared host it is what makes one round's tail latency
+# ten times another's: a vCPU taken away for a few milliseconds stalls every request on it.
+steal_share() {
+    awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, " "); split(b, y, " "); total = 0
+        for (i = 1; i <= n && i <= 8; i++) total += y[i] - x[i]
+        printf "%.1f", (total > 0 ? 100 * (y[8] - x[8]) / total : 0) }'
+}
+
 median() { # VALUES... ("?" counts as missing)
     printf '%s\n' "$@" | grep -v '^?$' | sort -g |
         awk '{ v[NR] = $1 } END { if (NR == 0) print "?"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
