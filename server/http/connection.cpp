@@ -339,14 +339,7 @@ void Connection::respondDeferred(quint64 serial, Response response) {
 void Responder::respond(Response response) const {
     if (!m_worker)
         return;
-    auto shared = std::make_shared<Response>(std::move(response));
-    Worker *worker = m_worker;
-    const int fd = m_fd;
-    const quint64 serial = m_serial;
-    worker->post([worker, fd, serial, shared] {
-        if (Connection *connection = worker->connection(fd))
-            connection->respondDeferred(serial, std::move(*shared));
-    });
+    m_worker->postAnswer(m_fd, m_serial, std::move(response));
 }
 
 void Connection::respond(Response response) {

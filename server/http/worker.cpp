@@ -93,30 +93,46 @@ void Worker::join() {
 }
 
 void Worker::post(std::function<void()> task) {
-    bool wasEmpty = false;
     {
         std::lock_guard lock(m_tasksMutex);
-        wasEmpty = m_tasks.empty();
         m_tasks.push_back(std::move(task));
+        m_hasTasks.store(true);
     }
-    // One wake-up per batch: tasks posted before drainTasks() takes the list ride along with
-    // the first one's (it reads the eventfd before it takes the list).
-    if (wasEmpty) {
+    wake();
+}
+
+void Worker::postAnswer(int fd, quint64 serial, Response response) {
+    {
+        std::lock_guard lock(m_tasksMutex);
+        m_answers.push_back({fd, serial, std::move(response)});
+        m_hasTasks.store(true);
+    }
+    wake();
+}
+
+// After m_hasTasks was set. The loop sets m_isWaiting before it reads m_hasTasks and waits
+// (both sequentially consistent), so either it sees the task or this sees it waiting.
+void Worker::wake() {
+    if (m_isWaiting.load() && m_isWaiting.exchange(false)) {
         const quint64 one = 1;
         (void)!::write(m_wakeFd, &one, sizeof one);
     }
 }
 
 void Worker::drainTasks() {
-    quint64 count = 0;
-    (void)!::read(m_wakeFd, &count, sizeof count);
     {
         std::lock_guard lock(m_tasksMutex);
-        m_draining.swap(m_tasks);
+        m_hasTasks.store(false, std::memory_order_relaxed);
+        m_drainingTasks.swap(m_tasks);
+        m_drainingAnswers.swap(m_answers);
     }
-    for (auto &task : m_draining)
+    for (Answer &answer : m_drainingAnswers)
+        if (Connection *connection = this->connection(answer.fd))
+            connection->respondDeferred(answer.serial, std::move(answer.response));
+    m_drainingAnswers.clear();
+    for (auto &task : m_drainingTasks)
         task();
-    m_draining.clear();
+    m_drainingTasks.clear();
 }
 
 void Worker::refreshClock() {
@@ -203,7 +219,9 @@ void Worker::sweep() {
 void Worker::run() {
     epoll_event events[256];
     for (;;) {
-        const int n = epoll_wait(m_epoll, events, 256, SweepIntervalMs);
+        m_isWaiting.store(true);
+        const int n = epoll_wait(m_epoll, events, 256, m_hasTasks.load() ? 0 : SweepIntervalMs);
+        m_isWaiting.store(false, std::memory_order_relaxed);
         refreshClock();
         for (int i = 0; i < n; ++i) {
             void *tag = events[i].data.ptr;
@@ -211,11 +229,14 @@ void Worker::run() {
                 if (m_isListening)
                     acceptAll();
             } else if (tag == &wakeTag) {
-                drainTasks();
+                quint64 count = 0;
+                (void)!::read(m_wakeFd, &count, sizeof count);
             } else {
                 static_cast<Connection *>(tag)->onEvents(events[i].events);
             }
         }
+        if (m_hasTasks.load(std::memory_order_relaxed))
+            drainTasks();
         closeScheduled();
         if (m_nowMs - m_lastSweepMs >= SweepIntervalMs) {
             sweep();

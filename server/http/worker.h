@@ -39,8 +39,11 @@ public:
     void requestStop();
     void join();
 
-    // Runs `task` on this worker's thread.
+    // Runs `task` on this worker's thread. Any thread.
     void post(std::function<void()> task);
+    // Hands `response` to the connection on `fd` if it still waits for answer `serial`
+    // (Responder::respond). Any thread; unlike post(), costs no allocation of its own.
+    void postAnswer(int fd, quint64 serial, Response response);
 
     // Shared by the connections of this worker:
     const ServerOptions &options() const { return m_options; }
@@ -61,6 +64,7 @@ private:
     void refreshClock();
     void sweep();
     void drainTasks();
+    void wake();
     void closeScheduled();
 
     const int m_index;
@@ -80,9 +84,21 @@ private:
     QByteArray m_tails[3];
     std::unordered_map<int, std::unique_ptr<Connection>> m_connections;
     std::vector<Connection *> m_toClose;
+    struct Answer {
+        int fd;
+        quint64 serial;
+        Response response;
+    };
     std::mutex m_tasksMutex;
+    // Each list is swapped with its m_draining twin when drained, so all four keep capacity.
     std::vector<std::function<void()>> m_tasks;
-    std::vector<std::function<void()>> m_draining; // swapped with m_tasks: both keep capacity
+    std::vector<std::function<void()>> m_drainingTasks;
+    std::vector<Answer> m_answers;
+    std::vector<Answer> m_drainingAnswers;
+    // A busy loop picks up what was posted on its next turn; only a loop that waits in
+    // epoll_wait is woken through the eventfd (once, by the first poster that finds it so).
+    std::atomic<bool> m_hasTasks{false};
+    std::atomic<bool> m_isWaiting{false};
     QByteArray m_overloaded; // the canned 503 for connections past the cap
 };
 
