@@ -99,7 +99,8 @@ private:
     // epoll_wait is woken through the eventfd (once, by the first poster that finds it so).
     std::atomic<bool> m_hasTasks{false};
     std::atomic<bool> m_isWaiting{false};
-    QByteArray m_overloaded; // the canned 503 for connections past the cap
+    qint64 m_lastAnswerNs = 0; // when the loop last took an answer (monotonic ns)
+    QByteArray m_overloaded;   // the canned 503 for connections past the cap
 };
 
 } // namespace fazt::http
