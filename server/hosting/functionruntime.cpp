@@ -236,20 +236,25 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
         const where = e.fileName ? ' (' + String(e.fileName).replace(/^file:/, '') + (e.lineNumber ? ':' + e.lineNumber : '') + ')' : '';
         return e.name + ': ' + e.message + where;
     }
-    // What the host reads back. Most answers are one string: three digits of status, the
-    // kind (n: no body, t: text, j: JSON) and the body. Bytes, headers or an odd status come
-    // as [status, kind, body, headers]; "!" and a message is the error that stopped the
-    // handler. (One value is much cheaper for the host to read than an object's properties.)
+    // What the host reads back, most often one string (one value is much cheaper for the
+    // host to read than an object's properties):
+    //  - a value answered as JSON with status 200 (the usual case): its JSON text, as is;
+    //  - other answers: "#", three digits of status, the kind (n: no body, t: text, j: JSON)
+    //    and the body. JSON text never starts with "#", so the two cannot be confused;
+    //  - bytes, headers or an odd status: [status, kind, body, headers];
+    //  - "!" and a message: the error that stopped the handler.
     function compact(status, kind, body) {
-        return (status === 200 ? '200' : String(status)) + kind + body;
+        return '#' + (status === 200 ? '200' : String(status)) + kind + body;
     }
     function normalize(r) {
         if (r === undefined || r === null)
-            return '204n';
+            return '#204n';
         if (typeof r === 'string')
             return compact(200, 't', r);
-        if (typeof r !== 'object' || !('status' in r || 'body' in r || 'headers' in r))
-            return compact(200, 'j', JSON.stringify(r));
+        if (typeof r !== 'object' || !('status' in r || 'body' in r || 'headers' in r)) {
+            const json = JSON.stringify(r);
+            return json === undefined ? '#204n' : json; // undefined: a function, a symbol
+        }
         const status = r.status === undefined ? 200 : Number(r.status);
         let body = r.body, kind;
         if (body === undefined || body === null) { kind = 'n'; body = ''; }
@@ -285,18 +290,27 @@ constexpr char Bootstrap[] = R"JS((function (host, env, global) {
     const NoBytes = Object.freeze(new NativeBuffer(0));
     // headerText: "name\nvalue\nname\nvalue..." in arrival order, names in lower case (a
     // field never holds a line break: the HTTP parser refuses them); repeats are joined.
+    // The host passes the very same string while a client's headers stay the same, so the
+    // last one parsed is kept (frozen) and each request gets its own copy.
+    let lastHeaderText = '', lastHeaders = Object.freeze({});
+    function headersOf(headerText) {
+        if (headerText !== lastHeaderText) {
+            const headers = {};
+            const list = headerText.split('\n');
+            for (let i = 0; i + 1 < list.length; i += 2) {
+                const name = list[i];
+                headers[name] = Object.prototype.hasOwnProperty.call(headers, name)
+                    ? headers[name] + ', ' + list[i + 1] : list[i + 1];
+            }
+            lastHeaderText = headerText;
+            lastHeaders = Object.freeze(headers);
+        }
+        return Object.assign({}, lastHeaders);
+    }
     // body and bytes: undefined for an empty body.
     return function invoke(method, path, query, headerText, body, bytes, client) {
         try {
-            const headers = {};
-            if (headerText) {
-                const list = headerText.split('\n');
-                for (let i = 0; i + 1 < list.length; i += 2) {
-                    const name = list[i];
-                    headers[name] = Object.prototype.hasOwnProperty.call(headers, name)
-                        ? headers[name] + ', ' + list[i + 1] : list[i + 1];
-                }
-            }
+            const headers = headersOf(headerText || '');
             const request = new Request(method, path, query || {}, headers,
                 body === undefined ? '' : body, bytes === undefined ? NoBytes : bytes, client);
             const main = load('api/main.js');
@@ -1125,8 +1139,8 @@ namespace {
 
 Response responseOf(QJSEngine &engine, const QJSValue &result, const FunctionRuntime::Job &job,
                     qint64 maxBytes, QString &problem) {
-    // The bootstrap's invoke() answers "<status><kind><body>", [status, kind, body, headers],
-    // or "!<the error>".
+    // The bootstrap's invoke() answers JSON text (status 200), "#<status><kind><body>",
+    // [status, kind, body, headers], or "!<the error>".
     int status = 0;
     QString statusText;
     char kind = 'n';
@@ -1134,14 +1148,19 @@ Response responseOf(QJSEngine &engine, const QJSValue &result, const FunctionRun
     QJSValue headers;
     if (result.isString()) {
         const QString text = result.toString();
-        if (text.startsWith(u'!') || text.size() < 4) {
+        if (!text.startsWith(u'#') && !text.startsWith(u'!')) {
+            status = 200;
+            kind = 'j';
+            bytes = text.toUtf8();
+        } else if (text.startsWith(u'!') || text.size() < 5) {
             problem = text.mid(1);
             return {};
+        } else {
+            statusText = text.sliced(1, 3);
+            status = statusText.toInt();
+            kind = char(text[4].unicode());
+            bytes = QStringView(text).sliced(5).toUtf8();
         }
-        statusText = text.first(3);
-        status = statusText.toInt();
-        kind = char(text[3].unicode());
-        bytes = QStringView(text).sliced(4).toUtf8();
     } else if (result.isArray()) {
         const QJSValue statusValue = result.property(0);
         const double number = statusValue.toNumber();

@@ -58,6 +58,10 @@ module.exports = function (request) {
         case 'status-float': return { status: 200.5 };
         case 'throw-string': throw 'a plain string';
         case 'bytes-in': return { bytes: request.bytes.byteLength, chars: request.body.length };
+        case 'number': return 42;
+        case 'function': return function () {};
+        case 'to-json': return { toJSON() { return '\x23200tnot a header'; } }; // x23 is a hash sign
+        case 'array': return [1, 'two'];
         }
         break;
     case '/api/count': {
@@ -242,7 +246,8 @@ private Q_SLOTS:
         QTest::addColumn<int>("status");
         QTest::addColumn<QByteArray>("contentType");
         QTest::addColumn<QByteArray>("body");
-        QTest::newRow("undefined is 204") << QByteArray("none") << 204 << QByteArray() << QByteArray();
+        QTest::newRow("undefined is 204")
+            << QByteArray("none") << 204 << QByteArray() << QByteArray();
         QTest::newRow("a string is text")
             << QByteArray("text") << 200 << QByteArray("text/plain; charset=utf-8")
             << QByteArray("plain words");
@@ -254,16 +259,26 @@ private Q_SLOTS:
             << QByteArray("\x00\x01\xff", 3);
         QTest::newRow("a status without a body")
             << QByteArray("nobody") << 202 << QByteArray() << QByteArray();
-        QTest::newRow("a status that is no number") << QByteArray("status-text") << 500
-                                                   << QByteArray() << QByteArray();
-        QTest::newRow("a status past 599") << QByteArray("status-1000") << 500 << QByteArray()
-                                           << QByteArray();
-        QTest::newRow("a status below 200") << QByteArray("status-150") << 500 << QByteArray()
-                                            << QByteArray();
-        QTest::newRow("a fractional status") << QByteArray("status-float") << 500 << QByteArray()
-                                             << QByteArray();
-        QTest::newRow("a thrown string") << QByteArray("throw-string") << 500 << QByteArray()
-                                         << QByteArray();
+        QTest::newRow("a status that is no number")
+            << QByteArray("status-text") << 500 << QByteArray() << QByteArray();
+        QTest::newRow("a status past 599")
+            << QByteArray("status-1000") << 500 << QByteArray() << QByteArray();
+        QTest::newRow("a status below 200")
+            << QByteArray("status-150") << 500 << QByteArray() << QByteArray();
+        QTest::newRow("a fractional status")
+            << QByteArray("status-float") << 500 << QByteArray() << QByteArray();
+        QTest::newRow("a thrown string")
+            << QByteArray("throw-string") << 500 << QByteArray() << QByteArray();
+        QTest::newRow("a number is JSON")
+            << QByteArray("number") << 200 << QByteArray("application/json") << QByteArray("42");
+        QTest::newRow("an array is JSON")
+            << QByteArray("array") << 200 << QByteArray("application/json")
+            << QByteArray("[1,\"two\"]");
+        QTest::newRow("what JSON cannot hold is 204")
+            << QByteArray("function") << 204 << QByteArray() << QByteArray();
+        QTest::newRow("toJSON's text is the JSON body, whatever it looks like")
+            << QByteArray("to-json") << 200 << QByteArray("application/json")
+            << QByteArray("\"#200tnot a header\"");
         QTest::newRow("an empty body is an empty ArrayBuffer")
             << QByteArray("bytes-in") << 200 << QByteArray("application/json")
             << QByteArray(R"({"bytes":0,"chars":0})");
