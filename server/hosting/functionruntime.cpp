@@ -832,16 +832,18 @@ void FunctionRuntime::notify(Slot *slot) {
         slot->wake.notify_one();
 }
 
-void FunctionRuntime::finish(Job &job, Response response, double seconds) {
+void FunctionRuntime::finish(std::shared_ptr<Job> job, Response response, double seconds) {
     ++m_invocations;
     const auto bucket = std::lower_bound(LatencyBounds.begin(), LatencyBounds.end(), seconds);
     ++m_latency[size_t(bucket - LatencyBounds.begin())];
     m_latencySumNs += quint64(seconds * 1e9);
     // The slot is free before the client hears back: one that asks again at once finds it.
     m_busy.fetch_sub(1);
-    if (job.counter)
-        job.counter(response);
-    job.responder.respond(std::move(response));
+    if (job->counter)
+        job->counter(response);
+    // The job goes with the answer: the worker allocated it, the worker frees it.
+    const http::Responder responder = job->responder;
+    responder.respond(std::move(response), std::move(job));
 }
 
 // The 429 for a job that found the waiting room full, or waited its whole time in it:
@@ -901,7 +903,9 @@ void FunctionRuntime::runThread(int index) {
             isStopping = m_isStopping;
         }
         if (isStopping) {
-            finish(*job, jsonError(503, QStringLiteral("The server is stopping."), job->isHead), 0);
+            Response stopping =
+                jsonError(503, QStringLiteral("The server is stopping."), job->isHead);
+            finish(std::move(job), std::move(stopping), 0);
             continue;
         }
         slot.busySinceMs = steadyMs();
@@ -1027,7 +1031,8 @@ void FunctionRuntime::runThread(int index) {
         }
         m_running.fetch_sub(1, std::memory_order_relaxed);
         slot.busySinceMs = 0;
-        finish(*job, std::move(response), job->started.nsecsElapsed() / 1e9);
+        const double seconds = job->started.nsecsElapsed() / 1e9;
+        finish(std::move(job), std::move(response), seconds);
     }
     engines.clear();
     m_vfs.database().releaseReader();
@@ -1062,7 +1067,7 @@ void FunctionRuntime::watch() {
         notify(woken);
         for (const auto &job : expired) {
             m_busy.fetch_sub(1);
-            job->responder.respond(refusal(*job));
+            job->responder.respond(refusal(*job), job);
         }
         expired.clear();
         const qint64 rss = residentBytes();

@@ -122,7 +122,7 @@ private:
     void notify(Slot *slot);
     void runThread(int index);
     void watch();
-    void finish(Job &job, http::Response response, double seconds);
+    void finish(std::shared_ptr<Job> job, http::Response response, double seconds);
     http::Response refusal(Job &job);
 
     vfs::Vfs &m_vfs;

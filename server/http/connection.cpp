@@ -336,10 +336,10 @@ void Connection::respondDeferred(quint64 serial, Response response) {
     respond(std::move(response));
 }
 
-void Responder::respond(Response response) const {
+void Responder::respond(Response response, std::shared_ptr<void> release) const {
     if (!m_worker)
         return;
-    m_worker->postAnswer(m_fd, m_serial, std::move(response));
+    m_worker->postAnswer(m_fd, m_serial, std::move(response), std::move(release));
 }
 
 void Connection::respond(Response response) {

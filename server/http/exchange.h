@@ -74,7 +74,10 @@ class Worker;
 class Responder {
 public:
     Responder() = default;
-    void respond(Response response) const;
+    // `release`, if given, is dropped on the connection's thread once the response is handed
+    // over: what that thread allocated for the request is then freed where it was allocated
+    // (a free from another thread costs the allocator a lock).
+    void respond(Response response, std::shared_ptr<void> release = {}) const;
     bool isValid() const { return m_worker != nullptr; }
 
 private:

@@ -114,10 +114,10 @@ void Worker::post(std::function<void()> task) {
     wake();
 }
 
-void Worker::postAnswer(int fd, quint64 serial, Response response) {
+void Worker::postAnswer(int fd, quint64 serial, Response response, std::shared_ptr<void> release) {
     {
         std::lock_guard lock(m_tasksMutex);
-        m_answers.push_back({fd, serial, std::move(response)});
+        m_answers.push_back({fd, serial, std::move(response), std::move(release)});
         m_hasTasks.store(true);
     }
     wake();

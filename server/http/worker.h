@@ -42,8 +42,9 @@ public:
     // Runs `task` on this worker's thread. Any thread.
     void post(std::function<void()> task);
     // Hands `response` to the connection on `fd` if it still waits for answer `serial`
-    // (Responder::respond). Any thread; unlike post(), costs no allocation of its own.
-    void postAnswer(int fd, quint64 serial, Response response);
+    // (Responder::respond), then drops `release` on this thread. Any thread; unlike post(),
+    // costs no allocation of its own.
+    void postAnswer(int fd, quint64 serial, Response response, std::shared_ptr<void> release);
 
     // Shared by the connections of this worker:
     const ServerOptions &options() const { return m_options; }
@@ -88,6 +89,7 @@ private:
         int fd;
         quint64 serial;
         Response response;
+        std::shared_ptr<void> release;
     };
     std::mutex m_tasksMutex;
     // Each list is swapped with its m_draining twin when drained, so all four keep capacity.
