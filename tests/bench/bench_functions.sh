@@ -20,7 +20,7 @@
 # a few milliseconds stalls every request on it), so the p99 is also given over the quiet
 # rounds alone (steal under 2 %), next to the median of all rounds.
 #
-# Knobs: BENCH_FUNCTIONS_DURATION (seconds per run, 5), BENCH_FUNCTIONS_RUNS (3),
+# Knobs: BENCH_FUNCTIONS_DURATION (seconds per run, 5), BENCH_FUNCTIONS_RUNS (5),
 # BENCH_FUNCTIONS_CONNS (64), BENCH_KEEP=1 keeps the scratch folder.
 set -euo pipefail
 
@@ -28,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
 fazt=$build/server/fazt
 duration=${BENCH_FUNCTIONS_DURATION:-5}
-runs=${BENCH_FUNCTIONS_RUNS:-3}
+runs=${BENCH_FUNCTIONS_RUNS:-5}
 conns=${BENCH_FUNCTIONS_CONNS:-64}
 
 source "$here/common.sh"
