@@ -153,6 +153,8 @@ private:
 //   /refuse        answers 403 without reading the body
 //   /busy          holds the worker thread for 300 ms, then answers 200
 //   /hello         answers 200 "hello\n"
+//   /later?us=N    answers 200 "later\n" from another thread N microseconds later, as a
+//                  function does, handing the worker an object to release on its thread
 class TestHandler final : public Handler {
 public:
     void handle(Exchange &exchange) override {
@@ -172,9 +174,26 @@ public:
             busy(exchange);
         else if (path == "/hello")
             exchange.respond(makeResponse(200, "text/plain", "hello\n"));
+        else if (path == "/later")
+            later(exchange);
         else
             exchange.respond(makeResponse(404, "text/plain", "no such path\n"));
     }
+
+    // Waits for the threads /later started (before the server goes: they answer through it).
+    void joinLaterThreads() {
+        std::vector<std::thread> threads;
+        {
+            std::lock_guard lock(m_mutex);
+            threads.swap(m_laterThreads);
+        }
+        for (std::thread &thread : threads)
+            thread.join();
+    }
+    // How many /later releases were dropped, and how many of them on another thread than
+    // the worker that took the request.
+    int released() const { return m_released; }
+    int releasedElsewhere() const { return m_releasedElsewhere; }
 
     QList<QByteArray> paths() const {
         std::lock_guard lock(m_mutex);
@@ -185,12 +204,41 @@ public:
         return m_lastStream;
     }
     void reset() {
+        joinLaterThreads();
         std::lock_guard lock(m_mutex);
         m_paths.clear();
         m_lastStream.reset();
+        m_released = 0;
+        m_releasedElsewhere = 0;
     }
 
 private:
+    // Notes, when the last owner drops it, whether that happened on the thread it was made on.
+    struct ThreadNote {
+        explicit ThreadNote(TestHandler *h)
+            : handler(h) {}
+        ThreadNote(const ThreadNote &) = delete;
+        ThreadNote &operator=(const ThreadNote &) = delete;
+        TestHandler *handler;
+        std::thread::id madeOn = std::this_thread::get_id();
+        ~ThreadNote() {
+            ++handler->m_released;
+            if (std::this_thread::get_id() != madeOn)
+                ++handler->m_releasedElsewhere;
+        }
+    };
+
+    void later(Exchange &exchange) {
+        const qint64 us = queryNumber(exchange.request().query(), "us", 0);
+        const Responder responder = exchange.defer();
+        auto note = std::make_shared<ThreadNote>(this);
+        std::lock_guard lock(m_mutex);
+        m_laterThreads.emplace_back([responder, us, note = std::move(note)]() mutable {
+            std::this_thread::sleep_for(std::chrono::microseconds(us));
+            responder.respond(makeResponse(200, "text/plain", "later\n"), std::move(note));
+        });
+    }
+
     static void echo(Exchange &exchange) {
         const qint64 limit = queryNumber(exchange.request().query(), "limit", DefaultEchoLimit);
         auto body = std::make_shared<QByteArray>();
@@ -235,6 +283,9 @@ private:
     mutable std::mutex m_mutex;
     QList<QByteArray> m_paths;
     std::shared_ptr<StreamStats> m_lastStream;
+    std::vector<std::thread> m_laterThreads;
+    std::atomic<int> m_released{0};
+    std::atomic<int> m_releasedElsewhere{0};
 };
 
 // A blocking loopback client on a plain socket, for tests that must decide exactly when bytes
@@ -417,7 +468,55 @@ class TestHttpServer : public QObject {
 
 private Q_SLOTS:
     void init() { QVERIFY(startServer(testOptions())); }
-    void cleanup() { m_server.reset(); }
+    void cleanup() {
+        m_handler.joinLaterThreads();
+        m_server.reset();
+    }
+
+    // Answers from other threads reach every client, in order with its other requests, whether
+    // the worker is busy (it takes them on its next turn) or waits in epoll_wait (woken).
+    void answersFromOtherThreadsReachEveryClient() {
+        constexpr int clientCount = 64;
+        constexpr int rounds = 30;
+        std::vector<std::unique_ptr<RawClient>> clients;
+        for (int i = 0; i < clientCount; ++i)
+            clients.push_back(std::make_unique<RawClient>(port()));
+        for (int round = 0; round < rounds; ++round) {
+            for (int i = 0; i < clientCount; ++i) {
+                // Some answer at once, some a little later; a static answer rides along.
+                const QByteArray us = QByteArray::number((i + round) % 3 == 0 ? 2000 : 0);
+                clients[size_t(i)]->send(RawClient::request("test", "/later?us=" + us) +
+                                         RawClient::request("test", "/hello"));
+            }
+            for (int i = 0; i < clientCount; ++i) {
+                const HttpResponse later = clients[size_t(i)]->read();
+                QCOMPARE(later.status, 200);
+                QCOMPARE(later.body, QByteArray("later\n"));
+                const HttpResponse hello = clients[size_t(i)]->read();
+                QCOMPARE(hello.status, 200);
+                QCOMPARE(hello.body, QByteArray("hello\n"));
+            }
+        }
+        m_handler.joinLaterThreads();
+        // What the request's thread handed over with each answer was dropped on that thread.
+        QTRY_COMPARE(m_handler.released(), clientCount * rounds);
+        QCOMPARE(m_handler.releasedElsewhere(), 0);
+    }
+
+    // An answer that comes while the worker has nothing else to do wakes it at once: a lost
+    // wake-up would leave it until the next 250 ms sweep, which 20 requests would add up.
+    void anAnswerWakesAnIdleWorker() {
+        RawClient client(port());
+        QElapsedTimer timer;
+        timer.start();
+        for (int i = 0; i < 20; ++i) {
+            client.send(RawClient::request("test", "/later?us=10000"));
+            const HttpResponse response = client.read();
+            QCOMPARE(response.status, 200);
+        }
+        // 20 x 10 ms of waiting; lost wake-ups would add about 20 x 125 ms.
+        QVERIFY2(timer.elapsed() < 1500, qPrintable(QString::number(timer.elapsed())));
+    }
 
     // --- Request bodies -------------------------------------------------------------------
 
