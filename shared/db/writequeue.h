@@ -27,14 +27,14 @@ namespace fazt::db {
 class WriteQueue {
 public:
     struct Options {
-        int maxDepth = 10000;   // queued jobs before submit() answers Busy
-        int maxBatch = 64;      // jobs per transaction
+        int maxDepth = 10000; // queued jobs before submit() answers Busy
+        int maxBatch = 64;    // jobs per transaction
     };
     struct Counters {
-        quint64 jobs = 0;          // jobs run (committed or failed)
-        quint64 failedJobs = 0;    // jobs that returned an error or whose commit failed
-        quint64 transactions = 0;  // transactions committed
-        quint64 rejected = 0;      // submits refused because the queue was full
+        quint64 jobs = 0;         // jobs run (committed or failed)
+        quint64 failedJobs = 0;   // jobs that returned an error or whose commit failed
+        quint64 transactions = 0; // transactions committed
+        quint64 rejected = 0;     // submits refused because the queue was full
     };
 
     explicit WriteQueue(std::unique_ptr<Connection> connection);
@@ -52,11 +52,15 @@ public:
 
     int depth() const;
     Counters counters() const;
+    // Transactions committed so far, counted after each COMMIT and before its jobs' results
+    // are delivered. What a reader read after seeing N stays true while this is still N
+    // (every write goes through this queue), so a cache may keep it that long.
+    quint64 committed() const { return m_transactions.load(); }
     const Options &options() const { return m_options; }
 
 private:
     struct Item {
-        std::function<bool(Connection &)> run;          // true if the job succeeded
+        std::function<bool(Connection &)> run;           // true if the job succeeded
         std::function<void(const Error *commit)> finish; // deliver the result
     };
     bool enqueue(Item item);

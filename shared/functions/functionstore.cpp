@@ -4,6 +4,9 @@
 
 #include <QRegularExpression>
 
+#include <array>
+#include <atomic>
+
 namespace fazt::functions {
 
 using db::Connection;
@@ -15,8 +18,29 @@ QString EnvVar::shownValue() const {
     return value.size() >= 16 ? mask + value.right(2) : mask;
 }
 
+namespace {
+
+std::atomic<quint64> g_stores{0};
+
+// The fazt.kv entries this thread read last. One stays valid while the database has
+// committed no transaction since it was read (and until it expires): a busy function reading
+// the same keys then costs no query. Large values are not kept.
+struct CachedEntry {
+    quint64 store = 0; // FunctionStore::m_instance; 0: empty
+    quint64 committed = 0;
+    qint64 siteId = 0;
+    QString key;
+    std::optional<QString> value; // nullopt: absent (or expired)
+    qint64 expiresAt = 0;         // Unix seconds; 0: never
+};
+constexpr qsizetype MaxCachedValueChars = 4096;
+thread_local std::array<CachedEntry, 64> t_kvCache;
+
+} // namespace
+
 FunctionStore::FunctionStore(db::Database &database)
-    : m_database(database) {}
+    : m_database(database)
+    , m_instance(++g_stores) {}
 
 Status FunctionStore::validateKey(const QString &key) const {
     if (key.isEmpty())
@@ -28,17 +52,31 @@ Status FunctionStore::validateKey(const QString &key) const {
 
 Result<std::optional<QString>> FunctionStore::kvGet(qint64 siteId, const QString &key,
                                                     qint64 nowSeconds) {
-    auto statement =
-        m_database.reader().prepare("SELECT value FROM function_kv WHERE site_id = ?1 AND key = ?2 "
-                                    "AND (expires_at IS NULL OR expires_at > ?3)");
+    // Read before the query: a commit after this read makes the entry stale at once.
+    const quint64 committed = m_database.writer().committed();
+    CachedEntry &cached = t_kvCache[qHashMulti(0, siteId, key) % t_kvCache.size()];
+    if (cached.store == m_instance && cached.committed == committed && cached.siteId == siteId &&
+        cached.key == key && (cached.expiresAt == 0 || cached.expiresAt > nowSeconds))
+        return cached.value;
+    auto statement = m_database.reader().prepare(
+        "SELECT value, expires_at FROM function_kv WHERE site_id = ?1 AND key = ?2 "
+        "AND (expires_at IS NULL OR expires_at > ?3)");
     if (!statement)
         return statement.error();
     statement->bindAll(siteId, key, nowSeconds);
-    if (statement->next())
-        return std::optional<QString>(statement->text(0));
-    if (statement->error())
+    std::optional<QString> value;
+    qint64 expiresAt = 0;
+    if (statement->next()) {
+        value = statement->text(0);
+        expiresAt = statement->isNull(1) ? 0 : statement->int64(1);
+    } else if (statement->error()) {
         return *statement->error();
-    return std::optional<QString>();
+    }
+    if (!value || value->size() <= MaxCachedValueChars)
+        cached = {m_instance, committed, siteId, key, value, expiresAt};
+    else
+        cached.store = 0;
+    return value;
 }
 
 Status FunctionStore::kvSet(qint64 siteId, const QString &key, const QString &jsonValue,

@@ -50,8 +50,11 @@ public:
     static constexpr qsizetype MaxLogMessageBytes = 4096;
 
     explicit FunctionStore(db::Database &database);
+    FunctionStore(const FunctionStore &) = delete;
+    FunctionStore &operator=(const FunctionStore &) = delete;
 
     // fazt.kv. Values are JSON text; expired entries read as absent. `nowSeconds` is Unix time.
+    // Each thread keeps the entries it read last (small values) while nothing is committed.
     Result<std::optional<QString>> kvGet(qint64 siteId, const QString &key, qint64 nowSeconds);
     // Waits until written. `ttlSeconds` <= 0: no expiry.
     Status kvSet(qint64 siteId, const QString &key, const QString &jsonValue, qint64 ttlSeconds,
@@ -80,6 +83,7 @@ public:
 private:
     Status validateKey(const QString &key) const;
     db::Database &m_database;
+    const quint64 m_instance; // tells the stores apart in the per-thread kv cache
 };
 
 } // namespace fazt::functions

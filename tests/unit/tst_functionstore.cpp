@@ -8,6 +8,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <thread>
+
 using namespace fazt;
 using functions::EnvVar;
 using functions::FunctionStore;
@@ -64,6 +66,42 @@ private Q_SLOTS:
         QVERIFY(!m_store->kvGet(m_blog, QStringLiteral("session"), 1060)->has_value());
         QVERIFY(!m_store->kvList(m_blog, QStringLiteral("sess"), 1060)
                      ->contains(QStringLiteral("session")));
+    }
+
+    // Reads are kept per thread while nothing is committed: every change, from this thread
+    // or another, from fazt.kv or from deleting the site, is seen by the very next read.
+    void kvReadsNeverGoStale() {
+        const QString key = QStringLiteral("hot");
+        QVERIFY(m_store->kvSet(m_blog, key, QStringLiteral("1"), 0, 100));
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(**m_store->kvGet(m_blog, key, 100), QStringLiteral("1"));
+        // Written by another thread (a JS thread beside this one).
+        std::thread writer(
+            [&] { QVERIFY(m_store->kvSet(m_blog, key, QStringLiteral("2"), 0, 100)); });
+        writer.join();
+        QCOMPARE(**m_store->kvGet(m_blog, key, 100), QStringLiteral("2"));
+        // Any commit ends what was kept, even one that wrote something else.
+        QVERIFY(!m_store->kvGet(m_blog, QStringLiteral("absent"), 100)->has_value());
+        QVERIFY(m_store->kvSet(m_blog, QStringLiteral("absent"), QStringLiteral("3"), 0, 100));
+        QCOMPARE(**m_store->kvGet(m_blog, QStringLiteral("absent"), 100), QStringLiteral("3"));
+        QVERIFY(m_store->kvDelete(m_blog, key));
+        QVERIFY(!m_store->kvGet(m_blog, key, 100)->has_value());
+        // An entry read before it expires is not served after.
+        QVERIFY(m_store->kvSet(m_blog, key, QStringLiteral("4"), 10, 100));
+        QCOMPARE(**m_store->kvGet(m_blog, key, 109), QStringLiteral("4"));
+        QVERIFY(!m_store->kvGet(m_blog, key, 110)->has_value());
+        // Two stores (two databases) on one thread never answer for each other.
+        QTemporaryDir otherDir;
+        auto otherDb = db::Database::open(otherDir.filePath(QStringLiteral("g.db")));
+        QVERIFY(otherDb);
+        vfs::Vfs otherVfs(**otherDb);
+        auto otherSite = otherVfs.createSite(QStringLiteral("blog"));
+        QVERIFY(otherSite);
+        QCOMPARE(otherSite->id, m_blog); // the same site id, key and thread: only the store differs
+        FunctionStore other(**otherDb);
+        QVERIFY(m_store->kvSet(m_blog, key, QStringLiteral("5"), 0, 100));
+        QCOMPARE(**m_store->kvGet(m_blog, key, 100), QStringLiteral("5"));
+        QVERIFY(!other.kvGet(otherSite->id, key, 100)->has_value());
     }
 
     void kvRefusesWhatIsTooLarge() {
@@ -155,7 +193,10 @@ private Q_SLOTS:
     }
 
     void deletingASiteTakesItsData() {
+        QVERIFY(m_store->kvSet(m_shop, QStringLiteral("left"), QStringLiteral("1"), 0, 100));
+        QVERIFY(m_store->kvGet(m_shop, QStringLiteral("left"), 100)->has_value());
         QVERIFY(m_vfs->deleteSite(QStringLiteral("shop")));
+        QVERIFY(!m_store->kvGet(m_shop, QStringLiteral("left"), 100)->has_value());
         QVERIFY(m_store->env(m_shop)->isEmpty());
         QVERIFY(m_store->logs(m_shop, -1, 10)->isEmpty());
     }
