@@ -26,6 +26,7 @@
 
 #include <cmath>
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 namespace fazt::hosting {
@@ -805,6 +806,7 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
 
 void FunctionRuntime::submit(std::shared_ptr<Job> job) {
     Slot *woken = nullptr;
+    bool wakeWatchdog = false;
     {
         std::lock_guard lock(m_queueMutex);
         m_queue.push_back(std::move(job));
@@ -813,8 +815,21 @@ void FunctionRuntime::submit(std::shared_ptr<Job> job) {
         // than there are cores (the watchdog wakes more when the running ones are held up).
         if (m_awake < m_runningTarget)
             woken = unpark();
+        wakeWatchdog = m_isWatchdogIdle;
     }
     notify(woken);
+    if (wakeWatchdog)
+        m_watchdogWake.notify_one();
+}
+
+// The process's RSS for the memory check, as the watchdog sampled it; read here if the
+// watchdog has been idle (the first invocation after a quiet spell).
+qint64 FunctionRuntime::rssNow() {
+    if (m_rssIsStale.load()) {
+        m_rssBytes = residentBytes();
+        m_rssIsStale = false;
+    }
+    return m_rssBytes.load();
 }
 
 FunctionRuntime::Slot *FunctionRuntime::unpark() {
@@ -974,7 +989,7 @@ void FunctionRuntime::runThread(int index) {
                 std::lock_guard lock(slot.mutex);
                 slot.engine = &engine;
                 slot.deadlineMs = deadline;
-                slot.startRss = m_rssBytes.load();
+                slot.startRss = rssNow();
                 slot.stop = Stop::None;
             }
             const QJSValue result = site->invoke.call(args);
@@ -1039,13 +1054,25 @@ void FunctionRuntime::runThread(int index) {
 }
 
 void FunctionRuntime::watch() {
+    pthread_setname_np(pthread_self(), "fazt-js-watch");
     std::vector<std::shared_ptr<Job>> expired;
     for (;;) {
         Slot *woken = nullptr;
         {
             std::unique_lock lock(m_queueMutex);
-            if (m_watchdogWake.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
-                                        [this] { return m_isStopping; }))
+            if (m_busy.load() == 0 && !m_isStopping) {
+                // Nothing admitted, so nothing to watch: sleep until submit() brings a job
+                // (an idle server does not wake 200 times a second). The RSS sample goes
+                // stale meanwhile; the first invocation takes a fresh one.
+                m_rssIsStale = true;
+                m_isWatchdogIdle = true;
+                m_watchdogWake.wait(lock, [this] { return m_isStopping || m_busy.load() > 0; });
+                m_isWatchdogIdle = false;
+            } else if (m_watchdogWake.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
+                                               [this] { return m_isStopping; })) {
+                return;
+            }
+            if (m_isStopping)
                 return;
             // With jobs waiting, a parked thread helps while fewer than the cores progress.
             const qint64 now = steadyMs();
@@ -1072,6 +1099,7 @@ void FunctionRuntime::watch() {
         expired.clear();
         const qint64 rss = residentBytes();
         m_rssBytes = rss;
+        m_rssIsStale = false;
         if (m_busy.load() == 0)
             continue;
         const qint64 now = steadyMs();

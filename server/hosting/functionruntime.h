@@ -119,6 +119,7 @@ private:
     std::shared_ptr<const Bundle> bundleFor(const QString &site);
     void submit(std::shared_ptr<Job> job);
     Slot *unpark(); // with m_queueMutex held; the caller notifies it after unlocking
+    qint64 rssNow();
     void notify(Slot *slot);
     void runThread(int index);
     void watch();
@@ -154,6 +155,8 @@ private:
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::thread m_watchdog;
     std::atomic<qint64> m_rssBytes{0};
+    std::atomic<bool> m_rssIsStale{false}; // the watchdog slept: sample again before use
+    bool m_isWatchdogIdle = false;         // waits for a job (under m_queueMutex)
 
     std::atomic<quint64> m_invocations{0}, m_errors{0}, m_timeouts{0}, m_memoryStops{0},
         m_rejected{0};

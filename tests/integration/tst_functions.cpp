@@ -9,6 +9,7 @@
 #include "system/limitstore.h"
 
 #include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -92,7 +93,7 @@ module.exports = function (request) {
         for (;;) {}
     case '/api/bomb': {
         const hoard = [];
-        for (;;) hoard.push('x'.repeat(256) + hoard.length);
+        for (;;) hoard.push('x'.repeat(16384) + hoard.length); // 32 KiB a step: quick to the cap
     }
     case '/api/fillbomb':
         return request.query.typed ? new Uint8Array(2 ** 30).fill(1).length // 1 GiB at once
@@ -540,6 +541,38 @@ private Q_SLOTS:
         for (auto &client : next)
             QCOMPARE(client->read().status, 200);
         QVERIFY(functionMetrics().value(QStringLiteral("timeouts")).toInteger() >= Slots);
+    }
+
+    // With nothing admitted the watchdog sleeps until a request comes (an idle server does
+    // not wake 200 times a second), and the first invocation after it woke is still watched:
+    // the memory bomb that follows starts right after this quiet spell.
+    void anIdleRuntimeDoesNotTick() {
+        QCOMPARE(get("/api/hello").status, 200);
+        QString watchdog;
+        for (const QString &task :
+             QDir(QStringLiteral("/proc/%1/task").arg(m_fazt->pid())).entryList(QDir::Dirs)) {
+            QFile comm(QStringLiteral("/proc/%1/task/%2/comm").arg(m_fazt->pid()).arg(task));
+            if (comm.open(QIODevice::ReadOnly) && comm.readAll().trimmed() == "fazt-js-watch")
+                watchdog = task;
+        }
+        QVERIFY2(!watchdog.isEmpty(), "the watchdog thread is named fazt-js-watch");
+        const auto switches = [&] {
+            QFile status(
+                QStringLiteral("/proc/%1/task/%2/status").arg(m_fazt->pid()).arg(watchdog));
+            if (!status.open(QIODevice::ReadOnly))
+                return qint64(-1);
+            qint64 sum = 0;
+            for (const QByteArray &line : status.readAll().split('\n'))
+                if (line.contains("ctxt_switches:"))
+                    sum += line.mid(line.indexOf(':') + 1).trimmed().toLongLong();
+            return sum;
+        };
+        QTest::qWait(100); // the last request's tick
+        const qint64 before = switches();
+        QTest::qWait(1000);
+        const qint64 after = switches();
+        QVERIFY(before >= 0 && after >= 0);
+        QVERIFY2(after - before <= 2, qPrintable(QString::number(after - before)));
     }
 
     void memoryBombIsStoppedAndTheServerStaysUp() {
