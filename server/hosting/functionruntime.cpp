@@ -3,6 +3,7 @@
 #include "guard/metrics.h"
 #include "hosting/sitehandler.h"
 #include "http/responses.h"
+#include "system/spin.h"
 #include "vfs/vfs.h"
 
 #include <QCryptographicHash>
@@ -894,10 +895,8 @@ void FunctionRuntime::runThread(int index) {
             std::unique_lock lock(m_queueMutex);
             if (m_queue.empty() && !m_isStopping) {
                 lock.unlock();
-                const auto until = std::chrono::steady_clock::now() + IdleSpin;
-                while (m_queued.load(std::memory_order_relaxed) == 0 &&
-                       std::chrono::steady_clock::now() < until)
-                    std::this_thread::yield();
+                system::spinUntil(IdleSpin,
+                                  [this] { return m_queued.load(std::memory_order_relaxed) != 0; });
                 lock.lock();
             }
             while (m_queue.empty() && !m_isStopping) {
@@ -955,18 +954,14 @@ void FunctionRuntime::runThread(int index) {
                     : raw.sliced(fields.front().name.offset, fields.back().value.offset +
                                                                  fields.back().value.length -
                                                                  fields.front().name.offset);
-            // "name\nvalue\n...", names in lower case.
+            // "name\nvalue\n...", names in lower case (made only when the fields changed).
             const auto headerText = [&] {
                 QString headers;
                 for (const http::RequestHead::Field &field : fields) {
                     if (!headers.isEmpty())
                         headers += u'\n';
-                    const qsizetype nameAt = headers.size();
-                    headers += QLatin1String(field.name.in(raw)) + u'\n' +
+                    headers += QString::fromLatin1(field.name.in(raw)).toLower() + u'\n' +
                                QString::fromUtf8(field.value.in(raw));
-                    for (qsizetype i = nameAt; i < nameAt + field.name.in(raw).size(); ++i)
-                        if (headers[i] >= u'A' && headers[i] <= u'Z')
-                            headers[i] = QChar(headers[i].unicode() + 32);
                 }
                 return headers;
             };

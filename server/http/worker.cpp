@@ -2,6 +2,7 @@
 
 #include "http/connection.h"
 #include "http/responses.h"
+#include "system/spin.h"
 
 #include <QDateTime>
 
@@ -10,7 +11,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -40,11 +40,11 @@ qint64 monotonicNs() {
 constexpr int SweepIntervalMs = 250;
 constexpr int AcceptBatch = 64;
 // Answers from other threads (functions) come one after another under load. A loop that
-// took one within AnswerFlowNs looks again, yielding its core, for up to AnswerSpinNs before
+// took one within AnswerFlowNs looks again, yielding its core, for up to AnswerSpin before
 // it waits in epoll_wait: the next answer then needs no eventfd write, no wake-up of this
 // thread (an IPI on a VM) and no context switch. Otherwise the loop waits at once.
 constexpr qint64 AnswerFlowNs = 2'000'000;
-constexpr qint64 AnswerSpinNs = 50'000;
+constexpr auto AnswerSpin = std::chrono::microseconds(50);
 
 } // namespace
 
@@ -237,10 +237,10 @@ void Worker::run() {
         int n = 0;
         if (!m_hasTasks.load(std::memory_order_relaxed) && m_lastAnswerNs != 0 &&
             monotonicNs() - m_lastAnswerNs < AnswerFlowNs) {
-            const qint64 until = monotonicNs() + AnswerSpinNs;
-            while ((n = epoll_wait(m_epoll, events, 256, 0)) == 0 &&
-                   !m_hasTasks.load(std::memory_order_relaxed) && monotonicNs() < until)
-                sched_yield();
+            system::spinUntil(AnswerSpin, [&] {
+                n = epoll_wait(m_epoll, events, 256, 0);
+                return n != 0 || m_hasTasks.load(std::memory_order_relaxed);
+            });
         }
         if (n == 0 && !m_hasTasks.load(std::memory_order_relaxed)) {
             m_isWaiting.store(true);
