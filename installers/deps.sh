@@ -11,6 +11,8 @@ build=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-base-dev-tools qt6-declarative-dev
   libsqlite3-dev libarchive-dev libssl-dev libargon2-dev zlib1g-dev libsystemd-dev rapidjson-dev
+  # function workers: the seccomp filter, and fazt.fetch (made by the server, pinned to checked addresses)
+  libseccomp-dev libcurl4-openssl-dev
   # the Fazt Console (desktop/, qml/): Qt Quick, Qt Charts, QtKeychain and the QML modules it loads
   qt6-declarative-dev qt6-declarative-dev-tools qt6-charts-dev qtkeychain-qt6-dev
   qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript

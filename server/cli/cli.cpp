@@ -7,6 +7,8 @@
 #include "cli/serving.h"
 #include "cli/setup.h"
 #include "config/config.h"
+#include "hosting/functions/sandbox.h"
+#include "hosting/functions/scriptworker.h"
 #include "db/database.h"
 #include "stats/statsbuffer.h"
 #include "system/limitstore.h"
@@ -605,8 +607,28 @@ QString overview(const QString &group = QString()) {
 
 } // namespace
 
+namespace {
+
+// `fazt __function-worker --memory BYTES`: what the server starts for its function pool (not
+// for people: it speaks the pool's framing on fd 3). `--check-sandbox` enters the worker's
+// sandbox and reports what it refuses.
+int functionWorker(const QStringList &args) {
+    if (args.contains(QLatin1String("--check-sandbox")))
+        return hosting::functions::sandbox::check();
+    const qsizetype at = args.indexOf(QLatin1String("--memory"));
+    bool isNumber = false;
+    const qint64 memory = args.value(at + 1).toLongLong(&isNumber);
+    if (at < 0 || !isNumber || memory <= 0)
+        return fail(QStringLiteral("__function-worker is started by the server, not by hand."));
+    return hosting::functions::runScriptWorker(3, memory);
+}
+
+} // namespace
+
 int run(const QStringList &arguments) {
     const QStringList args = arguments.mid(1);
+    if (!args.isEmpty() && args.first() == QLatin1String("__function-worker"))
+        return functionWorker(args);
     if (args.isEmpty() || args.first() == QLatin1String("help") ||
         args.first() == QLatin1String("--help") || args.first() == QLatin1String("-h")) {
         (args.isEmpty() ? err() : out()) << overview();

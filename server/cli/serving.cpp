@@ -9,7 +9,7 @@
 #include "db/database.h"
 #include "functions/functionstore.h"
 #include "guard/guard.h"
-#include "hosting/functionruntime.h"
+#include "hosting/functions/functionruntime.h"
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
 #include "hosting/tracker.h"
@@ -117,14 +117,16 @@ int serve(db::Database &database, const ServeSettings &settings) {
         QObject::connect(&statsPrune, &QTimer::timeout, prune);
         statsPrune.start(6 * 3600 * 1000);
     }
-    // Functions: a site's api/main.js answers /api/... on JS threads, as many as the limits allow.
+    // Functions: a site's api/main.js answers /api/... in worker processes, as many as the limits
+    // allow.
     functions::FunctionStore functionStore(database);
     hosting::FunctionRuntime::Options functionOptions;
     functionOptions.maxConcurrent = limits.maxConcurrentJs;
     functionOptions.defaultTimeoutMs = int(
         config.intValue(QStringLiteral("functions.timeout_ms"), functionOptions.defaultTimeoutMs));
-    functionOptions.memoryBytes =
-        config.intValue(QStringLiteral("functions.memory_bytes"), functionOptions.memoryBytes);
+    functionOptions.memoryBytes = limits.jsWorkerMemoryBytes;
+    functionOptions.crashLimit =
+        int(config.intValue(QStringLiteral("functions.crash_limit"), functionOptions.crashLimit));
     functionOptions.maxQueued = int(std::clamp<qint64>(
         config.intValue(QStringLiteral("functions.queue_length"), 8 * functionOptions.maxConcurrent),
         0, 100000));
@@ -212,20 +214,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
     guard.attach(server);
     guard.metrics().addSource(
         QStringLiteral("functions"),
-        [runtime = functionRuntime.get()] {
-            const hosting::FunctionRuntime::Counters c = runtime->counters();
-            return QJsonObject{{QStringLiteral("slots"), runtime->options().maxConcurrent},
-                               {QStringLiteral("waitingRoom"),
-                                runtime->options().maxQueued},
-                               {QStringLiteral("running"), qint64(c.running)},
-                               {QStringLiteral("waiting"), qint64(c.waiting)},
-                               {QStringLiteral("invocations"), qint64(c.invocations)},
-                               {QStringLiteral("errors"), qint64(c.errors)},
-                               {QStringLiteral("timeouts"), qint64(c.timeouts)},
-                               {QStringLiteral("memoryStops"), qint64(c.memoryStops)},
-                               {QStringLiteral("rejected"), qint64(c.rejected)},
-                               {QStringLiteral("latencySumSeconds"), c.latencySumSeconds}};
-        },
+        [runtime = functionRuntime.get()] { return runtime->metricsJson(); },
         [runtime = functionRuntime.get()] { return runtime->prometheus(); });
     guard.start(probe, limits);
     if (Status s = server.listen(); !s) {

@@ -55,7 +55,9 @@ void printLimits(const system::Limits &limits, qint64 memoryBytes) {
     row("connections",
         number(limits.maxConnections) + QStringLiteral(" (then 503 with Retry-After)"));
     row("worker threads", number(limits.workerThreads));
-    row("JavaScript contexts", number(limits.maxConcurrentJs));
+    row("function workers", number(limits.maxConcurrentJs) +
+                                QStringLiteral(" (each may grow by %1)")
+                                    .arg(humanBytes(limits.jsWorkerMemoryBytes)));
     row("SQLite cache",
         humanBytes(qint64(limits.sqliteCacheKiB) * 1024) + QStringLiteral(" per connection"));
     out() << "That is about " << number(limits.concurrentVisitors)

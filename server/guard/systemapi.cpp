@@ -35,6 +35,7 @@ constexpr Settable settables[] = {
     {"maxConnections", 1, 1'000'000, true},
     {"workerThreads", 1, 256, true},
     {"maxConcurrentJs", 0, 4096, true},
+    {"jsWorkerMemoryBytes", double(16 << 20), double(qint64(1) << 40), true},
     {"sqliteCacheKiB", 64, 16 * 1024 * 1024, true},
     {"maintenanceRatio", 1, 1'000'000, false},
 };

@@ -1,6 +1,6 @@
 #include "hosting/sitehandler.h"
 
-#include "hosting/functionruntime.h"
+#include "hosting/functions/functionruntime.h"
 #include "http/responses.h"
 
 #include <QJsonDocument>

@@ -678,6 +678,15 @@ const char *ChunkedDecoder::takeTrailerByte(char c) {
     return nullptr;
 }
 
+bool isToken(QByteArrayView text) {
+    return !text.isEmpty() &&
+           std::all_of(text.begin(), text.end(), [](char c) { return is(c, TokenChar); });
+}
+
+bool isFieldValue(QByteArrayView text) {
+    return std::all_of(text.begin(), text.end(), [](char c) { return is(c, FieldValueChar); });
+}
+
 int hexDigitValue(char c) {
     if (c >= '0' && c <= '9')
         return c - '0';

@@ -16,6 +16,11 @@ struct Span {
 
 // The value of a hexadecimal digit, or -1.
 int hexDigitValue(char c);
+// A field name or method: one or more tchar (RFC 9110 §5.6.2).
+bool isToken(QByteArrayView text);
+// A field value a message may carry: visible characters, SP, HTAB and obs-text; no CR, LF,
+// NUL or other control character.
+bool isFieldValue(QByteArrayView text);
 
 enum class Method : quint8 { Get, Head, Post, Put, Delete, Patch, Options, Other };
 

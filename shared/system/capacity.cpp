@@ -15,8 +15,11 @@ constexpr qint64 kMinMemory = 64 * kMiB;
 // What one open connection may cost at worst: socket buffers in user space, a parsed head,
 // one chunk of a streamed body in flight.
 constexpr qint64 kConnectionBytes = 96 * 1024;
-// A JavaScript context with a small heap (for the runtime to come).
+// A function worker: the process at rest (Qt, the engine; measured ~12 MiB resident) and a
+// small heap. Each worker may grow by its share of the JS budget, within these bounds.
 constexpr qint64 kJsContextBytes = 16 * kMiB;
+constexpr qint64 kMinJsWorkerMemory = 16 * kMiB;
+constexpr qint64 kMaxJsWorkerMemory = 256 * kMiB;
 constexpr qint64 kMaxUploadRamBytes = 64 * kMiB;
 // Largest archive the deploy path accepts at all (1 GiB of content plus headers).
 constexpr qint64 kMaxUploadBytes = (qint64(1) << 30) + 64 * kMiB;
@@ -54,6 +57,9 @@ Limits Capacity::compute(const Resources &resources) {
     limits.workerThreads = std::clamp(cores, 1, 16);
     // A fifth of the budget for JavaScript contexts; none on a machine too small for one.
     limits.maxConcurrentJs = clampTo<int>(usable / 5 / kJsContextBytes, 0, 4 * cores);
+    limits.jsWorkerMemoryBytes =
+        std::clamp<qint64>(usable / 5 / std::max(1, limits.maxConcurrentJs), kMinJsWorkerMemory,
+                           kMaxJsWorkerMemory);
     // SQLite's page cache, per connection (one per worker, the admin, the jobs thread and the
     // writer): a tenth of the budget shared among them, between 512 KiB and 64 MiB each.
     const int connections = limits.workerThreads + 3; // as in worstCaseBytes()
@@ -80,7 +86,7 @@ qint64 Capacity::worstCaseBytes(const Limits &limits) {
     return limits.cacheBytes + limits.uploadRamBytes +
            qint64(limits.maxConnections) * kConnectionBytes +
            qint64(limits.sqliteCacheKiB) * 1024 * (limits.workerThreads + 3) +
-           qint64(limits.maxConcurrentJs) * kJsContextBytes;
+           qint64(limits.maxConcurrentJs) * limits.jsWorkerMemoryBytes;
 }
 
 QJsonObject Limits::toJson() const {
@@ -92,6 +98,7 @@ QJsonObject Limits::toJson() const {
         {QStringLiteral("maxConnections"), maxConnections},
         {QStringLiteral("workerThreads"), workerThreads},
         {QStringLiteral("maxConcurrentJs"), maxConcurrentJs},
+        {QStringLiteral("jsWorkerMemoryBytes"), jsWorkerMemoryBytes},
         {QStringLiteral("sqliteCacheKiB"), sqliteCacheKiB},
         {QStringLiteral("concurrentVisitors"), concurrentVisitors},
         {QStringLiteral("maintenanceRatio"), maintenanceRatio},
@@ -118,6 +125,7 @@ Limits Limits::fromJson(const QJsonObject &json) {
     int32("maxConnections", limits.maxConnections);
     int32("workerThreads", limits.workerThreads);
     int32("maxConcurrentJs", limits.maxConcurrentJs);
+    int64("jsWorkerMemoryBytes", limits.jsWorkerMemoryBytes);
     int32("sqliteCacheKiB", limits.sqliteCacheKiB);
     int32("concurrentVisitors", limits.concurrentVisitors);
     if (const QJsonValue v = json.value(QStringLiteral("maintenanceRatio")); v.isDouble())

@@ -21,7 +21,8 @@ struct Limits {
     qint64 largestUploadBytes = 0;
     int maxConnections = 0;
     int workerThreads = 0;
-    int maxConcurrentJs = 0;
+    int maxConcurrentJs = 0;        // function worker processes
+    qint64 jsWorkerMemoryBytes = 0; // what each may allocate beyond its idle size
     int sqliteCacheKiB = 0;        // per database connection
     int concurrentVisitors = 0;    // an estimate for people
     double maintenanceRatio = 100; // DB size / RAM that triggers maintenance mode at boot

@@ -95,10 +95,11 @@ private Q_SLOTS:
     void jsonRoundTrip() {
         const Limits limits = Capacity::compute({768 * kMiB, 1.5, 20 * kGiB, 10 * kGiB});
         const QJsonObject json = limits.toJson();
-        QCOMPARE(json.size(), 11);
+        QCOMPARE(json.size(), 12);
         for (const char *key :
              {"usableMemoryBytes", "cacheBytes", "uploadRamBytes", "largestUploadBytes",
-              "maxConnections", "workerThreads", "maxConcurrentJs", "sqliteCacheKiB",
+              "maxConnections", "workerThreads", "maxConcurrentJs", "jsWorkerMemoryBytes",
+              "sqliteCacheKiB",
               "concurrentVisitors", "maintenanceRatio", "maintenanceDbBytes"})
             QVERIFY2(json.contains(QLatin1String(key)), key);
         QVERIFY(Limits::fromJson(json) == limits);

@@ -1,0 +1,370 @@
+#include "hosting/functions/workerpool.h"
+
+#include "guard/metrics.h"
+#include "hosting/functions/answer.h"
+#include "hosting/functions/slot.h"
+#include "db/database.h"
+#include "http/responses.h"
+#include "system/spin.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <pthread.h>
+
+namespace fazt::hosting::functions {
+
+namespace {
+
+constexpr auto LatencyBounds = guard::Metrics::LatencyBounds;
+constexpr int WatchIntervalMs = 5;
+// A slot counts as held up, so that a parked one may run beside it, while its script waits on
+// the host (fazt.fetch), or once one invocation has kept it this long: longer than a normal
+// handler takes even while the cores are shared, so that a busy machine does not wake every
+// slot at once and then spend its time switching between them.
+constexpr qint64 HeldUpMs = 50;
+// A slot thread that finds no job looks again for this long, yielding the core, before it
+// parks: under load the next job usually comes within it, and taking it costs no futex
+// wake-up and no context switch. Idle, it costs 50 µs once.
+constexpr auto IdleSpin = std::chrono::microseconds(50);
+// A slot takes a queued job for its worker's site before the one at the front if it is
+// among this many: the worker stays warm, and no job waits long behind others for it.
+constexpr int AffinityLookahead = 16;
+// Backing off a site whose scripts keep killing workers: first for this long, doubling with
+// each repeat up to the cap; the count of deaths is over the last minute.
+constexpr qint64 BackoffMs = 10'000;
+constexpr qint64 MaxBackoffMs = 300'000;
+constexpr qint64 DeathWindowMs = 60'000;
+
+// 429: every slot is busy (the body is made once: under a crowd most answers are this one).
+http::Response busyResponse(bool isHead) {
+    static const QByteArray body =
+        QJsonDocument(
+            QJsonObject{{QStringLiteral("error"),
+                         QStringLiteral("Every function slot is busy. Retry in a second.")}})
+            .toJson(QJsonDocument::Compact) +
+        '\n';
+    http::Response busy = http::makeResponse(429, "application/json", body, isHead);
+    busy.head.append("Retry-After: 1\r\n");
+    return busy;
+}
+
+} // namespace
+
+WorkerPool::WorkerPool(fazt::functions::FunctionStore &store, db::Database &database,
+                       Options options)
+    : m_store(store)
+    , m_database(database)
+    , m_options(std::move(options)) {
+    const int slots = std::max(0, m_options.slots);
+    m_runningTarget = std::clamp(int(std::thread::hardware_concurrency()), 1, std::max(1, slots));
+    m_maxAdmitted = slots + std::max(0, m_options.maxQueued);
+    m_awake = slots; // each parks when it finds no job
+    for (int i = 0; i < slots; ++i)
+        m_slots.push_back(std::make_unique<Slot>());
+    for (int i = 0; i < slots; ++i)
+        m_threads.emplace_back([this, i] { runThread(i); });
+    m_watchdog = std::thread([this] { watch(); });
+}
+
+WorkerPool::~WorkerPool() {
+    {
+        std::lock_guard lock(m_queueMutex);
+        m_isStopping = true;
+    }
+    for (const auto &slot : m_slots)
+        slot->wake.notify_one();
+    m_watchdogWake.notify_all();
+    for (auto &thread : m_threads)
+        thread.join();
+    m_watchdog.join();
+}
+
+bool WorkerPool::admit() {
+    if (m_busy.fetch_add(1) < m_maxAdmitted)
+        return true;
+    m_busy.fetch_sub(1);
+    return false;
+}
+
+http::Response WorkerPool::refusal(const Job &job) {
+    ++m_rejected;
+    http::Response busy = busyResponse(job.isHead);
+    if (job.counter)
+        job.counter(busy);
+    return busy;
+}
+
+int WorkerPool::backoffSeconds(const QString &site) {
+    QMutexLocker lock(&m_healthMutex);
+    const auto health = m_health.constFind(site);
+    if (health == m_health.cend())
+        return 0;
+    const qint64 left = health->backedOffUntilMs - steadyMs();
+    return left > 0 ? int((left + 999) / 1000) : 0;
+}
+
+void WorkerPool::submit(std::shared_ptr<Job> job) {
+    Slot *woken = nullptr;
+    bool wakeWatchdog = false;
+    {
+        std::lock_guard lock(m_queueMutex);
+        const Bundle *bundle = job->bundle.get();
+        m_queue.push_back(std::move(job));
+        m_queued.store(int(m_queue.size()), std::memory_order_relaxed);
+        // A running thread takes it when done with its job; wake one only while fewer run
+        // than there are cores (the watchdog wakes more when the running ones are held up).
+        if (m_awake < m_runningTarget)
+            woken = unpark(bundle);
+        wakeWatchdog = m_isWatchdogIdle;
+    }
+    notify(woken);
+    if (wakeWatchdog)
+        m_watchdogWake.notify_one();
+}
+
+WorkerPool::Slot *WorkerPool::unpark(const Bundle *preferred) {
+    if (m_parked.empty())
+        return nullptr;
+    auto chosen = std::prev(m_parked.end());
+    if (preferred && (*chosen)->site != preferred->site)
+        for (auto it = m_parked.rbegin(); it != m_parked.rend(); ++it)
+            if ((*it)->site == preferred->site) {
+                chosen = std::prev(it.base());
+                break;
+            }
+    Slot *slot = *chosen;
+    m_parked.erase(chosen);
+    slot->isWoken = true;
+    ++m_awake;
+    return slot;
+}
+
+void WorkerPool::notify(Slot *slot) {
+    if (slot)
+        slot->wake.notify_one();
+}
+
+std::shared_ptr<Job> WorkerPool::takeJob(Slot &slot) {
+    auto chosen = m_queue.begin();
+    if (!slot.site.isEmpty() && (*chosen)->bundle->site != slot.site) {
+        const auto end = m_queue.begin() + std::min<qsizetype>(AffinityLookahead, m_queue.size());
+        for (auto it = m_queue.begin(); it != end; ++it)
+            if ((*it)->bundle->site == slot.site) {
+                chosen = it;
+                break;
+            }
+    }
+    std::shared_ptr<Job> job = std::move(*chosen);
+    m_queue.erase(chosen);
+    m_queued.store(int(m_queue.size()), std::memory_order_relaxed);
+    return job;
+}
+
+void WorkerPool::finish(std::shared_ptr<Job> job, http::Response response, double seconds) {
+    ++m_invocations;
+    const auto bucket = std::lower_bound(LatencyBounds.begin(), LatencyBounds.end(), seconds);
+    ++m_latency[size_t(bucket - LatencyBounds.begin())];
+    m_latencySumNs += quint64(seconds * 1e9);
+    // The slot is free before the client hears back: one that asks again at once finds it.
+    m_busy.fetch_sub(1);
+    if (job->counter)
+        job->counter(response);
+    // The job goes with the answer: the worker allocated it, the worker frees it.
+    const http::Responder responder = job->responder;
+    responder.respond(std::move(response), std::move(job));
+}
+
+void WorkerPool::runThread(int index) {
+    Slot &slot = *m_slots[size_t(index)];
+    pthread_setname_np(pthread_self(), QByteArray("fazt-js-" + QByteArray::number(index)).constData());
+    for (;;) {
+        std::shared_ptr<Job> job;
+        bool isStopping = false;
+        {
+            std::unique_lock lock(m_queueMutex);
+            if (m_queue.empty() && !m_isStopping) {
+                lock.unlock();
+                system::spinUntil(IdleSpin,
+                                  [this] { return m_queued.load(std::memory_order_relaxed) != 0; });
+                lock.lock();
+            }
+            while (m_queue.empty() && !m_isStopping) {
+                --m_awake;
+                slot.isWoken = false;
+                m_parked.push_back(&slot);
+                slot.wake.wait(lock, [this, &slot] { return m_isStopping || slot.isWoken; });
+                if (!slot.isWoken) { // stopping
+                    std::erase(m_parked, &slot);
+                    ++m_awake;
+                }
+            }
+            if (m_queue.empty())
+                break;
+            job = takeJob(slot);
+            isStopping = m_isStopping;
+        }
+        if (isStopping) {
+            finish(std::move(job),
+                   jsonError(503, QStringLiteral("The server is stopping."), job->isHead), 0);
+            continue;
+        }
+        slot.busySinceMs = steadyMs();
+        m_running.fetch_add(1, std::memory_order_relaxed);
+        http::Response response = run(slot, *job);
+        m_running.fetch_sub(1, std::memory_order_relaxed);
+        slot.busySinceMs = 0;
+        const double seconds = job->started.nsecsElapsed() / 1e9;
+        finish(std::move(job), std::move(response), seconds);
+    }
+    (void)slot.worker.kill();
+    m_database.releaseReader();
+}
+
+void WorkerPool::watch() {
+    pthread_setname_np(pthread_self(), "fazt-js-watch");
+    std::vector<std::shared_ptr<Job>> expired;
+    for (;;) {
+        Slot *woken = nullptr;
+        {
+            std::unique_lock lock(m_queueMutex);
+            if (m_busy.load() == 0 && !m_isStopping) {
+                // Nothing admitted, so nothing to watch: sleep until submit() brings a job
+                // (an idle server does not wake 200 times a second).
+                m_isWatchdogIdle = true;
+                m_watchdogWake.wait(lock, [this] { return m_isStopping || m_busy.load() > 0; });
+                m_isWatchdogIdle = false;
+            } else if (m_watchdogWake.wait_for(lock, std::chrono::milliseconds(WatchIntervalMs),
+                                               [this] { return m_isStopping; })) {
+                return;
+            }
+            if (m_isStopping)
+                return;
+            // With jobs waiting, a parked slot helps while fewer than the cores progress.
+            const qint64 now = steadyMs();
+            int heldUp = 0;
+            for (const auto &slot : m_slots) {
+                const qint64 since = slot->busySinceMs.load(std::memory_order_relaxed);
+                heldUp += since != 0 && (slot->isWaitingOnHost.load(std::memory_order_relaxed) ||
+                                         now - since >= HeldUpMs);
+            }
+            if (!m_queue.empty() && m_awake - heldUp < m_runningTarget)
+                woken = unpark(m_queue.front()->bundle.get());
+            while (!m_queue.empty() &&
+                   m_queue.front()->started.hasExpired(m_options.maxQueueWaitMs)) {
+                expired.push_back(std::move(m_queue.front()));
+                m_queue.pop_front();
+            }
+            m_queued.store(int(m_queue.size()), std::memory_order_relaxed);
+        }
+        notify(woken);
+        for (const auto &job : expired) {
+            m_busy.fetch_sub(1);
+            job->responder.respond(refusal(*job), job);
+        }
+        expired.clear();
+    }
+}
+
+void WorkerPool::noteDeath(const QString &site) {
+    QMutexLocker lock(&m_healthMutex);
+    SiteHealth &health = m_health[site];
+    const qint64 now = steadyMs();
+    health.deathsMs.push_back(now);
+    while (!health.deathsMs.empty() && now - health.deathsMs.front() > DeathWindowMs)
+        health.deathsMs.pop_front();
+    if (m_options.crashLimit <= 0 || int(health.deathsMs.size()) < m_options.crashLimit)
+        return;
+    const qint64 backoff = std::min(MaxBackoffMs, BackoffMs << std::min(health.strikes, 5));
+    health.backedOffUntilMs = now + backoff;
+    ++health.strikes;
+    health.deathsMs.clear();
+    qWarning("fazt: the functions of site '%s' killed %d workers within a minute; they get 503 "
+             "for %lld s",
+             qPrintable(site), m_options.crashLimit, backoff / 1000);
+}
+
+WorkerPool::Counters WorkerPool::counters() const {
+    Counters c;
+    c.invocations = m_invocations;
+    c.errors = m_errors;
+    c.timeouts = m_timeouts;
+    c.memoryStops = m_memoryStops;
+    c.rejected = m_rejected;
+    c.crashes = m_crashes;
+    c.memoryKills = m_memoryKills;
+    c.deadlineKills = m_deadlineKills;
+    c.restarts = m_restarts;
+    c.backedOff = m_backedOff;
+    const int running = std::max(0, m_running.load());
+    c.running = quint64(running);
+    c.waiting = quint64(std::max(0, m_busy.load() - running));
+    for (const auto &slot : m_slots)
+        c.workers += slot->pid.load() > 0;
+    for (size_t i = 0; i < m_latency.size(); ++i)
+        c.latencyBuckets[i] = m_latency[i];
+    c.latencySumSeconds = m_latencySumNs / 1e9;
+    return c;
+}
+
+QJsonArray WorkerPool::workersJson() const {
+    QJsonArray workers;
+    for (const auto &slot : m_slots) {
+        const pid_t pid = slot->pid.load();
+        if (pid <= 0)
+            continue;
+        QString site;
+        {
+            QMutexLocker lock(&slot->infoMutex);
+            site = slot->shownSite;
+        }
+        workers.append(QJsonObject{{QStringLiteral("pid"), qint64(pid)},
+                                   {QStringLiteral("site"), site},
+                                   {QStringLiteral("residentBytes"),
+                                    WorkerProcess::residentBytesOf(pid)}});
+    }
+    return workers;
+}
+
+QByteArray WorkerPool::prometheus() const {
+    const Counters c = counters();
+    QByteArray out;
+    const auto line = [&out](QByteArrayView name, double value, QByteArrayView labels = {}) {
+        out += guard::prometheusLine(name, value, labels);
+    };
+    const std::pair<const char *, double> counters[] = {
+        {"fazt_function_invocations_total", double(c.invocations)},
+        {"fazt_function_errors_total", double(c.errors)},
+        {"fazt_function_timeouts_total", double(c.timeouts)},
+        {"fazt_function_memory_stops_total", double(c.memoryStops)},
+        {"fazt_function_rejected_total", double(c.rejected)},
+        {"fazt_function_worker_crashes_total", double(c.crashes)},
+        {"fazt_function_worker_memory_kills_total", double(c.memoryKills)},
+        {"fazt_function_worker_deadline_kills_total", double(c.deadlineKills)},
+        {"fazt_function_worker_restarts_total", double(c.restarts)},
+        {"fazt_function_backed_off_total", double(c.backedOff)}};
+    for (const auto &[name, value] : counters) {
+        out += QByteArray("# TYPE ") + name + " counter\n";
+        line(name, value);
+    }
+    out += "# TYPE fazt_function_running gauge\n";
+    line("fazt_function_running", double(c.running));
+    out += "# TYPE fazt_function_waiting gauge\n";
+    line("fazt_function_waiting", double(c.waiting));
+    out += "# TYPE fazt_function_workers gauge\n";
+    line("fazt_function_workers", double(c.workers));
+    out += "# TYPE fazt_function_duration_seconds histogram\n";
+    quint64 cumulative = 0;
+    for (size_t i = 0; i < LatencyBounds.size(); ++i) {
+        cumulative += c.latencyBuckets[i];
+        line("fazt_function_duration_seconds_bucket", double(cumulative),
+             QByteArray("le=\"" + QByteArray::number(LatencyBounds[i], 'g', 6) + '"'));
+    }
+    cumulative += c.latencyBuckets.back();
+    line("fazt_function_duration_seconds_bucket", double(cumulative), "le=\"+Inf\"");
+    line("fazt_function_duration_seconds_sum", c.latencySumSeconds);
+    line("fazt_function_duration_seconds_count", double(cumulative));
+    return out;
+}
+
+} // namespace fazt::hosting::functions
