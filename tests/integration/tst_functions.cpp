@@ -42,21 +42,25 @@ module.exports = function (request) {
         return { message: greet(request.query.name || 'world'), method: request.method,
                  client: request.client, agent: request.headers['user-agent'] };
     case '/api/echo':
-        return { status: 201, headers: { 'X-Echo': 'yes', 'Content-Type': 'text/x-echo' },
-                 body: request.body };
+        return new fazt.Response(request.body,
+                                 { status: 201, headers: { 'X-Echo': 'yes', 'Content-Type': 'text/x-echo' } });
     case '/api/json':
         return { got: request.json };
     case '/api/shape':
         switch (request.query.as) {
         case 'none': return undefined;
         case 'text': return 'plain words';
-        case 'typed': return { body: new Uint8Array([104, 105]) };
-        case 'buffer': return { status: 202, body: new Uint8Array([0, 1, 255]).buffer };
-        case 'nobody': return { status: 202 };
-        case 'status-text': return { status: 'abc' };
-        case 'status-1000': return { status: 1000, body: 'x' };
-        case 'status-150': return { status: 150 };
-        case 'status-float': return { status: 200.5 };
+        case 'typed': return new fazt.Response(new Uint8Array([104, 105]));
+        case 'buffer': return new fazt.Response(new Uint8Array([0, 1, 255]).buffer, { status: 202 });
+        case 'nobody': return new fazt.Response(undefined, { status: 202 });
+        case 'json-body': return new fazt.Response({ made: true }, { status: 202 });
+        case 'status-text': return new fazt.Response('x', { status: 'abc' });
+        case 'status-1000': return new fazt.Response('x', { status: 1000 });
+        case 'status-150': return new fazt.Response(undefined, { status: 150 });
+        case 'status-float': return new fazt.Response(undefined, { status: 200.5 });
+        case 'looks-like-a-response':
+            return { status: 201, headers: { 'Content-Type': 'text/html', 'Set-Cookie': 'a=b' },
+                     body: '<script>alert(1)</script>' };
         case 'throw-string': throw 'a plain string';
         case 'bytes-in': return { bytes: request.bytes.byteLength, chars: request.body.length };
         case 'number': return 42;
@@ -78,8 +82,12 @@ module.exports = function (request) {
         return { keys: fazt.kv.list('k:'), a: fazt.kv.get('k:a'), b: fazt.kv.get('k:b') };
     case '/api/env':
         return { greeting: fazt.env.GREETING, token: fazt.env.TOKEN, other: fazt.env.OTHER };
-    case '/api/fetch':
-        return fazt.fetch(request.query.url, { headers: { Host: 'demo.localhost' } }).body;
+    case '/api/fetch': {
+        const headers = {};
+        if (request.query.header)
+            headers[request.query.header] = request.query.value;
+        return fazt.fetch(request.query.url, { headers }).body;
+    }
     case '/api/leak':
         Object.prototype.leaked = 'from ' + request.query.site; // polluted builtins
         Math.leaked = request.query.site;
@@ -108,7 +116,7 @@ module.exports = function (request) {
     case '/api/throw':
         throw new Error('the secret reason');
     case '/api/badheader':
-        return { headers: { 'X-Bad': 'a\r\nInjected: yes' }, body: 'x' };
+        return new fazt.Response('x', { headers: { 'X-Bad': 'a\r\nInjected: yes' } });
     case '/api/escape':
         return require('../../secret.js');
     case '/api/log':
@@ -116,7 +124,7 @@ module.exports = function (request) {
         console.log('via console');
         return 'plain text';
     }
-    return { status: 404, body: { error: 'no such function' } };
+    return new fazt.Response({ error: 'no such function' }, { status: 404 });
 };
 )JS";
 
@@ -258,6 +266,12 @@ private Q_SLOTS:
         row("a typed array is bytes", "typed", 200, bytes, "hi");
         row("an ArrayBuffer is bytes", "buffer", 202, bytes, QByteArray("\x00\x01\xff", 3));
         row("a status without a body", "nobody", 202);
+        row("a response with an object is JSON", "json-body", 202, json, "{\"made\":true}");
+        // Only fazt.Response sets status, headers or raw bytes: an object that merely looks
+        // like one (say, JSON a visitor sent, echoed) is data, never a content type or cookie.
+        row("a plain object is JSON data, whatever its keys", "looks-like-a-response", 200, json,
+            R"({"status":201,"headers":{"Content-Type":"text/html","Set-Cookie":"a=b"},)"
+            R"("body":"<script>alert(1)</script>"})");
         row("a status that is no number", "status-text", 500);
         row("a status past 599", "status-1000", 500);
         row("a status below 200", "status-150", 500);
@@ -279,6 +293,7 @@ private Q_SLOTS:
         QFETCH(QByteArray, body);
         const HttpResponse r = get("/api/shape?as=" + as);
         QCOMPARE(r.status, status);
+        QVERIFY(r.header("Set-Cookie").isEmpty());
         if (status == 500) {
             // The reason goes to the log, not to the client.
             QVERIFY(r.body.contains("the site's log"));
@@ -441,34 +456,62 @@ private Q_SLOTS:
         QCOMPARE(admin("DELETE", "/api/sites/demo/env/TOKEN").status, 404);
     }
 
+    // fazt.fetch is made by the server: the allowlist names hosts, and an allowed name that
+    // resolves to an internal address (here *.localhost, the loopback) is used only if that
+    // address is listed too. Method and headers a script could use to smuggle a second
+    // request, or to pose as another host, are refused with a message the log shows.
     void fetchOnlyReachesTheAllowlist() {
-        const QByteArray self = "127.0.0.1:" + QByteArray::number(m_fazt->port());
-        const QByteArray url = "/api/fetch?url=http://" + self + "/data.txt";
+        const QByteArray port = QByteArray::number(m_fazt->port());
+        const QByteArray named = "demo.localhost:" + port;
+        const QByteArray url = "/api/fetch?url=http://" + named + "/data.txt";
+        const auto egress = [this](QStringList hosts) {
+            const auto [code, output] =
+                cli(QStringList{QStringLiteral("egress"), QStringLiteral("set"),
+                                QStringLiteral("demo")} +
+                    hosts);
+            QVERIFY2(code == 0, output.constData());
+        };
         // Nothing allowed yet.
         QCOMPARE(get(url).status, 500);
-        const auto [code, output] = cli({QStringLiteral("egress"), QStringLiteral("set"),
-                                         QStringLiteral("demo"), QString::fromLatin1(self)});
-        QVERIFY2(code == 0, output.constData());
+        QTRY_VERIFY_WITH_TIMEOUT(
+            logText().contains(QStringLiteral("is not on this site's egress allowlist")), 10000);
+        // The name is listed, but it resolves to the loopback, which is not.
+        egress({QString::fromLatin1(named)});
+        QCOMPARE(get(url).status, 500);
+        QTRY_VERIFY_WITH_TIMEOUT(logText().contains(QStringLiteral(
+                                     "'demo.localhost' resolves to 127.0.0.1, an internal address")),
+                                 10000);
+        // Naming the address too allows it.
+        egress({QString::fromLatin1(named), QStringLiteral("127.0.0.1")});
         const HttpResponse allowed = get(url);
         QCOMPARE(allowed.status, 200);
         QCOMPARE(allowed.body, QByteArray("static data"));
         // Another name for the same machine is another host: refused.
-        const HttpResponse forbidden = get(
-            "/api/fetch?url=http://localhost:" + QByteArray::number(m_fazt->port()) + "/data.txt");
-        QCOMPARE(forbidden.status, 500);
+        QCOMPARE(get("/api/fetch?url=http://localhost:" + port + "/data.txt").status, 500);
         QTRY_VERIFY_WITH_TIMEOUT(logText().contains(QStringLiteral(
                                      "'localhost' is not on this site's egress allowlist")),
                                  10000);
+        // Headers that would pose as another host or split the request are refused.
+        QCOMPARE(get(url + "&header=Host&value=other.localhost").status, 500);
+        QCOMPARE(get(url + "&header=X-A&value=a%0D%0AInjected:%20yes").status, 500);
+        QCOMPARE(get(url + "&header=Transfer-Encoding&value=chunked").status, 500);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            logText().contains(QStringLiteral("the header 'Host' is set by Fazt")), 10000);
+        const QString all = logText();
+        QVERIFY(all.contains(QStringLiteral("the header 'Transfer-Encoding' is set by Fazt")));
+        QVERIFY2(all.contains(QStringLiteral("the value of the header 'X-A' holds a line break")),
+                 qPrintable(all));
         QCOMPARE(admin("PUT", "/api/sites/demo/egress", R"({"hosts": ["bad host!"]})").status, 400);
         QCOMPARE(admin("PUT", "/api/sites/demo/egress", R"({"hosts": "x"})").status, 400);
     }
 
     void scriptsWaitingOnFetchDoNotHoldUpTheSlots() {
-        // Only as many JS threads run at once as there are cores; one waiting on fazt.fetch
-        // must not keep the other slots from running, here the very functions it fetches.
-        const QByteArray self = "127.0.0.1:" + QByteArray::number(m_fazt->port());
-        const auto [code, output] = cli({QStringLiteral("egress"), QStringLiteral("set"),
-                                         QStringLiteral("demo"), QString::fromLatin1(self)});
+        // Only as many slots run at once as there are cores; one waiting on fazt.fetch must
+        // not keep the other slots from running, here the very functions it fetches.
+        const QByteArray named = "demo.localhost:" + QByteArray::number(m_fazt->port());
+        const auto [code, output] =
+            cli({QStringLiteral("egress"), QStringLiteral("set"), QStringLiteral("demo"),
+                 QString::fromLatin1(named), QStringLiteral("127.0.0.1")});
         QVERIFY2(code == 0, output.constData());
         constexpr int Waiting = Slots / 2; // each needs a second slot for what it fetches
         std::vector<std::unique_ptr<RawClient>> clients;
@@ -480,7 +523,7 @@ private Q_SLOTS:
         timer.start();
         for (auto &client : clients)
             client->send(RawClient::request("demo.localhost",
-                                            "/api/fetch?url=http://" + self + "/api/hello"));
+                                            "/api/fetch?url=http://" + named + "/api/hello"));
         for (auto &client : clients) {
             const HttpResponse r = client->read();
             QCOMPARE(r.status, 200);
@@ -562,21 +605,22 @@ private Q_SLOTS:
         QVERIFY2(after - before <= 2, qPrintable(QString::number(after - before)));
     }
 
+    // Memory is the kernel's to enforce, in the worker: a script that allocates past its
+    // worker's limit ends that worker (or gets a RangeError from the engine), never grows the
+    // server, and the next request is served by a fresh worker.
     void memoryBombIsStoppedAndTheServerStaysUp() {
+        const qint64 before = m_fazt->memory("VmRSS:");
         const HttpResponse bomb = test::fetch(m_fazt->port(), "demo.localhost", "/api/bomb");
         QCOMPARE(bomb.status, 500);
-        QVERIFY(bomb.body.contains("memory"));
+        QVERIFY2(bomb.body.contains("memory"), bomb.body.constData());
         QCOMPARE(get("/api/hello").status, 200);
         QCOMPARE(get("/data.txt").status, 200);
         QCOMPARE(functionMetrics().value(QStringLiteral("memoryStops")).toInteger(), 1);
-        // A builtin is not interrupted midway: the ones that could take gigabytes in one call
-        // refuse such sizes up front.
-        const qint64 before = m_fazt->memory("VmRSS:");
+        // Builtins that take gigabytes in one call fail inside the worker too.
         QCOMPARE(get("/api/fillbomb").status, 500);
         QCOMPARE(get("/api/fillbomb?typed=1").status, 500);
-        QTRY_VERIFY_WITH_TIMEOUT(logText().contains(QStringLiteral("A buffer of 1073741824 bytes")),
-                                 10000);
-        QVERIFY(m_fazt->memory("VmRSS:") - before < (64 << 20));
+        QTRY_VERIFY_WITH_TIMEOUT(logText().count(QStringLiteral("memory")) >= 3, 10000);
+        QVERIFY(m_fazt->memory("VmRSS:") - before < (16 << 20));
         QCOMPARE(get("/api/hello").status, 200);
     }
 

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <exception>
 #include <new>
@@ -51,6 +52,17 @@ constexpr int MemoryExitCode = 4;
         }
     }
     std::abort();
+}
+
+// A fault or abort right after an allocation failed (the engine's heap does not check every
+// mmap) is the memory limit at work: said so with the memory exit code. errno is reset before
+// each invocation, so an old failure that the engine handled does not count. Any other fault
+// ends the worker as a crash (the default action, re-raised).
+void onFault(int signal) {
+    if (errno == ENOMEM)
+        ::_exit(MemoryExitCode);
+    ::signal(signal, SIG_DFL);
+    ::raise(signal);
 }
 
 void onDeadline(int) {
@@ -423,6 +435,7 @@ private:
                               [&] { return QString::fromLatin1(client); });
         site.host->begin();
         g_interrupted = 0;
+        errno = 0;
         engine.setInterrupted(false);
         g_running = &engine;
         const QJSValue result = site.invoke.call(args);
@@ -470,6 +483,12 @@ struct ThreadArgs {
 
 void *engineThread(void *data) {
     auto *args = static_cast<ThreadArgs *>(data);
+    // The fault handler runs on its own stack: a stack overflow leaves none on the thread's.
+    static char alternateStack[64 * 1024];
+    stack_t alternate = {};
+    alternate.ss_sp = alternateStack;
+    alternate.ss_size = sizeof alternateStack;
+    ::sigaltstack(&alternate, nullptr);
     args->exitCode = Worker(args->fd, args->memoryBytes).run();
     return nullptr;
 }
@@ -490,6 +509,12 @@ int runScriptWorker(int fd, qint64 memoryBytes) {
     ::sigaction(SIGUSR1, &deadline, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
     std::set_terminate(onTerminate);
+    struct sigaction fault = {};
+    fault.sa_handler = onFault;
+    fault.sa_flags = SA_ONSTACK;
+    ::sigemptyset(&fault.sa_mask);
+    for (const int signal : {SIGSEGV, SIGBUS, SIGABRT})
+        ::sigaction(signal, &fault, nullptr);
 
     pthread_attr_t attributes;
     ::pthread_attr_init(&attributes);
