@@ -7,21 +7,29 @@
 #   function   GET /api/hello              a trivial function returning that object
 #   kv-read    GET /api/kv                 a function reading one fazt.kv key
 # Every scenario runs BENCH_FUNCTIONS_RUNS rounds (interleaved), after a one-second warm-up
-# each; figures are medians. "ok/s" counts only 2xx answers: when every JS slot is busy and
-# the waiting room is full the server answers 429, and those are shown as a share, not
-# counted as served.
+# each; figures are medians. "ok/s" counts only 2xx answers: when every slot is busy and the
+# waiting room is full the server answers 429, and those are shown as a share, not counted as
+# served. "CPU us/req" is the user+system time of the server and its function workers over
+# the round, divided by the requests answered.
 #
-# Targets (from the issue): the trivial function >= 20 % of static throughput, and its p99
-# under 5 ms at 64 connections. A missed target does not fail the script; a server that will
-# not start or a function that does not answer does.
+# With BENCH_FUNCTIONS_BASELINE=/path/to/an/older/fazt, that binary runs the same scenarios on
+# its own copy of the site, round for round alternating with this build's, and the table shows
+# both (the peer for the function-process change: the in-process runtime before it). Only the
+# server being measured runs; the other is stopped (SIGSTOP) meanwhile.
+#
+# Also measured: each function worker's resident memory, and a worker's cold start (exec to
+# "ready", sandbox included), the median of 5.
+#
+# Targets: the trivial function >= 40 % of static throughput, and its p99 under 5 ms at 64
+# connections. A missed target does not fail the script; a server that will not start or a
+# function that does not answer does.
 #
 # Each round also shows the host's steal: the share of time the hypervisor gave this VM's
-# vCPUs to other guests. On a shared host the tail latency follows it (a vCPU taken away for
-# a few milliseconds stalls every request on it), so the p99 is also given over the quiet
-# rounds alone (steal under 2 %), next to the median of all rounds.
+# vCPUs to other guests. On a shared host the tail latency follows it, so the p99 is also
+# given over the quiet rounds alone (steal under 2 %), next to the median of all rounds.
 #
 # Knobs: BENCH_FUNCTIONS_DURATION (seconds per run, 5), BENCH_FUNCTIONS_RUNS (5),
-# BENCH_FUNCTIONS_CONNS (64), BENCH_KEEP=1 keeps the scratch folder.
+# BENCH_FUNCTIONS_CONNS (64), BENCH_FUNCTIONS_BASELINE, BENCH_KEEP=1 keeps the scratch folder.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,9 +38,11 @@ fazt=$build/server/fazt
 duration=${BENCH_FUNCTIONS_DURATION:-5}
 runs=${BENCH_FUNCTIONS_RUNS:-5}
 conns=${BENCH_FUNCTIONS_CONNS:-64}
+baseline=${BENCH_FUNCTIONS_BASELINE:-}
 
 source "$here/common.sh"
-bench_setup bench_functions wrk curl ss pgrep setsid timeout awk
+bench_setup bench_functions wrk curl ss pgrep setsid timeout awk python3
+[[ -z $baseline || -x $baseline ]] || die "BENCH_FUNCTIONS_BASELINE: $baseline is not a program"
 
 mkdir -p "$tmp/site/api"
 printf '{"hello":"world","n":42}' >"$tmp/site/hello.json"
@@ -46,103 +56,194 @@ module.exports = function (request) {
         fazt.kv.set('greeting', { hello: 'world', n: 42 });
         return { seeded: true };
     }
-    return { status: 404, body: { error: 'no such function' } };
+    return 'no such function';
 };
 JS
 cat >"$tmp/site.lua" <<'LUA'
 wrk.headers["Host"] = "bench.localhost"
 LUA
 
-db=$tmp/fazt.db
-port=$(free_port) || die "no free port"
-"$fazt" server init --domain localhost --db "$db" >/dev/null 2>&1 || die "server init failed"
-token=$("$fazt" server create-token --name bench --scopes admin --db "$db" 2>/dev/null | tail -n 1)
-setsid "$fazt" server start --db "$db" --listen 127.0.0.1 --port "$port" --workers 2 \
-    >"$tmp/server.log" 2>&1 </dev/null &
-server_pid=$!
-for ((i = 0; i < 300; i++)); do
-    kill -0 "$server_pid" 2>/dev/null || die "fazt exited while starting: $(tail -n 5 "$tmp/server.log")"
-    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/health" 2>/dev/null && break
-    sleep 0.1
-done
-"$fazt" deploy "$tmp/site" --site bench --server "http://127.0.0.1:$port" --token "$token" \
-    >/dev/null 2>&1 || die "deploy failed"
-curl -fsS -o /dev/null -H 'Host: bench.localhost' "http://127.0.0.1:$port/api/seed" ||
-    die "the function does not answer"
-for path in hello.json api/hello api/kv; do
-    curl -fsS -o /dev/null -H 'Host: bench.localhost' "http://127.0.0.1:$port/$path" ||
-        die "/$path does not answer"
-    # Warm the file cache and every JS thread's engine (each compiles the site on its first
-    # request; one client at a time would reach only one thread): measured is the steady state.
-    wrk -t2 -c"$conns" -d1s -s "$tmp/site.lua" "http://127.0.0.1:$port/$path" >/dev/null 2>&1 || true
-done
-slots=$(curl -fsS -H 'Host: admin.localhost' -H "Authorization: Bearer $token" \
-    "http://127.0.0.1:$port/api/system/metrics" |
-    sed -n 's/.*"functions":{[^}]*"slots":\([0-9]*\).*/\1/p')
+declare -A port_of pid_of token_of
+servers=(current)
+[[ -n $baseline ]] && servers+=(baseline)
+extra_pids=()
+stop_extra() {
+    local pid
+    for pid in "${extra_pids[@]}"; do
+        kill -CONT -- "-$pid" 2>/dev/null || true
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    done
+}
+trap 'stop_extra; bench_cleanup' EXIT
 
-declare -A rps_runs ok_runs p99_runs refused_runs steal_runs quiet_p99_runs
-quiet_steal=2 # % of host steal under which a round counts as quiet
-# run NAME PATH ROUND
-run() {
-    local name=$1 path=$2 round=$3 raw=$tmp/wrk.$1.$3
-    local -a f
-    local before steal
-    before=$(cpu_ticks)
-    timeout -k 5 $((duration + 30)) wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/site.lua" \
-        "http://127.0.0.1:$port/$path" >"$raw" 2>&1 || say "  wrk exited with an error"
-    steal=$(steal_share "$before" "$(cpu_ticks)")
-    read -r -a f <<<"$(awk -f "$here/http/wrkstats.awk" "$raw")"
-    local ok refused
-    ok=$(awk -v r="${f[0]}" -v n="${f[7]}" -v e="${f[2]}" 'BEGIN { if (n == "?" || n == 0) print "?"; else printf "%.0f", r * (n - e) / n }')
-    refused=$(awk -v n="${f[7]}" -v e="${f[2]}" 'BEGIN { if (n == "?" || n == 0) print "?"; else printf "%.1f", 100 * e / n }')
-    rps_runs[$name]+=" ${f[0]}"
-    ok_runs[$name]+=" $ok"
-    p99_runs[$name]+=" ${f[1]}"
-    refused_runs[$name]+=" $refused"
-    steal_runs[$name]+=" $steal"
-    if awk -v s="$steal" -v q="$quiet_steal" 'BEGIN { exit !(s < q) }'; then
-        quiet_p99_runs[$name]+=" ${f[1]}"
-    fi
-    say "  round $round, $name: ${f[0]} req/s, $ok ok/s, p99 ${f[1]} ms, non-2xx $refused %, socket errors $((f[3] + f[4] + f[5] + f[6])), host steal $steal %"
+# start NAME BINARY: a server on a fresh database with the site deployed and warmed.
+start() {
+    local name=$1 bin=$2 db=$tmp/$1.db port pid token i path
+    port=$(free_port) || die "no free port"
+    "$bin" server init --domain localhost --db "$db" >/dev/null 2>&1 || die "$name: server init failed"
+    token=$("$bin" server create-token --name bench --scopes admin --db "$db" 2>/dev/null | tail -n 1)
+    setsid "$bin" server start --db "$db" --listen 127.0.0.1 --port "$port" --workers 2 \
+        >"$tmp/$name.log" 2>&1 </dev/null &
+    pid=$!
+    if [[ $name == current ]]; then server_pid=$pid; else extra_pids+=("$pid"); fi
+    for ((i = 0; i < 300; i++)); do
+        kill -0 "$pid" 2>/dev/null || die "$name: fazt exited while starting: $(tail -n 5 "$tmp/$name.log")"
+        curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/health" 2>/dev/null && break
+        sleep 0.1
+    done
+    "$bin" deploy "$tmp/site" --site bench --server "http://127.0.0.1:$port" --token "$token" \
+        >/dev/null 2>&1 || die "$name: deploy failed"
+    curl -fsS -o /dev/null -H 'Host: bench.localhost' "http://127.0.0.1:$port/api/seed" ||
+        die "$name: the function does not answer"
+    for path in hello.json api/hello api/kv; do
+        curl -fsS -o /dev/null -H 'Host: bench.localhost' "http://127.0.0.1:$port/$path" ||
+            die "$name: /$path does not answer"
+        # Warm the file cache and every slot's engine (each compiles the site on its first
+        # request; one client at a time would reach only one): measured is the steady state.
+        wrk -t2 -c"$conns" -d1s -s "$tmp/site.lua" "http://127.0.0.1:$port/$path" >/dev/null 2>&1 || true
+    done
+    port_of[$name]=$port
+    pid_of[$name]=$pid
+    token_of[$name]=$token
 }
 
-say "bench_functions: $runs rounds of ${duration}s, $conns connections, $slots JS slots, machine busy $(cpu_busy)% before start"
-for ((round = 1; round <= runs; round++)); do
-    run static hello.json "$round"
-    run function api/hello "$round"
-    run kv-read api/kv "$round"
+metrics() { # NAME -> the admin metrics JSON
+    curl -fsS -H 'Host: admin.localhost' -H "Authorization: Bearer ${token_of[$1]}" \
+        "http://127.0.0.1:${port_of[$1]}/api/system/metrics"
+}
+
+# CPU ticks (user + system) of a server and every process below it (its function workers).
+tree_ticks() {
+    local pid=$1 total=0 child t
+    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    total=$t
+    for child in $(pgrep -P "$pid" 2>/dev/null); do
+        t=$(awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null || echo 0)
+        total=$((total + t))
+    done
+    echo "$total"
+}
+
+for name in "${servers[@]}"; do
+    if [[ $name == current ]]; then start current "$fazt"; else start baseline "$baseline"; fi
 done
-rss=$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null || echo "?")
+slots=$(metrics current | sed -n 's/.*"functions":{.*"slots":\([0-9]*\).*/\1/p')
+hz=$(getconf CLK_TCK)
+
+pause_others() { # NAME: stops every server but NAME
+    local other
+    for other in "${servers[@]}"; do
+        if [[ $other == "$1" ]]; then kill -CONT -- "-${pid_of[$other]}"; else kill -STOP -- "-${pid_of[$other]}"; fi
+    done
+}
+
+declare -A rps_runs ok_runs p99_runs refused_runs steal_runs quiet_p99_runs cpu_runs
+quiet_steal=2 # % of host steal under which a round counts as quiet
+# run SERVER SCENARIO PATH ROUND
+run() {
+    local server=$1 name=$2 path=$3 round=$4 key="$1/$2" raw=$tmp/wrk.$1.$2.$4
+    local -a f
+    local before steal ticks_before ticks_after ok refused cpu
+    before=$(cpu_ticks)
+    ticks_before=$(tree_ticks "${pid_of[$server]}")
+    timeout -k 5 $((duration + 30)) wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$tmp/site.lua" \
+        "http://127.0.0.1:${port_of[$server]}/$path" >"$raw" 2>&1 || say "  wrk exited with an error"
+    ticks_after=$(tree_ticks "${pid_of[$server]}")
+    steal=$(steal_share "$before" "$(cpu_ticks)")
+    read -r -a f <<<"$(awk -f "$here/http/wrkstats.awk" "$raw")"
+    ok=$(awk -v r="${f[0]}" -v n="${f[7]}" -v e="${f[2]}" 'BEGIN { if (n == "?" || n == 0) print "?"; else printf "%.0f", r * (n - e) / n }')
+    refused=$(awk -v n="${f[7]}" -v e="${f[2]}" 'BEGIN { if (n == "?" || n == 0) print "?"; else printf "%.1f", 100 * e / n }')
+    cpu=$(awk -v t="$((ticks_after - ticks_before))" -v hz="$hz" -v n="${f[7]}" 'BEGIN { if (n == "?" || n == 0) print "?"; else printf "%.1f", 1e6 * t / hz / n }')
+    rps_runs[$key]+=" ${f[0]}"
+    ok_runs[$key]+=" $ok"
+    p99_runs[$key]+=" ${f[1]}"
+    refused_runs[$key]+=" $refused"
+    steal_runs[$key]+=" $steal"
+    cpu_runs[$key]+=" $cpu"
+    if awk -v s="$steal" -v q="$quiet_steal" 'BEGIN { exit !(s < q) }'; then
+        quiet_p99_runs[$key]+=" ${f[1]}"
+    fi
+    say "  round $round, $server $name: ${f[0]} req/s, $ok ok/s, p99 ${f[1]} ms, CPU $cpu us/req, non-2xx $refused %, socket errors $((f[3] + f[4] + f[5] + f[6])), host steal $steal %"
+}
+
+say "bench_functions: $runs rounds of ${duration}s, $conns connections, $slots slots, servers: ${servers[*]}, machine busy $(cpu_busy)% before start"
+for ((round = 1; round <= runs; round++)); do
+    for server in "${servers[@]}"; do
+        pause_others "$server"
+        run "$server" static hello.json "$round"
+        run "$server" function api/hello "$round"
+        run "$server" kv-read api/kv "$round"
+    done
+done
+for server in "${servers[@]}"; do kill -CONT -- "-${pid_of[$server]}"; done
+
+# A worker's cold start: exec to its "ready" frame on fd 3 (the sandbox and a warm engine
+# included), as the pool sees it.
+cold_start=$(python3 - "$fazt" <<'PY'
+import os, socket, statistics, subprocess, sys, time
+times = []
+for _ in range(5):
+    server, worker = socket.socketpair()
+    if worker.fileno() != 3:
+        os.dup2(worker.fileno(), 3)
+    os.set_inheritable(3, True)
+    start = time.monotonic()
+    p = subprocess.Popen([sys.argv[1], "__function-worker", "--memory", str(64 << 20)],
+                         pass_fds=(3,), env={}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    data = server.recv(64)
+    times.append((time.monotonic() - start) * 1000)
+    if worker.fileno() != 3:
+        os.close(3)
+    worker.close(); server.close(); p.wait()
+    if not data:
+        print("?"); sys.exit(0)
+print("%.0f" % statistics.median(times))
+PY
+) || cold_start="?"
+workers_rss=$(metrics current | python3 -c '
+import json, sys
+w = json.load(sys.stdin)["functions"].get("workers", [])
+print(" ".join("%.1f" % (x["residentBytes"] / 1048576) for x in w) or "none")')
 
 declare -A ok p99
-printf '\nFunctions (median of %d rounds, %ss each, %d connections, wrk -t2, 2 fazt workers, %s JS slots)\n' \
+printf '\nFunctions (median of %d rounds, %ss each, %d connections, wrk -t2, 2 fazt workers, %s slots)\n' \
     "$runs" "$duration" "$conns" "$slots"
-printf '  %-10s %12s %12s %10s %10s %8s %14s\n' scenario "req/s" "ok/s" "p99 ms" "non-2xx %" \
-    "steal %" "quiet p99 ms"
-for name in static function kv-read; do
-    # shellcheck disable=SC2086
-    ok[$name]=$(median ${ok_runs[$name]})
-    # shellcheck disable=SC2086
-    p99[$name]=$(median ${p99_runs[$name]})
-    # shellcheck disable=SC2086
-    # shellcheck disable=SC2086
-    printf '  %-10s %12s %12s %10s %10s %8s %14s\n' "$name" "$(median ${rps_runs[$name]})" "${ok[$name]}" \
-        "${p99[$name]}" "$(median ${refused_runs[$name]})" "$(median ${steal_runs[$name]})" \
-        "$(median ${quiet_p99_runs[$name]:-?})"
+printf '  %-9s %-10s %10s %10s %8s %10s %9s %8s %13s\n' server scenario "req/s" "ok/s" "p99 ms" \
+    "CPU us/req" "non-2xx %" "steal %" "quiet p99 ms"
+for server in "${servers[@]}"; do
+    for name in static function kv-read; do
+        key="$server/$name"
+        # shellcheck disable=SC2086
+        ok[$key]=$(median ${ok_runs[$key]})
+        # shellcheck disable=SC2086
+        p99[$key]=$(median ${p99_runs[$key]})
+        # shellcheck disable=SC2086
+        printf '  %-9s %-10s %10s %10s %8s %10s %9s %8s %13s\n' "$server" "$name" \
+            "$(median ${rps_runs[$key]})" "${ok[$key]}" "${p99[$key]}" "$(median ${cpu_runs[$key]})" \
+            "$(median ${refused_runs[$key]})" "$(median ${steal_runs[$key]})" \
+            "$(median ${quiet_p99_runs[$key]:-?})"
+    done
 done
-# shellcheck disable=SC2086
-quiet_function=$(median ${quiet_p99_runs[function]:-?})
-# shellcheck disable=SC2086
-quiet_rounds=$(set -- ${quiet_p99_runs[function]:-}; echo $#)
-function_vs_static=$(ratio "${ok[function]}" "${ok[static]}")
-kv_vs_static=$(ratio "${ok[kv-read]}" "${ok[static]}")
-printf '\n  trivial function / static (ok/s): %s (target >= 0.20: %s)\n' "$function_vs_static" \
-    "$(awk -v r="$function_vs_static" 'BEGIN { print (r != "n/a" && r >= 0.2) ? "met" : "MISSED" }')"
-printf '  kv-read function / static (ok/s): %s\n' "$kv_vs_static"
-printf '  trivial function p99: %s ms (target < 5 ms: %s)\n' "${p99[function]}" \
-    "$(awk -v p="${p99[function]}" 'BEGIN { print (p != "?" && p < 5) ? "met" : "MISSED" }')"
-# Steal is time the host took from this VM; a round with much of it measures the neighbours.
-printf '  trivial function p99 in the %d of %d rounds with host steal < %d %%: %s ms (target < 5 ms: %s)\n' \
-    "$quiet_rounds" "$runs" "$quiet_steal" "$quiet_function" \
-    "$(awk -v p="$quiet_function" 'BEGIN { print (p != "?" && p < 5) ? "met" : (p == "?" ? "no quiet round" : "MISSED") }')"
-printf '  server peak RSS: %s KiB\n' "$rss"
+for server in "${servers[@]}"; do
+    function_vs_static=$(ratio "${ok[$server/function]}" "${ok[$server/static]}")
+    printf '\n  %s: trivial function / static (ok/s): %s (target >= 0.40: %s)\n' "$server" \
+        "$function_vs_static" \
+        "$(awk -v r="$function_vs_static" 'BEGIN { print (r != "n/a" && r >= 0.4) ? "met" : "MISSED" }')"
+    printf '  %s: kv-read function / static (ok/s): %s\n' "$server" \
+        "$(ratio "${ok[$server/kv-read]}" "${ok[$server/static]}")"
+    printf '  %s: trivial function p99: %s ms (target < 5 ms: %s)\n' "$server" "${p99[$server/function]}" \
+        "$(awk -v p="${p99[$server/function]}" 'BEGIN { print (p != "?" && p < 5) ? "met" : "MISSED" }')"
+    # shellcheck disable=SC2086
+    quiet=$(median ${quiet_p99_runs[$server/function]:-?})
+    printf '  %s: trivial function p99 in rounds with host steal < %d %%: %s ms\n' "$server" \
+        "$quiet_steal" "$quiet"
+    printf '  %s: server peak RSS: %s KiB\n' "$server" \
+        "$(awk '/VmHWM/ { print $2 }' "/proc/${pid_of[$server]}/status" 2>/dev/null || echo "?")"
+done
+if [[ -n $baseline ]]; then
+    printf '\n  function ok/s, current / baseline: %s; CPU per function request, current / baseline: %s\n' \
+        "$(ratio "${ok[current/function]}" "${ok[baseline/function]}")" \
+        "$(ratio "$(median ${cpu_runs[current/function]})" "$(median ${cpu_runs[baseline/function]})")"
+fi
+printf '  function workers (current): resident MiB each: %s; cold start (exec to ready): %s ms\n' \
+    "$workers_rss" "$cold_start"

@@ -8,7 +8,9 @@
 #include "support/soak.h"
 
 #include <QJsonDocument>
+#include <QDir>
 #include <QJsonObject>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -98,6 +100,62 @@ private Q_SLOTS:
                  qPrintable(QStringLiteral("peak RSS %1 bytes").arg(report.peakRssBytes)));
         QCOMPARE(report.adminFailures, 0);
         QVERIFY(!report.adminMs.empty());
+        QCOMPARE(fazt.stop(), 0);
+    }
+
+    // Scripts run in worker processes inside the same 200 MiB: a memory bomb meets its
+    // worker's own limit (from Capacity) long before the cgroup's, so the kernel's OOM killer
+    // never picks a process, the server least of all.
+    void aMemoryBombKillsItsWorkerNotTheServer() {
+        if (::geteuid() != 0)
+            QSKIP("Creating a memory cgroup needs root.");
+        QString why;
+        const auto cgroup = MemoryCgroup::create(Limit, &why);
+        if (!cgroup)
+            QSKIP(qPrintable(QStringLiteral("No memory cgroup for this test: %1.").arg(why)));
+        QTemporaryDir dir;
+        const QString db = dir.filePath(QStringLiteral("fazt.db"));
+        const QString realFazt = qEnvironmentVariable("FAZT_BIN");
+        const QString launcher = cgroup->writeLauncher(dir.path(), realFazt);
+        QVERIFY(!launcher.isEmpty());
+        // Initialised inside the cgroup: the limits stored are the 200 MiB machine's.
+        QProcess init;
+        init.start(launcher, {QStringLiteral("server"), QStringLiteral("init"),
+                              QStringLiteral("--domain"), QStringLiteral("localhost"),
+                              QStringLiteral("--db"), db});
+        QVERIFY(init.waitForFinished(120000));
+        QVERIFY(init.readAllStandardOutput().contains("limits stored for 200.00 MiB"));
+        const QByteArray token = createToken(db, "bomb", "admin");
+        FaztProcess fazt;
+        qputenv("FAZT_BIN", QFile::encodeName(launcher));
+        const bool started = fazt.start(
+            {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db});
+        qputenv("FAZT_BIN", QFile::encodeName(realFazt));
+        QVERIFY2(started, fazt.process().readAllStandardError().constData());
+        QDir().mkpath(dir.filePath(QStringLiteral("site/api")));
+        QFile main(dir.filePath(QStringLiteral("site/api/main.js")));
+        QVERIFY(main.open(QIODevice::WriteOnly));
+        main.write("module.exports = r => { if (r.path === '/api/bomb') { const h = [];\n"
+                   "  for (;;) h.push('x'.repeat(65536) + h.length); } return { ok: true }; };\n");
+        main.close();
+        QProcess deploy;
+        deploy.start(realFazt, {QStringLiteral("deploy"), dir.filePath(QStringLiteral("site")),
+                                QStringLiteral("--site"), QStringLiteral("bomb"),
+                                QStringLiteral("--server"),
+                                QStringLiteral("http://127.0.0.1:%1").arg(fazt.port()),
+                                QStringLiteral("--token"), QString::fromLatin1(token)});
+        QVERIFY(deploy.waitForFinished(60000));
+        QCOMPARE(deploy.exitCode(), 0);
+        const qint64 serverPid = fazt.pid();
+        for (int i = 0; i < 3; ++i) {
+            const HttpResponse bomb = fetch(fazt.port(), "bomb.localhost", "/api/bomb");
+            QCOMPARE(bomb.status, 500);
+            QVERIFY2(bomb.body.contains("memory"), bomb.body.constData());
+        }
+        QCOMPARE(fetch(fazt.port(), "bomb.localhost", "/api/ok").status, 200);
+        QCOMPARE(fazt.process().state(), QProcess::Running);
+        QCOMPARE(fazt.pid(), serverPid);
+        QCOMPARE(cgroup->oomKills(), 0);
         QCOMPARE(fazt.stop(), 0);
     }
 };

@@ -21,6 +21,9 @@ namespace {
 constexpr int StartTimeoutMs = 10'000;
 // After the deadline the worker is interrupted; this long later it is killed.
 constexpr int InterruptGraceMs = 250;
+// How long the slot thread looks for the worker's next frame, yielding, before it sleeps: a
+// small function answers within it, and the answer then costs no wake-up.
+constexpr auto AnswerSpin = std::chrono::microseconds(50);
 // The worker's own exit code for an allocation that failed at its memory limit.
 constexpr int MemoryExitCode = 4;
 
@@ -103,7 +106,7 @@ public:
             return died();
         for (;;) {
             FrameReader frame;
-            switch (channel.receive(frame, phaseDeadline)) {
+            switch (channel.receive(frame, phaseDeadline, AnswerSpin)) {
             case Channel::Outcome::Ok:
                 break;
             case Channel::Outcome::TimedOut:
@@ -370,6 +373,16 @@ http::Response WorkerPool::run(Slot &slot, Job &job) {
             problem = QStringLiteral("The function used more than %1 MiB of memory; its worker "
                                      "was stopped.")
                           .arg(m_options.memoryBytes >> 20);
+        } else if (outcome.exit.kind == WorkerProcess::Exit::Kind::Signalled &&
+                   outcome.exit.code == SIGKILL) {
+            // Not ours (ours are DeadlineKilled): the kernel's OOM killer, which picks workers
+            // first (their oom_score_adj is the highest), or someone with a kill command.
+            ++m_crashes;
+            ++m_errors;
+            problem = QStringLiteral("The function's worker crashed: it was killed (%1), by the "
+                                     "kernel when the machine ran out of memory, or from "
+                                     "outside.")
+                          .arg(describe(outcome.exit));
         } else {
             ++m_crashes;
             ++m_errors;

@@ -32,6 +32,9 @@ namespace {
 // this worker only. The engine checks JS recursion against it itself.
 constexpr size_t EngineStackBytes = 64 << 20;
 constexpr int MaxLogLinesPerCall = 100;
+// How long the worker looks for its next frame, yielding, before it sleeps in recv: under
+// load the next request or a call's reply comes within it, and costs no wake-up.
+constexpr auto FrameSpin = std::chrono::microseconds(50);
 constexpr qsizetype MaxLogMessageBytes = 4096;
 
 // The engine running an invocation, for the deadline signal (SIGUSR1) the server sends.
@@ -227,7 +230,7 @@ private:
     std::optional<QList<QByteArray>> call(FrameWriter &frame, const char *what) {
         FrameReader reply;
         if (m_channel.send(frame.finish(), -1) != Channel::Outcome::Ok ||
-            m_channel.receive(reply, -1) != Channel::Outcome::Ok ||
+            m_channel.receive(reply, -1, FrameSpin) != Channel::Outcome::Ok ||
             reply.message() != Message::Reply)
             ::_exit(3); // the server is gone or confused: nothing sensible is left to do
         const bool isOk = reply.u8() != 0;
@@ -322,7 +325,7 @@ public:
             return 0;
         for (;;) {
             FrameReader frame;
-            const Channel::Outcome outcome = m_channel.receive(frame, -1);
+            const Channel::Outcome outcome = m_channel.receive(frame, -1, FrameSpin);
             if (outcome == Channel::Outcome::Closed)
                 return 0;
             if (outcome != Channel::Outcome::Ok || frame.message() != Message::Run)
@@ -501,6 +504,10 @@ int runScriptWorker(int fd, qint64 memoryBytes) {
     if (::getppid() == 1)
         return 1;
     ::prctl(PR_SET_NAME, "fazt-js-worker");
+    // When the machine runs out of memory, the kernel's OOM killer takes a worker (one
+    // request) long before the server (every site).
+    if (QFile adjust(QStringLiteral("/proc/self/oom_score_adj")); adjust.open(QIODevice::WriteOnly))
+        adjust.write("1000");
     // One malloc arena: the address-space limit is then about memory, not reservations.
     ::mallopt(M_ARENA_MAX, 1);
     struct sigaction deadline = {};

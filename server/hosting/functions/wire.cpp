@@ -4,7 +4,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <poll.h>
+#include <thread>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -93,8 +95,7 @@ QByteArrayView FrameReader::bytes() {
 
 void Channel::reset(int fd) {
     m_fd = fd;
-    m_buffer.clear();
-    m_taken = 0;
+    m_begin = m_end = 0;
 }
 
 bool Channel::waitFor(short events, std::int64_t deadlineMs) {
@@ -138,39 +139,57 @@ Channel::Outcome Channel::send(QByteArrayView frame, std::int64_t deadlineMs) {
     return Outcome::Ok;
 }
 
-Channel::Outcome Channel::receive(FrameReader &reader, std::int64_t deadlineMs) {
-    if (m_taken > 0) {
-        m_buffer.remove(0, m_taken);
-        m_taken = 0;
-    }
+Channel::Outcome Channel::receive(FrameReader &reader, std::int64_t deadlineMs,
+                                  std::chrono::microseconds spin) {
+    const auto spinUntil = std::chrono::steady_clock::now() + spin;
     for (;;) {
-        if (m_buffer.size() >= 4) {
-            const auto length = qFromLittleEndian<std::uint32_t>(m_buffer.constData());
+        if (m_end - m_begin >= 4) {
+            const auto length = qFromLittleEndian<std::uint32_t>(m_buffer.constData() + m_begin);
             if (length < 1 || qsizetype(length) > MaxFrameBytes)
                 return Outcome::Malformed;
-            if (m_buffer.size() >= 4 + qsizetype(length)) {
-                reader = FrameReader(Message(std::uint8_t(m_buffer[4])),
-                                     QByteArrayView(m_buffer).sliced(5, length - 1));
-                m_taken = 4 + qsizetype(length);
+            const qsizetype frameBytes = 4 + qsizetype(length);
+            if (m_end - m_begin >= frameBytes) {
+                reader = FrameReader(Message(std::uint8_t(m_buffer[m_begin + 4])),
+                                     QByteArrayView(m_buffer).sliced(m_begin + 5, length - 1));
+                m_begin += frameBytes;
                 return Outcome::Ok;
             }
-            // Room for the whole frame at once: one read may then bring the rest.
-            if (m_buffer.capacity() < 4 + qsizetype(length))
-                m_buffer.reserve(4 + qsizetype(length));
+            // Room for the whole frame: one read may then bring the rest.
+            if (m_buffer.size() - m_begin < frameBytes) {
+                std::memmove(m_buffer.data(), m_buffer.constData() + m_begin, size_t(m_end - m_begin));
+                m_end -= m_begin;
+                m_begin = 0;
+                if (m_buffer.size() < frameBytes)
+                    m_buffer.resize(frameBytes);
+            }
+        } else if (m_begin == m_end) {
+            m_begin = m_end = 0; // the views handed out before are no longer used
         }
-        const qsizetype had = m_buffer.size();
-        const qsizetype room = std::max<qsizetype>(64 * 1024, m_buffer.capacity() - had);
-        m_buffer.resize(had + room);
-        const ssize_t n = ::recv(m_fd, m_buffer.data() + had, size_t(room), 0);
-        m_buffer.resize(had + std::max<ssize_t>(n, 0));
-        if (n > 0)
+        if (m_buffer.size() - m_end < 4096) {
+            std::memmove(m_buffer.data(), m_buffer.constData() + m_begin, size_t(m_end - m_begin));
+            m_end -= m_begin;
+            m_begin = 0;
+            if (m_buffer.size() - m_end < 4096)
+                m_buffer.resize(std::max<qsizetype>(64 * 1024, m_buffer.size() * 2));
+        }
+        // Without a deadline and past the spin, a blocking socket sleeps in recv itself.
+        const bool isSpinning = spin.count() > 0 && std::chrono::steady_clock::now() < spinUntil;
+        const ssize_t n = ::recv(m_fd, m_buffer.data() + m_end, size_t(m_buffer.size() - m_end),
+                                 isSpinning || deadlineMs >= 0 ? MSG_DONTWAIT : 0);
+        if (n > 0) {
+            m_end += n;
             continue;
+        }
         if (n == 0)
             return Outcome::Closed;
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return Outcome::Closed;
+        if (isSpinning) {
+            std::this_thread::yield();
+            continue;
+        }
         if (!waitFor(POLLIN, deadlineMs))
             return Outcome::TimedOut;
     }
