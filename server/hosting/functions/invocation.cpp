@@ -106,7 +106,13 @@ public:
             return died();
         for (;;) {
             FrameReader frame;
-            switch (channel.receive(frame, phaseDeadline, AnswerSpin)) {
+            // A worker that keeps sending (logs, calls) must not keep the deadline from
+            // being seen: past it, the next turn is a time-out whatever is waiting.
+            const Channel::Outcome outcome = steadyMs() >= phaseDeadline
+                                                 ? Channel::Outcome::TimedOut
+                                                 : channel.receive(frame, phaseDeadline,
+                                                                   AnswerSpin);
+            switch (outcome) {
             case Channel::Outcome::Ok:
                 break;
             case Channel::Outcome::TimedOut:
