@@ -1,7 +1,6 @@
 #include "hosting/functionruntime.h"
 
 #include "guard/metrics.h"
-#include "hosting/sitehandler.h"
 #include "http/responses.h"
 #include "system/spin.h"
 #include "vfs/vfs.h"
@@ -748,11 +747,9 @@ void FunctionRuntime::invalidate(const QString &site) {
     m_bundles.remove(site);
 }
 
-bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Counter counter) {
+bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, const QString &path,
+                             Counter counter) {
     const http::Request &request = exchange.request();
-    const QByteArrayView rawPath = request.path();
-    if (!isFunctionPath(rawPath))
-        return false;
     auto bundle = bundleFor(site);
     if (!bundle || !bundle->hasMain)
         return false;
@@ -762,11 +759,6 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
             counter(response);
         exchange.respond(std::move(response));
     };
-    auto path = SiteHandler::decodePath(rawPath);
-    if (!path) {
-        answerNow(jsonError(400, path.error().message, isHead));
-        return true;
-    }
     if (m_options.maxConcurrent <= 0) {
         answerNow(jsonError(503,
                             QStringLiteral("Functions are turned off on this machine "
@@ -784,7 +776,7 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
     auto job = std::make_shared<Job>();
     job->bundle = std::move(bundle);
     job->request = request;
-    job->path = u'/' + *path;
+    job->path = path;
     job->client = m_options.clientOf ? m_options.clientOf(request) : anonymousClient(request);
     job->isHead = isHead;
     job->counter = std::move(counter);

@@ -227,7 +227,7 @@ QString Vfs::mimeTypeFor(const QString &path) {
 Result<SiteInfo> Vfs::createSite(const QString &name) {
     if (Status s = validateSiteName(name); !s)
         return s.error();
-    return m_database.writer().run([name](Connection &c) -> Result<SiteInfo> {
+    auto created = m_database.writer().run([name](Connection &c) -> Result<SiteInfo> {
         auto stmt = c.prepare("INSERT INTO sites(name, created_at) VALUES (?, ?)");
         if (!stmt)
             return stmt.error();
@@ -239,6 +239,9 @@ Result<SiteInfo> Vfs::createSite(const QString &name) {
         }
         return SiteInfo{c.lastInsertRowId(), name, createdAt, 0, QStringLiteral("{}")};
     });
+    if (created)
+        invalidate(name);
+    return created;
 }
 
 Result<SiteInfo> Vfs::site(const QString &name) {

@@ -1,0 +1,321 @@
+// What a security review found, attacked from outside through the real `fazt` binary: one
+// test per class of finding (not per spelling of it), each asserting what an attacker would
+// see.
+
+#include "config/config.h"
+#include "db/database.h"
+#include "support/faztprocess.h"
+#include "tlstestsupport.h"
+
+#include <QDir>
+#include <QFile>
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkInterface>
+#include <QProcess>
+#include <QScopeGuard>
+#include <QSslCertificate>
+#include <QSslSocket>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+#include <sys/stat.h>
+#include <zlib.h>
+
+using namespace fazt;
+using test::FaztProcess;
+using test::HttpResponse;
+using test::RawClient;
+
+namespace {
+
+QJsonObject json(const HttpResponse &r) {
+    return QJsonDocument::fromJson(r.body).object();
+}
+
+void write(const QString &path, const QByteArray &content) {
+    QDir().mkpath(QFileInfo(path).path());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(content);
+}
+
+// In every source file of the function site: a response holding it has leaked the source.
+constexpr char SourceMarker[] = "SOURCE-MARKER-7f3a";
+constexpr char Password[] = "correct horse battery";
+
+// A zip of stored (uncompressed) files, as `zip -0` writes it.
+QByteArray storedZip(const QList<QPair<QByteArray, QByteArray>> &files) {
+    const auto u16 = [](quint16 v) { return QByteArray(reinterpret_cast<const char *>(&v), 2); };
+    const auto u32 = [](quint32 v) { return QByteArray(reinterpret_cast<const char *>(&v), 4); };
+    QByteArray zip, directory;
+    for (const auto &[name, data] : files) {
+        const quint32 crc =
+            quint32(crc32(0, reinterpret_cast<const Bytef *>(data.constData()), uInt(data.size())));
+        const QByteArray common = u16(20) + u16(0) + u16(0) + u16(0) + u16(0x21) + u32(crc) +
+                                  u32(quint32(data.size())) + u32(quint32(data.size())) +
+                                  u16(quint16(name.size())) + u16(0);
+        directory += QByteArray("PK\x01\x02", 4) + u16(20) + common + u16(0) + u16(0) + u16(0) +
+                     u32(0) + u32(quint32(zip.size())) + name;
+        zip += QByteArray("PK\x03\x04", 4) + common + name + data;
+    }
+    const quint16 count = quint16(files.size());
+    return zip + directory + QByteArray("PK\x05\x06", 4) + u16(0) + u16(0) + u16(count) +
+           u16(count) + u32(quint32(directory.size())) + u32(quint32(zip.size())) + u16(0);
+}
+
+// An address of this machine that is not loopback (a peer that is not "this machine" to the
+// server), or a null address if there is none.
+QHostAddress outsideAddress() {
+    for (const QHostAddress &address : QNetworkInterface::allAddresses())
+        if (!address.isLoopback() && address.protocol() == QAbstractSocket::IPv4Protocol)
+            return address;
+    return {};
+}
+
+// One request over TLS (no verification) to 127.0.0.1:port with `name` as SNI and Host.
+HttpResponse fetchTls(quint16 port, const QByteArray &name, const QByteArray &request) {
+    QSslSocket socket;
+    socket.setPeerVerifyMode(QSslSocket::VerifyNone);
+    socket.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port, QString::fromLatin1(name));
+    HttpResponse response;
+    if (!socket.waitForEncrypted(10000))
+        return response;
+    socket.write(request);
+    QByteArray data;
+    while (socket.waitForReadyRead(5000))
+        data += socket.readAll();
+    const qsizetype end = data.indexOf("\r\n\r\n");
+    const QList<QByteArray> lines = data.left(end).split('\n');
+    response.status = lines.value(0).split(' ').value(1).toInt();
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const qsizetype colon = lines[i].indexOf(':');
+        response.headers.append(
+            {lines[i].left(colon).trimmed(), lines[i].mid(colon + 1).trimmed()});
+    }
+    response.body = data.mid(end + 4);
+    response.isValid = end > 0;
+    return response;
+}
+
+} // namespace
+
+class TestSecurity : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    QString m_db;
+    std::unique_ptr<FaztProcess> m_fazt;
+    QByteArray m_admin; // an admin token
+
+    QString serverUrl() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_fazt->port()); }
+
+    HttpResponse api(const QByteArray &method, const QByteArray &path, const QByteArray &token,
+                     const QByteArray &body = {}) {
+        QList<QByteArray> headers;
+        if (!body.isNull())
+            headers.append("Content-Type: application/json");
+        return test::call(m_fazt->port(), method, path, token, body, headers);
+    }
+    // `fazt ARGS --server URL --token TOKEN`: exit code and output.
+    std::pair<int, QByteArray> cli(QStringList args, const QByteArray &token) {
+        QProcess p;
+        args << QStringLiteral("--server") << serverUrl() << QStringLiteral("--token")
+             << QString::fromLatin1(token);
+        p.start(qEnvironmentVariable("FAZT_BIN"), args);
+        if (!p.waitForFinished(60000))
+            return {-1, {}};
+        return {p.exitCode(), p.readAllStandardOutput() + p.readAllStandardError()};
+    }
+    // `fazt server init` with the admin password Password (in the file "password").
+    bool initWithPassword(const QString &db, const QString &domain) {
+        QProcess init;
+        init.start(qEnvironmentVariable("FAZT_BIN"),
+                   {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                    domain, QStringLiteral("--db"), db, QStringLiteral("--password-file"),
+                    m_dir.filePath(QStringLiteral("password"))});
+        return init.waitForFinished(30000) && init.exitStatus() == QProcess::NormalExit &&
+               init.exitCode() == 0;
+    }
+    // `fazt server create-token` on the running server's database, waited for until the
+    // server has picked it up (it rereads tokens every few seconds).
+    QByteArray newToken(const QStringList &options) {
+        QProcess p;
+        p.start(qEnvironmentVariable("FAZT_BIN"),
+                QStringList{QStringLiteral("server"), QStringLiteral("create-token"),
+                            QStringLiteral("--db"), m_db} +
+                    options);
+        p.waitForFinished(30000);
+        const QByteArray token = p.readAllStandardOutput().trimmed().split('\n').last();
+        for (int i = 0; i < 100 && api("GET", "/api/session", token).status != 200; ++i)
+            QTest::qWait(100);
+        return token;
+    }
+    qint64 passwordChecks() {
+        return qint64(json(api("GET", "/api/system/metrics", m_admin))
+                          .value(QStringLiteral("auth"))
+                          .toObject()
+                          .value(QStringLiteral("passwordChecks"))
+                          .toDouble(-1));
+    }
+    // A login attempt sent from `source` (a loopback address) with X-Forwarded-For `client`.
+    static QByteArray loginRequest(const QByteArray &username,
+                                   const QByteArray &forwardedFor = {}) {
+        const QByteArray body = "{\"username\": \"" + username + "\", \"password\": \"wrong!\"}";
+        QList<QByteArray> headers{"Content-Type: application/json",
+                                  "Content-Length: " + QByteArray::number(body.size())};
+        if (!forwardedFor.isEmpty())
+            headers.append("X-Forwarded-For: " + forwardedFor);
+        return RawClient::request("admin.localhost", "/api/login", headers, "POST") + body;
+    }
+    int loginFrom(const char *source, const QByteArray &username, const QByteArray &forwardedFor) {
+        QTcpSocket socket;
+        if (!socket.bind(QHostAddress(QString::fromLatin1(source))))
+            return -1;
+        socket.connectToHost(QHostAddress::LocalHost, m_fazt->port());
+        if (!socket.waitForConnected(5000))
+            return -1;
+        socket.write(loginRequest(username, forwardedFor));
+        QByteArray answer;
+        while (!answer.contains("\r\n") && socket.waitForReadyRead(10000))
+            answer += socket.readAll();
+        return answer.split(' ').value(1).toInt();
+    }
+    // A folder with `files` (path -> content), deployed to `site` with `token`.
+    std::pair<int, QByteArray> deploy(const QString &site, const QHash<QString, QByteArray> &files,
+                                      const QByteArray &token) {
+        const QString dir = m_dir.filePath(QStringLiteral("src-") + site);
+        QDir(dir).removeRecursively();
+        for (auto it = files.begin(); it != files.end(); ++it)
+            write(dir + u'/' + it.key(), it.value());
+        return cli({QStringLiteral("deploy"), dir, QStringLiteral("--site"), site}, token);
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        m_db = m_dir.filePath(QStringLiteral("fazt.db"));
+        write(m_dir.filePath(QStringLiteral("password")), Password + QByteArray("\n"));
+        QVERIFY(initWithPassword(m_db, QStringLiteral("localhost")));
+        m_admin = test::createToken(m_db, "admin", "admin");
+        { // Requests from 127.0.0.2 come through "a proxy": X-Forwarded-For names the client.
+            auto db = db::Database::open(m_db);
+            QVERIFY(db);
+            Config config(**db);
+            QVERIFY(config.load());
+            QVERIFY(
+                config.set(QStringLiteral("http.trusted_proxies"), QStringLiteral("127.0.0.2")));
+        }
+        m_fazt = std::make_unique<FaztProcess>();
+        QVERIFY2(m_fazt->start({QStringLiteral("server"), QStringLiteral("start"),
+                                QStringLiteral("--db"), m_db}),
+                 m_fazt->output().constData());
+        const QByteArray marker = QByteArray("// ") + SourceMarker + '\n';
+        // (fazt.log of the path: the log test sends one with terminal escapes in it)
+        const auto [code, output] =
+            deploy(QStringLiteral("fn"),
+                   {{QStringLiteral("index.html"), "<h1>static</h1>"},
+                    {QStringLiteral("api/main.js"),
+                     marker + "module.exports = r => { fazt.log('path', r.path); "
+                              "return { fn: true, path: r.path }; };\n"},
+                    {QStringLiteral("api/lib/x.js"), marker + "exports.x = 1;\n"}},
+                   m_admin);
+        QVERIFY2(code == 0, output.constData());
+        const auto [plainCode, plainOutput] =
+            deploy(QStringLiteral("plain"),
+                   {{QStringLiteral("index.html"), "<h1>plain</h1>"},
+                    {QStringLiteral("api/readme.txt"), "files, since there is no api/main.js"}},
+                   m_admin);
+        QVERIFY2(plainCode == 0, plainOutput.constData());
+    }
+
+    void cleanupTestCase() { m_fazt->stop(SIGKILL); }
+
+    // High: "function or file" is decided on the path that also chooses the file, so no
+    // spelling of /api/... serves a function's source.
+    void functionSourceIsNeverServed_data() {
+        QTest::addColumn<QByteArray>("target");
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QByteArray>("functionPath"); // what the function saw; empty: refused
+        const auto row = [](const char *target, const char *functionPath,
+                            const char *method = "GET") {
+            QTest::newRow(QByteArray(method + QByteArray(" ") + target).constData())
+                << QByteArray(target) << QByteArray(method) << QByteArray(functionPath);
+        };
+        row("/api/main.js", "/api/main.js");
+        row("//api/main.js", "/api/main.js");
+        row("/./api/main.js", "/api/main.js");
+        row("/%61pi/main.js", "/api/main.js");
+        row("/%2fapi/main.js", "/api/main.js");
+        row("/%2Fapi/main.js", "/api/main.js");
+        row("/api%2fmain.js", "/api/main.js");
+        row("/%2e/api/main.js", "/api/main.js");
+        row("/api/./main.js", "/api/main.js");
+        row("/api//main.js", "/api/main.js");
+        row("///api/lib/x.js", "/api/lib/x.js");
+        row("/api/lib/x", "/api/lib/x");
+        row("/api/", "/api/");
+        row("//api", "/api");
+        row("/api/main.js", "/api/main.js", "HEAD");
+        row("//api/main.js", "/api/main.js", "POST");
+        row("/x/../api/main.js", "");
+        row("/api/main.js%00", "");
+        row("/api%5cmain.js", "");
+    }
+    void functionSourceIsNeverServed() {
+        QFETCH(QByteArray, target);
+        QFETCH(QByteArray, method);
+        QFETCH(QByteArray, functionPath);
+        QList<QByteArray> headers;
+        if (method == "POST")
+            headers.append("Content-Length: 0");
+        const HttpResponse r = test::fetch(m_fazt->port(), "fn.localhost", target, headers, method);
+        QVERIFY(r.isValid);
+        QVERIFY2(!r.body.contains(SourceMarker), r.body.constData());
+        if (functionPath.isEmpty()) {
+            QCOMPARE(r.status, 400);
+            return;
+        }
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.header("Content-Type").startsWith("application/json"));
+        if (method != "HEAD")
+            QCOMPARE(json(r).value(QStringLiteral("path")).toString(),
+                     QString::fromLatin1(functionPath));
+    }
+
+    // A site without api/main.js keeps serving its api/ folder as files, and the rest of a
+    // function site stays static.
+    void filesUnderApiWithoutFunctionsStayFiles() {
+        const HttpResponse plain =
+            test::fetch(m_fazt->port(), "plain.localhost", "//api/readme.txt");
+        QCOMPARE(plain.status, 200);
+        QCOMPARE(plain.body, QByteArray("files, since there is no api/main.js"));
+        const HttpResponse page = test::fetch(m_fazt->port(), "fn.localhost", "/./index.html");
+        QCOMPARE(page.status, 200);
+        QCOMPARE(page.body, QByteArray("<h1>static</h1>"));
+    }
+
+    // Low: analytics count only hosts that map to a site, for requests and /track alike.
+    void madeUpHostsAreNotCounted() {
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(test::fetch(m_fazt->port(), "madeup.localhost", "/").status, 404);
+            const QByteArray event = R"({"event": "signup"})";
+            const HttpResponse tracked =
+                test::fetch(m_fazt->port(), "madeup.localhost", "/track",
+                            {"Content-Length: " + QByteArray::number(event.size())}, "POST");
+            QVERIFY(tracked.status != 204);
+        }
+        QCOMPARE(test::fetch(m_fazt->port(), "fn.localhost", "/").status, 200); // counted
+        QCOMPARE(api("POST", "/api/stats/flush", m_admin, "").status / 100, 2);
+        const QByteArray stats = api("GET", "/api/stats?top=100", m_admin).body;
+        QVERIFY2(stats.contains("\"fn\""), stats.constData());
+        QVERIFY2(!stats.contains("madeup"), stats.constData());
+        QVERIFY(!api("GET", "/api/stats/events", m_admin).body.contains("madeup"));
+    }
+
+};
+
+QTEST_GUILESS_MAIN(TestSecurity)
+#include "tst_security.moc"
