@@ -1,8 +1,12 @@
 #include "cli/cli.h"
+#include "system/privatefiles.h"
 
 #include <QCoreApplication>
 
 int main(int argc, char *argv[]) {
+    // Everything fazt writes (the database, its -wal and -shm, backups, uploads spilled to
+    // disk, folders) is for its own user only, whatever umask it was started with.
+    fazt::system::PrivateFiles::restrictUmask();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("fazt"));
     QCoreApplication::setApplicationVersion(QStringLiteral(FAZT_VERSION));

@@ -10,6 +10,7 @@
 #include "db/database.h"
 #include "stats/statsbuffer.h"
 #include "system/limitstore.h"
+#include "system/privatefiles.h"
 #include "vfs/vfs.h"
 
 #include <QCommandLineParser>
@@ -72,9 +73,8 @@ Result<std::unique_ptr<db::Database>> openExisting(const QString &path) {
 }
 
 Result<std::unique_ptr<db::Database>> openOrCreate(const QString &path) {
-    const QDir dir = QFileInfo(path).absoluteDir();
-    if (!dir.exists() && !QDir().mkpath(dir.absolutePath()))
-        return Error::io(QStringLiteral("Cannot create the directory %1.").arg(dir.absolutePath()));
+    if (Status s = system::PrivateFiles::makeFolder(QFileInfo(path).absolutePath()); !s)
+        return s.error();
     return db::Database::open(path);
 }
 

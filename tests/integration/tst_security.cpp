@@ -315,6 +315,52 @@ private Q_SLOTS:
         QVERIFY(!api("GET", "/api/stats/events", m_admin).body.contains("madeup"));
     }
 
+    // Medium: whatever the umask, what fazt writes is its user's only; a database found
+    // readable by others is closed, and the server says so.
+    void filesArePrivateWhateverTheUmask() {
+        const mode_t saved = ::umask(022);
+        const auto restore = qScopeGuard([saved] { ::umask(saved); });
+        const QString root = m_dir.filePath(QStringLiteral("modes"));
+        const QString db = root + QStringLiteral("/new/deeper/fazt.db");
+        QVERIFY(test::initDatabase(db, QStringLiteral("localhost")));
+        const auto modeOf = [](const QString &path) {
+            struct stat info {};
+            return ::stat(QFile::encodeName(path).constData(), &info) == 0
+                       ? int(info.st_mode & 0777)
+                       : -1;
+        };
+        QCOMPARE(modeOf(root + QStringLiteral("/new")), 0700);
+        QCOMPARE(modeOf(root + QStringLiteral("/new/deeper")), 0700);
+        QCOMPARE(modeOf(db), 0600);
+        {
+            FaztProcess server;
+            QVERIFY(server.start(
+                {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db}));
+            QCOMPARE(test::fetch(server.port(), "localhost", "/").status, 200);
+            QCOMPARE(modeOf(db + QStringLiteral("-wal")), 0600);
+            QCOMPARE(modeOf(db + QStringLiteral("-shm")), 0600);
+            QProcess backup;
+            backup.start(qEnvironmentVariable("FAZT_BIN"),
+                         {QStringLiteral("db"), QStringLiteral("backup"),
+                          root + QStringLiteral("/copy.db"), QStringLiteral("--db"), db});
+            QVERIFY(backup.waitForFinished(30000));
+            QCOMPARE(backup.exitCode(), 0);
+            QCOMPARE(modeOf(root + QStringLiteral("/copy.db")), 0600);
+            server.stop();
+        }
+        // An old database left readable by everyone: the server closes it, and says so.
+        QVERIFY(QFile::setPermissions(db, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup |
+                                              QFile::ReadOther));
+        QCOMPARE(modeOf(db), 0644);
+        FaztProcess server;
+        QVERIFY(server.start(
+            {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db}));
+        QCOMPARE(modeOf(db), 0600);
+        server.process().waitForReadyRead(1000);
+        const QByteArray said = server.process().readAllStandardError();
+        QVERIFY2(said.contains("readable by other users (mode 644); it is now 600"),
+                 said.constData());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSecurity)
