@@ -1,5 +1,6 @@
 #include "admin/adminservice.h"
 
+#include "admin/siteaccess.h"
 #include "config/config.h"
 #include "db/database.h"
 #include "hosting/hostrouter.h"
@@ -243,6 +244,7 @@ void AdminService::addRoutes() {
     add(Method::Post, "/api/logout", Access::Public, BodyKind::None, &AdminService::logout);
     add(Method::Get, "/api/session", Access::Read, BodyKind::None, &AdminService::session);
     add(Method::Get, "/api/sites", Access::Read, BodyKind::None, &AdminService::listSites);
+    // Admin, or a token with the create-sites right (see handle()).
     add(Method::Post, "/api/sites", Access::Admin, BodyKind::Json, &AdminService::createSite);
     add(Method::Get, "/api/sites/{name}", Access::Read, BodyKind::None, &AdminService::getSite);
     add(Method::Delete, "/api/sites/{name}", Access::Admin, BodyKind::None,
@@ -345,7 +347,14 @@ void AdminService::handle(http::Exchange &exchange) {
 
     // Authenticate from RAM: a bearer token, or the session cookie (with CSRF for changes).
     const QByteArrayView authorization = request.field("Authorization");
-    const QByteArray sessionId = auth::sessionIdFromCookieHeader(request.field("Cookie"));
+    // The first cookie that is a live session: one planted beside it (by a sibling site, over
+    // plain HTTP) cannot push the owner's aside.
+    std::optional<auth::Session> liveSession;
+    for (const QByteArray &id :
+         auth::sessionIdsFromCookieHeader(request.field("Cookie"), m_options.isSecure)) {
+        if ((liveSession = m_sessions.find(id)))
+            break;
+    }
     bool isAuthenticated = false;
     if (authorization.startsWith("Bearer ")) {
         const auto token = m_tokens.authenticate(authorization.sliced(7).trimmed());
@@ -356,34 +365,43 @@ void AdminService::handle(http::Exchange &exchange) {
                                         "Create a new one with 'fazt server create-token'.")));
             return;
         }
-        if (route->access != Access::Public &&
+        const bool isSiteCreation = route->method == Method::Post &&
+                                    route->pattern == QLatin1String("/api/sites") &&
+                                    token->scopes.testFlag(auth::Scope::CreateSites);
+        if (route->access != Access::Public && !isSiteCreation &&
             !auth::TokenStore::allows(token->scopes, scopeFor(route->access))) {
             exchange.respond(
                 apiError(403, "forbidden",
-                         QStringLiteral("This token lacks the '%1' scope needed for %2 %3.")
+                         QStringLiteral("This token lacks the '%1' scope needed for %2 %3%4.")
                              .arg(accessName(route->access),
-                                  QString::fromLatin1(methodName(route->method)), route->pattern)));
+                                  QString::fromLatin1(methodName(route->method)), route->pattern,
+                                  route->pattern == QLatin1String("/api/sites")
+                                      ? QStringLiteral(" (or the create-sites scope)")
+                                      : QString())));
             return;
         }
         apiRequest->caller.tokenId = token->id;
         apiRequest->caller.tokenName = token->name;
-        isAuthenticated = true;
-    } else if (!sessionId.isEmpty()) {
-        if (const auto session = m_sessions.find(sessionId)) {
-            if (isStateChanging(request.method()) &&
-                !auth::csrfMatches(*session, request.field("X-CSRF-Token"))) {
-                exchange.respond(apiError(
-                    403, "csrf",
-                    QStringLiteral(
-                        "This change needs the session's CSRF token in the "
-                        "X-CSRF-Token header (from POST /api/login or GET /api/session).")));
-                return;
-            }
-            apiRequest->caller.username = session->username;
-            apiRequest->caller.isSession = true;
-            apiRequest->caller.sessionId = session->id;
-            isAuthenticated = true;
+        apiRequest->caller.scopes = token->scopes;
+        apiRequest->caller.sites = token->sites;
+        if (auto refused = SiteAccess::refusal(*route, *apiRequest)) {
+            exchange.respond(std::move(*refused));
+            return;
         }
+        isAuthenticated = true;
+    } else if (liveSession) {
+        if (isStateChanging(request.method()) &&
+            !auth::csrfMatches(*liveSession, request.field("X-CSRF-Token"))) {
+            exchange.respond(apiError(
+                403, "csrf",
+                QStringLiteral("This change needs the session's CSRF token in the "
+                               "X-CSRF-Token header (from POST /api/login or GET /api/session).")));
+            return;
+        }
+        apiRequest->caller.username = liveSession->username;
+        apiRequest->caller.isSession = true;
+        apiRequest->caller.sessionId = liveSession->id;
+        isAuthenticated = true;
     }
     if (!isAuthenticated && route->access != Access::Public) {
         exchange.respond(apiError(401, "unauthorized",
@@ -563,22 +581,37 @@ Response AdminService::session(ApiRequest &request) {
                                          {QStringLiteral("tokenId"), request.caller.tokenId}});
 }
 
-Response AdminService::listSites(ApiRequest &) {
+Response AdminService::listSites(ApiRequest &request) {
     auto sites = m_vfs.sites();
     if (!sites)
         return apiError(sites.error());
     QJsonArray list;
     for (const vfs::SiteInfo &site : *sites)
-        list.append(siteJson(site));
+        if (request.caller.mayTouch(site.name))
+            list.append(siteJson(site));
     return jsonResponse(200, QJsonObject{{QStringLiteral("sites"), list}});
 }
 
 Response AdminService::createSite(ApiRequest &request) {
     const QString name = request.json.value(QStringLiteral("name")).toString();
+    if (!request.caller.mayCreateSites())
+        return cannotCreateSites(name);
+    if (!request.caller.mayTouch(name))
+        return SiteAccess::outsideSites(request.caller, name);
+    if (Status s = vfs::Vfs::validateNewSiteName(name); !s)
+        return apiError(s.error());
     auto site = m_vfs.createSite(name);
     if (!site)
         return apiError(site.error());
     return jsonResponse(201, siteJson(*site));
+}
+
+Response AdminService::cannotCreateSites(const QString &site) {
+    return apiError(403, "forbidden",
+                    QStringLiteral("There is no site '%1', and this token may not create sites. "
+                                   "Create it with an admin token (fazt sites create, POST "
+                                   "/api/sites), or use a token with the create-sites scope.")
+                        .arg(site.left(80)));
 }
 
 Response AdminService::getSite(ApiRequest &request) {
@@ -736,6 +769,10 @@ Response AdminService::uploadDeploy(ApiRequest &request) {
                                                                       : "invalid_archive",
                         summary.error().message);
     if (!m_vfs.site(name)) {
+        if (!request.caller.mayCreateSites())
+            return cannotCreateSites(name);
+        if (Status s = vfs::Vfs::validateNewSiteName(name); !s)
+            return apiError(s.error());
         if (auto created = m_vfs.createSite(name);
             !created && created.error().code != Error::Code::Conflict)
             return apiError(created.error());
@@ -781,6 +818,7 @@ Response AdminService::listTokens(ApiRequest &) {
         list.append(QJsonObject{{QStringLiteral("id"), t.id},
                                 {QStringLiteral("name"), t.name},
                                 {QStringLiteral("scopes"), auth::formatScopes(t.scopes)},
+                                {QStringLiteral("sites"), QJsonArray::fromStringList(t.sites)},
                                 {QStringLiteral("createdAt"), iso(t.createdAt)},
                                 {QStringLiteral("lastUsedAt"),
                                  t.lastUsedAt ? QJsonValue(iso(t.lastUsedAt)) : QJsonValue()}});
@@ -800,7 +838,14 @@ Response AdminService::createToken(ApiRequest &request) {
     auto scopes = auth::parseScopes(scopesText);
     if (!scopes)
         return apiError(scopes.error());
-    auto created = m_tokens.create(name, *scopes);
+    const QJsonValue sitesValue = request.json.value(QStringLiteral("sites"));
+    if (!sitesValue.isUndefined() && !sitesValue.isNull() && !sitesValue.isArray())
+        return apiError(400, "invalid",
+                        QStringLiteral("'sites' is a list of site names: [\"blog\", \"docs\"]."));
+    QStringList sites;
+    for (const QJsonValue &site : sitesValue.toArray())
+        sites.append(site.toString());
+    auto created = m_tokens.create(name, *scopes, sites);
     if (!created)
         return apiError(created.error());
     const auth::TokenInfo &info = created->second;
@@ -808,6 +853,7 @@ Response AdminService::createToken(ApiRequest &request) {
         201, QJsonObject{{QStringLiteral("id"), info.id},
                          {QStringLiteral("name"), info.name},
                          {QStringLiteral("scopes"), auth::formatScopes(info.scopes)},
+                         {QStringLiteral("sites"), QJsonArray::fromStringList(info.sites)},
                          {QStringLiteral("token"), QString::fromLatin1(created->first)},
                          {QStringLiteral("note"), QStringLiteral("Shown once: store it now.")}});
 }

@@ -83,6 +83,7 @@ private:
     QString siteUrl(const QString &site) const;
     QJsonObject siteJson(const vfs::SiteInfo &site) const;
     QJsonObject deployJson(const vfs::DeployInfo &deploy) const;
+    static http::Response cannotCreateSites(const QString &site);
 
     // Endpoints (admin thread unless noted).
     http::Response login(ApiRequest &request);

@@ -342,9 +342,10 @@ Result<std::unique_ptr<ApiClient>> clientFor(const QCommandLineParser &p) {
     const QString token =
         p.isSet(tokenOption) ? p.value(tokenOption) : qEnvironmentVariable("FAZT_TOKEN");
     if (token.trimmed().isEmpty())
-        return Error::invalid(QStringLiteral("No API token: pass --token or set FAZT_TOKEN. "
-                                             "Create one on the server with 'fazt server "
-                                             "create-token --name laptop --scopes deploy'."));
+        return Error::invalid(
+            QStringLiteral("No API token: pass --token or set FAZT_TOKEN. "
+                           "Create one on the server with 'fazt server "
+                           "create-token --name laptop --scopes deploy,create-sites'."));
     auto api = std::make_unique<ApiClient>();
     if (Status s = api->setServer(server); !s)
         return s.error();

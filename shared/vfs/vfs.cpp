@@ -150,6 +150,26 @@ Status Vfs::validateSiteName(const QString &name) {
                               .arg(name.left(80)));
 }
 
+bool Vfs::isReservedSiteName(const QString &name) {
+    // admin.<domain> is the admin API and root the landing site (seeded by `server init`);
+    // the others are names people expect to be the server's own.
+    static const QStringList reserved{
+        QStringLiteral("admin"), QStringLiteral("root"),       QStringLiteral("www"),
+        QStringLiteral("api"),   QStringLiteral("localhost"),  QStringLiteral("fazt"),
+        QStringLiteral("mail"),  QStringLiteral("autoconfig"), QStringLiteral("autodiscover")};
+    return reserved.contains(name);
+}
+
+Status Vfs::validateNewSiteName(const QString &name) {
+    if (Status s = validateSiteName(name); !s)
+        return s;
+    if (isReservedSiteName(name))
+        return Error::invalid(QStringLiteral("'%1' is reserved for the server itself; choose "
+                                             "another name for the site.")
+                                  .arg(name));
+    return {};
+}
+
 Result<QString> Vfs::normalizePath(const QString &path) {
     const auto reject = [&](const QString &why) {
         return Error::invalid(QStringLiteral("The path '%1' is not allowed: %2.")

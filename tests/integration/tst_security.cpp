@@ -297,6 +297,28 @@ private Q_SLOTS:
         QCOMPARE(page.body, QByteArray("<h1>static</h1>"));
     }
 
+    // Low: on plain HTTP, of several session cookies the one that is a live session counts,
+    // so a cookie planted by a sibling site cannot push the owner's aside.
+    void plantedSessionCookieDoesNotWin() {
+        const QByteArray body =
+            QByteArray("{\"username\": \"admin\", \"password\": \"") + Password + "\"}";
+        const HttpResponse login = api("POST", "/api/login", {}, body);
+        QCOMPARE(login.status, 200);
+        const QByteArray setCookie = login.header("Set-Cookie");
+        QVERIFY2(setCookie.startsWith("fazt_session="), setCookie.constData()); // plain HTTP
+        const QByteArray real = setCookie.split(';').first().mid(13);
+        const QByteArray planted = QByteArray(43, 'A');
+        for (const QByteArray &cookie :
+             {QByteArray("fazt_session=" + planted + "; fazt_session=" + real),
+              QByteArray("fazt_session=" + real + "; fazt_session=" + planted)}) {
+            const HttpResponse session =
+                test::call(m_fazt->port(), "GET", "/api/session", {}, {}, {"Cookie: " + cookie});
+            QCOMPARE(session.status, 200);
+            QCOMPARE(json(session).value(QLatin1String("username")).toString(),
+                     QStringLiteral("admin"));
+        }
+    }
+
     // Low: analytics count only hosts that map to a site, for requests and /track alike.
     void madeUpHostsAreNotCounted() {
         for (int i = 0; i < 3; ++i) {
@@ -313,6 +335,109 @@ private Q_SLOTS:
         QVERIFY2(stats.contains("\"fn\""), stats.constData());
         QVERIFY2(!stats.contains("madeup"), stats.constData());
         QVERIFY(!api("GET", "/api/stats/events", m_admin).body.contains("madeup"));
+    }
+
+    // Medium: a token limited to some sites touches nothing else, and creating a site takes
+    // admin or the create-sites right (explicit POST /api/sites, or a deploy to a new name).
+    void siteLimitedTokensStayOnTheirSites() {
+        const QHash<QString, QByteArray> page{{QStringLiteral("index.html"), "<h1>page</h1>"}};
+        for (const char *site : {"blog", "docs"})
+            QCOMPARE(deploy(QString::fromLatin1(site), page, m_admin).first, 0);
+        QCOMPARE(
+            api("PUT", "/api/sites/docs/env/KEY", m_admin, R"({"value": "docs-secret"})").status,
+            200);
+        const QByteArray blog = newToken({QStringLiteral("--name"), QStringLiteral("blog-ci"),
+                                          QStringLiteral("--scopes"), QStringLiteral("admin"),
+                                          QStringLiteral("--sites"), QStringLiteral("blog")});
+        QVERIFY(blog.startsWith("fazt_"));
+
+        // Its own site: everything its scope allows.
+        QCOMPARE(deploy(QStringLiteral("blog"), page, blog).first, 0);
+        QCOMPARE(api("POST", "/api/sites/blog/rollback", blog, "").status, 200);
+        QCOMPARE(api("GET", "/api/sites/blog/env", blog).status, 200);
+        QCOMPARE(api("GET", "/api/stats?site=blog", blog).status, 200);
+        const QJsonArray listed =
+            json(api("GET", "/api/sites", blog)).value(QLatin1String("sites")).toArray();
+        QCOMPARE(listed.size(), 1);
+        QCOMPARE(listed.first().toObject().value(QLatin1String("name")).toString(),
+                 QStringLiteral("blog"));
+
+        // Another site: nothing, whatever the call.
+        const auto [code, output] = deploy(QStringLiteral("docs"), page, blog);
+        QCOMPARE(code, 1);
+        QVERIFY2(output.contains("limited to the sites blog"), output.constData());
+        const QByteArray id =
+            QByteArray::number(json(api("GET", "/api/sites/docs/deploys", m_admin))
+                                   .value(QLatin1String("deploys"))
+                                   .toArray()
+                                   .first()
+                                   .toObject()
+                                   .value(QLatin1String("id"))
+                                   .toInteger());
+        const QList<QPair<QByteArray, QByteArray>> refused{
+            {"POST", "/api/sites/docs/rollback"},
+            {"POST", "/api/sites/docs/deploys/" + id + "/activate"},
+            {"GET", "/api/sites/docs"},
+            {"GET", "/api/sites/docs/env"},
+            {"GET", "/api/sites/docs/logs"},
+            {"GET", "/api/sites/docs/deploys"},
+            {"GET", "/api/sites/docs/domains"},
+            {"DELETE", "/api/sites/docs"},
+            {"PUT", "/api/sites/docs/settings"},
+            {"GET", "/api/stats?site=docs"},
+            {"GET", "/api/stats/events?site=docs"},
+            {"GET", "/api/stats"}, // every site's traffic
+            {"GET", "/api/config"},
+            {"GET", "/api/tokens"},
+            {"GET", "/api/system/metrics"},
+        };
+        for (const auto &[method, path] : refused) {
+            const HttpResponse r = api(method, path, blog, method == "GET" ? QByteArray() : "{}");
+            QVERIFY2(r.status == 403, QByteArray(method + " " + path + ": " + r.body).constData());
+            QVERIFY2(!r.body.contains("docs-secret"), r.body.constData());
+            QVERIFY(json(r)
+                        .value(QLatin1String("error"))
+                        .toObject()
+                        .value(QLatin1String("message"))
+                        .toString()
+                        .contains(QStringLiteral("limited to the sites blog")));
+        }
+        QCOMPARE(api("POST", "/api/sites", blog, R"({"name": "elsewhere"})").status, 403);
+        QCOMPARE(api("GET", "/api/sites/docs", m_admin).status, 200); // still there
+        QCOMPARE(json(api("GET", "/api/sites/docs/deploys", m_admin))
+                     .value(QLatin1String("deploys"))
+                     .toArray()
+                     .size(),
+                 1);
+    }
+
+    void creatingSitesTakesAnExplicitRight() {
+        const QByteArray deployOnly =
+            newToken({QStringLiteral("--name"), QStringLiteral("ci"), QStringLiteral("--scopes"),
+                      QStringLiteral("deploy")});
+        const QHash<QString, QByteArray> page{{QStringLiteral("index.html"), "<h1>new</h1>"}};
+        const auto [code, output] = deploy(QStringLiteral("brand-new"), page, deployOnly);
+        QCOMPARE(code, 1);
+        QVERIFY2(output.contains("create-sites"), output.constData());
+        QCOMPARE(api("GET", "/api/sites/brand-new", m_admin).status, 404); // nothing created
+        const HttpResponse post = api("POST", "/api/sites", deployOnly, R"({"name": "brand-new"})");
+        QCOMPARE(post.status, 403);
+        QCOMPARE(api("GET", "/api/sites/brand-new", m_admin).status, 404);
+
+        const QByteArray creator =
+            newToken({QStringLiteral("--name"), QStringLiteral("creator"),
+                      QStringLiteral("--scopes"), QStringLiteral("deploy,create-sites")});
+        QCOMPARE(deploy(QStringLiteral("brand-new"), page, creator).first, 0);
+        QCOMPARE(api("POST", "/api/sites", creator, R"({"name": "brand-newer"})").status, 201);
+        // Bad input to create-token: a clear usage error, no token.
+        QProcess bad;
+        bad.start(qEnvironmentVariable("FAZT_BIN"),
+                  {QStringLiteral("server"), QStringLiteral("create-token"), QStringLiteral("--db"),
+                   m_db, QStringLiteral("--name"), QStringLiteral("x"), QStringLiteral("--sites"),
+                   QStringLiteral("Blog!,docs")});
+        QVERIFY(bad.waitForFinished(30000));
+        QCOMPARE(bad.exitCode(), 2);
+        QVERIFY(bad.readAllStandardError().contains("not a valid site name"));
     }
 
     // Medium: whatever the umask, what fazt writes is its user's only; a database found
