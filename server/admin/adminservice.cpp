@@ -12,6 +12,7 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
@@ -105,6 +106,16 @@ Status validateHostname(const QString &hostname, const QString &baseDomain) {
     return {};
 }
 
+// One account, whatever the addresses: 20 attempts at once, then one every 3 seconds (about
+// a thousand guesses an hour at most, while the owner's own logins barely notice).
+auth::LoginLimiter::Options accountLimits() {
+    auth::LoginLimiter::Options options;
+    options.burst = 20;
+    options.refillInterval = 3;
+    options.maxAddresses = 10000;
+    return options;
+}
+
 } // namespace
 
 Response jsonResponse(int status, const QJsonObject &body) {
@@ -167,6 +178,7 @@ AdminService::AdminService(db::Database &database, vfs::Vfs &vfs, vfs::VfsCache 
     , m_credentials(database)
     , m_tokens(database)
     , m_loginLimiter(auth::LoginLimiter::Options())
+    , m_accountLimiter(accountLimits())
     , m_adminThread(QStringLiteral("fazt-admin"), 256)
     , m_jobsThread(QStringLiteral("fazt-jobs"), 16) {
     addRoutes();
@@ -186,11 +198,19 @@ Status AdminService::load() {
     return {};
 }
 
-// The client's address for rate limiting (see TrustedProxies).
+// The client's address for rate limiting (see TrustedProxies). An IPv6 client is its /64:
+// one host owns a whole /64, and could otherwise take a fresh address for every guess.
 QString AdminService::clientAddress(const http::Request &request) const {
-    return http::TrustedProxies(m_config.value(QStringLiteral("http.trusted_proxies")))
-        .clientOf(request)
-        .toString();
+    const QHostAddress client =
+        http::TrustedProxies(m_config.value(QStringLiteral("http.trusted_proxies")))
+            .clientOf(request);
+    bool isV4 = false;
+    client.toIPv4Address(&isV4);
+    if (client.protocol() != QAbstractSocket::IPv6Protocol || isV4)
+        return client.toString();
+    Q_IPV6ADDR prefix = client.toIPv6Address();
+    std::fill(std::begin(prefix.c) + 8, std::end(prefix.c), quint8(0));
+    return QHostAddress(prefix).toString() + QStringLiteral("/64");
 }
 
 // Users and tokens can change behind the server's back (`fazt server set-credentials` and
@@ -411,13 +431,11 @@ void AdminService::handle(http::Exchange &exchange) {
     }
     apiRequest->clientAddress = clientAddress(request);
     if (route->pattern == QLatin1String("/api/login")) {
+        // A first look, so that a refused address does not even queue for the admin thread;
+        // login() counts the attempt.
         if (const auto wait = m_loginLimiter.retryAfterSeconds(apiRequest->clientAddress)) {
-            Response limited = apiError(429, "rate_limited",
-                                        QStringLiteral("Too many failed logins from your address. "
-                                                       "Retry in %1 seconds.")
-                                            .arg(*wait));
-            limited.head.append("Retry-After: " + QByteArray::number(*wait) + "\r\n");
-            exchange.respond(std::move(limited));
+            exchange.respond(
+                loginRefused(*wait, QStringLiteral("Too many failed logins from your address.")));
             return;
         }
     }
@@ -544,11 +562,18 @@ Response AdminService::login(ApiRequest &request) {
     if (username.isEmpty() || password.isEmpty())
         return apiError(400, "invalid",
                         QStringLiteral("Send {\"username\": ..., \"password\": ...}."));
-    if (!m_credentials.verify(username, password)) {
-        m_loginLimiter.recordFailure(peer);
+    // Counted before the hash runs: of a burst of parallel guesses, only the limiter's burst
+    // reaches verify(). Then the account's own budget, for guesses spread over many addresses.
+    if (const auto wait = m_loginLimiter.acquire(peer))
+        return loginRefused(*wait, QStringLiteral("Too many failed logins from your address."));
+    const QString account = username.left(64);
+    if (const auto wait = m_accountLimiter.acquire(account))
+        return loginRefused(*wait, QStringLiteral("Too many failed logins for this account, "
+                                                  "from many addresses."));
+    if (!m_credentials.verify(username, password))
         return apiError(401, "unauthorized", QStringLiteral("Wrong username or password."));
-    }
     m_loginLimiter.recordSuccess(peer);
+    m_accountLimiter.recordSuccess(account);
     const auth::Session session = m_sessions.create(username);
     Response response = jsonResponse(
         200, QJsonObject{{QStringLiteral("username"), username},
@@ -556,6 +581,14 @@ Response AdminService::login(ApiRequest &request) {
                          {QStringLiteral("expiresAt"), iso(session.expiresAt)}});
     response.head.append("Set-Cookie: " + auth::sessionCookie(session, request.isSecure) + "\r\n");
     return response;
+}
+
+Response AdminService::loginRefused(int retryAfterSeconds, const QString &why) {
+    Response limited =
+        apiError(429, "rate_limited",
+                 QStringLiteral("%1 Retry in %2 seconds.").arg(why).arg(retryAfterSeconds));
+    limited.head.append("Retry-After: " + QByteArray::number(retryAfterSeconds) + "\r\n");
+    return limited;
 }
 
 Response AdminService::logout(ApiRequest &request) {

@@ -50,7 +50,7 @@ struct ApiRequest {
     QByteArray contentType;
     Caller caller;
     QHostAddress peer;
-    QString clientAddress; // the peer, or the client behind a trusted proxy
+    QString clientAddress; // the peer, or the client behind a trusted proxy (IPv6: its /64)
     bool isSecure = false;
 };
 

@@ -165,6 +165,21 @@ int serve(db::Database &database, const ServeSettings &settings) {
         guard.attach(*adminService);
     http::ServerOptions httpOptions = settings.http;
     guard.configure(httpOptions, limits);
+    if (adminService) {
+        const auth::Credentials *credentials = &adminService->credentials();
+        guard.metrics().addSource(
+            QStringLiteral("auth"),
+            [credentials] {
+                return QJsonObject{
+                    {QStringLiteral("passwordChecks"), qint64(credentials->passwordChecks())}};
+            },
+            [credentials]() -> QByteArray {
+                return "# HELP fazt_login_password_checks_total Passwords hashed to check a "
+                       "login.\n# TYPE fazt_login_password_checks_total counter\n" +
+                       guard::prometheusLine("fazt_login_password_checks_total",
+                                             double(credentials->passwordChecks()));
+            });
+    }
     if (statsBuffer) {
         const stats::StatsBuffer *buffer = statsBuffer.get();
         guard.metrics().addSource(

@@ -440,6 +440,48 @@ private Q_SLOTS:
         QVERIFY(bad.readAllStandardError().contains("not a valid site name"));
     }
 
+    // Medium: a burst of parallel guesses from one address is counted before the hash runs,
+    // so at most the limiter's burst (5) reaches the password check.
+    void loginBurstIsCountedBeforeTheHash() {
+        const qint64 before = passwordChecks();
+        QVERIFY(before >= 0);
+        std::vector<std::unique_ptr<RawClient>> clients;
+        for (int i = 0; i < 100; ++i) {
+            clients.push_back(std::make_unique<RawClient>(m_fazt->port()));
+            QVERIFY(clients.back()->isConnected());
+        }
+        for (auto &client : clients)
+            client->send(loginRequest("admin"));
+        int refused = 0, checked = 0;
+        for (auto &client : clients) {
+            const HttpResponse r = client->read(false, 60000);
+            refused += r.status == 429;
+            checked += r.status == 401;
+            if (r.status == 429)
+                QVERIFY(r.hasHeader("Retry-After"));
+        }
+        QCOMPARE(refused + checked, 100);
+        QVERIFY2(checked <= 5, qPrintable(QString::number(checked)));
+        QVERIFY2(passwordChecks() - before <= 5,
+                 qPrintable(QString::number(passwordChecks() - before)));
+    }
+
+    // An IPv6 client is one /64; many addresses guessing one account slow down too.
+    void loginLimitsKeyIPv6By64AndWatchTheAccount() {
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(
+                loginFrom("127.0.0.2", "v6user", "2001:db8:1:2::" + QByteArray::number(i + 1, 16)),
+                401);
+        QCOMPARE(loginFrom("127.0.0.2", "v6user", "2001:db8:1:2:ffff::9"), 429); // same /64
+        QCOMPARE(loginFrom("127.0.0.2", "v6user", "2001:db8:1:3::1"), 401);      // another one
+
+        int accountRefusals = 0;
+        for (int i = 0; i < 24; ++i) // one attempt from each of 24 addresses
+            accountRefusals +=
+                loginFrom("127.0.0.2", "victim", "203.0.113." + QByteArray::number(i + 1)) == 429;
+        QVERIFY2(accountRefusals >= 3, qPrintable(QString::number(accountRefusals)));
+    }
+
     // Medium: whatever the umask, what fazt writes is its user's only; a database found
     // readable by others is closed, and the server says so.
     void filesArePrivateWhateverTheUmask() {
