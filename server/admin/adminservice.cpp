@@ -97,8 +97,17 @@ Status validateHostname(const QString &hostname, const QString &baseDomain) {
             QStringLiteral("'%1' is not a valid hostname: use lower-case letters, digits, '-' and "
                            "dots, like www.example.org.")
                 .arg(hostname.left(100)));
+    // An address is not a name: no certificate can be issued for it, and the host router
+    // and the plain port treat addresses as this machine's own.
+    bool isNumber = false;
+    labels.last().toInt(&isNumber);
+    if (isNumber || !QHostAddress(hostname).isNull())
+        return Error::invalid(
+            QStringLiteral("'%1' is an IP address; a custom domain is a name, like "
+                           "www.example.org, that points to this server in DNS.")
+                .arg(hostname));
     if (hostname == baseDomain || hostname.endsWith(u'.' + baseDomain) ||
-        hostname == QLatin1String("localhost") || hostname.endsWith(QLatin1String(".localhost")))
+        labels.contains(QLatin1String("localhost")))
         return Error::invalid(
             QStringLiteral(
                 "'%1' is already served as part of %2; custom domains are for other names.")

@@ -1,6 +1,7 @@
 #include "functions/functionstore.h"
 
 #include "db/database.h"
+#include "system/logtext.h"
 
 #include <QRegularExpression>
 
@@ -14,8 +15,7 @@ using db::Connection;
 QString EnvVar::shownValue() const {
     if (!isSecret)
         return value;
-    const QString mask = QStringLiteral("********");
-    return value.size() >= 16 ? mask + value.right(2) : mask;
+    return QStringLiteral("********"); // not even its length or its last characters
 }
 
 namespace {
@@ -253,7 +253,9 @@ QFuture<Status> FunctionStore::appendLog(qint64 siteId, QList<LogEntry> entries)
                                     "VALUES (?1, ?2, ?3, ?4)");
             if (!insert)
                 return insert.error();
-            const QByteArray message = entry.message.toUtf8().left(MaxLogMessageBytes);
+            // Read later in a terminal (`fazt logs`): no raw control character gets stored.
+            const QByteArray message =
+                system::LogText::escaped(entry.message).toUtf8().left(MaxLogMessageBytes);
             insert->bindAll(siteId, entry.atMs, entry.level).bindText(4, message);
             if (Status s = insert->exec(); !s)
                 return s;

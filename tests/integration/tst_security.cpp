@@ -319,6 +319,33 @@ private Q_SLOTS:
         }
     }
 
+    // Low: control characters a client puts in a path reach no log raw, stored or printed.
+    void logsCarryNoTerminalEscapes() {
+        const HttpResponse r = test::fetch(m_fazt->port(), "fn.localhost", "/api/%1b%5b2J%07%0d");
+        QCOMPARE(r.status, 200);
+        QByteArray stored;
+        for (int i = 0; i < 50 && !stored.contains("[2J"); ++i) {
+            QTest::qWait(100);
+            stored = api("GET", "/api/sites/fn/logs?limit=1000", m_admin).body;
+        }
+        const QJsonArray entries = json(api("GET", "/api/sites/fn/logs?limit=1000", m_admin))
+                                       .value(QLatin1String("entries"))
+                                       .toArray();
+        bool found = false;
+        for (const QJsonValue &entry : entries) {
+            const QString message = entry.toObject().value(QLatin1String("message")).toString();
+            QVERIFY2(!message.contains(QChar(0x1b)) && !message.contains(QChar(7)) &&
+                         !message.contains(QChar(13)),
+                     qPrintable(message));
+            found |= message.contains(QLatin1String("/api/\\x1b[2J\\x07\\r"));
+        }
+        QVERIFY(found);
+        const auto [code, printed] = cli({QStringLiteral("logs"), QStringLiteral("fn")}, m_admin);
+        QCOMPARE(code, 0);
+        QVERIFY(printed.contains("/api/\\x1b[2J"));
+        QVERIFY(!printed.contains('\x1b'));
+    }
+
     // Low: analytics count only hosts that map to a site, for requests and /track alike.
     void madeUpHostsAreNotCounted() {
         for (int i = 0; i < 3; ++i) {
@@ -335,6 +362,207 @@ private Q_SLOTS:
         QVERIFY2(stats.contains("\"fn\""), stats.constData());
         QVERIFY2(!stats.contains("madeup"), stats.constData());
         QVERIFY(!api("GET", "/api/stats/events", m_admin).body.contains("madeup"));
+    }
+
+    // Low: names the server keeps for itself, addresses as custom domains, secrets shown back.
+    void reservedNamesAddressesAndSecretsAreRefused() {
+        for (const char *name : {"admin", "www", "api", "root", "localhost"}) {
+            const HttpResponse r =
+                api("POST", "/api/sites", m_admin, QByteArray("{\"name\": \"") + name + "\"}");
+            QVERIFY2(r.status == 400 || (QByteArray(name) == "root" && r.status == 409),
+                     r.body.constData());
+        }
+        QVERIFY(json(api("POST", "/api/sites", m_admin, R"({"name": "admin"})"))
+                    .value(QLatin1String("error"))
+                    .toObject()
+                    .value(QLatin1String("message"))
+                    .toString()
+                    .contains(QLatin1String("reserved")));
+        const auto [code, output] =
+            deploy(QStringLiteral("www"), {{QStringLiteral("index.html"), "x"}}, m_admin);
+        QCOMPARE(code, 1);
+        QVERIFY2(output.contains("reserved"), output.constData());
+        for (const char *hostname :
+             {"127.0.0.1", "10.1.2.3", "1.2.3.4", "example.123", "admin.localhost",
+              "x.localhost.example.org", "fn.localhost"}) {
+            const HttpResponse r = api("POST", "/api/sites/fn/domains", m_admin,
+                                       QByteArray("{\"hostname\": \"") + hostname + "\"}");
+            QVERIFY2(r.status == 400, QByteArray(QByteArray(hostname) + ": " + r.body).constData());
+        }
+        QCOMPARE(api("POST", "/api/sites/fn/domains", m_admin, R"({"hostname": "fn.example.org"})")
+                     .status,
+                 201);
+        QCOMPARE(api("PUT", "/api/sites/fn/env/API_KEY", m_admin,
+                     R"({"value": "sk_live_0123456789abcdef", "secret": true})")
+                     .status,
+                 200);
+        const QByteArray env = api("GET", "/api/sites/fn/env", m_admin).body;
+        QVERIFY2(env.contains("\"value\":\"********\""), env.constData());
+        QVERIFY(!env.contains("ef\""));
+    }
+
+    // Low: a zip whose central directory is missing or cut short is refused whole.
+    void zipWithCutDirectoryIsRefused() {
+        const QByteArray whole = storedZip({{"index.html", "<h1>zip</h1>"}, {"a.txt", "aaa"}});
+        const auto upload = [&](const QByteArray &archive) {
+            return test::call(m_fazt->port(), "POST", "/api/sites/zipped/deploys", m_admin, archive,
+                              {"Content-Type: application/zip"});
+        };
+        const qsizetype directory = whole.indexOf(QByteArray("PK\x01\x02", 4));
+        const qsizetype end = whole.indexOf(QByteArray("PK\x05\x06", 4));
+        QVERIFY(directory > 0 && end > directory);
+        QByteArray secondEntryCut = whole; // the end record counts 2, the directory holds 1
+        secondEntryCut.remove(whole.indexOf(QByteArray("PK\x01\x02", 4), directory + 4),
+                              end - whole.indexOf(QByteArray("PK\x01\x02", 4), directory + 4));
+        for (const QByteArray &broken : {whole.left(directory), whole.left(end),
+                                         whole.left(whole.size() - 3), secondEntryCut}) {
+            const HttpResponse r = upload(broken);
+            QVERIFY2(r.status == 400, r.body.constData());
+            QVERIFY2(r.body.contains("incomplete") || r.body.contains("corrupt"),
+                     r.body.constData());
+        }
+        QCOMPARE(api("GET", "/api/sites/zipped/deploys", m_admin).status, 404); // nothing stored
+        QCOMPARE(upload(whole).status, 201);
+        QCOMPARE(test::fetch(m_fazt->port(), "zipped.localhost", "/").body,
+                 QByteArray("<h1>zip</h1>"));
+    }
+
+    // Low: with HTTPS on, the plain port serves local names to this machine only (decided by
+    // the peer, not the Host header); the session cookie is __Host- over HTTPS; the CLI sends
+    // no token in cleartext to another machine; and the local CA is name-constrained and
+    // short-lived.
+    void httpsServerKeepsTheAdminOffCleartext() {
+        const QString db = m_dir.filePath(QStringLiteral("https.db"));
+        QVERIFY(initWithPassword(db, QStringLiteral("example.test")));
+        const QByteArray token = test::createToken(db, "https", "admin");
+        const quint16 httpPort = test::freePort(), httpsPort = test::freePort();
+        test::HttpsFazt server;
+        QVERIFY(server.start(db, httpPort, httpsPort,
+                             {QStringLiteral("--self-signed"), QStringLiteral("--listen"),
+                              QStringLiteral("0.0.0.0")}));
+
+        // This machine, over plain HTTP: served. Forwarded, or from another address: refused.
+        QCOMPARE(test::fetch(httpPort, "admin.localhost", "/api/openapi.json").status, 200);
+        const HttpResponse forwarded = test::fetch(httpPort, "admin.localhost", "/api/openapi.json",
+                                                   {"X-Forwarded-For: 198.51.100.7"});
+        QCOMPARE(forwarded.status, 403);
+        QVERIFY(forwarded.body.contains("https://"));
+        const QByteArray loginBody =
+            QByteArray("{\"username\": \"admin\", \"password\": \"") + Password + "\"}";
+        const QHostAddress outside = outsideAddress();
+        if (!outside.isNull()) {
+            QTcpSocket socket;
+            socket.connectToHost(outside, httpPort);
+            QVERIFY(socket.waitForConnected(5000));
+            socket.write(
+                RawClient::request("admin.localhost", "/api/login",
+                                   {"Content-Type: application/json",
+                                    "Content-Length: " + QByteArray::number(loginBody.size())},
+                                   "POST") +
+                loginBody);
+            QByteArray answer;
+            while (!answer.contains("\r\n\r\n") && socket.waitForReadyRead(5000))
+                answer += socket.readAll();
+            QVERIFY2(answer.startsWith("HTTP/1.1 403"), answer.constData());
+            QVERIFY(!answer.contains("Set-Cookie"));
+        }
+
+        // Over HTTPS the session cookie is __Host- (a sibling site cannot plant one).
+        const HttpResponse login =
+            fetchTls(httpsPort, "admin.example.test",
+                     RawClient::request("admin.example.test", "/api/login",
+                                        {"Content-Type: application/json", "Connection: close",
+                                         "Content-Length: " + QByteArray::number(loginBody.size())},
+                                        "POST") +
+                         loginBody);
+        QCOMPARE(login.status, 200);
+        QVERIFY2(login.header("Set-Cookie").startsWith("__Host-fazt_session="),
+                 login.header("Set-Cookie").constData());
+        QVERIFY(login.header("Set-Cookie").contains("; Secure"));
+        QVERIFY(!login.header("Set-Cookie").contains("Domain="));
+
+        // The CLI: no token over plain HTTP to another machine, unless told --insecure.
+        const QString remote =
+            QStringLiteral("http://%1:%2")
+                .arg(outside.isNull() ? QStringLiteral("203.0.113.7") : outside.toString())
+                .arg(httpPort);
+        QProcess refused;
+        refused.start(qEnvironmentVariable("FAZT_BIN"),
+                      {QStringLiteral("sites"), QStringLiteral("list"), QStringLiteral("--server"),
+                       remote, QStringLiteral("--token"), QString::fromLatin1(token)});
+        QVERIFY(refused.waitForFinished(30000));
+        QCOMPARE(refused.exitCode(), 1);
+        const QByteArray why = refused.readAllStandardError();
+        QVERIFY2(why.contains("Refusing to send the API token over plain HTTP") &&
+                     why.contains("--insecure"),
+                 why.constData());
+        if (!outside.isNull()) { // with --insecure it goes, and the server has its say
+            QProcess insecure;
+            insecure.start(qEnvironmentVariable("FAZT_BIN"),
+                           {QStringLiteral("sites"), QStringLiteral("list"),
+                            QStringLiteral("--server"), remote, QStringLiteral("--token"),
+                            QString::fromLatin1(token), QStringLiteral("--insecure")});
+            QVERIFY(insecure.waitForFinished(30000));
+            const QByteArray said = insecure.readAllStandardError();
+            QVERIFY2(said.contains("own machine"), said.constData()); // the server's reason
+        }
+
+        // The local CA: constrained to the domain and localhost, two years at most.
+        QByteArray ca;
+        QCOMPARE(test::runTool(QStringLiteral("sqlite3"),
+                               {db, QStringLiteral("SELECT value FROM certificates WHERE key = "
+                                                   "'local-ca/cert.pem'")},
+                               &ca),
+                 0);
+        const QList<QSslCertificate> certs = QSslCertificate::fromData(ca);
+        QCOMPARE(certs.size(), 1);
+        QVERIFY(certs.first().effectiveDate().daysTo(certs.first().expiryDate()) <= 731);
+        QByteArray text;
+        const QString caFile = m_dir.filePath(QStringLiteral("https-ca.pem"));
+        write(caFile, ca);
+        QCOMPARE(test::runTool(QStringLiteral("openssl"),
+                               {QStringLiteral("x509"), QStringLiteral("-noout"),
+                                QStringLiteral("-text"), QStringLiteral("-in"), caFile},
+                               &text),
+                 0);
+        QVERIFY2(text.contains("X509v3 Name Constraints: critical") &&
+                     text.contains("DNS:example.test") && text.contains("DNS:localhost"),
+                 text.constData());
+        // Certificates under it still verify.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            server.certificates(token).contains(QStringLiteral("admin.example.test")), 20000);
+        const test::CurlResult verified =
+            test::curlHttps("admin.example.test", httpsPort, caFile, "/api/openapi.json");
+        QVERIFY2(verified.exitCode == 0, verified.verbose.constData());
+        QCOMPARE(server.stop(), 0);
+    }
+
+    // Low: /metrics without a token only for this machine itself: not with a trusted proxy
+    // configured, and not for a request that says it was forwarded.
+    void metricsNeedATokenBehindAProxy() {
+        const QString db = m_dir.filePath(QStringLiteral("metrics.db"));
+        QVERIFY(test::initDatabase(db, QStringLiteral("localhost")));
+        const QByteArray token = test::createToken(db, "metrics", "read");
+        FaztProcess server;
+        QVERIFY(server.start(
+            {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db}));
+        QCOMPARE(test::fetch(server.port(), "admin.localhost", "/metrics").status, 200);
+        for (const QByteArray &header : {QByteArray("X-Forwarded-For: 198.51.100.7"),
+                                         QByteArray("Forwarded: for=198.51.100.7")}) {
+            QCOMPARE(test::fetch(server.port(), "admin.localhost", "/metrics", {header}).status,
+                     401);
+            QCOMPARE(test::fetch(server.port(), "admin.localhost", "/metrics",
+                                 {header, "Authorization: Bearer " + token})
+                         .status,
+                     200);
+        }
+        // The main server has a trusted proxy configured: even a bare loopback request needs
+        // the token there.
+        QCOMPARE(test::fetch(m_fazt->port(), "admin.localhost", "/metrics").status, 401);
+        QCOMPARE(test::fetch(m_fazt->port(), "admin.localhost", "/metrics",
+                             {"Authorization: Bearer " + m_admin})
+                     .status,
+                 200);
     }
 
     // Medium: a token limited to some sites touches nothing else, and creating a site takes
