@@ -565,6 +565,102 @@ private Q_SLOTS:
                  200);
     }
 
+    // Medium, optional: with FAZT_ENCRYPTION_KEY, TLS private keys and secret variables are
+    // stored sealed; without the key (or with another) the server says so and does not start.
+    void secretsAtRestAreSealedWithAKey() {
+        const QString db = m_dir.filePath(QStringLiteral("sealed.db"));
+        QVERIFY(test::initDatabase(db, QStringLiteral("localhost")));
+        const QByteArray token = test::createToken(db, "sealed", "admin");
+        const QByteArray key = "k9Vq2m3PzX8aR7tL0wYc5nBf4hJd6sGe1uIo";
+        const auto environment = [](const QByteArray &value) {
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.remove(QStringLiteral("CREDENTIALS_DIRECTORY"));
+            if (!value.isNull())
+                env.insert(QStringLiteral("FAZT_ENCRYPTION_KEY"), QString::fromLatin1(value));
+            else
+                env.remove(QStringLiteral("FAZT_ENCRYPTION_KEY"));
+            return env;
+        };
+        const auto sql = [&db](const QString &query) {
+            QByteArray out, err;
+            test::runTool(QStringLiteral("sqlite3"), {db, query}, &out, &err);
+            return QByteArray(out + err).trimmed();
+        };
+        const quint16 httpPort = test::freePort(), httpsPort = test::freePort();
+        {
+            test::HttpsFazt server;
+            QVERIFY(server.start(db, httpPort, httpsPort, {QStringLiteral("--self-signed")},
+                                 environment(key)));
+            QCOMPARE(server
+                         .api("PUT", "/api/sites/demo/env/TOKEN", token,
+                              R"({"value": "s3cr3t-value", "secret": true})")
+                         .status,
+                     200);
+            QCOMPARE(
+                server.api("PUT", "/api/sites/demo/env/PLAIN", token, R"({"value": "visible"})")
+                    .status,
+                200);
+            QTRY_VERIFY_WITH_TIMEOUT(!sql(QStringLiteral("SELECT value FROM certificates WHERE "
+                                                         "key = 'local-ca/key.pem'"))
+                                          .isEmpty(),
+                                     20000);
+            server.stop();
+        }
+        const QByteArray sealedToken =
+            sql(QStringLiteral("SELECT value FROM function_env WHERE name = 'TOKEN'"));
+        QVERIFY2(sealedToken.startsWith("fazt-enc:v1:"), sealedToken.constData());
+        QVERIFY(!sealedToken.contains("s3cr3t"));
+        QCOMPARE(sql(QStringLiteral("SELECT value FROM function_env WHERE name = 'PLAIN'")),
+                 QByteArray("visible"));
+        const QByteArray keys = sql(QStringLiteral(
+            "SELECT group_concat(substr(value, 1, 12), ' ') FROM certificates WHERE key LIKE "
+            "'%key.pem'"));
+        QVERIFY2(keys.startsWith("fazt-enc:v1:"), keys.constData());
+        const QByteArray unsealed = sql(QStringLiteral(
+            "SELECT key || ' ' || substr(value, 1, 30) FROM certificates WHERE key LIKE "
+            "'%key.pem' AND CAST(value AS TEXT) NOT LIKE 'fazt-enc:v1:%'"));
+        QVERIFY2(unsealed.isEmpty(), unsealed.constData());
+
+        // Without the key, with another, or with one too short: a clear refusal to start.
+        const QList<QPair<QByteArray, QByteArray>> refusals{
+            {QByteArray(), "no FAZT_ENCRYPTION_KEY is set"},
+            {"another-key-that-is-long-enough-to-be-accepted", "does not open with this"},
+            {"short", "needs at least 32"}};
+        for (const auto &[value, said] : refusals) {
+            FaztProcess server;
+            QVERIFY(!server.start(
+                {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db},
+                environment(value)));
+            server.process().waitForFinished(10000);
+            QCOMPARE(server.process().exitCode(), 1);
+            const QByteArray stderrText = server.process().readAllStandardError();
+            QVERIFY2(stderrText.contains(said), stderrText.constData());
+        }
+        // With it, the function sees the value, and the admin API shows it masked.
+        FaztProcess server;
+        QVERIFY(server.start(
+            {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db},
+            environment(key)));
+        const QByteArray env = test::call(server.port(), "GET", "/api/sites/demo/env", token).body;
+        QVERIFY2(env.contains("\"name\":\"TOKEN\"") && env.contains("\"value\":\"********\""),
+                 env.constData());
+        QVERIFY(!env.contains("fazt-enc"));
+        const QString source = m_dir.filePath(QStringLiteral("src-vault"));
+        write(source + QStringLiteral("/api/main.js"),
+              "module.exports = () => ({ token: fazt.env.TOKEN });\n");
+        QProcess deployed;
+        deployed.start(qEnvironmentVariable("FAZT_BIN"),
+                       {QStringLiteral("deploy"), source, QStringLiteral("--site"),
+                        QStringLiteral("demo"), QStringLiteral("--server"),
+                        QStringLiteral("http://127.0.0.1:%1").arg(server.port()),
+                        QStringLiteral("--token"), QString::fromLatin1(token)});
+        QVERIFY(deployed.waitForFinished(60000));
+        QCOMPARE(deployed.exitCode(), 0);
+        const HttpResponse seen = test::fetch(server.port(), "demo.localhost", "/api/token");
+        QCOMPARE(json(seen).value(QLatin1String("token")).toString(),
+                 QStringLiteral("s3cr3t-value"));
+    }
+
     // Medium: a token limited to some sites touches nothing else, and creating a site takes
     // admin or the create-sites right (explicit POST /api/sites, or a deploy to a new name).
     void siteLimitedTokensStayOnTheirSites() {
