@@ -1,6 +1,9 @@
 // fazt-console: the desktop app that manages Fazt servers, deploys by drag-and-drop, previews
 // a folder locally and simulates what a machine can carry.
 
+#include "secretstore.h"
+#include "serverlistmodel.h"
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QQmlApplicationEngine>
@@ -45,8 +48,13 @@ int main(int argc, char *argv[]) {
         QStringLiteral("screenshot"),
         QStringLiteral("Save the window to this PNG once the server's data is shown, then quit."),
         QStringLiteral("FILE"));
-    parser.addOptions({server, token, page, dark, screenshot});
+    const QCommandLineOption insecure(
+        QStringLiteral("insecure"),
+        QStringLiteral("Send tokens and passwords over plain http:// to other machines too "
+                       "(only on a network you trust)."));
+    parser.addOptions({server, token, page, dark, screenshot, insecure});
     parser.process(app);
+    fazt::console::ServerListModel::setCleartextAllowed(parser.isSet(insecure));
 
     QQuickStyle::setStyle(QStringLiteral("Fusion"));
     QQmlApplicationEngine engine;

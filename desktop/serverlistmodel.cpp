@@ -11,6 +11,16 @@ using client::ApiClient;
 
 namespace {
 
+bool g_isCleartextAllowed = false; // set once by main(), before any model exists
+
+} // namespace
+
+void ServerListModel::setCleartextAllowed(bool isAllowed) {
+    g_isCleartextAllowed = isAllowed;
+}
+
+namespace {
+
 constexpr int kMaxBackoffMs = 60'000;
 constexpr std::chrono::milliseconds kCheckConnectTimeout{5'000};
 constexpr std::chrono::milliseconds kTransferTimeout{30'000};
@@ -166,6 +176,7 @@ ServerListModel::makeEntry(const QString &name, const QString &url, const QByteA
     entry->api = std::make_unique<ApiClient>();
     (void)entry->api->setServer(entry->url);
     entry->api->setToken(token);
+    entry->api->setCleartextAllowed(g_isCleartextAllowed);
     entry->api->setTimeouts(kCheckConnectTimeout, kTransferTimeout);
     entry->isRemembered = isRemembered;
     if (token.isEmpty()) {

@@ -88,6 +88,9 @@ public:
 
     // The key a server's token is stored under.
     static QString secretKeyFor(const QString &url);
+    // `fazt-console --insecure`: tokens and passwords may go over plain http:// to other
+    // machines (refused otherwise, see ApiClient::setCleartextAllowed()). Set before use.
+    static void setCleartextAllowed(bool isAllowed);
 
 Q_SIGNALS:
     void countChanged();

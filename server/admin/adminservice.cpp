@@ -1,5 +1,6 @@
 #include "admin/adminservice.h"
 
+#include "admin/siteaccess.h"
 #include "config/config.h"
 #include "db/database.h"
 #include "hosting/hostrouter.h"
@@ -11,6 +12,7 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
@@ -95,13 +97,32 @@ Status validateHostname(const QString &hostname, const QString &baseDomain) {
             QStringLiteral("'%1' is not a valid hostname: use lower-case letters, digits, '-' and "
                            "dots, like www.example.org.")
                 .arg(hostname.left(100)));
+    // An address is not a name: no certificate can be issued for it, and the host router
+    // and the plain port treat addresses as this machine's own.
+    bool isNumber = false;
+    labels.last().toInt(&isNumber);
+    if (isNumber || !QHostAddress(hostname).isNull())
+        return Error::invalid(
+            QStringLiteral("'%1' is an IP address; a custom domain is a name, like "
+                           "www.example.org, that points to this server in DNS.")
+                .arg(hostname));
     if (hostname == baseDomain || hostname.endsWith(u'.' + baseDomain) ||
-        hostname == QLatin1String("localhost") || hostname.endsWith(QLatin1String(".localhost")))
+        labels.contains(QLatin1String("localhost")))
         return Error::invalid(
             QStringLiteral(
                 "'%1' is already served as part of %2; custom domains are for other names.")
                 .arg(hostname, baseDomain));
     return {};
+}
+
+// One account, whatever the addresses: 20 attempts at once, then one every 3 seconds (about
+// a thousand guesses an hour at most, while the owner's own logins barely notice).
+auth::LoginLimiter::Options accountLimits() {
+    auth::LoginLimiter::Options options;
+    options.burst = 20;
+    options.refillInterval = 3;
+    options.maxAddresses = 10000;
+    return options;
 }
 
 } // namespace
@@ -166,6 +187,7 @@ AdminService::AdminService(db::Database &database, vfs::Vfs &vfs, vfs::VfsCache 
     , m_credentials(database)
     , m_tokens(database)
     , m_loginLimiter(auth::LoginLimiter::Options())
+    , m_accountLimiter(accountLimits())
     , m_adminThread(QStringLiteral("fazt-admin"), 256)
     , m_jobsThread(QStringLiteral("fazt-jobs"), 16) {
     addRoutes();
@@ -185,11 +207,19 @@ Status AdminService::load() {
     return {};
 }
 
-// The client's address for rate limiting (see TrustedProxies).
+// The client's address for rate limiting (see TrustedProxies). An IPv6 client is its /64:
+// one host owns a whole /64, and could otherwise take a fresh address for every guess.
 QString AdminService::clientAddress(const http::Request &request) const {
-    return http::TrustedProxies(m_config.value(QStringLiteral("http.trusted_proxies")))
-        .clientOf(request)
-        .toString();
+    const QHostAddress client =
+        http::TrustedProxies(m_config.value(QStringLiteral("http.trusted_proxies")))
+            .clientOf(request);
+    bool isV4 = false;
+    client.toIPv4Address(&isV4);
+    if (client.protocol() != QAbstractSocket::IPv6Protocol || isV4)
+        return client.toString();
+    Q_IPV6ADDR prefix = client.toIPv6Address();
+    std::fill(std::begin(prefix.c) + 8, std::end(prefix.c), quint8(0));
+    return QHostAddress(prefix).toString() + QStringLiteral("/64");
 }
 
 // Users and tokens can change behind the server's back (`fazt server set-credentials` and
@@ -243,6 +273,7 @@ void AdminService::addRoutes() {
     add(Method::Post, "/api/logout", Access::Public, BodyKind::None, &AdminService::logout);
     add(Method::Get, "/api/session", Access::Read, BodyKind::None, &AdminService::session);
     add(Method::Get, "/api/sites", Access::Read, BodyKind::None, &AdminService::listSites);
+    // Admin, or a token with the create-sites right (see handle()).
     add(Method::Post, "/api/sites", Access::Admin, BodyKind::Json, &AdminService::createSite);
     add(Method::Get, "/api/sites/{name}", Access::Read, BodyKind::None, &AdminService::getSite);
     add(Method::Delete, "/api/sites/{name}", Access::Admin, BodyKind::None,
@@ -345,7 +376,14 @@ void AdminService::handle(http::Exchange &exchange) {
 
     // Authenticate from RAM: a bearer token, or the session cookie (with CSRF for changes).
     const QByteArrayView authorization = request.field("Authorization");
-    const QByteArray sessionId = auth::sessionIdFromCookieHeader(request.field("Cookie"));
+    // The first cookie that is a live session: one planted beside it (by a sibling site, over
+    // plain HTTP) cannot push the owner's aside.
+    std::optional<auth::Session> liveSession;
+    for (const QByteArray &id :
+         auth::sessionIdsFromCookieHeader(request.field("Cookie"), m_options.isSecure)) {
+        if ((liveSession = m_sessions.find(id)))
+            break;
+    }
     bool isAuthenticated = false;
     if (authorization.startsWith("Bearer ")) {
         const auto token = m_tokens.authenticate(authorization.sliced(7).trimmed());
@@ -356,34 +394,43 @@ void AdminService::handle(http::Exchange &exchange) {
                                         "Create a new one with 'fazt server create-token'.")));
             return;
         }
-        if (route->access != Access::Public &&
+        const bool isSiteCreation = route->method == Method::Post &&
+                                    route->pattern == QLatin1String("/api/sites") &&
+                                    token->scopes.testFlag(auth::Scope::CreateSites);
+        if (route->access != Access::Public && !isSiteCreation &&
             !auth::TokenStore::allows(token->scopes, scopeFor(route->access))) {
             exchange.respond(
                 apiError(403, "forbidden",
-                         QStringLiteral("This token lacks the '%1' scope needed for %2 %3.")
+                         QStringLiteral("This token lacks the '%1' scope needed for %2 %3%4.")
                              .arg(accessName(route->access),
-                                  QString::fromLatin1(methodName(route->method)), route->pattern)));
+                                  QString::fromLatin1(methodName(route->method)), route->pattern,
+                                  route->pattern == QLatin1String("/api/sites")
+                                      ? QStringLiteral(" (or the create-sites scope)")
+                                      : QString())));
             return;
         }
         apiRequest->caller.tokenId = token->id;
         apiRequest->caller.tokenName = token->name;
-        isAuthenticated = true;
-    } else if (!sessionId.isEmpty()) {
-        if (const auto session = m_sessions.find(sessionId)) {
-            if (isStateChanging(request.method()) &&
-                !auth::csrfMatches(*session, request.field("X-CSRF-Token"))) {
-                exchange.respond(apiError(
-                    403, "csrf",
-                    QStringLiteral(
-                        "This change needs the session's CSRF token in the "
-                        "X-CSRF-Token header (from POST /api/login or GET /api/session).")));
-                return;
-            }
-            apiRequest->caller.username = session->username;
-            apiRequest->caller.isSession = true;
-            apiRequest->caller.sessionId = session->id;
-            isAuthenticated = true;
+        apiRequest->caller.scopes = token->scopes;
+        apiRequest->caller.sites = token->sites;
+        if (auto refused = SiteAccess::refusal(*route, *apiRequest)) {
+            exchange.respond(std::move(*refused));
+            return;
         }
+        isAuthenticated = true;
+    } else if (liveSession) {
+        if (isStateChanging(request.method()) &&
+            !auth::csrfMatches(*liveSession, request.field("X-CSRF-Token"))) {
+            exchange.respond(apiError(
+                403, "csrf",
+                QStringLiteral("This change needs the session's CSRF token in the "
+                               "X-CSRF-Token header (from POST /api/login or GET /api/session).")));
+            return;
+        }
+        apiRequest->caller.username = liveSession->username;
+        apiRequest->caller.isSession = true;
+        apiRequest->caller.sessionId = liveSession->id;
+        isAuthenticated = true;
     }
     if (!isAuthenticated && route->access != Access::Public) {
         exchange.respond(apiError(401, "unauthorized",
@@ -393,13 +440,11 @@ void AdminService::handle(http::Exchange &exchange) {
     }
     apiRequest->clientAddress = clientAddress(request);
     if (route->pattern == QLatin1String("/api/login")) {
+        // A first look, so that a refused address does not even queue for the admin thread;
+        // login() counts the attempt.
         if (const auto wait = m_loginLimiter.retryAfterSeconds(apiRequest->clientAddress)) {
-            Response limited = apiError(429, "rate_limited",
-                                        QStringLiteral("Too many failed logins from your address. "
-                                                       "Retry in %1 seconds.")
-                                            .arg(*wait));
-            limited.head.append("Retry-After: " + QByteArray::number(*wait) + "\r\n");
-            exchange.respond(std::move(limited));
+            exchange.respond(
+                loginRefused(*wait, QStringLiteral("Too many failed logins from your address.")));
             return;
         }
     }
@@ -526,11 +571,18 @@ Response AdminService::login(ApiRequest &request) {
     if (username.isEmpty() || password.isEmpty())
         return apiError(400, "invalid",
                         QStringLiteral("Send {\"username\": ..., \"password\": ...}."));
-    if (!m_credentials.verify(username, password)) {
-        m_loginLimiter.recordFailure(peer);
+    // Counted before the hash runs: of a burst of parallel guesses, only the limiter's burst
+    // reaches verify(). Then the account's own budget, for guesses spread over many addresses.
+    if (const auto wait = m_loginLimiter.acquire(peer))
+        return loginRefused(*wait, QStringLiteral("Too many failed logins from your address."));
+    const QString account = username.left(64);
+    if (const auto wait = m_accountLimiter.acquire(account))
+        return loginRefused(*wait, QStringLiteral("Too many failed logins for this account, "
+                                                  "from many addresses."));
+    if (!m_credentials.verify(username, password))
         return apiError(401, "unauthorized", QStringLiteral("Wrong username or password."));
-    }
     m_loginLimiter.recordSuccess(peer);
+    m_accountLimiter.recordSuccess(account);
     const auth::Session session = m_sessions.create(username);
     Response response = jsonResponse(
         200, QJsonObject{{QStringLiteral("username"), username},
@@ -538,6 +590,14 @@ Response AdminService::login(ApiRequest &request) {
                          {QStringLiteral("expiresAt"), iso(session.expiresAt)}});
     response.head.append("Set-Cookie: " + auth::sessionCookie(session, request.isSecure) + "\r\n");
     return response;
+}
+
+Response AdminService::loginRefused(int retryAfterSeconds, const QString &why) {
+    Response limited =
+        apiError(429, "rate_limited",
+                 QStringLiteral("%1 Retry in %2 seconds.").arg(why).arg(retryAfterSeconds));
+    limited.head.append("Retry-After: " + QByteArray::number(retryAfterSeconds) + "\r\n");
+    return limited;
 }
 
 Response AdminService::logout(ApiRequest &request) {
@@ -563,22 +623,37 @@ Response AdminService::session(ApiRequest &request) {
                                          {QStringLiteral("tokenId"), request.caller.tokenId}});
 }
 
-Response AdminService::listSites(ApiRequest &) {
+Response AdminService::listSites(ApiRequest &request) {
     auto sites = m_vfs.sites();
     if (!sites)
         return apiError(sites.error());
     QJsonArray list;
     for (const vfs::SiteInfo &site : *sites)
-        list.append(siteJson(site));
+        if (request.caller.mayTouch(site.name))
+            list.append(siteJson(site));
     return jsonResponse(200, QJsonObject{{QStringLiteral("sites"), list}});
 }
 
 Response AdminService::createSite(ApiRequest &request) {
     const QString name = request.json.value(QStringLiteral("name")).toString();
+    if (!request.caller.mayCreateSites())
+        return cannotCreateSites(name);
+    if (!request.caller.mayTouch(name))
+        return SiteAccess::outsideSites(request.caller, name);
+    if (Status s = vfs::Vfs::validateNewSiteName(name); !s)
+        return apiError(s.error());
     auto site = m_vfs.createSite(name);
     if (!site)
         return apiError(site.error());
     return jsonResponse(201, siteJson(*site));
+}
+
+Response AdminService::cannotCreateSites(const QString &site) {
+    return apiError(403, "forbidden",
+                    QStringLiteral("There is no site '%1', and this token may not create sites. "
+                                   "Create it with an admin token (fazt sites create, POST "
+                                   "/api/sites), or use a token with the create-sites scope.")
+                        .arg(site.left(80)));
 }
 
 Response AdminService::getSite(ApiRequest &request) {
@@ -736,6 +811,10 @@ Response AdminService::uploadDeploy(ApiRequest &request) {
                                                                       : "invalid_archive",
                         summary.error().message);
     if (!m_vfs.site(name)) {
+        if (!request.caller.mayCreateSites())
+            return cannotCreateSites(name);
+        if (Status s = vfs::Vfs::validateNewSiteName(name); !s)
+            return apiError(s.error());
         if (auto created = m_vfs.createSite(name);
             !created && created.error().code != Error::Code::Conflict)
             return apiError(created.error());
@@ -781,6 +860,7 @@ Response AdminService::listTokens(ApiRequest &) {
         list.append(QJsonObject{{QStringLiteral("id"), t.id},
                                 {QStringLiteral("name"), t.name},
                                 {QStringLiteral("scopes"), auth::formatScopes(t.scopes)},
+                                {QStringLiteral("sites"), QJsonArray::fromStringList(t.sites)},
                                 {QStringLiteral("createdAt"), iso(t.createdAt)},
                                 {QStringLiteral("lastUsedAt"),
                                  t.lastUsedAt ? QJsonValue(iso(t.lastUsedAt)) : QJsonValue()}});
@@ -800,7 +880,14 @@ Response AdminService::createToken(ApiRequest &request) {
     auto scopes = auth::parseScopes(scopesText);
     if (!scopes)
         return apiError(scopes.error());
-    auto created = m_tokens.create(name, *scopes);
+    const QJsonValue sitesValue = request.json.value(QStringLiteral("sites"));
+    if (!sitesValue.isUndefined() && !sitesValue.isNull() && !sitesValue.isArray())
+        return apiError(400, "invalid",
+                        QStringLiteral("'sites' is a list of site names: [\"blog\", \"docs\"]."));
+    QStringList sites;
+    for (const QJsonValue &site : sitesValue.toArray())
+        sites.append(site.toString());
+    auto created = m_tokens.create(name, *scopes, sites);
     if (!created)
         return apiError(created.error());
     const auth::TokenInfo &info = created->second;
@@ -808,6 +895,7 @@ Response AdminService::createToken(ApiRequest &request) {
         201, QJsonObject{{QStringLiteral("id"), info.id},
                          {QStringLiteral("name"), info.name},
                          {QStringLiteral("scopes"), auth::formatScopes(info.scopes)},
+                         {QStringLiteral("sites"), QJsonArray::fromStringList(info.sites)},
                          {QStringLiteral("token"), QString::fromLatin1(created->first)},
                          {QStringLiteral("note"), QStringLiteral("Shown once: store it now.")}});
 }

@@ -83,9 +83,11 @@ private:
     QString siteUrl(const QString &site) const;
     QJsonObject siteJson(const vfs::SiteInfo &site) const;
     QJsonObject deployJson(const vfs::DeployInfo &deploy) const;
+    static http::Response cannotCreateSites(const QString &site);
 
     // Endpoints (admin thread unless noted).
     http::Response login(ApiRequest &request);
+    static http::Response loginRefused(int retryAfterSeconds, const QString &why);
     http::Response logout(ApiRequest &request);
     http::Response session(ApiRequest &request);
     http::Response listSites(ApiRequest &request);
@@ -118,7 +120,8 @@ private:
     auth::Credentials m_credentials;
     auth::SessionStore m_sessions;
     auth::TokenStore m_tokens;
-    auth::LoginLimiter m_loginLimiter;
+    auth::LoginLimiter m_loginLimiter;   // per client address (an IPv6 /64)
+    auth::LoginLimiter m_accountLimiter; // per username, whatever the address
     QList<Route> m_routes;
     std::atomic<quint16> m_publicPort{80};
     QByteArray m_authFingerprint; // touched on the admin thread only (after load())

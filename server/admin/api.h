@@ -1,6 +1,7 @@
 #pragma once
 
 #include "admin/upload.h"
+#include "auth/tokens.h"
 #include "http/exchange.h"
 
 #include <QHash>
@@ -24,8 +25,18 @@ struct Caller {
     QString username;   // for a session
     qint64 tokenId = 0; // for a token
     QString tokenName;
+    auth::Scopes scopes; // for a token
+    QStringList sites;   // a token limited to these sites; empty: every site
     bool isSession = false;
     QByteArray sessionId;
+
+    bool isLimitedToSites() const { return !sites.isEmpty(); }
+    bool mayTouch(const QString &site) const { return sites.isEmpty() || sites.contains(site); }
+    // The owner (a session), an admin token, or a token with the create-sites right.
+    bool mayCreateSites() const {
+        return isSession || scopes.testFlag(auth::Scope::Admin) ||
+               scopes.testFlag(auth::Scope::CreateSites);
+    }
 };
 
 // One admin API call, as the endpoint sees it (on the admin or jobs thread).
@@ -39,7 +50,7 @@ struct ApiRequest {
     QByteArray contentType;
     Caller caller;
     QHostAddress peer;
-    QString clientAddress; // the peer, or the client behind a trusted proxy
+    QString clientAddress; // the peer, or the client behind a trusted proxy (IPv6: its /64)
     bool isSecure = false;
 };
 

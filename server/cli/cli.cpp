@@ -12,6 +12,7 @@
 #include "db/database.h"
 #include "stats/statsbuffer.h"
 #include "system/limitstore.h"
+#include "system/privatefiles.h"
 #include "vfs/vfs.h"
 
 #include <QCommandLineParser>
@@ -74,9 +75,8 @@ Result<std::unique_ptr<db::Database>> openExisting(const QString &path) {
 }
 
 Result<std::unique_ptr<db::Database>> openOrCreate(const QString &path) {
-    const QDir dir = QFileInfo(path).absoluteDir();
-    if (!dir.exists() && !QDir().mkpath(dir.absolutePath()))
-        return Error::io(QStringLiteral("Cannot create the directory %1.").arg(dir.absolutePath()));
+    if (Status s = system::PrivateFiles::makeFolder(QFileInfo(path).absolutePath()); !s)
+        return s.error();
     return db::Database::open(path);
 }
 
@@ -392,17 +392,26 @@ int createToken(const QCommandLineParser &parser) {
         err() << "fazt: " << scopes.error().message << Qt::endl;
         return Usage;
     }
+    const auto sites = auth::parseSiteList(parser.value(QStringLiteral("sites")));
+    if (!sites || (parser.isSet(QStringLiteral("sites")) && sites->isEmpty())) {
+        err() << "fazt: "
+              << (sites ? QStringLiteral("--sites needs at least one site name, like blog,docs.")
+                        : sites.error().message)
+              << Qt::endl;
+        return Usage;
+    }
     auto database = openExisting(databasePath(parser));
     if (!database)
         return fail(database.error().message);
     auth::TokenStore tokens(**database);
     if (Status s = tokens.load(); !s)
         return fail(s.error().message);
-    auto created = tokens.create(parser.value(QStringLiteral("name")), *scopes);
+    auto created = tokens.create(parser.value(QStringLiteral("name")), *scopes, *sites);
     if (!created)
         return fail(created.error().message);
     err() << "Token '" << created->second.name << "' ("
           << auth::formatScopes(created->second.scopes)
+          << (sites->isEmpty() ? QString() : QStringLiteral("; only for %1").arg(sites->join(u',')))
           << ") created. It is shown once; store it now:" << Qt::endl;
     out() << created->first << Qt::endl;
     return Ok;
@@ -559,8 +568,14 @@ const QList<Command> &commands() {
                               QStringLiteral("NAME")});
                  p.addOption(
                      {QStringLiteral("scopes"),
-                      QStringLiteral("Comma-separated: read, deploy, admin (default: deploy)."),
+                      QStringLiteral("Comma-separated: read, deploy, create-sites, admin "
+                                     "(default: deploy). A deploy token needs create-sites to "
+                                     "deploy to a site that does not exist yet."),
                       QStringLiteral("SCOPES"), QStringLiteral("deploy")});
+                 p.addOption({QStringLiteral("sites"),
+                              QStringLiteral("Limit the token to these sites (comma-separated, "
+                                             "e.g. blog,docs): it can touch nothing else."),
+                              QStringLiteral("SITES")});
              },
              createToken},
             {QStringLiteral("db"), QStringLiteral("vacuum"),

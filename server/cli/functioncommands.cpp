@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "cli/command.h"
 #include "client/apiclient.h"
+#include "system/logtext.h"
 #include "vfs/vfs.h"
 
 #include <QDateTime>
@@ -184,8 +185,12 @@ int logs(const QCommandLineParser &p) {
             out() << QDateTime::fromMSecsSinceEpoch(entry.value(QLatin1String("at")).toInteger(),
                                                     Qt::UTC)
                          .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"))
-                  << ' ' << entry.value(QLatin1String("level")).toString().toUpper() << ' '
-                  << entry.value(QLatin1String("message")).toString() << Qt::endl;
+                  << ' '
+                  << system::LogText::escaped(
+                         entry.value(QLatin1String("level")).toString().toUpper())
+                  << ' '
+                  << system::LogText::escaped(entry.value(QLatin1String("message")).toString())
+                  << Qt::endl; // a server that stored raw control characters cannot use them
         }
         last = answer->value(QLatin1String("last")).toInteger();
         return {};

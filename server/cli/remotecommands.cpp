@@ -31,6 +31,10 @@ const QCommandLineOption serverOption(QStringList{QStringLiteral("server")},
 const QCommandLineOption tokenOption(QStringList{QStringLiteral("token")},
                                      QStringLiteral("An API token (default: $FAZT_TOKEN)."),
                                      QStringLiteral("TOKEN"));
+const QCommandLineOption insecureOption(
+    QStringList{QStringLiteral("insecure")},
+    QStringLiteral("Send the token over plain http:// to another machine anyway (only on a "
+                   "network you trust: anyone on the way can read it)."));
 const QCommandLineOption siteOption(QStringList{QStringLiteral("site")},
                                     QStringLiteral("The site, e.g. blog (served at "
                                                    "blog.DOMAIN)."),
@@ -331,6 +335,7 @@ int deploysActivate(const QCommandLineParser &p) {
 void addConnectionOptions(QCommandLineParser &p) {
     p.addOption(serverOption);
     p.addOption(tokenOption);
+    p.addOption(insecureOption);
 }
 
 Result<std::unique_ptr<ApiClient>> clientFor(const QCommandLineParser &p) {
@@ -342,13 +347,15 @@ Result<std::unique_ptr<ApiClient>> clientFor(const QCommandLineParser &p) {
     const QString token =
         p.isSet(tokenOption) ? p.value(tokenOption) : qEnvironmentVariable("FAZT_TOKEN");
     if (token.trimmed().isEmpty())
-        return Error::invalid(QStringLiteral("No API token: pass --token or set FAZT_TOKEN. "
-                                             "Create one on the server with 'fazt server "
-                                             "create-token --name laptop --scopes deploy'."));
+        return Error::invalid(
+            QStringLiteral("No API token: pass --token or set FAZT_TOKEN. "
+                           "Create one on the server with 'fazt server "
+                           "create-token --name laptop --scopes deploy,create-sites'."));
     auto api = std::make_unique<ApiClient>();
     if (Status s = api->setServer(server); !s)
         return s.error();
     api->setToken(token.trimmed().toUtf8());
+    api->setCleartextAllowed(p.isSet(insecureOption));
     api->setUnreachableHint(QStringLiteral("Check --server / FAZT_SERVER."));
     return api;
 }

@@ -6,6 +6,7 @@
 #include "admin/upload.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "crypto/secretbox.h"
 #include "db/database.h"
 #include "functions/functionstore.h"
 #include "guard/guard.h"
@@ -32,6 +33,31 @@
 
 namespace fazt::cli {
 
+namespace {
+
+// With FAZT_ENCRYPTION_KEY (crypto::SecretBox): a key too short, or one that does not open
+// the secrets already stored (or no key while some are sealed), stops the server before it
+// serves anything, with a message that says so, rather than failing later request by request.
+Status checkStoredSecrets(db::Database &database) {
+    if (auto box = crypto::SecretBox::configured(); !box)
+        return box.error();
+    auto stmt = database.reader().prepare(
+        "SELECT value FROM (SELECT value FROM function_env WHERE value LIKE 'fazt-enc:%' LIMIT 1) "
+        "UNION ALL "
+        "SELECT value FROM (SELECT value FROM certificates WHERE CAST(value AS TEXT) LIKE "
+        "'fazt-enc:%' LIMIT 1)");
+    if (!stmt)
+        return stmt.error();
+    while (stmt->next())
+        if (auto opened = crypto::SecretBox::openStored(stmt->blob(0)); !opened)
+            return opened.error();
+    if (stmt->error())
+        return *stmt->error();
+    return {};
+}
+
+} // namespace
+
 int serve(db::Database &database, const ServeSettings &settings) {
     // SIGTERM/SIGINT arrive as readable data on a signalfd watched by the main loop, so the
     // shutdown runs as ordinary code on the main thread. SIGPIPE is never wanted: a client
@@ -45,6 +71,11 @@ int serve(db::Database &database, const ServeSettings &settings) {
     const int signalFd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
     guard::Guard::tuneAllocator(); // before any thread allocates
+    if (Status s = checkStoredSecrets(database); !s) {
+        QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        ::close(signalFd);
+        return Failure;
+    }
     const system::ProbeResult probe =
         settings.probe ? *settings.probe
                        : system::Probe(system::Probe::defaultRoot()).run(database.path());
@@ -167,6 +198,21 @@ int serve(db::Database &database, const ServeSettings &settings) {
         guard.attach(*adminService);
     http::ServerOptions httpOptions = settings.http;
     guard.configure(httpOptions, limits);
+    if (adminService) {
+        const auth::Credentials *credentials = &adminService->credentials();
+        guard.metrics().addSource(
+            QStringLiteral("auth"),
+            [credentials] {
+                return QJsonObject{
+                    {QStringLiteral("passwordChecks"), qint64(credentials->passwordChecks())}};
+            },
+            [credentials]() -> QByteArray {
+                return "# HELP fazt_login_password_checks_total Passwords hashed to check a "
+                       "login.\n# TYPE fazt_login_password_checks_total counter\n" +
+                       guard::prometheusLine("fazt_login_password_checks_total",
+                                             double(credentials->passwordChecks()));
+            });
+    }
     if (statsBuffer) {
         const stats::StatsBuffer *buffer = statsBuffer.get();
         guard.metrics().addSource(

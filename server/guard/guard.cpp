@@ -204,7 +204,14 @@ std::optional<http::Response> Guard::admitUpload(qint64 contentLength) {
 }
 
 bool Guard::isMetricsAllowed(const http::Request &request) const {
-    if (request.peer().isLoopback())
+    // Without a token only for this machine itself: not through a reverse proxy on the same
+    // host (any configured, or a request that says it was forwarded), which would make a
+    // loopback peer of every visitor.
+    const bool isFromThisMachine =
+        request.peer().isLoopback() && request.field("X-Forwarded-For").isEmpty() &&
+        request.field("Forwarded").isEmpty() && request.field("X-Real-IP").isEmpty() &&
+        m_config.value(QStringLiteral("http.trusted_proxies")).trimmed().isEmpty();
+    if (isFromThisMachine)
         return true;
     const QByteArrayView authorization = request.field("Authorization");
     if (!m_admin || !authorization.startsWith("Bearer "))

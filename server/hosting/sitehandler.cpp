@@ -183,7 +183,8 @@ struct SiteHandler::Lookup {
 SiteHandler::SiteHandler(vfs::Vfs &vfs, vfs::VfsCache &cache, HostRouter &router)
     : m_vfs(vfs)
     , m_cache(cache)
-    , m_router(router) {}
+    , m_router(router)
+    , m_knownSites(vfs) {}
 
 Result<QString> SiteHandler::decodePath(QByteArrayView raw) {
     QString path;
@@ -216,22 +217,26 @@ Result<QString> SiteHandler::decodePath(QByteArrayView raw) {
         if (utf8.hasError())
             return Error::invalid(QStringLiteral("The address is not valid UTF-8."));
     }
-    for (qsizetype at = 0; at <= path.size();) {
-        qsizetype end = path.indexOf(u'/', at);
-        if (end < 0)
-            end = path.size();
-        const QStringView segment = QStringView(path).sliced(at, end - at);
-        if (segment == u"..")
+    QStringList kept;
+    const QStringList segments = path.split(u'/');
+    for (const QString &segment : segments) {
+        if (segment == QLatin1String(".."))
             return Error::invalid(QStringLiteral("The address may not contain '..'."));
         if (segment.contains(u'\\'))
             return Error::invalid(QStringLiteral("The address may not contain a backslash."));
-        at = end + 1;
+        if (!segment.isEmpty() && segment != QLatin1String("."))
+            kept.append(segment);
     }
-    qsizetype slashes = 0;
-    while (slashes < path.size() && path[slashes] == u'/')
-        ++slashes;
-    path.remove(0, slashes);
-    return path;
+    // "/docs/" and "/docs/." name the folder (its index.html): the trailing '/' stays.
+    const bool namesFolder = segments.last().isEmpty() || segments.last() == QLatin1String(".");
+    QString normalised = kept.join(u'/');
+    if (namesFolder && !normalised.isEmpty())
+        normalised += u'/';
+    return normalised;
+}
+
+bool SiteHandler::isFunctionPath(QStringView path) {
+    return path == u"api" || path.startsWith(u"api/");
 }
 
 bool SiteHandler::isFingerprinted(const QString &path) {
@@ -269,21 +274,27 @@ void SiteHandler::handle(Exchange &exchange) {
     const HostRouter::Route route = m_router.route(request.host());
     const bool isHead = request.method() == Method::Head;
     switch (route.kind) {
-    case HostRouter::Route::Kind::Site:
-        if (m_functions && FunctionRuntime::isFunctionPath(request.path()) &&
-            m_functions->handle(exchange, route.site,
-                                m_tracker ? m_tracker->counterFor(request, route.site)
-                                          : FunctionRuntime::Counter()))
+    case HostRouter::Route::Kind::Site: {
+        // Decoded and normalised once: the same path decides "function or file" and, for a
+        // file, which one, so no spelling of /api/... (//api, /./api, /%61pi, /api%2f...)
+        // reaches the static files of a site that has functions.
+        const Result<QString> path = decodePath(request.path());
+        Tracker *tracker = m_tracker && m_knownSites.contains(route.site) ? m_tracker : nullptr;
+        if (path && m_functions && isFunctionPath(*path) &&
+            m_functions->handle(exchange, route.site, u'/' + *path,
+                                tracker ? tracker->counterFor(request, route.site)
+                                        : FunctionRuntime::Counter()))
             return;
-        if (m_tracker) {
-            if (m_tracker->handleEndpoint(exchange, route.site))
+        if (tracker) {
+            if (tracker->handleEndpoint(exchange, route.site))
                 return;
-            Tracker::CountingExchange counted(exchange, *m_tracker, route.site);
-            serveSite(counted, route.site);
+            Tracker::CountingExchange counted(exchange, *tracker, route.site);
+            serveSite(counted, route.site, path);
             return;
         }
-        serveSite(exchange, route.site);
+        serveSite(exchange, route.site, path);
         return;
+    }
     case HostRouter::Route::Kind::Admin:
         if (m_admin) {
             m_admin->handle(exchange);
@@ -303,7 +314,7 @@ void SiteHandler::handle(Exchange &exchange) {
     }
 }
 
-void SiteHandler::serveSite(Exchange &exchange, const QString &site) {
+void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Result<QString> &path) {
     const http::Request &request = exchange.request();
     const Method method = request.method();
     if (method != Method::Get && method != Method::Head) {
@@ -320,14 +331,23 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site) {
         return;
     }
     const bool isHead = method == Method::Head;
-    auto path = decodePath(request.path());
     if (!path) {
         exchange.respond(http::errorResponse(400, path.error().message, isHead));
         return;
     }
+    // A site's function sources are never files to serve, also when no runtime took the
+    // request (none configured, or the bundle could not be loaded).
+    if (isFunctionPath(*path) && hasFunctions(site)) {
+        exchange.respond(http::errorResponse(
+            404,
+            QStringLiteral("This site's /api/ addresses belong to its functions (api/main.js); "
+                           "nothing under /api/ is served as a file."),
+            isHead));
+        return;
+    }
     // The cache key is the file path the request most directly names: "" and "dir/" mean
     // their index.html (so a site's root page is cached as "index.html").
-    QString key = std::move(*path);
+    QString key = *path;
     if (key.isEmpty() || key.endsWith(u'/'))
         key += QLatin1String("index.html");
     if (auto cached = m_cache.find(site, key)) {
@@ -370,6 +390,10 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site) {
         serveNotFound(exchange, site);
         return;
     }
+}
+
+bool SiteHandler::hasFunctions(const QString &site) {
+    return bool(m_vfs.resolve(site, QStringLiteral("api/main.js")));
 }
 
 // Clean URLs: "a" is a.html or a/ (redirect); "a/" is a/index.html.

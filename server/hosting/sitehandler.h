@@ -1,6 +1,7 @@
 #pragma once
 
 #include "hosting/hostrouter.h"
+#include "hosting/knownsites.h"
 #include "hosting/tracker.h"
 #include "http/exchange.h"
 #include "vfs/vfs.h"
@@ -26,17 +27,25 @@ public:
     void handle(http::Exchange &exchange) override;
     // Requests for admin.<domain> go to `admin` (the admin API); without one they get 404.
     void setAdminHandler(http::Handler *admin) { m_admin = admin; }
-    // With a tracker, every site request is counted and /track and /pixel.gif take events.
+    // With a tracker, every request for a site that exists is counted and /track and
+    // /pixel.gif take events (a made-up <name>.<domain> is never counted).
     void setTracker(Tracker *tracker) { m_tracker = tracker; }
     // With a runtime, /api/... on a site whose deploy has api/main.js runs its functions.
+    // Whether or not there is a runtime, such a site never serves anything under api/ as a
+    // file (its sources).
     void setFunctionRuntime(FunctionRuntime *functions) { m_functions = functions; }
     // Asked before a cache miss reads a file from the database; false answers 503 with
     // Retry-After (the memory breaker: cache hits are still served). Call before serving.
     void setCacheFillGate(std::function<bool()> gate) { m_cacheFillGate = std::move(gate); }
 
-    // Decodes %XX once and checks the result: no NUL, no "..", valid UTF-8. Returns the path
-    // without its leading '/', or an error for a 400.
+    // Decodes %XX once, checks the result (no NUL, no "..", no backslash, valid UTF-8) and
+    // normalises it: "." segments and empty ones (duplicate slashes) are dropped, a trailing
+    // '/' is kept. Returns the path without its leading '/', or an error for a 400. This one
+    // path decides everything about a request: function or file, and which file.
     static Result<QString> decodePath(QByteArrayView rawPath);
+    // True for a normalised path (decodePath()) that belongs to a site's functions: "api" and
+    // everything under "api/".
+    static bool isFunctionPath(QStringView path);
     // True for file names that carry a content hash (app.3f9a2c1b.js, index-BzX12kd9.css):
     // such files never change, so they may be cached for a year.
     static bool isFingerprinted(const QString &path);
@@ -44,7 +53,8 @@ public:
 
 private:
     struct Lookup; // outcome of resolving a request path
-    void serveSite(http::Exchange &exchange, const QString &site);
+    void serveSite(http::Exchange &exchange, const QString &site, const Result<QString> &path);
+    bool hasFunctions(const QString &site);
     Lookup resolve(const QString &site, const QString &path);
     std::shared_ptr<const vfs::CachedFile> prepare(const vfs::FileInfo &file);
     void serveFile(http::Exchange &exchange, const vfs::CachedFile &entry, int status);
@@ -56,6 +66,7 @@ private:
     HostRouter &m_router;
     http::Handler *m_admin = nullptr;
     Tracker *m_tracker = nullptr;
+    KnownSites m_knownSites;
     FunctionRuntime *m_functions = nullptr;
     std::function<bool()> m_cacheFillGate;
 };

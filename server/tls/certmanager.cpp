@@ -14,6 +14,8 @@
 #include <QTimer>
 #include <QUuid>
 
+#include <openssl/x509v3.h>
+
 namespace fazt::tls {
 
 namespace {
@@ -37,6 +39,33 @@ QString keyKey(const QString &name) {
 
 QString challengeKey(const QByteArray &token) {
     return QStringLiteral("acme-challenges/%1").arg(QString::fromLatin1(token));
+}
+
+// Two years for the local CA; its certificates 90 days, so each is renewed many times over.
+constexpr qint64 LocalCaLifetime = 2 * 365 * 86400;
+constexpr qint64 LeafLifetime = 90 * 86400;
+
+// The local CA as this version makes it: constrained to exactly `permitted`, with more than a
+// leaf's lifetime left.
+bool isCurrentLocalCa(X509 *ca, const QStringList &permitted) {
+    time_t cutoff = time_t(QDateTime::currentSecsSinceEpoch() + LeafLifetime);
+    if (X509_cmp_time(X509_get0_notAfter(ca), &cutoff) <= 0)
+        return false;
+    auto *constraints = static_cast<NAME_CONSTRAINTS *>(
+        X509_get_ext_d2i(ca, NID_name_constraints, nullptr, nullptr));
+    if (!constraints)
+        return false;
+    QStringList names;
+    for (int i = 0; i < sk_GENERAL_SUBTREE_num(constraints->permittedSubtrees); ++i) {
+        const GENERAL_NAME *name =
+            sk_GENERAL_SUBTREE_value(constraints->permittedSubtrees, i)->base;
+        if (name->type == GEN_DNS)
+            names.append(QString::fromLatin1(
+                reinterpret_cast<const char *>(ASN1_STRING_get0_data(name->d.dNSName)),
+                ASN1_STRING_length(name->d.dNSName)));
+    }
+    NAME_CONSTRAINTS_free(constraints);
+    return names == permitted;
 }
 
 bool needsRenewal(const CertifiedKey &cert, qint64 now) {
@@ -200,6 +229,13 @@ void CertManager::run() {
 fazt::Status CertManager::ensureLocalCa() {
     const QString keyName = QStringLiteral("local-ca/key.pem");
     const QString certName = QStringLiteral("local-ca/cert.pem");
+    // The local CA may only vouch for this server's names, and not for long: a copy of its key
+    // (it lives in fazt.db) is then worth little. One made before (unconstrained, or for
+    // another domain, or near its end) is replaced, and the certificates it signed with it.
+    QStringList permitted{QStringLiteral("localhost")};
+    const QString domain = m_options.domain.toLower();
+    if (!domain.isEmpty() && domain != QLatin1String("localhost") && QHostAddress(domain).isNull())
+        permitted.prepend(domain);
     auto storedKey = m_store->load(keyName);
     auto storedCert = m_store->load(certName);
     if (storedKey && storedCert) {
@@ -207,15 +243,20 @@ fazt::Status CertManager::ensureLocalCa() {
         auto chain = chainFromPem(*storedCert);
         if (!key || !chain)
             return !key ? key.error() : chain.error();
-        m_caKey = std::move(*key);
-        m_caCert.reset(X509_dup(chain->first().get()));
-        return {};
+        if (isCurrentLocalCa(chain->first().get(), permitted)) {
+            m_caKey = std::move(*key);
+            m_caCert.reset(X509_dup(chain->first().get()));
+            return {};
+        }
+        qInfo("fazt: tls: replacing the local CA with one limited to %s",
+              qPrintable(permitted.join(QStringLiteral(", "))));
     }
     m_caKey = generateKey();
     CertificateRequest request;
     request.commonName = QStringLiteral("Fazt local CA");
     request.isCa = true;
-    request.validSeconds = 10 * 365 * 86400;
+    request.validSeconds = LocalCaLifetime;
+    request.permittedDnsNames = permitted;
     auto cert = makeCertificate(request, m_caKey.get(), nullptr, nullptr);
     if (!cert)
         return cert.error();
@@ -351,7 +392,11 @@ bool CertManager::isDue(const QString &name, qint64 now) {
             return true; // until a renewal succeeds
     }
     const CertCache::Certified cert = m_cache.find(name.toLatin1());
-    return !cert || !cert->names.contains(name) || needsRenewal(*cert, now);
+    // In self-signed mode, one signed by a local CA since replaced is due too.
+    const bool isFromOldCa =
+        m_options.mode == Mode::SelfSigned && cert && m_caCert &&
+        (cert->chain.size() < 2 || X509_cmp(cert->chain[1].get(), m_caCert.get()) != 0);
+    return !cert || !cert->names.contains(name) || isFromOldCa || needsRenewal(*cert, now);
 }
 
 fazt::Status CertManager::loadStored(const QString &name) {
@@ -453,7 +498,7 @@ fazt::Status CertManager::issue(const QString &name) {
         CertificateRequest request;
         request.commonName = name;
         request.dnsNames = {name};
-        request.validSeconds = 90 * 86400;
+        request.validSeconds = LeafLifetime;
         auto cert = makeCertificate(request, key.get(), m_caCert.get(), m_caKey.get());
         if (!cert)
             return cert.error();

@@ -213,9 +213,19 @@ Result<Cert> makeCertificate(const CertificateRequest &request, EVP_PKEY *subjec
                                -1, 0);
     X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : subject);
     bool ok = true;
+    for (const QString &name : request.permittedDnsNames)
+        if (!isSafeDnsName(name))
+            return Error::invalid(QStringLiteral("%1 is not a valid DNS name.").arg(name));
     if (request.isCa) {
         ok = ok && addExtension(cert.get(), issuer, NID_basic_constraints, "critical,CA:TRUE");
         ok = ok && addExtension(cert.get(), issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+        if (!request.permittedDnsNames.isEmpty()) {
+            QByteArray constraints = "critical";
+            for (const QString &name : request.permittedDnsNames)
+                constraints += ",permitted;DNS:" + name.toLatin1();
+            constraints += ",excluded;IP:0.0.0.0/0.0.0.0,excluded;IP:::/::";
+            ok = ok && addExtension(cert.get(), issuer, NID_name_constraints, constraints);
+        }
     } else {
         ok = ok && addExtension(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE");
         ok = ok && addExtension(cert.get(), issuer, NID_key_usage, "critical,digitalSignature");

@@ -56,6 +56,9 @@ struct CertificateRequest {
     QStringList dnsNames;
     qint64 validSeconds = 90 * 86400;
     bool isCa = false;
+    // A CA's name constraints: the DNS names (each with everything under it) it may sign
+    // for; with any, it may sign for no IP address either. Empty: unconstrained.
+    QStringList permittedDnsNames;
     // TLS-ALPN-01 (RFC 8737): the SHA-256 of the key authorization, in the critical
     // id-pe-acmeIdentifier extension.
     QByteArray acmeIdentifier;

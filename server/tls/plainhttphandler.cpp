@@ -7,6 +7,8 @@
 #include "tls/certcache.h"
 
 #include <QHostAddress>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 namespace fazt::tls {
 
@@ -21,6 +23,11 @@ bool isLocal(const QString &host) {
     if (bare.startsWith(u'[') && bare.endsWith(u']'))
         bare = bare.mid(1, bare.size() - 2);
     return !QHostAddress(bare).isNull(); // no certificate names an address
+}
+
+bool isFromThisMachine(const http::Request &request) {
+    return request.peer().isLoopback() && request.field("X-Forwarded-For").isEmpty() &&
+           request.field("Forwarded").isEmpty();
 }
 
 } // namespace
@@ -56,7 +63,28 @@ void PlainHttpHandler::handle(http::Exchange &exchange) {
     }
     const QString host = hosting::HostRouter::normalizeHost(request.host());
     if (host.isEmpty() || isLocal(host)) {
-        m_next.handle(exchange);
+        // Local names stay on plain HTTP for this machine only: the peer decides, never the
+        // Host header, which anyone can write (admin.localhost would otherwise hand out the
+        // admin API and its login in cleartext). A forwarded request came from elsewhere.
+        if (isFromThisMachine(request)) {
+            m_next.handle(exchange);
+            return;
+        }
+        const QString why =
+            QStringLiteral("Over plain HTTP this server answers local names only to requests "
+                           "from its own machine. Use https:// and the server's domain name.");
+        if (!host.startsWith(QLatin1String("admin."))) {
+            exchange.respond(http::errorResponse(403, why, isHead));
+            return;
+        }
+        // The admin API's own error shape, so that its clients can show the reason.
+        const QJsonObject error{{QStringLiteral("code"), QStringLiteral("https_required")},
+                                {QStringLiteral("message"), why}};
+        exchange.respond(
+            http::makeResponse(403, "application/json",
+                               QJsonDocument(QJsonObject{{QStringLiteral("error"), error}})
+                                   .toJson(QJsonDocument::Compact),
+                               isHead));
         return;
     }
     QByteArray location = "https://" + host.toLatin1();

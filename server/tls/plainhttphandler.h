@@ -14,7 +14,8 @@ class CertCache;
 // (/.well-known/acme-challenge/<token>) from the CertCache, or from the CertStore when
 // another process on the same database placed the order, and sends everything else to
 // https:// with a 301. Hosts that cannot have a public certificate (localhost, *.localhost,
-// IP literals) are served as before by `next`, so local use needs no certificate.
+// IP literals) are served by `next` to requests from this machine (a loopback peer, nothing
+// forwarded), so local use needs no certificate; other peers get a 403 for them.
 class PlainHttpHandler : public http::Handler {
 public:
     PlainHttpHandler(const CertCache &cache, const certs::CertStore &store, http::Handler &next,

@@ -1,7 +1,9 @@
 #include "archive/archivereader.h"
 
 #include "archive/utf8locale.h"
+#include "archive/zipdirectory.h"
 
+#include <QBuffer>
 #include <QFile>
 #include <QLocale>
 #include <QSet>
@@ -492,6 +494,14 @@ ArchiveReader ArchiveReader::fromMemory(QByteArray data, Limits limits) {
 
 Result<Summary> ArchiveReader::validate() {
     m_validated.reset();
+    {
+        QBuffer memory(&m_data);
+        QFile file(m_path);
+        QIODevice &device = m_isInMemory ? static_cast<QIODevice &>(memory) : file;
+        if (device.open(QIODevice::ReadOnly))
+            if (Status s = ZipDirectory::check(device); !s)
+                return s.error();
+    }
     Pass pass(m_limits);
     const Status opened = m_isInMemory ? pass.openMemory(m_data) : pass.openFile(m_path);
     if (!opened)

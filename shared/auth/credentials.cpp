@@ -101,6 +101,7 @@ bool Credentials::hasUsers() const {
 bool Credentials::verify(const QString &username, QByteArrayView password) const {
     if (!validatePassword(password))
         return false;
+    m_passwordChecks.fetch_add(1, std::memory_order_relaxed);
     QByteArray hash;
     {
         QReadLocker lock(&m_lock);

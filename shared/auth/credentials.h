@@ -7,6 +7,8 @@
 #include <QReadWriteLock>
 #include <QString>
 
+#include <atomic>
+
 namespace fazt::db {
 class Database;
 }
@@ -42,6 +44,9 @@ public:
     // same argon2id verification as a wrong password, so timing does not tell which usernames
     // exist. Passwords outside the valid length are refused at once, whoever the user.
     bool verify(const QString &username, QByteArrayView password) const;
+    // How many passwords verify() has hashed since the start (what a login limiter must keep
+    // small under a burst of guesses).
+    quint64 passwordChecks() const { return m_passwordChecks.load(std::memory_order_relaxed); }
 
     // 1 to 64 characters from [a-z0-9._-]; the error says so.
     static Status validateUsername(const QString &username);
@@ -53,6 +58,7 @@ private:
     db::Database &m_database;
     mutable QReadWriteLock m_lock;
     QHash<QString, QByteArray> m_hashes; // username -> argon2id encoded string
+    mutable std::atomic<quint64> m_passwordChecks{0};
 };
 
 } // namespace fazt::auth

@@ -17,6 +17,25 @@ LoginLimiter::LoginLimiter(Options options, Clock clock)
 std::optional<int> LoginLimiter::retryAfterSeconds(const QString &key) const {
     const qint64 now = m_clock();
     std::lock_guard lock(m_mutex);
+    return waitLocked(key, now);
+}
+
+std::optional<int> LoginLimiter::acquire(const QString &key) {
+    const qint64 now = m_clock();
+    std::lock_guard lock(m_mutex);
+    if (const auto wait = waitLocked(key, now))
+        return wait;
+    countLocked(key, now);
+    return std::nullopt;
+}
+
+void LoginLimiter::recordFailure(const QString &key) {
+    const qint64 now = m_clock();
+    std::lock_guard lock(m_mutex);
+    countLocked(key, now);
+}
+
+std::optional<int> LoginLimiter::waitLocked(const QString &key, qint64 now) const {
     const auto it = m_entries.constFind(key);
     if (it == m_entries.cend())
         return std::nullopt;
@@ -26,9 +45,7 @@ std::optional<int> LoginLimiter::retryAfterSeconds(const QString &key) const {
     return int(std::min<qint64>(wait, std::numeric_limits<int>::max()));
 }
 
-void LoginLimiter::recordFailure(const QString &key) {
-    const qint64 now = m_clock();
-    std::lock_guard lock(m_mutex);
+void LoginLimiter::countLocked(const QString &key, qint64 now) {
     auto it = m_entries.find(key);
     if (it == m_entries.end()) {
         while (!m_order.empty() && int(m_entries.size()) >= m_options.maxAddresses) {

@@ -10,11 +10,14 @@
 
 namespace fazt::auth {
 
-// Failed logins per client address, as a token bucket: a burst of 5 failures, then one more
-// every 12 seconds. Ask before checking a password; when refused, answer 429 with Retry-After.
-// The key is the peer address of the socket (for IPv6 the caller should pass the /64 prefix:
-// one host owns all of it). Memory is bounded: past maxAddresses the address whose last
-// failure is oldest is forgotten. Thread-safe.
+// Login attempts per key, as a token bucket: a burst of 5, then one more every 12 seconds.
+// acquire() counts an attempt *before* its password is checked, so a burst of parallel
+// guesses cannot all reach the (slow) hash before the first failure is recorded; a correct
+// password starts the key afresh (recordSuccess()). When refused, answer 429 with
+// Retry-After. Keys are the client's address (for IPv6 the caller passes the /64 prefix: one
+// host owns all of it) and, in a second limiter with a larger burst, the account, so many
+// addresses guessing one account are slowed down too. Memory is bounded: past maxAddresses
+// the key whose last attempt is oldest is forgotten. Thread-safe.
 class LoginLimiter {
 public:
     using Clock = std::function<qint64()>; // Unix seconds
@@ -27,8 +30,11 @@ public:
     LoginLimiter();
     explicit LoginLimiter(Options options, Clock clock = {});
 
-    // nullopt if `key` may try now, else the seconds to wait (at least 1).
+    // nullopt if `key` may try now, else the seconds to wait (at least 1). Counts nothing.
     std::optional<int> retryAfterSeconds(const QString &key) const;
+    // Counts an attempt by `key` if it may try now (nullopt: go ahead and check the
+    // password); else counts nothing and returns the seconds to wait.
+    std::optional<int> acquire(const QString &key);
     void recordFailure(const QString &key);
     // A correct password: the address starts afresh.
     void recordSuccess(const QString &key);
@@ -45,6 +51,8 @@ private:
         qint64 fullAt = 0;
         std::list<QString>::iterator order;
     };
+    std::optional<int> waitLocked(const QString &key, qint64 now) const;
+    void countLocked(const QString &key, qint64 now);
 
     const Options m_options;
     const Clock m_clock;

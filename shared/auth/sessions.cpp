@@ -85,9 +85,13 @@ int SessionStore::count() const {
 
 namespace {
 
+QByteArrayView cookieName(bool isSecure) {
+    return isSecure ? QByteArrayView(secureSessionCookieName) : QByteArrayView(sessionCookieName);
+}
+
 QByteArray cookie(QByteArrayView value, qint64 maxAge, bool isSecure) {
     QByteArray header =
-        QByteArray(sessionCookieName) + '=' + value.toByteArray() +
+        cookieName(isSecure).toByteArray() + '=' + value.toByteArray() +
         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + QByteArray::number(maxAge);
     if (isSecure)
         header += "; Secure";
@@ -113,10 +117,13 @@ QByteArray clearedSessionCookie(bool isSecure) {
     return cookie({}, 0, isSecure);
 }
 
-QByteArray sessionIdFromCookieHeader(QByteArrayView cookieHeader) {
-    // Sessions ids are 43 characters; anything much longer is not one of ours.
+QList<QByteArray> sessionIdsFromCookieHeader(QByteArrayView cookieHeader, bool isSecure) {
+    // Sessions ids are 43 characters; anything much longer is not one of ours. A handful of
+    // candidates is plenty: a browser sends one per domain level and path.
     constexpr qsizetype maxIdLength = 64;
-    const QByteArrayView name(sessionCookieName);
+    constexpr qsizetype maxCandidates = 8;
+    const QByteArrayView name = cookieName(isSecure);
+    QList<QByteArray> ids;
     while (!cookieHeader.isEmpty()) {
         const qsizetype end = cookieHeader.indexOf(';');
         const QByteArrayView pair = trimmed(end < 0 ? cookieHeader : cookieHeader.first(end));
@@ -127,10 +134,10 @@ QByteArray sessionIdFromCookieHeader(QByteArrayView cookieHeader) {
         QByteArrayView value = trimmed(pair.sliced(equals + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
             value = value.sliced(1, value.size() - 2);
-        if (value.size() <= maxIdLength && isBase64Url(value))
-            return value.toByteArray();
+        if (value.size() <= maxIdLength && isBase64Url(value) && ids.size() < maxCandidates)
+            ids.append(value.toByteArray());
     }
-    return {};
+    return ids;
 }
 
 bool csrfMatches(const Session &session, QByteArrayView header) {

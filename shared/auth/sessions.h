@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QHash>
+#include <QList>
 #include <QString>
 
 #include <functional>
@@ -62,18 +63,25 @@ private:
     QHash<QByteArray, Entries::iterator> m_byId;
 };
 
+// Over HTTPS the cookie has the __Host- prefix: browsers take it only from this very host
+// over HTTPS (Secure, Path=/, no Domain), so a sibling site (evil.<domain>) cannot plant one
+// that wins. Over plain HTTP there is no such guarantee; see sessionIdsFromCookieHeader().
 inline constexpr char sessionCookieName[] = "fazt_session";
+inline constexpr char secureSessionCookieName[] = "__Host-fazt_session";
 
 // The Set-Cookie value that hands `session` to the browser:
-// "fazt_session=<id>; Path=/; HttpOnly; SameSite=Strict; Max-Age=<seconds>[; Secure]". It
-// lives until the session's absolute expiry; the server ends idle sessions earlier.
+// "fazt_session=<id>; Path=/; HttpOnly; SameSite=Strict; Max-Age=<seconds>", or over HTTPS
+// "__Host-fazt_session=<id>; ...; Secure". It lives until the session's absolute expiry; the
+// server ends idle sessions earlier.
 QByteArray sessionCookie(const Session &session, bool isSecure);
 // The Set-Cookie value that makes the browser forget the session cookie (logout).
 QByteArray clearedSessionCookie(bool isSecure);
-// The session id in a Cookie request header ("a=b; fazt_session=<id>"), or empty. Spacing is
-// forgiven; a value that cannot be a session id is ignored. If several fazt_session cookies
-// are present (a parent domain may set one too) the first well-formed one is returned.
-QByteArray sessionIdFromCookieHeader(QByteArrayView cookieHeader);
+// The candidate session ids in a Cookie request header ("a=b; fazt_session=<id>"), in order:
+// the values of the session cookie for this transport (__Host-fazt_session over HTTPS) that
+// can be session ids. Spacing is forgiven; other values are ignored. Several may be present
+// (a parent domain or a sibling site can set one too): the caller takes the first one that is
+// a live session, so a planted cookie cannot push the owner's aside.
+QList<QByteArray> sessionIdsFromCookieHeader(QByteArrayView cookieHeader, bool isSecure);
 
 // True if `header` (the X-CSRF-Token request header) is this session's CSRF token. Constant
 // time: the comparison does not reveal how much of a guess was right.

@@ -3,6 +3,7 @@
 #include "auth/securerandom.h"
 #include "crypto/sha256.h"
 #include "db/database.h"
+#include "vfs/vfs.h"
 
 #include <QDateTime>
 
@@ -22,6 +23,7 @@ struct ScopeName {
 constexpr ScopeName scopeNames[] = {
     {Scope::Read, u"read"},
     {Scope::Deploy, u"deploy"},
+    {Scope::CreateSites, u"create-sites"},
     {Scope::Admin, u"admin"},
 };
 
@@ -42,16 +44,34 @@ Result<Scopes> parseScopes(QStringView text) {
                                         [name](const ScopeName &s) { return s.name == name; });
         if (known == std::end(scopeNames)) {
             if (name.isEmpty())
-                return Error::invalid(QStringLiteral("Missing scope in '%1': give a "
-                                                     "comma-separated list of read, deploy, admin.")
-                                          .arg(text));
+                return Error::invalid(
+                    QStringLiteral("Missing scope in '%1': give a "
+                                   "comma-separated list of read, deploy, create-sites, admin.")
+                        .arg(text));
             return Error::invalid(
-                QStringLiteral("Unknown scope '%1': the scopes are read, deploy and admin.")
+                QStringLiteral("Unknown scope '%1': the scopes are read, deploy, create-sites "
+                               "and admin.")
                     .arg(name));
         }
         scopes |= known->scope;
     }
     return scopes;
+}
+
+Result<QStringList> parseSiteList(QStringView text) {
+    QStringList sites;
+    if (text.trimmed().isEmpty())
+        return sites;
+    for (const QStringView part : text.split(u',')) {
+        const QString site = part.trimmed().toString();
+        if (Status s = vfs::Vfs::validateSiteName(site); !s)
+            return Error::invalid(s.error().message +
+                                  QStringLiteral(" Give the sites as a comma-separated list, like "
+                                                 "blog,docs."));
+        if (!sites.contains(site))
+            sites.append(site);
+    }
+    return sites;
 }
 
 QString formatScopes(Scopes scopes) {
@@ -79,7 +99,7 @@ TokenStore::TokenStore(db::Database &database, Clock clock)
 
 Status TokenStore::load() {
     auto stmt = m_database.reader().prepare(
-        "SELECT id, name, token_hash, scopes, created_at, last_used_at FROM api_tokens "
+        "SELECT id, name, token_hash, scopes, created_at, last_used_at, sites FROM api_tokens "
         "WHERE revoked_at IS NULL");
     if (!stmt)
         return stmt.error();
@@ -94,6 +114,12 @@ Status TokenStore::load() {
                                        .arg(entry.info.id)
                                        .arg(scopes.error().message));
         entry.info.scopes = *scopes;
+        const Result<QStringList> sites = parseSiteList(stmt->text(6));
+        if (!sites)
+            return Error::internal(QStringLiteral("API token %1 has an unreadable site list: %2")
+                                       .arg(entry.info.id)
+                                       .arg(sites.error().message));
+        entry.info.sites = *sites;
         entry.info.createdAt = stmt->int64(4);
         entry.info.lastUsedAt = stmt->isNull(5) ? 0 : stmt->int64(5);
         entry.lastUsedWrittenAt = entry.info.lastUsedAt;
@@ -106,25 +132,33 @@ Status TokenStore::load() {
     return {};
 }
 
-Result<QPair<QByteArray, TokenInfo>> TokenStore::create(const QString &name, Scopes scopes) {
+Result<QPair<QByteArray, TokenInfo>> TokenStore::create(const QString &name, Scopes scopes,
+                                                        const QStringList &sites) {
     if (Status s = validateTokenName(name); !s)
         return s.error();
     if (!scopes)
         return Error::invalid(
-            QStringLiteral("A token needs at least one scope: read, deploy or admin."));
+            QStringLiteral("A token needs at least one scope: read, deploy, create-sites or "
+                           "admin."));
+    for (const QString &site : sites)
+        if (Status s = vfs::Vfs::validateSiteName(site); !s)
+            return s.error();
     const QByteArray token = QByteArray(tokenPrefix.toByteArray() + secureRandomToken());
     const QByteArray hash = crypto::Sha256::hash(token);
     TokenInfo info;
     info.name = name;
     info.scopes = scopes;
+    info.sites = sites;
     info.createdAt = m_clock();
     const Result<qint64> id = m_database.writer().run(
         [hash, info, scopeText = formatScopes(scopes)](db::Connection &c) -> Result<qint64> {
-            auto stmt = c.prepare("INSERT INTO api_tokens(name, token_hash, scopes, created_at) "
-                                  "VALUES (?, ?, ?, ?)");
+            auto stmt = c.prepare("INSERT INTO api_tokens(name, token_hash, scopes, created_at, "
+                                  "sites) VALUES (?, ?, ?, ?, ?)");
             if (!stmt)
                 return stmt.error();
             stmt->bind(1, info.name).bindBlob(2, hash).bind(3, scopeText).bind(4, info.createdAt);
+            if (info.isLimitedToSites())
+                stmt->bind(5, info.sites.join(u','));
             if (Status s = stmt->exec(); !s)
                 return s.error();
             return c.lastInsertRowId();

@@ -22,22 +22,31 @@ class Database;
 namespace fazt::auth {
 
 // What an API token may do. Ordered read < deploy < admin: each includes the ones before.
-enum class Scope : quint8 { Read = 1, Deploy = 2, Admin = 4 };
+// CreateSites ("create-sites") is a right of its own, outside that order: creating a site
+// (POST /api/sites, or a deploy to a name that does not exist yet) needs it or admin.
+enum class Scope : quint8 { Read = 1, Deploy = 2, Admin = 4, CreateSites = 8 };
 Q_DECLARE_FLAGS(Scopes, Scope)
 Q_DECLARE_OPERATORS_FOR_FLAGS(Scopes)
 
 // "read,deploy" -> Read | Deploy. Names are lowercase, separated by commas (spaces around them
 // are allowed); an unknown or missing name is an Invalid error that names it.
 Result<Scopes> parseScopes(QStringView text);
-// Read | Deploy -> "read,deploy" (always in the order read, deploy, admin).
+// Read | Deploy -> "read,deploy" (always in the order read, deploy, create-sites, admin).
 QString formatScopes(Scopes scopes);
+
+// "blog, docs" -> {"blog", "docs"}: each a valid site name; an empty text is every site.
+Result<QStringList> parseSiteList(QStringView text);
 
 struct TokenInfo {
     qint64 id = 0;
     QString name;
     Scopes scopes;
+    QStringList sites;     // the only sites it may touch; empty: every site
     qint64 createdAt = 0;  // Unix seconds
     qint64 lastUsedAt = 0; // Unix seconds; 0 if never used
+
+    bool isLimitedToSites() const { return !sites.isEmpty(); }
+    bool mayTouch(const QString &site) const { return sites.isEmpty() || sites.contains(site); }
 };
 
 // API tokens ("fazt_" + 43 base64url characters: 256 random bits). Only their SHA-256 is
@@ -53,8 +62,10 @@ public:
     Status load();
 
     // Makes a token and stores its hash. The plaintext token is in the result and nowhere else:
-    // show it once. The name has 1 to 100 characters; at least one scope is needed.
-    Result<QPair<QByteArray, TokenInfo>> create(const QString &name, Scopes scopes);
+    // show it once. The name has 1 to 100 characters; at least one scope is needed. With
+    // `sites`, the token can touch those sites only (see TokenInfo::sites).
+    Result<QPair<QByteArray, TokenInfo>> create(const QString &name, Scopes scopes,
+                                                const QStringList &sites = {});
 
     // The token's metadata if `presentedToken` is an active token. Records the time of use in
     // RAM, and in the database at most once a minute per token (queued, not waited for).

@@ -1,5 +1,6 @@
 #include "certs/certstore.h"
 
+#include "crypto/secretbox.h"
 #include "db/database.h"
 
 #include <QDateTime>
@@ -27,7 +28,13 @@ CertStore::CertStore(db::Database &database)
 Status CertStore::store(const QString &key, const QByteArray &value) {
     if (Status s = checkKey(key); !s)
         return s;
-    return m_database.writer().run([key, value](db::Connection &c) -> Status {
+    // Private keys are sealed when an encryption key is configured (crypto::SecretBox).
+    const Result<QByteArray> stored = value.contains("PRIVATE KEY")
+                                          ? crypto::SecretBox::sealIfConfigured(value)
+                                          : Result<QByteArray>(value);
+    if (!stored)
+        return stored.error();
+    return m_database.writer().run([key, value = *stored](db::Connection &c) -> Status {
         auto stmt = c.prepare("INSERT INTO certificates(key, value, updated_at) VALUES (?, ?, ?) "
                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
                               "updated_at = excluded.updated_at");
@@ -42,8 +49,12 @@ Result<QByteArray> CertStore::load(const QString &key) const {
     if (!stmt)
         return stmt.error();
     stmt->bind(1, key);
-    if (stmt->next())
-        return stmt->blob(0);
+    if (stmt->next()) {
+        auto value = crypto::SecretBox::openStored(stmt->blob(0));
+        if (!value)
+            return Error{value.error().code, key + QStringLiteral(": ") + value.error().message};
+        return value;
+    }
     if (stmt->error())
         return *stmt->error();
     return Error::notFound(QStringLiteral("No stored certificate data named %1.").arg(key));

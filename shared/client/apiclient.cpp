@@ -360,6 +360,25 @@ QNetworkRequest ApiClient::request(const QString &path, const QString &query) co
     return request;
 }
 
+// A token, a session's CSRF token or a password never travel in cleartext to another
+// machine: anyone on the way could take them. Plain HTTP is for this machine (localhost, a
+// loopback address), or a network the user vouches for (setCleartextAllowed()).
+Status ApiClient::mayCarrySecrets(bool isPassword) const {
+    const QUrl &url = m_endpoint.url;
+    const bool carriesSecret = isPassword || !m_token.isEmpty() || !m_csrfToken.isEmpty();
+    if (!carriesSecret || m_isCleartextAllowed || url.scheme() != QLatin1String("http"))
+        return {};
+    const QString host = url.host().toLower();
+    if (host == QLatin1String("localhost") || host.endsWith(QLatin1String(".localhost")) ||
+        QHostAddress(host).isLoopback())
+        return {};
+    return Error::invalid(
+        QStringLiteral("Refusing to send %1 over plain HTTP to %2: anyone on the network could "
+                       "read it. Use https://, or pass --insecure if you trust this network.")
+            .arg(isPassword ? QStringLiteral("a password") : QStringLiteral("the API token"),
+                 host));
+}
+
 void ApiClient::authorize(QNetworkRequest &request, Method method) const {
     if (!m_token.isEmpty())
         request.setRawHeader("Authorization", QByteArray("Bearer " + m_token));
@@ -379,6 +398,10 @@ ApiCall *ApiClient::send(Method method, const QString &path, const QByteArray &j
                             std::move(handler));
     if (!m_endpoint.url.isValid()) {
         call->failBeforeStart(Error::invalid(QStringLiteral("No server is set.")));
+        return call;
+    }
+    if (Status s = mayCarrySecrets(path == QLatin1String("/api/login")); !s) {
+        call->failBeforeStart(s.error());
         return call;
     }
     QNetworkReply *reply = nullptr;
@@ -406,6 +429,10 @@ ApiCall *ApiClient::call(const QByteArray &verb, const QString &path, const QStr
     ApiCall *call = newCall(r.url().adjusted(QUrl::RemovePath).toString(), std::move(done));
     if (!m_endpoint.url.isValid()) {
         call->failBeforeStart(Error::invalid(QStringLiteral("No server is set.")));
+        return call;
+    }
+    if (Status s = mayCarrySecrets(path == QLatin1String("/api/login")); !s) {
+        call->failBeforeStart(s.error());
         return call;
     }
     if (!jsonBody.isEmpty())
@@ -488,6 +515,10 @@ ApiCall *ApiClient::deploy(const QString &site, const QString &archivePath, Acti
                             }));
     if (!m_endpoint.url.isValid()) {
         call->failBeforeStart(Error::invalid(QStringLiteral("No server is set.")));
+        return call;
+    }
+    if (Status s = mayCarrySecrets(false); !s) {
+        call->failBeforeStart(s.error());
         return call;
     }
     // Streamed from the file as the socket drains: the archive is never in memory whole.

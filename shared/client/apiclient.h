@@ -177,6 +177,9 @@ public:
     QUrl serverUrl() const { return m_endpoint.url; }
     // An API token (Authorization: Bearer); alternatively log in with login().
     void setToken(const QByteArray &token) { m_token = token; }
+    // A token or password is never sent over plain HTTP to a host that is not this machine
+    // (the call fails at once and says why) unless allowed here (`--insecure`).
+    void setCleartextAllowed(bool isAllowed) { m_isCleartextAllowed = isAllowed; }
     // Added to messages about an unreachable server, e.g. "Check --server / FAZT_SERVER.".
     void setUnreachableHint(const QString &hint) { m_unreachableHint = hint; }
     // connect: until the request is sent (DNS, TCP, TLS); transfer: the longest time without
@@ -243,12 +246,14 @@ private:
     ApiCall *newCall(const QString &target, Callback<QJsonObject> handler);
     QNetworkRequest request(const QString &path, const QString &query = QString()) const;
     void authorize(QNetworkRequest &request, Method method) const;
+    Status mayCarrySecrets(bool isPassword) const;
 
     QNetworkAccessManager *m_manager = nullptr;
     Endpoint m_endpoint;
     QByteArray m_token;
     QByteArray m_csrfToken;
     QString m_unreachableHint;
+    bool m_isCleartextAllowed = false;
     std::chrono::milliseconds m_connectTimeout = defaultConnectTimeout;
     std::chrono::milliseconds m_transferTimeout = defaultTransferTimeout;
 };

@@ -1,5 +1,7 @@
 #include "db/database.h"
 
+#include "system/privatefiles.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -75,6 +77,8 @@ Result<std::unique_ptr<Database>> Database::open(const QString &path, const Opti
                                         "exist. Create it first.")
                              .arg(path, info.absolutePath()));
     std::unique_ptr<Database> database(new Database(info.absoluteFilePath(), options));
+    if (Status s = database->makePrivate(); !s)
+        return s.error();
     auto connection = Connection::open(database->m_path, OpenMode::ReadWrite);
     if (!connection)
         return connection.error();
@@ -97,6 +101,23 @@ Result<std::unique_ptr<Database>> Database::open(const QString &path, const Opti
         return s.error();
     database->m_writer = std::make_unique<WriteQueue>(std::move(*connection), options.writeQueue);
     return database;
+}
+
+// The database holds private keys and secrets: it is created 0600 (SQLite gives -wal and
+// -shm the database's own mode), and one found readable by others is closed to them, loudly.
+Status Database::makePrivate() const {
+    if (Status s = system::PrivateFiles::createFile(m_path); !s)
+        return s;
+    for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")}) {
+        const Result<int> was = system::PrivateFiles::restrict(m_path + suffix);
+        if (!was) // not ours to change (another user's file): say so, and go on
+            qWarning("fazt: %s", qPrintable(was.error().message));
+        else if (*was != 0)
+            qWarning("fazt: %s was readable by other users (mode %s); it is now %s.",
+                     qPrintable(m_path + suffix), qPrintable(QString::number(*was, 8)),
+                     qPrintable(QString::number(*was & ~077, 8)));
+    }
+    return {};
 }
 
 Status Database::applyPragmas(Connection &c, qint64 cacheSizeKiB) const {
@@ -192,6 +213,8 @@ Status Database::backup(const QString &destination) {
     auto source = Connection::open(m_path, OpenMode::ReadOnly);
     if (!source)
         return source.error();
+    if (Status s = system::PrivateFiles::createFile(partial); !s)
+        return s;
     auto copy = Connection::open(partial, OpenMode::ReadWrite);
     if (!copy)
         return copy.error();

@@ -57,6 +57,7 @@ public:
     // The settings every connection of the server runs with (busy timeout, synchronous=NORMAL
     // under WAL, foreign keys, a page cache of `cacheSizeKiB`).
     Status applyPragmas(Connection &c, qint64 cacheSizeKiB) const;
+    Status makePrivate() const;
 
 private:
     Database(QString path, Options options);

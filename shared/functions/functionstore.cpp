@@ -1,6 +1,8 @@
 #include "functions/functionstore.h"
 
+#include "crypto/secretbox.h"
 #include "db/database.h"
+#include "system/logtext.h"
 
 #include <QRegularExpression>
 
@@ -14,8 +16,7 @@ using db::Connection;
 QString EnvVar::shownValue() const {
     if (!isSecret)
         return value;
-    const QString mask = QStringLiteral("********");
-    return value.size() >= 16 ? mask + value.right(2) : mask;
+    return QStringLiteral("********"); // not even its length or its last characters
 }
 
 namespace {
@@ -146,8 +147,14 @@ Result<QList<EnvVar>> FunctionStore::env(qint64 siteId) {
         return statement.error();
     statement->bindAll(siteId);
     QList<EnvVar> vars;
-    while (statement->next())
-        vars.append({statement->text(0), statement->text(1), statement->int64(2) != 0});
+    while (statement->next()) {
+        // Secret values may be sealed (crypto::SecretBox); others are stored as they are.
+        auto value = crypto::SecretBox::openStored(statement->blob(1));
+        if (!value)
+            return Error{value.error().code, QStringLiteral("The variable %1: %2")
+                                                 .arg(statement->text(0), value.error().message)};
+        vars.append({statement->text(0), QString::fromUtf8(*value), statement->int64(2) != 0});
+    }
     if (statement->error())
         return *statement->error();
     return vars;
@@ -159,7 +166,12 @@ Status FunctionStore::setEnv(qint64 siteId, const EnvVar &variable) {
     if (variable.value.toUtf8().size() > MaxEnvValueBytes)
         return Error::invalid(
             QStringLiteral("A variable's value is at most %1 bytes.").arg(MaxEnvValueBytes));
-    return m_database.writer().run([=](Connection &c) -> Status {
+    const Result<QByteArray> stored =
+        variable.isSecret ? crypto::SecretBox::sealIfConfigured(variable.value.toUtf8())
+                          : Result<QByteArray>(variable.value.toUtf8());
+    if (!stored)
+        return stored.error();
+    return m_database.writer().run([=, value = *stored](Connection &c) -> Status {
         auto count = c.prepare("SELECT count(*) FROM function_env WHERE site_id = ?1 AND name "
                                "!= ?2");
         if (!count)
@@ -172,8 +184,9 @@ Status FunctionStore::setEnv(qint64 siteId, const EnvVar &variable) {
                                 "is_secret) VALUES (?1, ?2, ?3, ?4)");
         if (!insert)
             return insert.error();
-        return insert
-            ->bindAll(siteId, variable.name, variable.value, qint64(variable.isSecret ? 1 : 0))
+        return insert->bindAll(siteId, variable.name)
+            .bindText(3, value)
+            .bind(4, qint64(variable.isSecret ? 1 : 0))
             .exec();
     });
 }
@@ -253,7 +266,9 @@ QFuture<Status> FunctionStore::appendLog(qint64 siteId, QList<LogEntry> entries)
                                     "VALUES (?1, ?2, ?3, ?4)");
             if (!insert)
                 return insert.error();
-            const QByteArray message = entry.message.toUtf8().left(MaxLogMessageBytes);
+            // Read later in a terminal (`fazt logs`): no raw control character gets stored.
+            const QByteArray message =
+                system::LogText::escaped(entry.message).toUtf8().left(MaxLogMessageBytes);
             insert->bindAll(siteId, entry.atMs, entry.level).bindText(4, message);
             if (Status s = insert->exec(); !s)
                 return s;

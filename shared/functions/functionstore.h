@@ -21,8 +21,7 @@ struct EnvVar {
     QString value;
     bool isSecret = false;
 
-    // The value as the admin API shows it: a secret never in full (its last 2 characters at
-    // most, and only if it is long enough that they give nothing away).
+    // The value as the admin API shows it: a secret as "********", nothing of it shown.
     QString shownValue() const;
 };
 

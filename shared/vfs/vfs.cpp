@@ -150,6 +150,26 @@ Status Vfs::validateSiteName(const QString &name) {
                               .arg(name.left(80)));
 }
 
+bool Vfs::isReservedSiteName(const QString &name) {
+    // admin.<domain> is the admin API and root the landing site (seeded by `server init`);
+    // the others are names people expect to be the server's own.
+    static const QStringList reserved{
+        QStringLiteral("admin"), QStringLiteral("root"),       QStringLiteral("www"),
+        QStringLiteral("api"),   QStringLiteral("localhost"),  QStringLiteral("fazt"),
+        QStringLiteral("mail"),  QStringLiteral("autoconfig"), QStringLiteral("autodiscover")};
+    return reserved.contains(name);
+}
+
+Status Vfs::validateNewSiteName(const QString &name) {
+    if (Status s = validateSiteName(name); !s)
+        return s;
+    if (isReservedSiteName(name))
+        return Error::invalid(QStringLiteral("'%1' is reserved for the server itself; choose "
+                                             "another name for the site.")
+                                  .arg(name));
+    return {};
+}
+
 Result<QString> Vfs::normalizePath(const QString &path) {
     const auto reject = [&](const QString &why) {
         return Error::invalid(QStringLiteral("The path '%1' is not allowed: %2.")
@@ -227,7 +247,7 @@ QString Vfs::mimeTypeFor(const QString &path) {
 Result<SiteInfo> Vfs::createSite(const QString &name) {
     if (Status s = validateSiteName(name); !s)
         return s.error();
-    return m_database.writer().run([name](Connection &c) -> Result<SiteInfo> {
+    auto created = m_database.writer().run([name](Connection &c) -> Result<SiteInfo> {
         auto stmt = c.prepare("INSERT INTO sites(name, created_at) VALUES (?, ?)");
         if (!stmt)
             return stmt.error();
@@ -239,6 +259,9 @@ Result<SiteInfo> Vfs::createSite(const QString &name) {
         }
         return SiteInfo{c.lastInsertRowId(), name, createdAt, 0, QStringLiteral("{}")};
     });
+    if (created)
+        invalidate(name);
+    return created;
 }
 
 Result<SiteInfo> Vfs::site(const QString &name) {

@@ -34,6 +34,11 @@ public:
 
     // A site name is a DNS label: 1-63 of a-z, 0-9 and '-', not starting or ending with '-'.
     static Status validateSiteName(const QString &name);
+    // Names a user cannot give a new site (admin, root, www, api, ...): what the host router
+    // and the server keep for themselves.
+    static bool isReservedSiteName(const QString &name);
+    // validateSiteName(), and not reserved: for sites a user creates.
+    static Status validateNewSiteName(const QString &name);
     // A path inside a site, normalized: '/'-separated, no leading '/', no empty, '.' or '..'
     // segments, no NUL, backslash or control characters, at most 1024 bytes of UTF-8.
     static Result<QString> normalizePath(const QString &path);

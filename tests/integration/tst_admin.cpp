@@ -139,7 +139,7 @@ private Q_SLOTS:
         QVERIFY2(init.exitCode() == 0, init.readAllStandardError().constData());
         QVERIFY(init.readAllStandardOutput().contains("admin password set"));
         m_adminToken = createToken("admin-test", "admin");
-        m_deployToken = createToken("ci", "deploy");
+        m_deployToken = createToken("ci", "deploy,create-sites");
         m_readToken = createToken("dashboard", "read");
         QVERIFY(m_adminToken.startsWith("fazt_"));
         { // The test client talks through "a proxy" on 127.0.0.1: X-Forwarded-For names the client.

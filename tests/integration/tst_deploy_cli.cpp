@@ -113,7 +113,7 @@ private Q_SLOTS:
                      QStringLiteral("example.com"), QStringLiteral("--db"), m_db,
                      QStringLiteral("--password-file"), path(QStringLiteral("password"))});
         QVERIFY2(init.exitCode == 0, qPrintable(init.err));
-        m_token = createToken(QStringLiteral("ci"), QStringLiteral("deploy"));
+        m_token = createToken(QStringLiteral("ci"), QStringLiteral("deploy,create-sites"));
         QVERIFY2(!m_token.isEmpty(), "create-token printed no token");
         QVERIFY2(m_server.start({QStringLiteral("server"), QStringLiteral("start"),
                                  QStringLiteral("--db"), m_db}),

@@ -325,9 +325,9 @@ private Q_SLOTS:
                 sockets += fd != QLatin1String("2") && target.contains(QLatin1String("socket:["));
             }
             QCOMPARE(sockets, 1);
-            QFile environ(QStringLiteral("/proc/%1/environ").arg(pid));
-            QVERIFY(environ.open(QIODevice::ReadOnly));
-            QVERIFY(environ.readAll().isEmpty());
+            QFile environment(QStringLiteral("/proc/%1/environ").arg(pid));
+            QVERIFY(environment.open(QIODevice::ReadOnly));
+            QVERIFY(environment.readAll().isEmpty());
         }
         QProcess check;
         check.start(qEnvironmentVariable("FAZT_BIN"),

@@ -363,16 +363,24 @@ private Q_SLOTS:
                  QByteArray("fazt_session=abcDEF123-_; Path=/; HttpOnly; SameSite=Strict; "
                             "Max-Age=604800"));
         QCOMPARE(sessionCookie(s, true),
-                 QByteArray("fazt_session=abcDEF123-_; Path=/; HttpOnly; SameSite=Strict; "
+                 QByteArray("__Host-fazt_session=abcDEF123-_; Path=/; HttpOnly; SameSite=Strict; "
                             "Max-Age=604800; Secure"));
         QCOMPARE(clearedSessionCookie(false),
                  QByteArray("fazt_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
         QCOMPARE(clearedSessionCookie(true),
-                 QByteArray("fazt_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure"));
+                 QByteArray("__Host-fazt_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; "
+                            "Secure"));
 
         SessionStore store;
         const Session real = store.create(admin);
-        QCOMPARE(sessionIdFromCookieHeader(sessionCookie(real, true).split(';').first()), real.id);
+        QCOMPARE(
+            sessionIdsFromCookieHeader(sessionCookie(real, true).split(';').first(), true).value(0),
+            real.id);
+        // Over HTTPS only the __Host- cookie counts; over HTTP only the plain one.
+        QVERIFY(sessionIdsFromCookieHeader(sessionCookie(real, false).split(';').first(), true)
+                    .isEmpty());
+        QVERIFY(sessionIdsFromCookieHeader(sessionCookie(real, true).split(';').first(), false)
+                    .isEmpty());
     }
 
     void sessionIdIsParsedFromCookieHeader_data() {
@@ -402,7 +410,7 @@ private Q_SLOTS:
     void sessionIdIsParsedFromCookieHeader() {
         QFETCH(QByteArray, header);
         QFETCH(QByteArray, id);
-        QCOMPARE(sessionIdFromCookieHeader(header), id);
+        QCOMPARE(sessionIdsFromCookieHeader(header, false).value(0), id);
     }
 
     void csrfTokenMustMatchExactly() {

@@ -2,7 +2,6 @@
 
 #include "db/database.h"
 #include "hosting/functions/answer.h"
-#include "hosting/sitehandler.h"
 #include "vfs/vfs.h"
 
 #include <QCryptographicHash>
@@ -127,11 +126,9 @@ void FunctionRuntime::invalidate(const QString &site) {
     m_bundles.remove(site);
 }
 
-bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Counter counter) {
+bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, const QString &path,
+                             Counter counter) {
     const http::Request &request = exchange.request();
-    const QByteArrayView rawPath = request.path();
-    if (!isFunctionPath(rawPath))
-        return false;
     auto bundle = bundleFor(site);
     if (!bundle || !bundle->hasMain)
         return false;
@@ -141,11 +138,6 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
             counter(response);
         exchange.respond(std::move(response));
     };
-    auto path = SiteHandler::decodePath(rawPath);
-    if (!path) {
-        answerNow(functions::jsonError(400, path.error().message, isHead));
-        return true;
-    }
     if (m_options.maxConcurrent <= 0) {
         answerNow(functions::jsonError(503,
                                        QStringLiteral("Functions are turned off on this machine "
@@ -177,7 +169,7 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, Coun
     auto job = std::make_shared<functions::Job>();
     job->bundle = std::move(bundle);
     job->request = request;
-    job->path = '/' + path->toUtf8();
+    job->path = path.toUtf8();
     job->client = (m_options.clientOf ? m_options.clientOf(request) : anonymousClient(request))
                       .toLatin1();
     job->isHead = isHead;

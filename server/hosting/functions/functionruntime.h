@@ -49,13 +49,12 @@ public:
     FunctionRuntime(const FunctionRuntime &) = delete;
     FunctionRuntime &operator=(const FunctionRuntime &) = delete;
 
-    // "/api" and everything under "/api/".
-    static bool isFunctionPath(QByteArrayView rawPath) {
-        return rawPath == "/api" || rawPath.startsWith("/api/");
-    }
-    // Takes the request if it is for /api/... of a site with functions (and answers it, now or
-    // later); false leaves it to the static files. Runs on an HTTP worker.
-    bool handle(http::Exchange &exchange, const QString &site, Counter counter);
+    // Takes the request if `site` has functions (and answers it, now or later); false leaves
+    // it to the static files. `path` is the request's path as SiteHandler::decodePath()
+    // normalised it, with its leading '/' ("/api/hello"); the caller has decided that it is a
+    // function path. Runs on an HTTP worker.
+    bool handle(http::Exchange &exchange, const QString &site, const QString &path,
+                Counter counter);
     // Forgets the bundle of `site` (its variables or allowlist changed). Any thread.
     void invalidate(const QString &site);
 
