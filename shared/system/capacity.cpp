@@ -15,8 +15,9 @@ constexpr qint64 kMinMemory = 64 * kMiB;
 // What one open connection may cost at worst: socket buffers in user space, a parsed head,
 // one chunk of a streamed body in flight.
 constexpr qint64 kConnectionBytes = 96 * 1024;
-// A function worker: the process at rest (Qt, the engine; measured ~12 MiB resident) and a
-// small heap. Each worker may grow by its share of the JS budget, within these bounds.
+// A function worker: about 3 MiB of its own at rest (the ~20 MiB of Qt and engine code it maps
+// are the server's pages too, counted once) and a small heap. Each worker may grow by its
+// share of the JS budget, within these bounds.
 constexpr qint64 kJsContextBytes = 16 * kMiB;
 constexpr qint64 kMinJsWorkerMemory = 16 * kMiB;
 constexpr qint64 kMaxJsWorkerMemory = 256 * kMiB;

@@ -180,30 +180,34 @@ for server in "${servers[@]}"; do kill -CONT -- "-${pid_of[$server]}"; done
 # A worker's cold start: exec to its "ready" frame on fd 3 (the sandbox and a warm engine
 # included), as the pool sees it.
 cold_start=$(python3 - "$fazt" <<'PY'
-import os, socket, statistics, subprocess, sys, time
+import fcntl, os, socket, statistics, subprocess, sys, time
 times = []
 for _ in range(5):
-    server, worker = socket.socketpair()
-    if worker.fileno() != 3:
-        os.dup2(worker.fileno(), 3)
-    os.set_inheritable(3, True)
+    a, b = socket.socketpair()
+    # The server's end well away from 3, the worker's end at 3, as the pool hands it over.
+    server = socket.socket(fileno=fcntl.fcntl(a.fileno(), fcntl.F_DUPFD_CLOEXEC, 10))
+    a.close()
+    if b.fileno() != 3:
+        os.dup2(b.fileno(), 3)
+        b.close()
     start = time.monotonic()
     p = subprocess.Popen([sys.argv[1], "__function-worker", "--memory", str(64 << 20)],
                          pass_fds=(3,), env={}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    os.close(3)
     data = server.recv(64)
     times.append((time.monotonic() - start) * 1000)
-    if worker.fileno() != 3:
-        os.close(3)
-    worker.close(); server.close(); p.wait()
+    server.close()
+    p.wait()
     if not data:
-        print("?"); sys.exit(0)
+        print("?")
+        sys.exit(0)
 print("%.0f" % statistics.median(times))
 PY
 ) || cold_start="?"
 workers_rss=$(metrics current | python3 -c '
 import json, sys
 w = json.load(sys.stdin)["functions"].get("workers", [])
-print(" ".join("%.1f" % (x["residentBytes"] / 1048576) for x in w) or "none")')
+print(" ".join("%.1f (own %.1f)" % (x["residentBytes"] / 1048576, x.get("privateBytes", 0) / 1048576) for x in w) or "none")')
 
 declare -A ok p99
 printf '\nFunctions (median of %d rounds, %ss each, %d connections, wrk -t2, 2 fazt workers, %s slots)\n' \
@@ -245,5 +249,5 @@ if [[ -n $baseline ]]; then
         "$(ratio "${ok[current/function]}" "${ok[baseline/function]}")" \
         "$(ratio "$(median ${cpu_runs[current/function]})" "$(median ${cpu_runs[baseline/function]})")"
 fi
-printf '  function workers (current): resident MiB each: %s; cold start (exec to ready): %s ms\n' \
+printf '  function workers (current): resident MiB each (of it its own): %s; cold start (exec to ready): %s ms\n' \
     "$workers_rss" "$cold_start"

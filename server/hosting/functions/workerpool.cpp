@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <csignal>
 #include <pthread.h>
 
 namespace fazt::hosting::functions {
@@ -72,8 +73,13 @@ WorkerPool::~WorkerPool() {
         std::lock_guard lock(m_queueMutex);
         m_isStopping = true;
     }
-    for (const auto &slot : m_slots)
+    for (const auto &slot : m_slots) {
         slot->wake.notify_one();
+        // A script still running is not waited for: its worker goes, its request gets a 500.
+        // (The worker is not reaped until its slot thread does so, so the pid is still its.)
+        if (slot->busySinceMs.load() != 0 && slot->pid.load() > 0)
+            ::kill(slot->pid.load(), SIGKILL);
+    }
     m_watchdogWake.notify_all();
     for (auto &thread : m_threads)
         thread.join();
@@ -318,10 +324,11 @@ QJsonArray WorkerPool::workersJson() const {
             QMutexLocker lock(&slot->infoMutex);
             site = slot->shownSite;
         }
+        const WorkerProcess::Memory memory = WorkerProcess::memoryOf(pid);
         workers.append(QJsonObject{{QStringLiteral("pid"), qint64(pid)},
                                    {QStringLiteral("site"), site},
-                                   {QStringLiteral("residentBytes"),
-                                    WorkerProcess::residentBytesOf(pid)}});
+                                   {QStringLiteral("residentBytes"), memory.residentBytes},
+                                   {QStringLiteral("privateBytes"), memory.privateBytes}});
     }
     return workers;
 }

@@ -120,13 +120,20 @@ WorkerProcess::Exit WorkerProcess::reap() {
     return exit;
 }
 
-qint64 WorkerProcess::residentBytesOf(pid_t pid) {
-    if (pid <= 0)
-        return 0;
-    QFile statm(QStringLiteral("/proc/%1/statm").arg(pid));
-    if (!statm.open(QIODevice::ReadOnly))
-        return 0;
-    return statm.readAll().split(' ').value(1).toLongLong() * ::sysconf(_SC_PAGESIZE);
+WorkerProcess::Memory WorkerProcess::memoryOf(pid_t pid) {
+    Memory memory;
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+    if (pid <= 0 || !status.open(QIODevice::ReadOnly))
+        return memory;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        const auto kib = [&line] { return line.mid(line.indexOf(':') + 1).trimmed().split(' ')
+                                              .value(0).toLongLong() * 1024; };
+        if (line.startsWith("VmRSS:"))
+            memory.residentBytes = kib();
+        else if (line.startsWith("RssAnon:"))
+            memory.privateBytes = kib();
+    }
+    return memory;
 }
 
 } // namespace fazt::hosting::functions

@@ -45,8 +45,13 @@ public:
     Exit kill();
     // Waits for a worker whose channel closed (it exited or was killed by the kernel).
     Exit reap();
-    // A worker's resident memory now (bytes), 0 if unknown.
-    static qint64 residentBytesOf(pid_t pid);
+    // A worker's memory now: resident, and of that its own (anonymous) pages; the rest is
+    // code it shares with the server. Zeros if unknown.
+    struct Memory {
+        qint64 residentBytes = 0;
+        qint64 privateBytes = 0;
+    };
+    static Memory memoryOf(pid_t pid);
 
 private:
     void closeChannel();
