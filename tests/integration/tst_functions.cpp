@@ -3,10 +3,8 @@
 // the egress allowlist; infinite loops, memory bombs and a crowd of slow scripts against the
 // bounds; and two sites that cannot see each other's KV, variables or globals.
 
-#include "config/config.h"
-#include "db/database.h"
 #include "support/faztprocess.h"
-#include "system/limitstore.h"
+#include "support/serversetup.h"
 
 #include <QDir>
 #include <QFile>
@@ -128,12 +126,6 @@ module.exports = function (request) {
 };
 )JS";
 
-void write(const QString &path, const QByteArray &content) {
-    QDir().mkpath(QFileInfo(path).path());
-    QFile file(path);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(content);
-}
 
 } // namespace
 
@@ -169,10 +161,10 @@ class TestFunctions : public QObject {
     void deploy(const QString &site, const QByteArray &mainJs) {
         const QString dir = m_dir.filePath(QStringLiteral("src-") + site);
         QDir(dir).removeRecursively();
-        write(dir + QStringLiteral("/index.html"), "<h1>static</h1>");
-        write(dir + QStringLiteral("/data.txt"), "static data");
-        write(dir + QStringLiteral("/api/main.js"), mainJs);
-        write(dir + QStringLiteral("/api/lib/greet.js"),
+        test::writeFile(dir + QStringLiteral("/index.html"), "<h1>static</h1>");
+        test::writeFile(dir + QStringLiteral("/data.txt"), "static data");
+        test::writeFile(dir + QStringLiteral("/api/main.js"), mainJs);
+        test::writeFile(dir + QStringLiteral("/api/lib/greet.js"),
               "exports.greet = name => 'hello ' + name;\n");
         const auto [code, output] =
             cli({QStringLiteral("deploy"), dir, QStringLiteral("--site"), site});
@@ -203,20 +195,8 @@ private Q_SLOTS:
         m_db = m_dir.filePath(QStringLiteral("fazt.db"));
         QVERIFY(test::initDatabase(m_db, QStringLiteral("localhost")));
         m_token = test::createToken(m_db, "functions", "admin");
-        {
-            // A semaphore of 4, whatever this machine's Capacity says.
-            auto db = db::Database::open(m_db);
-            QVERIFY(db);
-            Config config(**db);
-            QVERIFY(config.load());
-            QJsonObject limits =
-                QJsonDocument::fromJson(config.value(system::LimitStore::LimitsKey).toUtf8())
-                    .object();
-            QVERIFY(!limits.isEmpty());
-            limits.insert(QStringLiteral("maxConcurrentJs"), Slots);
-            QVERIFY(config.set(system::LimitStore::LimitsKey,
-                               QString::fromUtf8(QJsonDocument(limits).toJson())));
-        }
+        // A semaphore of 4, whatever this machine's Capacity says.
+        QVERIFY(test::overrideLimits(m_db, {{QStringLiteral("maxConcurrentJs"), Slots}}));
         QVERIFY2(start(), m_fazt->output().constData());
         deploy(QStringLiteral("demo"), MainJs);
         deploy(QStringLiteral("other"), MainJs);

@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "db/database.h"
 #include "support/faztprocess.h"
+#include "support/serversetup.h"
 #include "tlstestsupport.h"
 
 #include <QDir>
@@ -37,12 +38,6 @@ QJsonObject json(const HttpResponse &r) {
     return QJsonDocument::fromJson(r.body).object();
 }
 
-void write(const QString &path, const QByteArray &content) {
-    QDir().mkpath(QFileInfo(path).path());
-    QFile file(path);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(content);
-}
 
 // In every source file of the function site: a response holding it has leaked the source.
 constexpr char SourceMarker[] = "SOURCE-MARKER-7f3a";
@@ -190,14 +185,14 @@ class TestSecurity : public QObject {
         const QString dir = m_dir.filePath(QStringLiteral("src-") + site);
         QDir(dir).removeRecursively();
         for (auto it = files.begin(); it != files.end(); ++it)
-            write(dir + u'/' + it.key(), it.value());
+            test::writeFile(dir + u'/' + it.key(), it.value());
         return cli({QStringLiteral("deploy"), dir, QStringLiteral("--site"), site}, token);
     }
 
 private Q_SLOTS:
     void initTestCase() {
         m_db = m_dir.filePath(QStringLiteral("fazt.db"));
-        write(m_dir.filePath(QStringLiteral("password")), Password + QByteArray("\n"));
+        test::writeFile(m_dir.filePath(QStringLiteral("password")), Password + QByteArray("\n"));
         QVERIFY(initWithPassword(m_db, QStringLiteral("localhost")));
         m_admin = test::createToken(m_db, "admin", "admin");
         { // Requests from 127.0.0.2 come through "a proxy": X-Forwarded-For names the client.
@@ -519,7 +514,7 @@ private Q_SLOTS:
         QVERIFY(certs.first().effectiveDate().daysTo(certs.first().expiryDate()) <= 731);
         QByteArray text;
         const QString caFile = m_dir.filePath(QStringLiteral("https-ca.pem"));
-        write(caFile, ca);
+        test::writeFile(caFile, ca);
         QCOMPARE(test::runTool(QStringLiteral("openssl"),
                                {QStringLiteral("x509"), QStringLiteral("-noout"),
                                 QStringLiteral("-text"), QStringLiteral("-in"), caFile},
@@ -646,7 +641,7 @@ private Q_SLOTS:
                  env.constData());
         QVERIFY(!env.contains("fazt-enc"));
         const QString source = m_dir.filePath(QStringLiteral("src-vault"));
-        write(source + QStringLiteral("/api/main.js"),
+        test::writeFile(source + QStringLiteral("/api/main.js"),
               "module.exports = () => ({ token: fazt.env.TOKEN });\n");
         QProcess deployed;
         deployed.start(qEnvironmentVariable("FAZT_BIN"),
