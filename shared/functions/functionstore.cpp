@@ -53,12 +53,20 @@ Status FunctionStore::validateKey(const QString &key) const {
 
 Result<std::optional<QString>> FunctionStore::kvGet(qint64 siteId, const QString &key,
                                                     qint64 nowSeconds) {
+    auto entry = kvEntry(siteId, key, nowSeconds);
+    if (!entry)
+        return entry.error();
+    return std::move(entry->value);
+}
+
+Result<FunctionStore::KvEntry> FunctionStore::kvEntry(qint64 siteId, const QString &key,
+                                                      qint64 nowSeconds) {
     // Read before the query: a commit after this read makes the entry stale at once.
     const quint64 committed = m_database.writer().committed();
     CachedEntry &cached = t_kvCache[qHashMulti(0, siteId, key) % t_kvCache.size()];
     if (cached.store == m_instance && cached.committed == committed && cached.siteId == siteId &&
         cached.key == key && (cached.expiresAt == 0 || cached.expiresAt > nowSeconds))
-        return cached.value;
+        return KvEntry{cached.value, cached.expiresAt};
     auto statement = m_database.reader().prepare(
         "SELECT value, expires_at FROM function_kv WHERE site_id = ?1 AND key = ?2 "
         "AND (expires_at IS NULL OR expires_at > ?3)");
@@ -77,7 +85,7 @@ Result<std::optional<QString>> FunctionStore::kvGet(qint64 siteId, const QString
         cached = {m_instance, committed, siteId, key, value, expiresAt};
     else
         cached.store = 0;
-    return value;
+    return KvEntry{std::move(value), expiresAt};
 }
 
 Status FunctionStore::kvSet(qint64 siteId, const QString &key, const QString &jsonValue,

@@ -55,6 +55,12 @@ public:
     // fazt.kv. Values are JSON text; expired entries read as absent. `nowSeconds` is Unix time.
     // Each thread keeps the entries it read last (small values) while nothing is committed.
     Result<std::optional<QString>> kvGet(qint64 siteId, const QString &key, qint64 nowSeconds);
+    // The same, with when the value expires (Unix seconds; 0: never), for a cache of it.
+    struct KvEntry {
+        std::optional<QString> value;
+        qint64 expiresAt = 0;
+    };
+    Result<KvEntry> kvEntry(qint64 siteId, const QString &key, qint64 nowSeconds);
     // Waits until written. `ttlSeconds` <= 0: no expiry.
     Status kvSet(qint64 siteId, const QString &key, const QString &jsonValue, qint64 ttlSeconds,
                  qint64 nowSeconds);

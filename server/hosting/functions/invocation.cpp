@@ -1,6 +1,7 @@
 // One job on a slot's worker: the conversation from the Run frame to the answer, with the
 // deadline enforced whatever the worker does, and what a dead worker means for the request.
 
+#include "db/database.h"
 #include "functions/functionstore.h"
 #include "hosting/functions/answer.h"
 #include "hosting/functions/egress.h"
@@ -54,7 +55,7 @@ QByteArray bundleFrame(const Bundle &bundle) {
     return frame.finish();
 }
 
-QByteArray runFrame(const Job &job) {
+QByteArray runFrame(const Job &job, quint64 committed) {
     const http::Request &request = job.request;
     const QByteArrayView raw = request.rawHead();
     const auto &fields = request.head().fields;
@@ -67,6 +68,7 @@ QByteArray runFrame(const Job &job) {
                                           fields.front().name.offset);
     return FrameWriter(Message::Run)
         .i64(qint64(job.bundle->key))
+        .i64(qint64(committed))
         .bytes(request.methodText())
         .bytes(job.path)
         .bytes(request.query())
@@ -89,11 +91,13 @@ QString describe(const WorkerProcess::Exit &exit) {
 class Conversation {
 public:
     Conversation(WorkerPool::Slot &slot, const Job &job, fazt::functions::FunctionStore &store,
-                 const WorkerPool::Options &options, QList<fazt::functions::LogEntry> &log)
+                 db::Database &database, const WorkerPool::Options &options,
+                 QList<fazt::functions::LogEntry> &log)
         : m_slot(slot)
         , m_job(job)
         , m_bundle(*job.bundle)
         , m_store(store)
+        , m_database(database)
         , m_options(options)
         , m_log(log) {}
 
@@ -102,7 +106,8 @@ public:
         const qint64 deadline = steadyMs() + m_bundle.timeoutMs;
         qint64 phaseDeadline = deadline;
         bool isInterrupted = false;
-        if (channel.send(runFrame(m_job), deadline) != Channel::Outcome::Ok)
+        if (channel.send(runFrame(m_job, m_database.writer().committed()), deadline) !=
+            Channel::Outcome::Ok)
             return died();
         for (;;) {
             FrameReader frame;
@@ -224,10 +229,17 @@ private:
             const QString key = text();
             if (!frame.isValid())
                 return {};
-            auto value = m_store.kvGet(site, key, now);
-            if (!value)
-                return reply(false, {value.error().message.toUtf8()});
-            return *value ? reply(true, {(**value).toUtf8()}) : reply(true, {});
+            // The commit count before the read: the worker keeps the value for as long as the
+            // database commits nothing after it (see the worker's KvCache).
+            const quint64 committed = m_database.writer().committed();
+            auto entry = m_store.kvEntry(site, key, now);
+            if (!entry)
+                return reply(false, {entry.error().message.toUtf8()});
+            QList<QByteArray> fields{QByteArray::number(committed),
+                                     QByteArray::number(entry->expiresAt)};
+            if (entry->value)
+                fields.append(entry->value->toUtf8());
+            return reply(true, fields);
         }
         case CallKind::KvSet: {
             const QString key = text();
@@ -285,6 +297,7 @@ private:
     const Job &m_job;
     const Bundle &m_bundle;
     fazt::functions::FunctionStore &m_store;
+    db::Database &m_database;
     const WorkerPool::Options &m_options;
     QList<fazt::functions::LogEntry> &m_log;
 };
@@ -344,7 +357,7 @@ http::Response WorkerPool::run(Slot &slot, Job &job) {
         return busy;
     }
     QList<fazt::functions::LogEntry> log;
-    const Outcome outcome = Conversation(slot, job, m_store, m_options, log).run();
+    const Outcome outcome = Conversation(slot, job, m_store, m_database, m_options, log).run();
     QString problem;
     int status = 500;
     bool isWorkerGone = false;

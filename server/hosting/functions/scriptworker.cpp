@@ -4,6 +4,7 @@
 #include "hosting/functions/sandbox.h"
 #include "hosting/functions/wire.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QJSEngine>
@@ -19,6 +20,7 @@
 #include <new>
 #include <malloc.h>
 #include <memory>
+#include <optional>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -121,7 +123,14 @@ public:
         , m_channel(channel)
         , m_bundle(std::move(bundle)) {}
 
-    void begin() { m_logLines = 0; }
+    // A new invocation; `committed` is the server's database commit count when it sent it.
+    void begin(quint64 committed) {
+        m_logLines = 0;
+        if (committed != m_committed) {
+            m_kv.clear(); // something was written since: every value read may be stale
+            m_committed = committed;
+        }
+    }
 
     Q_INVOKABLE QJSValue compile(const QString &path) {
         const auto source = m_bundle->sources.constFind(path);
@@ -161,12 +170,25 @@ public:
     }
 
     Q_INVOKABLE QJSValue kvGet(const QString &key) {
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        if (const auto cached = m_kv.constFind(key);
+            cached != m_kv.cend() && (cached->expiresAt == 0 || cached->expiresAt > now))
+            return cached->json ? QJSValue(*cached->json) : QJSValue();
         const auto reply = call(FrameWriter(Message::Call).u8(quint8(CallKind::KvGet)).bytes(
                                     key.toUtf8()),
                                 "fazt.kv.get");
-        if (!reply || reply->empty())
+        if (!reply || reply->size() < 2)
             return {};
-        return QJSValue(QString::fromUtf8(reply->front()));
+        KvEntry entry;
+        entry.expiresAt = reply->at(1).toLongLong();
+        if (reply->size() > 2)
+            entry.json = QString::fromUtf8(reply->at(2));
+        // Kept only if read with nothing committed since this invocation began: the next
+        // invocation brings the count again, and a change empties the cache.
+        if (reply->at(0).toULongLong() == m_committed && m_kv.size() < MaxCachedKeys &&
+            (!entry.json || entry.json->size() <= MaxCachedValueChars))
+            m_kv.insert(key, entry);
+        return entry.json ? QJSValue(*entry.json) : QJSValue();
     }
     Q_INVOKABLE void kvSet(const QString &key, const QString &json, double ttlSeconds) {
         (void)call(FrameWriter(Message::Call)
@@ -175,10 +197,12 @@ public:
                        .bytes(json.toUtf8())
                        .i64(qint64(ttlSeconds)),
                    "fazt.kv.set");
+        m_kv.clear(); // this very write makes what was read stale, for other keys too
     }
     Q_INVOKABLE void kvDelete(const QString &key) {
         (void)call(FrameWriter(Message::Call).u8(quint8(CallKind::KvDelete)).bytes(key.toUtf8()),
                    "fazt.kv.delete");
+        m_kv.clear();
     }
     Q_INVOKABLE QJSValue kvList(const QString &prefix) {
         const auto reply = call(
@@ -248,10 +272,22 @@ private:
         return fields;
     }
 
+    // fazt.kv values read, valid while the database commits nothing (a busy function that
+    // reads the same keys then costs no message to the server): a script sees the store as it
+    // was when its invocation began, or newer, and its own writes.
+    struct KvEntry {
+        std::optional<QString> json; // nullopt: absent
+        qint64 expiresAt = 0;        // Unix seconds; 0: never
+    };
+    static constexpr qsizetype MaxCachedKeys = 256;
+    static constexpr qsizetype MaxCachedValueChars = 4096;
+
     QJSEngine &m_engine;
     Channel &m_channel;
     const std::shared_ptr<const ScriptHost::Bundle> m_bundle;
     int m_logLines = 0;
+    quint64 m_committed = 0;
+    QHash<QString, KvEntry> m_kv;
 };
 
 namespace {
@@ -355,6 +391,7 @@ private:
     // One invocation; false if the channel broke.
     bool runOne(FrameReader &frame) {
         const quint64 key = quint64(frame.i64());
+        const quint64 committed = quint64(frame.i64());
         const QByteArrayView method = frame.bytes();
         const QByteArrayView path = frame.bytes();
         const QByteArrayView query = frame.bytes();
@@ -370,9 +407,9 @@ private:
                                        body.toByteArray(), client.toByteArray()};
             if (!loadBundle(key))
                 return false;
-            return invoke(kept[0], kept[1], kept[2], kept[3], kept[4], kept[5]);
+            return invoke(committed, kept[0], kept[1], kept[2], kept[3], kept[4], kept[5]);
         }
-        return invoke(method, path, query, fieldLines, body, client);
+        return invoke(committed, method, path, query, fieldLines, body, client);
     }
 
     bool loadBundle(quint64 key) {
@@ -406,7 +443,7 @@ private:
         return true;
     }
 
-    bool invoke(QByteArrayView method, QByteArrayView path, QByteArrayView query,
+    bool invoke(quint64 committed, QByteArrayView method, QByteArrayView path, QByteArrayView query,
                 QByteArrayView fieldLines, QByteArrayView body, QByteArrayView client) {
         SiteEngine &site = *m_site;
         QJSEngine &engine = *site.engine;
@@ -436,7 +473,7 @@ private:
         args[5] = body.isEmpty() ? QJSValue() : engine.toScriptValue(body.toByteArray());
         args[6] = site.string(SiteEngine::Client, client,
                               [&] { return QString::fromLatin1(client); });
-        site.host->begin();
+        site.host->begin(committed);
         g_interrupted = 0;
         errno = 0;
         engine.setInterrupted(false);
