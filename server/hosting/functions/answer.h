@@ -1,11 +1,12 @@
 #pragma once
 
-#include "http/exchange.h"
+#include "hosting/functions/wire.h"
 
 #include <QByteArray>
 #include <QList>
 #include <QString>
 
+#include <optional>
 #include <utility>
 
 class QJSEngine;
@@ -25,7 +26,7 @@ struct Answer {
     QByteArray body;
     QString problem; // not empty: a 500, and this line in the site's log
 
-    // In the worker: reads what the bootstrap's invoke() returned (JSON text with status 200,
+    // In the worker (scriptanswer.cpp): reads what the bootstrap's invoke() returned (JSON text with status 200,
     // "#<status><kind><body>", [status, kind, body, headers], or "!<the error>"). May run
     // script (a header's toString), so it runs under the invocation's deadline.
     static Answer fromScript(QJSEngine &engine, const QJSValue &result);
@@ -34,11 +35,10 @@ struct Answer {
     // trusted: the status, every header name and value, the size. Sets `problem` if broken.
     void check(qsizetype maxBodyBytes);
 
-    // The HTTP response for a checked answer (never cached: functions answer per request).
-    http::Response toResponse(bool isHead) const;
+    // The fields of an Answer frame, in the order write() puts them; nullopt if the frame is
+    // malformed (too many headers, a field past its end, bytes left over).
+    static std::optional<Answer> read(FrameReader &frame);
+    void write(FrameWriter &frame) const;
 };
-
-// {"error": message} with `status`: what the runtime answers for a function that failed.
-http::Response jsonError(int status, const QString &message, bool isHead);
 
 } // namespace fazt::hosting::functions

@@ -1,7 +1,7 @@
 #include "hosting/functions/functionruntime.h"
 
 #include "db/database.h"
-#include "hosting/functions/answer.h"
+#include "hosting/functions/answerresponse.h"
 #include "vfs/vfs.h"
 
 #include <QCryptographicHash>

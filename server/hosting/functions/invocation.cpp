@@ -3,7 +3,7 @@
 
 #include "db/database.h"
 #include "functions/functionstore.h"
-#include "hosting/functions/answer.h"
+#include "hosting/functions/answerresponse.h"
 #include "hosting/functions/egress.h"
 #include "hosting/functions/slot.h"
 #include "hosting/functions/workerpool.h"
@@ -178,23 +178,13 @@ private:
     }
 
     Outcome answered(FrameReader &frame) {
-        Answer answer;
-        answer.status = int(frame.u32());
-        answer.contentType = frame.bytes().toByteArray();
-        const quint32 count = frame.u32();
-        if (count > quint32(Answer::MaxHeaders))
+        std::optional<Answer> answer = Answer::read(frame);
+        if (!answer)
             return broken();
-        for (quint32 i = 0; i < count && frame.isValid(); ++i) {
-            QByteArray name = frame.bytes().toByteArray();
-            answer.headers.append({std::move(name), frame.bytes().toByteArray()});
-        }
-        answer.body = frame.bytes().toByteArray();
-        if (!frame.isValid() || !frame.atEnd())
-            return broken();
-        answer.check(m_options.maxResponseBytes);
-        if (!answer.problem.isEmpty())
-            return {Outcome::Kind::ScriptError, {}, answer.problem, {}};
-        return {Outcome::Kind::Answered, std::move(answer), {}, {}};
+        answer->check(m_options.maxResponseBytes);
+        if (!answer->problem.isEmpty())
+            return {Outcome::Kind::ScriptError, {}, answer->problem, {}};
+        return {Outcome::Kind::Answered, std::move(*answer), {}, {}};
     }
 
     bool takeLog(FrameReader &frame) {
@@ -427,7 +417,7 @@ http::Response WorkerPool::run(Slot &slot, Job &job) {
     if (!log.isEmpty())
         (void)m_store.appendLog(bundle.siteId, std::move(log));
     if (outcome.kind == Outcome::Kind::Answered)
-        return outcome.answer.toResponse(job.isHead);
+        return responseOf(outcome.answer, job.isHead);
     // What the script itself said (an exception's message) may hold what it should not show
     // a visitor: only in development. What the runtime says (deadline, memory, a crash) is
     // about the platform, and helps whoever sees it.

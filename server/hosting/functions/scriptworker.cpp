@@ -170,6 +170,8 @@ public:
     }
 
     Q_INVOKABLE QJSValue kvGet(const QString &key) {
+        if (!fits(key, MaxKeyChars, "fazt.kv.get: the key"))
+            return {};
         const qint64 now = QDateTime::currentSecsSinceEpoch();
         if (const auto cached = m_kv.constFind(key);
             cached != m_kv.cend() && (cached->expiresAt == 0 || cached->expiresAt > now))
@@ -191,6 +193,9 @@ public:
         return entry.json ? QJSValue(*entry.json) : QJSValue();
     }
     Q_INVOKABLE void kvSet(const QString &key, const QString &json, double ttlSeconds) {
+        if (!fits(key, MaxKeyChars, "fazt.kv.set: the key") ||
+            !fits(json, MaxValueChars, "fazt.kv.set: the value as JSON"))
+            return;
         (void)call(FrameWriter(Message::Call)
                        .u8(quint8(CallKind::KvSet))
                        .bytes(key.toUtf8())
@@ -200,11 +205,15 @@ public:
         m_kv.clear(); // this very write makes what was read stale, for other keys too
     }
     Q_INVOKABLE void kvDelete(const QString &key) {
+        if (!fits(key, MaxKeyChars, "fazt.kv.delete: the key"))
+            return;
         (void)call(FrameWriter(Message::Call).u8(quint8(CallKind::KvDelete)).bytes(key.toUtf8()),
                    "fazt.kv.delete");
         m_kv.clear();
     }
     Q_INVOKABLE QJSValue kvList(const QString &prefix) {
+        if (!fits(prefix, MaxKeyChars, "fazt.kv.list: the prefix"))
+            return {};
         const auto reply = call(
             FrameWriter(Message::Call).u8(quint8(CallKind::KvList)).bytes(prefix.toUtf8()),
             "fazt.kv.list");
@@ -217,6 +226,10 @@ public:
     }
     Q_INVOKABLE QJSValue fetch(const QString &url, const QString &method,
                                const QString &headersJson, const QString &body) {
+        if (!fits(url, MaxKeyChars, "fazt.fetch: the URL") ||
+            !fits(headersJson, MaxKeyChars * 16, "fazt.fetch: the headers") ||
+            !fits(body, MaxFetchBodyChars, "fazt.fetch: the request body"))
+            return {};
         const auto reply = call(FrameWriter(Message::Call)
                                     .u8(quint8(CallKind::Fetch))
                                     .bytes(url.toUtf8())
@@ -250,6 +263,22 @@ public:
     }
 
 private:
+    // Bounds on what a call carries, checked here so that a script gets a clear error and the
+    // frame stays well within what the server reads (the server's own limits are lower still
+    // for keys and values: 512 bytes and 256 KiB).
+    static constexpr qsizetype MaxKeyChars = 64 * 1024;
+    static constexpr qsizetype MaxValueChars = 1 << 20;
+    static constexpr qsizetype MaxFetchBodyChars = 4 << 20;
+
+    bool fits(const QString &text, qsizetype maxChars, const char *what) {
+        if (text.size() <= maxChars)
+            return true;
+        m_engine.throwError(QJSValue::RangeError,
+                            QLatin1String(what) + QStringLiteral(" is longer than %1 characters")
+                                                      .arg(maxChars));
+        return false;
+    }
+
     // Sends a call and waits for its reply: its fields, or an error thrown into the script.
     std::optional<QList<QByteArray>> call(FrameWriter &frame, const char *what) {
         FrameReader reply;
@@ -496,10 +525,7 @@ private:
                             .u8(quint8(FailReason::Script))
                             .bytes(answer.problem.toUtf8()));
         FrameWriter frame(Message::Answer);
-        frame.u32(quint32(answer.status)).bytes(answer.contentType).u32(quint32(answer.headers.size()));
-        for (const auto &[name, value] : answer.headers)
-            frame.bytes(name).bytes(value);
-        frame.bytes(answer.body);
+        answer.write(frame);
         return send(frame);
     }
 

@@ -1,7 +1,7 @@
 #include "hosting/functions/workerpool.h"
 
 #include "guard/metrics.h"
-#include "hosting/functions/answer.h"
+#include "hosting/functions/answerresponse.h"
 #include "hosting/functions/slot.h"
 #include "db/database.h"
 #include "http/responses.h"
@@ -115,6 +115,14 @@ void WorkerPool::submit(std::shared_ptr<Job> job) {
     bool wakeWatchdog = false;
     {
         std::lock_guard lock(m_queueMutex);
+        if (!m_isWarm) {
+            // The first function request: every slot gets its worker now, in parallel, rather
+            // than one cold start at a time on the requests' path. No slot thread touches its
+            // worker before it has taken a job, and none could be queued before this.
+            m_isWarm = true;
+            for (const auto &slot : m_slots)
+                startWorker(*slot);
+        }
         const Bundle *bundle = job->bundle.get();
         m_queue.push_back(std::move(job));
         m_queued.store(int(m_queue.size()), std::memory_order_relaxed);
@@ -132,13 +140,22 @@ void WorkerPool::submit(std::shared_ptr<Job> job) {
 WorkerPool::Slot *WorkerPool::unpark(const Bundle *preferred) {
     if (m_parked.empty())
         return nullptr;
+    // The slot whose worker serves the job's site; else one with a fresh worker (no site
+    // yet: no process start on the request's path); else the one parked last.
     auto chosen = std::prev(m_parked.end());
-    if (preferred && (*chosen)->site != preferred->site)
-        for (auto it = m_parked.rbegin(); it != m_parked.rend(); ++it)
+    if (preferred && (*chosen)->site != preferred->site) {
+        auto fresh = m_parked.end();
+        for (auto it = m_parked.rbegin(); it != m_parked.rend(); ++it) {
             if ((*it)->site == preferred->site) {
-                chosen = std::prev(it.base());
+                fresh = std::prev(it.base());
                 break;
             }
+            if ((*it)->site.isEmpty() && fresh == m_parked.end())
+                fresh = std::prev(it.base());
+        }
+        if (fresh != m_parked.end())
+            chosen = fresh;
+    }
     Slot *slot = *chosen;
     m_parked.erase(chosen);
     slot->isWoken = true;

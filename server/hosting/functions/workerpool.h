@@ -141,6 +141,7 @@ private:
     std::vector<std::thread> m_threads;
     std::thread m_watchdog;
     bool m_isWatchdogIdle = false;
+    bool m_isWarm = false; // the slots' workers were started (at the first job)
 
     QMutex m_healthMutex;
     struct SiteHealth {

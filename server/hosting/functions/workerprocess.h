@@ -33,7 +33,9 @@ public:
     WorkerProcess &operator=(const WorkerProcess &) = delete;
 
     // Starts a worker (replacing none: call after kill()/reap()). `memoryBytes` is the
-    // address space the worker may add to what it uses once up.
+    // address space the worker may add to what it uses once up. The worker dies with the
+    // thread that starts it (PR_SET_PDEATHSIG): call from a thread that lives as long as the
+    // server's function pool (its slot threads, an HTTP worker).
     Status start(qint64 memoryBytes);
     bool isRunning() const { return m_pid > 0; }
     pid_t pid() const { return m_pid; }
