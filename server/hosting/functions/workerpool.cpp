@@ -344,6 +344,7 @@ QJsonArray WorkerPool::workersJson() const {
         const WorkerProcess::Memory memory = WorkerProcess::memoryOf(pid);
         workers.append(QJsonObject{{QStringLiteral("pid"), qint64(pid)},
                                    {QStringLiteral("site"), site},
+                                   {QStringLiteral("busy"), slot->busySinceMs.load() != 0},
                                    {QStringLiteral("residentBytes"), memory.residentBytes},
                                    {QStringLiteral("privateBytes"), memory.privateBytes}});
     }

@@ -104,7 +104,7 @@ public:
     void countBackedOff() { ++m_backedOff; }
 
     Counters counters() const;
-    QJsonArray workersJson() const; // pid, site, resident bytes of each live worker
+    QJsonArray workersJson() const; // pid, site, busy, memory of each live worker
     QByteArray prometheus() const;
 
     struct Slot;
