@@ -115,7 +115,7 @@ ScrollView {
             StatTile { objectName: "visitors"; title: qsTr("Concurrent visitors"); value: Format.count(page.l.concurrentVisitors); detail: qsTr("an estimate") }
             StatTile { objectName: "largestUpload"; title: qsTr("Largest upload"); value: Format.bytes(page.l.largestUploadBytes) }
             StatTile { title: qsTr("Upload RAM buffer"); value: Format.bytes(page.l.uploadRamBytes) }
-            StatTile { objectName: "jsSlots"; title: qsTr("JavaScript slots"); value: Format.count(page.l.maxConcurrentJs) }
+            StatTile { objectName: "jsSlots"; title: qsTr("Function workers"); value: Format.count(page.l.maxConcurrentJs) + " × " + Format.bytes(page.l.jsWorkerMemoryBytes) }
             StatTile { title: qsTr("Connections"); value: Format.count(page.l.maxConnections) }
             StatTile { title: qsTr("Worker threads"); value: Format.count(page.l.workerThreads) }
             StatTile { title: qsTr("SQLite cache"); value: Format.bytes(page.l.sqliteCacheKiB * 1024) }
