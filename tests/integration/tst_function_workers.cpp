@@ -100,10 +100,7 @@ class TestFunctionWorkers : public QObject {
 
     HttpResponse admin(const QByteArray &method, const QByteArray &path,
                        const QByteArray &body = {}) {
-        QList<QByteArray> headers;
-        if (!body.isNull())
-            headers.append("Content-Type: application/json");
-        return test::call(m_fazt->port(), method, path, m_token, body, headers);
+        return test::callJson(m_fazt->port(), method, path, m_token, body);
     }
     HttpResponse get(const QByteArray &target, const QByteArray &host = "attack.localhost") {
         return test::fetch(m_fazt->port(), host, target);

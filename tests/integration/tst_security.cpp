@@ -110,10 +110,7 @@ class TestSecurity : public QObject {
 
     HttpResponse api(const QByteArray &method, const QByteArray &path, const QByteArray &token,
                      const QByteArray &body = {}) {
-        QList<QByteArray> headers;
-        if (!body.isNull())
-            headers.append("Content-Type: application/json");
-        return test::call(m_fazt->port(), method, path, token, body, headers);
+        return test::callJson(m_fazt->port(), method, path, token, body);
     }
     // `fazt ARGS --server URL --token TOKEN`: exit code and output.
     std::pair<int, QByteArray> cli(QStringList args, const QByteArray &token) {

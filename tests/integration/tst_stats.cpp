@@ -42,10 +42,7 @@ class TestStats : public QObject {
 
     HttpResponse call(const QByteArray &method, const QByteArray &path,
                       const QByteArray &body = {}) {
-        QList<QByteArray> headers;
-        if (!body.isNull())
-            headers.append("Content-Type: application/json");
-        return test::call(m_fazt.port(), method, path, m_token, body, headers);
+        return test::callJson(m_fazt.port(), method, path, m_token, body);
     }
     QJsonObject flush() {
         const HttpResponse r = call("POST", "/api/stats/flush");

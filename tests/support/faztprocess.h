@@ -256,4 +256,13 @@ inline HttpResponse call(quint16 port, const QByteArray &method, const QByteArra
     return client.read(method == "HEAD", 60000);
 }
 
+// A call to the admin API with a JSON body, if there is one.
+inline HttpResponse callJson(quint16 port, const QByteArray &method, const QByteArray &path,
+                             const QByteArray &token, const QByteArray &body = {}) {
+    QList<QByteArray> headers;
+    if (!body.isNull())
+        headers.append("Content-Type: application/json");
+    return call(port, method, path, token, body, headers);
+}
+
 } // namespace fazt::test
