@@ -20,7 +20,7 @@ struct WorkerPool::Slot {
     std::atomic<bool> isWaitingOnHost{false}; // serving fazt.fetch for its worker
     WorkerProcess worker;
     bool isReady = false;    // the worker said Ready
-    bool hasStarted = false; // a worker was started for this slot before
+    bool hasStarted = false; // a worker was started for this slot (only its thread: no lock)
     QString site;            // the site the worker serves; empty: none yet
     std::atomic<pid_t> pid{-1};
     mutable QMutex infoMutex; // for workersJson()

@@ -113,16 +113,13 @@ int WorkerPool::backoffSeconds(const QString &site) {
 void WorkerPool::submit(std::shared_ptr<Job> job) {
     Slot *woken = nullptr;
     bool wakeWatchdog = false;
+    bool wakeAll = false;
     {
         std::lock_guard lock(m_queueMutex);
-        if (!m_isWarm) {
-            // The first function request: every slot gets its worker now, in parallel, rather
-            // than one cold start at a time on the requests' path. No slot thread touches its
-            // worker before it has taken a job, and none could be queued before this.
-            m_isWarm = true;
-            for (const auto &slot : m_slots)
-                startWorker(*slot);
-        }
+        // The first function request: every parked slot wakes to start its worker, so that
+        // later requests find them ready instead of paying a cold start each.
+        wakeAll = !m_isWarm;
+        m_isWarm = true;
         const Bundle *bundle = job->bundle.get();
         m_queue.push_back(std::move(job));
         m_queued.store(int(m_queue.size()), std::memory_order_relaxed);
@@ -135,6 +132,9 @@ void WorkerPool::submit(std::shared_ptr<Job> job) {
     notify(woken);
     if (wakeWatchdog)
         m_watchdogWake.notify_one();
+    if (wakeAll)
+        for (const auto &slot : m_slots)
+            slot->wake.notify_one();
 }
 
 WorkerPool::Slot *WorkerPool::unpark(const Bundle *preferred) {
@@ -216,10 +216,18 @@ void WorkerPool::runThread(int index) {
                 --m_awake;
                 slot.isWoken = false;
                 m_parked.push_back(&slot);
-                slot.wake.wait(lock, [this, &slot] { return m_isStopping || slot.isWoken; });
-                if (!slot.isWoken) { // stopping
+                slot.wake.wait(lock, [this, &slot] {
+                    return m_isStopping || slot.isWoken || (m_isWarm && !slot.hasStarted);
+                });
+                if (!slot.isWoken) { // stopping, or to start its first worker
                     std::erase(m_parked, &slot);
                     ++m_awake;
+                    if (!m_isStopping) {
+                        // Only this thread touches its slot's worker, and never under the lock.
+                        lock.unlock();
+                        startWorker(slot);
+                        lock.lock();
+                    }
                 }
             }
             if (m_queue.empty())

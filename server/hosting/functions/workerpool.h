@@ -141,7 +141,7 @@ private:
     std::vector<std::thread> m_threads;
     std::thread m_watchdog;
     bool m_isWatchdogIdle = false;
-    bool m_isWarm = false; // the slots' workers were started (at the first job)
+    bool m_isWarm = false; // a function request came: every slot starts its worker
 
     QMutex m_healthMutex;
     struct SiteHealth {
