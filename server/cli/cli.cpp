@@ -7,9 +7,9 @@
 #include "cli/serving.h"
 #include "cli/setup.h"
 #include "config/config.h"
+#include "db/database.h"
 #include "hosting/functions/sandbox.h"
 #include "hosting/functions/scriptworker.h"
-#include "db/database.h"
 #include "stats/statsbuffer.h"
 #include "system/limitstore.h"
 #include "system/privatefiles.h"
@@ -603,7 +603,7 @@ const QList<Command> &commands() {
              },
              dbPrune},
         } +
-        remoteCommands() + systemCommands() + functionCommands();
+        remoteCommands() + systemCommands() + functionCommands() + serviceCommands();
     return list;
 }
 

@@ -46,5 +46,7 @@ QList<Command> remoteCommands();
 QList<Command> systemCommands();
 // `fazt env`, `fazt egress` and `fazt logs`: a site's functions (over the admin API).
 QList<Command> functionCommands();
+// `fazt service install|uninstall|status|logs`: the systemd service (systemctl, journalctl).
+QList<Command> serviceCommands();
 
 } // namespace fazt::cli

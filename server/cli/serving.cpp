@@ -10,11 +10,13 @@
 #include "db/database.h"
 #include "functions/functionstore.h"
 #include "guard/guard.h"
+#include "guard/servicenotifier.h"
 #include "hosting/functions/functionruntime.h"
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
 #include "hosting/tracker.h"
 #include "http/httpserver.h"
+#include "http/socketactivation.h"
 #include "stats/statsbuffer.h"
 #include "tls/https.h"
 #include "vfs/vfs.h"
@@ -158,9 +160,10 @@ int serve(db::Database &database, const ServeSettings &settings) {
     functionOptions.memoryBytes = limits.jsWorkerMemoryBytes;
     functionOptions.crashLimit =
         int(config.intValue(QStringLiteral("functions.crash_limit"), functionOptions.crashLimit));
-    functionOptions.maxQueued = int(std::clamp<qint64>(
-        config.intValue(QStringLiteral("functions.queue_length"), 8 * functionOptions.maxConcurrent),
-        0, 100000));
+    functionOptions.maxQueued =
+        int(std::clamp<qint64>(config.intValue(QStringLiteral("functions.queue_length"),
+                                               8 * functionOptions.maxConcurrent),
+                               0, 100000));
     functionOptions.maxQueueWaitMs = int(std::clamp<qint64>(
         config.intValue(QStringLiteral("functions.queue_wait_ms"), functionOptions.maxQueueWaitMs),
         0, 60000));
@@ -274,6 +277,21 @@ int serve(db::Database &database, const ServeSettings &settings) {
                                                         : server.port());
     if (settings.onListening)
         settings.onListening(server.port(), vfs);
+    for (const quint16 port : http::SocketActivation::untakenPorts())
+        QTextStream(stderr) << "fazt: systemd passed a socket for port " << port
+                            << ", which this server does not serve (see --port, --https-port)"
+                            << Qt::endl;
+    // READY=1 only now: the ports listen (taken from systemd or bound), the admin is loaded.
+    guard::ServiceNotifier serviceNotifier;
+    {
+        QString status =
+            QStringLiteral("Serving %1 on port %2").arg(settings.domain).arg(server.port());
+        if (https)
+            status += QStringLiteral(" and HTTPS on port %1").arg(https->port());
+        if (server.isSocketActivated())
+            status += QStringLiteral(" (sockets from systemd)");
+        serviceNotifier.notifyReady(status);
+    }
     QTimer authRefresh;
     if (adminService) {
         QObject::connect(&authRefresh, &QTimer::timeout, [&] { adminService->refreshAuth(); });
@@ -286,6 +304,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
         (void)!::read(signalFd, &info, sizeof info);
         QTextStream(stderr) << "fazt: " << (info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT")
                             << " received; finishing in-flight requests" << Qt::endl;
+        serviceNotifier.notifyStopping(QStringLiteral("Stopping: finishing in-flight requests"));
         notifier.setEnabled(false);
         QCoreApplication::quit();
     });
