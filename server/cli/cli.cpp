@@ -58,12 +58,20 @@ const QCommandLineOption dbOption(QStringList{QStringLiteral("db")},
                                                  "./fazt.db)."),
                                   QStringLiteral("PATH"));
 
+} // namespace
+
+const QCommandLineOption &databaseOption() {
+    return dbOption;
+}
+
 QString databasePath(const QCommandLineParser &parser) {
     if (parser.isSet(dbOption))
         return parser.value(dbOption);
     const QString fromEnv = qEnvironmentVariable("FAZT_DB");
     return fromEnv.isEmpty() ? QStringLiteral("fazt.db") : fromEnv;
 }
+
+namespace {
 
 // Opens an existing database; a missing file is an error that says how to create one.
 Result<std::unique_ptr<db::Database>> openExisting(const QString &path) {
@@ -603,7 +611,8 @@ const QList<Command> &commands() {
              },
              dbPrune},
         } +
-        remoteCommands() + systemCommands() + functionCommands() + serviceCommands();
+        remoteCommands() + systemCommands() + functionCommands() + statusCommands() +
+        serviceCommands();
     return list;
 }
 

@@ -212,6 +212,48 @@ private Q_SLOTS:
         QVERIFY(noDir.err.contains(QStringLiteral("does not exist")));
     }
 
+    void serverStatusSaysWhetherItRuns() {
+        const QString db = path(QStringLiteral("status.db"));
+        QCOMPARE(
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                     QStringLiteral("example.com"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
+        test::FaztProcess server;
+        QVERIFY(server.start(
+            {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db}));
+        const QString port = QString::number(server.port());
+        const Run running = runFazt({QStringLiteral("server"), QStringLiteral("status"),
+                                     QStringLiteral("--db"), db, QStringLiteral("--port"), port});
+        QCOMPARE(running.exitCode, 0);
+        QVERIFY2(running.out.contains(
+                     QStringLiteral("running on port %1: version " FAZT_VERSION ", up ").arg(port)),
+                 qPrintable(running.out));
+        QVERIFY2(running.out.contains(QStringLiteral("domain example.com, 1 site")),
+                 qPrintable(running.out));
+        QVERIFY(running.out.contains(QStringLiteral("none tripped")));
+        const Run json =
+            runFazt({QStringLiteral("server"), QStringLiteral("status"), QStringLiteral("--db"), db,
+                     QStringLiteral("--port"), port, QStringLiteral("--json")});
+        QCOMPARE(json.exitCode, 0);
+        QVERIFY(json.out.contains(QStringLiteral("\"running\": true")));
+
+        QCOMPARE(server.stop(), 0);
+        const Run stopped = runFazt({QStringLiteral("server"), QStringLiteral("status"),
+                                     QStringLiteral("--db"), db, QStringLiteral("--port"), port});
+        QCOMPARE(stopped.exitCode, 1);
+        QVERIFY(stopped.out.contains(QStringLiteral("not answering on port ") + port));
+        QCOMPARE(
+            runFazt({QStringLiteral("server"), QStringLiteral("status"), QStringLiteral("--db"), db,
+                     QStringLiteral("--port"), QStringLiteral("http")})
+                .exitCode,
+            2);
+        const Run noDb = runFazt({QStringLiteral("server"), QStringLiteral("status"),
+                                  QStringLiteral("--db"), path(QStringLiteral("nothing.db"))});
+        QCOMPARE(noDb.exitCode, 1);
+        QVERIFY(!QFile::exists(path(QStringLiteral("nothing.db"))));
+    }
+
     void refusesADatabaseFromANewerFazt() {
         const QString db = path(QStringLiteral("future.db"));
         {
