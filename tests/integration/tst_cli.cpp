@@ -1,9 +1,11 @@
 // The real `fazt` binary: commands, help, exit codes, and what they leave in the database.
 
+#include "db/connection.h"
 #include "db/database.h"
 #include "support/faztprocess.h"
 #include "vfs/vfs.h"
 
+#include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -252,6 +254,80 @@ private Q_SLOTS:
                                   QStringLiteral("--db"), path(QStringLiteral("nothing.db"))});
         QCOMPARE(noDb.exitCode, 1);
         QVERIFY(!QFile::exists(path(QStringLiteral("nothing.db"))));
+    }
+
+    void upgradeKeepsACopyAndRestoreSwapsItBack() {
+        const QString db = path(QStringLiteral("upgrade.db"));
+        QCOMPARE(
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                     QStringLiteral("old.example"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
+        const int latest = db::Database::latestSchemaVersion();
+        {
+            // As an older fazt left it: without the last migration's column.
+            auto opened = db::Database::open(db);
+            QVERIFY(opened);
+            QVERIFY(
+                (*opened)
+                    ->writer()
+                    .submitSql("ALTER TABLE api_tokens DROP COLUMN sites; PRAGMA user_version = " +
+                               std::to_string(latest - 1))
+                    .result());
+        }
+        const QString kept = db::Database::upgradeBackupPath(db, latest - 1);
+        QVERIFY(!QFile::exists(kept));
+        // Any command that opens the database migrates it, after keeping a copy.
+        QCOMPARE(
+            runFazt({QStringLiteral("db"), QStringLiteral("vacuum"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
+        QVERIFY(QFile::exists(kept));
+        QCOMPARE(QFile::permissions(kept) & 0x0077, QFileDevice::Permissions());
+        QVERIFY(db::Database::checkIntegrity(kept));
+        const auto schemaOf = [](const QString &file) {
+            auto c = db::Connection::open(file, db::OpenMode::ReadOnly);
+            return c ? (*c)->queryInt("PRAGMA user_version").value() : -1;
+        };
+        QCOMPARE(schemaOf(kept), qint64(latest - 1));
+        QCOMPARE(schemaOf(db), qint64(latest));
+        QCOMPARE(
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                     QStringLiteral("new.example"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
+
+        // Not while a server has it open.
+        {
+            test::FaztProcess server;
+            QVERIFY(server.start(
+                {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db}));
+            const Run refused = runFazt({QStringLiteral("db"), QStringLiteral("restore"), kept,
+                                         QStringLiteral("--db"), db});
+            QCOMPARE(refused.exitCode, 1);
+            QVERIFY2(refused.err.contains(QStringLiteral("Stop it first")),
+                     qPrintable(refused.err));
+            QCOMPARE(server.stop(), 0);
+        }
+        const Run garbage =
+            runFazt({QStringLiteral("db"), QStringLiteral("restore"),
+                     QStringLiteral(FAZT_SOURCE_DIR "/README.md"), QStringLiteral("--db"), db});
+        QCOMPARE(garbage.exitCode, 1);
+        QCOMPARE(schemaOf(db), qint64(latest));
+
+        const Run restored = runFazt(
+            {QStringLiteral("db"), QStringLiteral("restore"), kept, QStringLiteral("--db"), db});
+        QCOMPARE(restored.exitCode, 0);
+        QVERIFY(restored.out.contains(QStringLiteral("the file it replaced is kept as ")));
+        QCOMPARE(schemaOf(db), qint64(latest - 1));
+        const Run status = runFazt({QStringLiteral("server"), QStringLiteral("status"),
+                                    QStringLiteral("--db"), db, QStringLiteral("--json")});
+        QVERIFY2(status.out.contains(QStringLiteral("\"domain\": \"old.example\"")),
+                 qPrintable(status.out));
+        QStringList replaced =
+            QDir(m_dir.path()).entryList({QStringLiteral("upgrade.db.before-restore-*")});
+        QCOMPARE(replaced.size(), 1);
+        QCOMPARE(schemaOf(m_dir.filePath(replaced.first())), qint64(latest));
     }
 
     void refusesADatabaseFromANewerFazt() {
