@@ -330,6 +330,26 @@ private Q_SLOTS:
         QCOMPARE(schemaOf(m_dir.filePath(replaced.first())), qint64(latest));
     }
 
+    void serviceCommandsSayWhatIsMissing() {
+        const Run badLines = runFazt({QStringLiteral("service"), QStringLiteral("logs"),
+                                      QStringLiteral("--lines"), QStringLiteral("many")});
+        QCOMPARE(badLines.exitCode, 2);
+        QVERIFY(badLines.err.contains(QStringLiteral("--lines takes a number")));
+        QCOMPARE(
+            runFazt({QStringLiteral("service"), QStringLiteral("install"), QStringLiteral("extra")})
+                .exitCode,
+            2);
+        // Only where it cannot change anything: no systemd runs here.
+        if (QFileInfo(QStringLiteral("/run/systemd/system")).isDir())
+            QSKIP("systemd runs on this machine: 'service install' would install the service");
+        for (const char *command : {"install", "uninstall", "status"}) {
+            const Run run = runFazt({QStringLiteral("service"), QLatin1String(command)});
+            QCOMPARE(run.exitCode, 1);
+            QVERIFY2(run.err.contains(QStringLiteral("systemd is not running")),
+                     qPrintable(run.err));
+        }
+    }
+
     void refusesADatabaseFromANewerFazt() {
         const QString db = path(QStringLiteral("future.db"));
         {
