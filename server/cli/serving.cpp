@@ -26,7 +26,6 @@
 #include <QDateTime>
 #include <QJsonObject>
 #include <QSocketNotifier>
-#include <QTextStream>
 #include <QTimer>
 
 #include <csignal>
@@ -74,7 +73,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
 
     guard::Guard::tuneAllocator(); // before any thread allocates
     if (Status s = checkStoredSecrets(database); !s) {
-        QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        qCritical("fazt: %s", qPrintable(s.error().message));
         ::close(signalFd);
         return Failure;
     }
@@ -90,18 +89,17 @@ int serve(db::Database &database, const ServeSettings &settings) {
     if (!settings.fixedSite.isEmpty())
         router.setFixedSite(settings.fixedSite);
     if (Status s = router.reloadDomains(database); !s) {
-        QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        qCritical("fazt: %s", qPrintable(s.error().message));
         return Failure;
     }
     hosting::SiteHandler handler(vfs, cache, router);
     Config config(database);
     if (Status s = config.load(); !s) {
-        QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        qCritical("fazt: %s", qPrintable(s.error().message));
         return Failure;
     }
     if (const int swept = admin::Upload::sweepLeftovers(); swept > 0)
-        QTextStream(stderr) << "fazt: removed " << swept << " unfinished uploads of an earlier run"
-                            << Qt::endl;
+        qInfo("fazt: removed %d unfinished uploads of an earlier run", swept);
     // Analytics: counted in RAM, flushed in one transaction every 30 s or 1,000 records.
     std::unique_ptr<stats::StatsBuffer> statsBuffer;
     std::unique_ptr<hosting::Tracker> tracker;
@@ -185,7 +183,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
         adminService = std::make_unique<admin::AdminService>(database, vfs, cache, config, router,
                                                              adminOptions);
         if (Status s = adminService->load(); !s) {
-            QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+            qCritical("fazt: %s", qPrintable(s.error().message));
             return Failure;
         }
         if (statsBuffer)
@@ -253,7 +251,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
             listening = https->listen();
         }
         if (!listening) {
-            QTextStream(stderr) << "fazt: " << listening.error().message << Qt::endl;
+            qCritical("fazt: %s", qPrintable(listening.error().message));
             ::close(signalFd);
             return Failure;
         }
@@ -267,7 +265,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
         [runtime = functionRuntime.get()] { return runtime->prometheus(); });
     guard.start(probe, limits);
     if (Status s = server.listen(); !s) {
-        QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        qCritical("fazt: %s", qPrintable(s.error().message));
         ::close(signalFd);
         return Failure;
     }
@@ -278,9 +276,9 @@ int serve(db::Database &database, const ServeSettings &settings) {
     if (settings.onListening)
         settings.onListening(server.port(), vfs);
     for (const quint16 port : http::SocketActivation::untakenPorts())
-        QTextStream(stderr) << "fazt: systemd passed a socket for port " << port
-                            << ", which this server does not serve (see --port, --https-port)"
-                            << Qt::endl;
+        qWarning("fazt: systemd passed a socket for port %u, which this server does not serve "
+                 "(see --port, --https-port)",
+                 unsigned(port));
     // READY=1 only now: the ports listen (taken from systemd or bound), the admin is loaded.
     guard::ServiceNotifier serviceNotifier;
     {
@@ -302,8 +300,8 @@ int serve(db::Database &database, const ServeSettings &settings) {
     QObject::connect(&notifier, &QSocketNotifier::activated, [&] {
         signalfd_siginfo info{};
         (void)!::read(signalFd, &info, sizeof info);
-        QTextStream(stderr) << "fazt: " << (info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT")
-                            << " received; finishing in-flight requests" << Qt::endl;
+        qInfo("fazt: %s received; finishing in-flight requests",
+              info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
         serviceNotifier.notifyStopping(QStringLiteral("Stopping: finishing in-flight requests"));
         notifier.setEnabled(false);
         QCoreApplication::quit();
@@ -317,14 +315,15 @@ int serve(db::Database &database, const ServeSettings &settings) {
     if (statsBuffer) {
         // Every event a client was told we accepted is written before we exit.
         if (Status s = statsBuffer->flushAll(); !s)
-            QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+            qCritical("fazt: %s", qPrintable(s.error().message));
         const stats::StatsBuffer::Counters c = statsBuffer->counters();
-        QTextStream(stderr) << "fazt: analytics: " << c.flushed << " records written in "
-                            << c.flushes << " transactions, " << c.dropped << " dropped"
-                            << Qt::endl;
+        qInfo("fazt: analytics: %llu records written in %llu transactions, %llu dropped",
+              static_cast<unsigned long long>(c.flushed),
+              static_cast<unsigned long long>(c.flushes),
+              static_cast<unsigned long long>(c.dropped));
     }
     ::close(signalFd);
-    QTextStream(stderr) << "fazt: stopped" << Qt::endl;
+    qInfo("fazt: stopped");
     return Ok;
 }
 

@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <thread>
 #include <unistd.h>
@@ -124,6 +125,7 @@ private Q_SLOTS:
     void unitsVerify();
     void notifiesReadyWatchdogAndStopping();
     void restartUnderSocketActivationRefusesNothing();
+    void journalLinesCarryTheirPriority();
 };
 
 void TestSystemd::unitsVerify() {
@@ -176,7 +178,8 @@ void TestSystemd::notifiesReadyWatchdogAndStopping() {
     const QByteArray ready = notify.next(30000);
     QVERIFY2(ready.startsWith("READY=1\n"), ready.constData());
     QVERIFY(getHealth(port) == Outcome::Ok);
-    QVERIFY2(ready.contains(QByteArray("\nSTATUS=Serving localhost on port " + QByteArray::number(port))),
+    QVERIFY2(ready.contains(
+                 QByteArray("\nSTATUS=Serving localhost on port " + QByteArray::number(port))),
              ready.constData());
 
     int pings = 0;
@@ -277,6 +280,52 @@ void TestSystemd::restartUnderSocketActivationRefusesNothing() {
     ::kill(pid_t(first->processId()), SIGTERM);
     QVERIFY(first->waitForFinished(30000));
     ::close(listenFd);
+}
+
+// Under systemd stderr is the journal (JOURNAL_STREAM names it by device and inode): each line
+// starts with its priority, "<3>" for errors, "<6>" for information. Elsewhere, no prefix.
+void TestSystemd::journalLinesCarryTheirPriority() {
+    QTemporaryDir dir;
+    const QString log = dir.filePath(QStringLiteral("stderr"));
+    QFile(log).open(QIODevice::WriteOnly);
+    struct stat info {};
+    QCOMPARE(::stat(QFile::encodeName(log).constData(), &info), 0);
+    quint16 port = 0;
+    const int taken = listenOnLoopback(&port); // so the second server cannot listen
+    const auto runServer = [&](const QString &stream, bool stopIt) {
+        QProcess server;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("JOURNAL_STREAM"), stream);
+        server.setProcessEnvironment(env);
+        server.setStandardErrorFile(log, QIODevice::Append);
+        server.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+        server.start(faztBin(),
+                     {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"),
+                      dir.filePath(QStringLiteral("fazt.db")), QStringLiteral("--port"),
+                      QString::number(stopIt ? freePort() : port), QStringLiteral("--listen"),
+                      QStringLiteral("127.0.0.1")});
+        server.waitForStarted();
+        if (stopIt) {
+            server.waitForReadyRead(20000); // its URL: it serves
+            ::kill(pid_t(server.processId()), SIGTERM);
+        }
+        server.waitForFinished(30000);
+        return server.exitCode();
+    };
+    const QString journal =
+        QStringLiteral("%1:%2").arg(quint64(info.st_dev)).arg(quint64(info.st_ino));
+    QCOMPARE(runServer(journal, true), 0);
+    QCOMPARE(runServer(journal, false), 1);              // its port is taken
+    QCOMPARE(runServer(QStringLiteral("1:1"), true), 0); // another stream: not the journal
+    ::close(taken);
+    QFile file(log);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray text = file.readAll();
+    QVERIFY2(text.contains("<6>fazt: SIGTERM received; finishing in-flight requests\n"),
+             text.constData());
+    QVERIFY2(text.contains("<6>fazt: stopped\n"), text.constData());
+    QVERIFY2(text.contains("<3>fazt: Cannot listen on 127.0.0.1 port"), text.constData());
+    QVERIFY2(text.endsWith("\nfazt: stopped\n"), text.constData()); // the last run: no prefix
 }
 
 QTEST_GUILESS_MAIN(TestSystemd)
