@@ -3,12 +3,13 @@
 #   make test    build and run every test (CTest)
 #   make bench   build and run the benchmarks (tests/bench)
 #   make console build and start the Fazt Console (the desktop app)
+#   make package build the Debian packages fazt and fazt-console (in $(BUILD)/)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 DB ?= data/fazt.db
 
-.PHONY: all deps build run console test bench clean format
+.PHONY: all deps build run console test bench package clean format
 
 all: build
 
@@ -32,6 +33,11 @@ test:
 	@bash installers/deps.sh test
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+package:
+	@bash installers/deps.sh package
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD) && cpack -G DEB
 
 bench:
 	@bash installers/deps.sh bench

@@ -3,6 +3,7 @@
 # runs `apt-get update` at most once per call, and does nothing when everything is present.
 #
 #   installers/deps.sh            build dependencies (what `make` and `make run` need)
+#   installers/deps.sh package    + what `make package` needs (CPack's dpkg-shlibdeps)
 #   installers/deps.sh test       + what `make test` needs
 #   installers/deps.sh bench      + what `make bench` needs (nginx, Caddy, wrk)
 set -euo pipefail
@@ -18,18 +19,24 @@ build=(
   qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates
   qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtquick-dialogs
-  qml6-module-qt-labs-settings qml6-module-qtcharts
+  qml6-module-qt-labs-settings qml6-module-qtcharts qml6-module-qt-labs-folderlistmodel
+  qml6-module-qtquick-shapes
 )
-test=(sqlite3 curl procps clang libclang-rt-dev qml6-module-qttest xvfb xauth pebble)
+package=(dpkg-dev file)
+# systemd: systemd-analyze verify and systemd-socket-activate; debootstrap: the clean Debian 12
+# the packages are installed into (tests/integration/tst_install.cpp)
+test=(sqlite3 curl procps clang libclang-rt-dev qml6-module-qttest xvfb xauth pebble
+  "${package[@]}" systemd debootstrap)
 bench=(nginx-light caddy wrk python3)
 
 wanted=("${build[@]}")
 for group in "$@"; do
   case "$group" in
     build) ;;
+    package) wanted+=("${package[@]}") ;;
     test) wanted+=("${test[@]}") ;;
     bench) wanted+=("${test[@]}" "${bench[@]}") ;;
-    *) echo "deps.sh: unknown group '$group' (use: build, test, bench)" >&2; exit 2 ;;
+    *) echo "deps.sh: unknown group '$group' (use: build, package, test, bench)" >&2; exit 2 ;;
   esac
 done
 

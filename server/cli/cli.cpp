@@ -7,9 +7,10 @@
 #include "cli/serving.h"
 #include "cli/setup.h"
 #include "config/config.h"
+#include "db/connection.h"
+#include "db/database.h"
 #include "hosting/functions/sandbox.h"
 #include "hosting/functions/scriptworker.h"
-#include "db/database.h"
 #include "stats/statsbuffer.h"
 #include "system/limitstore.h"
 #include "system/privatefiles.h"
@@ -26,6 +27,7 @@
 #include <QTimer>
 
 #include <functional>
+#include <sys/stat.h>
 #include <termios.h>
 #include <thread>
 #include <unistd.h>
@@ -58,12 +60,20 @@ const QCommandLineOption dbOption(QStringList{QStringLiteral("db")},
                                                  "./fazt.db)."),
                                   QStringLiteral("PATH"));
 
+} // namespace
+
+const QCommandLineOption &databaseOption() {
+    return dbOption;
+}
+
 QString databasePath(const QCommandLineParser &parser) {
     if (parser.isSet(dbOption))
         return parser.value(dbOption);
     const QString fromEnv = qEnvironmentVariable("FAZT_DB");
     return fromEnv.isEmpty() ? QStringLiteral("fazt.db") : fromEnv;
 }
+
+namespace {
 
 // Opens an existing database; a missing file is an error that says how to create one.
 Result<std::unique_ptr<db::Database>> openExisting(const QString &path) {
@@ -452,6 +462,93 @@ int dbBackup(const QCommandLineParser &parser) {
     return Ok;
 }
 
+// The processes other than this one that have `path` open (from /proc/PID/fd; those of other
+// users are seen only by root or their user).
+QList<qint64> processesHolding(const QString &path) {
+    const QString target = QFileInfo(path).canonicalFilePath();
+    QList<qint64> holders;
+    if (target.isEmpty())
+        return holders;
+    const QDir proc(QStringLiteral("/proc"));
+    for (const QString &pid : proc.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        bool isNumber = false;
+        const qint64 id = pid.toLongLong(&isNumber);
+        if (!isNumber || id == QCoreApplication::applicationPid())
+            continue;
+        const QDir fds(proc.filePath(pid + QStringLiteral("/fd")));
+        for (const QFileInfo &fd : fds.entryInfoList(QDir::Files | QDir::System)) {
+            if (fd.symLinkTarget() == target) {
+                holders << id;
+                break;
+            }
+        }
+    }
+    return holders;
+}
+
+// `fazt db restore BACKUP`: the backup becomes the database; the file it replaces is kept.
+int dbRestore(const QCommandLineParser &parser) {
+    const QStringList args = parser.positionalArguments();
+    if (args.size() != 1) {
+        err() << "fazt: 'db restore' takes one argument, the backup. Example: fazt db restore "
+                 "/var/backups/fazt.db --db /var/lib/fazt/fazt.db"
+              << Qt::endl;
+        return Usage;
+    }
+    const QString backup = args.first();
+    const QString path = QFileInfo(databasePath(parser)).absoluteFilePath();
+    if (!QFileInfo(backup).isFile())
+        return fail(QStringLiteral("There is no backup at %1.").arg(backup));
+    if (Status s = db::Database::checkIntegrity(backup); !s)
+        return fail(QStringLiteral("%1 is not a sound database (%2); nothing was changed.")
+                        .arg(backup, s.error().message));
+    qint64 version = 0;
+    if (auto c = db::Connection::open(backup, db::OpenMode::ReadOnly); c)
+        if (auto v = (*c)->queryInt("PRAGMA user_version"); v)
+            version = *v;
+    if (version < 1 || version > db::Database::latestSchemaVersion())
+        return fail(QStringLiteral("%1 is not a Fazt database this fazt can open (schema version "
+                                   "%2; this fazt knows 1 to %3); nothing was changed.")
+                        .arg(backup)
+                        .arg(version)
+                        .arg(db::Database::latestSchemaVersion()));
+    if (const QList<qint64> holders = processesHolding(path); !holders.isEmpty())
+        return fail(QStringLiteral("%1 is open in process %2 (a running server?). Stop it first "
+                                   "(systemctl stop fazt); nothing was changed.")
+                        .arg(path)
+                        .arg(holders.first()));
+    // The file it replaces, with its -wal and -shm (committed data may still be in the WAL),
+    // moved aside under one name: SQLite opens the kept file whole.
+    QString kept;
+    struct stat owner {};
+    const bool hasOwner = ::stat(QFile::encodeName(path).constData(), &owner) == 0;
+    if (QFileInfo::exists(path)) {
+        kept = path + QStringLiteral(".before-restore-") +
+               QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")})
+            if (QFileInfo::exists(path + suffix) && !QFile::rename(path + suffix, kept + suffix))
+                return fail(QStringLiteral("Cannot move %1 aside to %2.").arg(path + suffix, kept));
+    }
+    const QString partial = path + QStringLiteral(".restoring");
+    QFile::remove(partial);
+    if (!QFile::copy(backup, partial) ||
+        !QFile::setPermissions(partial, QFileDevice::ReadOwner | QFileDevice::WriteOwner))
+        return fail(QStringLiteral("Cannot copy %1 to %2.").arg(backup, partial));
+    // Root restoring the service's database: the file stays the fazt user's.
+    if (hasOwner)
+        (void)!::chown(QFile::encodeName(partial).constData(), owner.st_uid, owner.st_gid);
+    if (!QFile::rename(partial, path))
+        return fail(QStringLiteral("Cannot rename %1 to %2.").arg(partial, path));
+    out() << "Restored " << path << " from " << backup << " (schema version " << version << ")."
+          << Qt::endl;
+    if (!kept.isEmpty())
+        out() << "  the file it replaced is kept as " << kept << Qt::endl;
+    if (version < db::Database::latestSchemaVersion())
+        out() << "  the next start migrates it to schema version "
+              << db::Database::latestSchemaVersion() << Qt::endl;
+    return Ok;
+}
+
 // "30d", "12h", "2w" or a plain number of days, in seconds; -1 if malformed.
 qint64 parseAge(const QString &text) {
     static const QList<QPair<QChar, qint64>> units{{u'h', 3600}, {u'd', 86400}, {u'w', 604800}};
@@ -590,6 +687,18 @@ const QList<Command> &commands() {
                                          QStringLiteral("The file to write."));
              },
              dbBackup},
+            {QStringLiteral("db"), QStringLiteral("restore"),
+             QStringLiteral("Replace the database with a backup (server stopped); the old file "
+                            "is kept."),
+             QStringLiteral("BACKUP"),
+             [](QCommandLineParser &p) {
+                 p.addOption(dbOption);
+                 p.addPositionalArgument(
+                     QStringLiteral("BACKUP"),
+                     QStringLiteral("A file from 'fazt db backup' or an upgrade's "
+                                    "fazt.db.schema-N.bak."));
+             },
+             dbRestore},
             {QStringLiteral("db"), QStringLiteral("prune"),
              QStringLiteral("Delete old analytics events, unused blobs and abandoned deploys."),
              QString(),
@@ -603,7 +712,8 @@ const QList<Command> &commands() {
              },
              dbPrune},
         } +
-        remoteCommands() + systemCommands() + functionCommands();
+        remoteCommands() + systemCommands() + functionCommands() + statusCommands() +
+        serviceCommands();
     return list;
 }
 

@@ -28,6 +28,10 @@ struct Command {
     std::function<int(const QCommandLineParser &)> run;
 };
 
+// --db, and the database path it names (else $FAZT_DB, else ./fazt.db).
+const QCommandLineOption &databaseOption();
+QString databasePath(const QCommandLineParser &p);
+
 // --server and --token, for commands that talk to a server's admin API.
 void addConnectionOptions(QCommandLineParser &p);
 // The client for --server/--token (or FAZT_SERVER/FAZT_TOKEN). Errors are usage errors.
@@ -46,5 +50,9 @@ QList<Command> remoteCommands();
 QList<Command> systemCommands();
 // `fazt env`, `fazt egress` and `fazt logs`: a site's functions (over the admin API).
 QList<Command> functionCommands();
+// `fazt server status`: the database's facts and whether a server answers.
+QList<Command> statusCommands();
+// `fazt service install|uninstall|status|logs`: the systemd service (systemctl, journalctl).
+QList<Command> serviceCommands();
 
 } // namespace fazt::cli

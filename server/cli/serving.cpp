@@ -10,11 +10,13 @@
 #include "db/database.h"
 #include "functions/functionstore.h"
 #include "guard/guard.h"
+#include "guard/servicenotifier.h"
 #include "hosting/functions/functionruntime.h"
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
 #include "hosting/tracker.h"
 #include "http/httpserver.h"
+#include "http/socketactivation.h"
 #include "stats/statsbuffer.h"
 #include "tls/https.h"
 #include "vfs/vfs.h"
@@ -24,7 +26,6 @@
 #include <QDateTime>
 #include <QJsonObject>
 #include <QSocketNotifier>
-#include <QTextStream>
 #include <QTimer>
 
 #include <csignal>
@@ -72,7 +73,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
 
     guard::Guard::tuneAllocator(); // before any thread allocates
     if (Status s = checkStoredSecrets(database); !s) {
-        QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        qCritical("fazt: %s", qPrintable(s.error().message));
         ::close(signalFd);
         return Failure;
     }
@@ -88,18 +89,17 @@ int serve(db::Database &database, const ServeSettings &settings) {
     if (!settings.fixedSite.isEmpty())
         router.setFixedSite(settings.fixedSite);
     if (Status s = router.reloadDomains(database); !s) {
-        QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        qCritical("fazt: %s", qPrintable(s.error().message));
         return Failure;
     }
     hosting::SiteHandler handler(vfs, cache, router);
     Config config(database);
     if (Status s = config.load(); !s) {
-        QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        qCritical("fazt: %s", qPrintable(s.error().message));
         return Failure;
     }
     if (const int swept = admin::Upload::sweepLeftovers(); swept > 0)
-        QTextStream(stderr) << "fazt: removed " << swept << " unfinished uploads of an earlier run"
-                            << Qt::endl;
+        qInfo("fazt: removed %d unfinished uploads of an earlier run", swept);
     // Analytics: counted in RAM, flushed in one transaction every 30 s or 1,000 records.
     std::unique_ptr<stats::StatsBuffer> statsBuffer;
     std::unique_ptr<hosting::Tracker> tracker;
@@ -158,9 +158,10 @@ int serve(db::Database &database, const ServeSettings &settings) {
     functionOptions.memoryBytes = limits.jsWorkerMemoryBytes;
     functionOptions.crashLimit =
         int(config.intValue(QStringLiteral("functions.crash_limit"), functionOptions.crashLimit));
-    functionOptions.maxQueued = int(std::clamp<qint64>(
-        config.intValue(QStringLiteral("functions.queue_length"), 8 * functionOptions.maxConcurrent),
-        0, 100000));
+    functionOptions.maxQueued =
+        int(std::clamp<qint64>(config.intValue(QStringLiteral("functions.queue_length"),
+                                               8 * functionOptions.maxConcurrent),
+                               0, 100000));
     functionOptions.maxQueueWaitMs = int(std::clamp<qint64>(
         config.intValue(QStringLiteral("functions.queue_wait_ms"), functionOptions.maxQueueWaitMs),
         0, 60000));
@@ -182,7 +183,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
         adminService = std::make_unique<admin::AdminService>(database, vfs, cache, config, router,
                                                              adminOptions);
         if (Status s = adminService->load(); !s) {
-            QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+            qCritical("fazt: %s", qPrintable(s.error().message));
             return Failure;
         }
         if (statsBuffer)
@@ -250,7 +251,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
             listening = https->listen();
         }
         if (!listening) {
-            QTextStream(stderr) << "fazt: " << listening.error().message << Qt::endl;
+            qCritical("fazt: %s", qPrintable(listening.error().message));
             ::close(signalFd);
             return Failure;
         }
@@ -264,7 +265,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
         [runtime = functionRuntime.get()] { return runtime->prometheus(); });
     guard.start(probe, limits);
     if (Status s = server.listen(); !s) {
-        QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+        qCritical("fazt: %s", qPrintable(s.error().message));
         ::close(signalFd);
         return Failure;
     }
@@ -274,6 +275,21 @@ int serve(db::Database &database, const ServeSettings &settings) {
                                                         : server.port());
     if (settings.onListening)
         settings.onListening(server.port(), vfs);
+    for (const quint16 port : http::SocketActivation::untakenPorts())
+        qWarning("fazt: systemd passed a socket for port %u, which this server does not serve "
+                 "(see --port, --https-port)",
+                 unsigned(port));
+    // READY=1 only now: the ports listen (taken from systemd or bound), the admin is loaded.
+    guard::ServiceNotifier serviceNotifier;
+    {
+        QString status =
+            QStringLiteral("Serving %1 on port %2").arg(settings.domain).arg(server.port());
+        if (https)
+            status += QStringLiteral(" and HTTPS on port %1").arg(https->port());
+        if (server.isSocketActivated())
+            status += QStringLiteral(" (sockets from systemd)");
+        serviceNotifier.notifyReady(status);
+    }
     QTimer authRefresh;
     if (adminService) {
         QObject::connect(&authRefresh, &QTimer::timeout, [&] { adminService->refreshAuth(); });
@@ -284,8 +300,9 @@ int serve(db::Database &database, const ServeSettings &settings) {
     QObject::connect(&notifier, &QSocketNotifier::activated, [&] {
         signalfd_siginfo info{};
         (void)!::read(signalFd, &info, sizeof info);
-        QTextStream(stderr) << "fazt: " << (info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT")
-                            << " received; finishing in-flight requests" << Qt::endl;
+        qInfo("fazt: %s received; finishing in-flight requests",
+              info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        serviceNotifier.notifyStopping(QStringLiteral("Stopping: finishing in-flight requests"));
         notifier.setEnabled(false);
         QCoreApplication::quit();
     });
@@ -298,14 +315,15 @@ int serve(db::Database &database, const ServeSettings &settings) {
     if (statsBuffer) {
         // Every event a client was told we accepted is written before we exit.
         if (Status s = statsBuffer->flushAll(); !s)
-            QTextStream(stderr) << "fazt: " << s.error().message << Qt::endl;
+            qCritical("fazt: %s", qPrintable(s.error().message));
         const stats::StatsBuffer::Counters c = statsBuffer->counters();
-        QTextStream(stderr) << "fazt: analytics: " << c.flushed << " records written in "
-                            << c.flushes << " transactions, " << c.dropped << " dropped"
-                            << Qt::endl;
+        qInfo("fazt: analytics: %llu records written in %llu transactions, %llu dropped",
+              static_cast<unsigned long long>(c.flushed),
+              static_cast<unsigned long long>(c.flushes),
+              static_cast<unsigned long long>(c.dropped));
     }
     ::close(signalFd);
-    QTextStream(stderr) << "fazt: stopped" << Qt::endl;
+    qInfo("fazt: stopped");
     return Ok;
 }
 

@@ -2,6 +2,7 @@
 
 #include "system/probe.h"
 
+#include <QCoreApplication>
 #include <QJsonArray>
 
 namespace fazt::guard {
@@ -95,6 +96,11 @@ QJsonObject Metrics::json() const {
 
 QByteArray Metrics::prometheus() const {
     QByteArray text;
+    text += "# HELP fazt_build_info The running version (fazt server status reads it).\n"
+            "# TYPE fazt_build_info gauge\n";
+    text += prometheusLine(
+        "fazt_build_info", 1,
+        QByteArray("version=\"" + QCoreApplication::applicationVersion().toUtf8() + '"'));
     text += "# HELP fazt_uptime_seconds Seconds since the server started.\n"
             "# TYPE fazt_uptime_seconds gauge\n";
     text += prometheusLine("fazt_uptime_seconds", double(uptimeSeconds()));

@@ -36,7 +36,8 @@ Connection::Connection(Worker &worker, int fd, QHostAddress peer)
     : m_worker(worker)
     , m_fd(fd)
     , m_id(nextConnectionId++)
-    , m_peer(std::move(peer)) {
+    , m_peer(std::move(peer))
+    , m_acceptedMs(m_worker.nowMs()) {
     setDeadline(m_worker.options().headerTimeoutMs); // also bounds the TLS handshake
     if (m_worker.options().tls) {
         m_ssl = SSL_new(m_worker.options().tls);
@@ -522,7 +523,13 @@ void Connection::checkDeadline(qint64 nowMs) {
 
 void Connection::shutdownWhenIdle() {
     m_isShuttingDown = true;
-    if (m_state == State::ReadingHead && !m_isResponding && m_inEnd == m_inStart)
+    // A connection accepted a moment ago whose first request has not arrived yet is not idle:
+    // its client is about to send, and closing it would fail a request (what a restart under
+    // socket activation must not do). It gets FreshGraceMs for the request, answered with
+    // "Connection: close". An idle keep-alive connection closes now.
+    const bool isFresh =
+        m_requestSerial == 0 && m_worker.nowMs() - m_acceptedMs < FreshGraceMs;
+    if (m_state == State::ReadingHead && !m_isResponding && m_inEnd == m_inStart && !isFresh)
         close();
 }
 

@@ -87,6 +87,10 @@ private:
     bool m_bodyComplete = true;
     qint64 m_deadlineMs = 0;
     bool m_deadlineIsIdle = false;
+    // When the worker accepted it; on shutdown, a connection younger than FreshGraceMs that
+    // has sent nothing yet still gets its first request served.
+    qint64 m_acceptedMs = 0;
+    static constexpr qint64 FreshGraceMs = 1000;
 
     // Input: bytes [m_inStart, m_inEnd) of m_in are unparsed.
     QByteArray m_in;

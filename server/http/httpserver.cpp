@@ -1,5 +1,6 @@
 #include "http/httpserver.h"
 
+#include "http/socketactivation.h"
 #include "http/worker.h"
 
 #include <arpa/inet.h>
@@ -31,6 +32,14 @@ HttpServer::~HttpServer() {
 }
 
 Status HttpServer::listen() {
+    // A socket systemd holds for this port (fazt.socket) survives restarts: take it instead of
+    // binding a new one.
+    if (const int inherited = SocketActivation::take(m_options.port); inherited >= 0) {
+        m_isInherited = true;
+        m_port = m_options.port;
+        startWorkers(inherited);
+        return {};
+    }
     const QHostAddress &address = m_options.address;
     const bool isDualStack = address == QHostAddress::Any || address == QHostAddress::AnyIPv6;
     const bool isV6 = isDualStack || address.protocol() == QAbstractSocket::IPv6Protocol;
@@ -74,13 +83,17 @@ Status HttpServer::listen() {
     getsockname(fd, reinterpret_cast<sockaddr *>(&storage), &length);
     m_port = ntohs(isV6 ? reinterpret_cast<sockaddr_in6 *>(&storage)->sin6_port
                         : reinterpret_cast<sockaddr_in *>(&storage)->sin_port);
-    m_listenFd = fd;
+    startWorkers(fd);
+    return {};
+}
+
+void HttpServer::startWorkers(int listenFd) {
+    m_listenFd = listenFd;
     for (int i = 0; i < std::max(1, m_options.workers); ++i) {
         m_workers.push_back(
-            std::make_unique<Worker>(i, fd, m_handler, m_options, m_connectionCount));
+            std::make_unique<Worker>(i, listenFd, m_handler, m_options, m_connectionCount));
         m_workers.back()->start();
     }
-    return {};
 }
 
 void HttpServer::stop() {
@@ -89,7 +102,8 @@ void HttpServer::stop() {
     for (auto &worker : m_workers)
         worker->join();
     // The Worker objects stay until destruction: a Responder on another thread may still post
-    // to them (the task is dropped).
+    // to them (the task is dropped). Closing an inherited socket closes this process's copy:
+    // systemd keeps the port and queues connections for the next server.
     if (m_listenFd >= 0) {
         ::close(m_listenFd);
         m_listenFd = -1;

@@ -19,9 +19,12 @@ public:
     HttpServer(Handler &handler, ServerOptions options);
     ~HttpServer();
 
-    // Binds (port 0 picks a free one) and starts the workers.
+    // Binds (port 0 picks a free one), or takes the socket systemd passed for the port
+    // (SocketActivation), and starts the workers.
     Status listen();
     quint16 port() const { return m_port; }
+    // Whether the listening socket came from systemd (socket activation).
+    bool isSocketActivated() const { return m_isInherited; }
     // Graceful: stop accepting, let in-flight requests finish (up to shutdownGraceMs), join.
     // Responders still held elsewhere stay safe to call until the HttpServer is destroyed.
     void stop();
@@ -33,10 +36,13 @@ public:
     const ServerOptions &options() const { return m_options; }
 
 private:
+    void startWorkers(int listenFd);
+
     Handler &m_handler;
     const ServerOptions m_options;
     int m_listenFd = -1;
     quint16 m_port = 0;
+    bool m_isInherited = false;
     std::atomic<int> m_connectionCount{0};
     std::vector<std::unique_ptr<Worker>> m_workers;
 };

@@ -141,6 +141,9 @@ Status Database::migrate(Connection &c) {
                          .arg(m_path)
                          .arg(*version)
                          .arg(latest)};
+    if (*version > 0 && *version < latest)
+        if (Status s = keepUpgradeBackup(c, int(*version)); !s)
+            return s;
     for (const Migration &migration : migrations()) {
         if (migration.version <= *version)
             continue;
@@ -163,6 +166,35 @@ Status Database::migrate(Connection &c) {
         }
     }
     m_schemaVersion = std::max(int(*version), latest);
+    return {};
+}
+
+QString Database::upgradeBackupPath(const QString &path, int schemaVersion) {
+    return path + QStringLiteral(".schema-%1.bak").arg(schemaVersion);
+}
+
+// Before a newer fazt migrates the schema forward, a consistent copy of the file as it was
+// (VACUUM INTO: one transaction, 0600 like every file fazt creates), so an upgrade that goes
+// wrong can be undone with `fazt db restore`. Only the latest is kept: the copies of earlier
+// upgrades go.
+Status Database::keepUpgradeBackup(Connection &c, int schemaVersion) const {
+    const QString target = upgradeBackupPath(m_path, schemaVersion);
+    const QFileInfo info(m_path);
+    const QString pattern = info.fileName() + QStringLiteral(".schema-*.bak");
+    for (const QString &old : info.dir().entryList({pattern}, QDir::Files))
+        QFile::remove(info.dir().filePath(old));
+    // An empty file made 0600 first (VACUUM INTO takes an empty file, and keeps its mode).
+    if (Status s = system::PrivateFiles::createFile(target); !s)
+        return s;
+    std::string sql =
+        "VACUUM INTO '" + QString(target).replace(u'\'', QLatin1String("''")).toStdString() + "'";
+    if (Status s = c.exec(sql); !s)
+        return Error{s.error().code,
+                     QStringLiteral("Cannot keep a copy of %1 before upgrading it (%2); nothing "
+                                    "was changed. Free some disk space and start fazt again.")
+                         .arg(m_path, s.error().message)};
+    qInfo("fazt: upgrading %s from schema version %d; the previous file is kept as %s",
+          qPrintable(m_path), schemaVersion, qPrintable(target));
     return {};
 }
 

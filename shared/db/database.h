@@ -53,6 +53,9 @@ public:
     Status backup(const QString &destination);
     // Runs PRAGMA integrity_check on a fresh connection; the error lists what is wrong.
     static Status checkIntegrity(const QString &path);
+    // Where opening a database of an older schema keeps the file as it was before migrating
+    // ("fazt.db.schema-6.bak"), until the next upgrade.
+    static QString upgradeBackupPath(const QString &path, int schemaVersion);
 
     // The settings every connection of the server runs with (busy timeout, synchronous=NORMAL
     // under WAL, foreign keys, a page cache of `cacheSizeKiB`).
@@ -62,6 +65,7 @@ public:
 private:
     Database(QString path, Options options);
     Status migrate(Connection &c);
+    Status keepUpgradeBackup(Connection &c, int schemaVersion) const;
 
     const QString m_path;
     const Options m_options;

@@ -1,6 +1,10 @@
 #include "system/logtext.h"
 
+#include <QByteArray>
+
 #include <algorithm>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace fazt::system {
 
@@ -13,8 +17,42 @@ bool isControl(QChar ch) {
 
 QtMessageHandler g_nextHandler = nullptr;
 
+// Under systemd, stderr is a stream into the journal, named by JOURNAL_STREAM ("DEV:INODE").
+bool isStderrTheJournal() {
+    const QByteArray stream = qgetenv("JOURNAL_STREAM");
+    const qsizetype colon = stream.indexOf(':');
+    struct stat info {};
+    if (colon < 0 || ::fstat(STDERR_FILENO, &info) != 0)
+        return false;
+    return stream.left(colon).toULongLong() == quint64(info.st_dev) &&
+           stream.mid(colon + 1).toULongLong() == quint64(info.st_ino);
+}
+
+// The journal reads a "<N>" prefix as the line's priority (sd-daemon(3)): `journalctl -p err`
+// then finds the errors, and they show in red.
+QLatin1StringView priorityPrefix(QtMsgType type) {
+    switch (type) {
+    case QtDebugMsg:
+        return QLatin1StringView("<7>");
+    case QtInfoMsg:
+        return QLatin1StringView("<6>");
+    case QtWarningMsg:
+        return QLatin1StringView("<4>");
+    case QtCriticalMsg:
+        return QLatin1StringView("<3>");
+    case QtFatalMsg:
+        return QLatin1StringView("<2>");
+    }
+    return {};
+}
+
 void filterMessage(QtMsgType type, const QMessageLogContext &context, const QString &message) {
-    if (g_nextHandler)
+    static const bool isJournal = isStderrTheJournal();
+    if (!g_nextHandler)
+        return;
+    if (isJournal)
+        g_nextHandler(type, context, priorityPrefix(type) + LogText::escaped(message));
+    else
         g_nextHandler(type, context, LogText::escaped(message));
 }
 

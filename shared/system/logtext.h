@@ -15,7 +15,8 @@ public:
     // out visibly: "\n", "\r", or "\xNN" (e.g. ESC is "\x1b").
     static QString escaped(QStringView text);
     // Makes every qDebug/qInfo/qWarning/qCritical of this process pass through escaped()
-    // before it is written. Call once, early in main().
+    // before it is written, with the journal's priority prefix ("<3>" for qCritical...) when
+    // stderr goes to the journal (a systemd service). Call once, early in main().
     static void installMessageFilter();
 };
 

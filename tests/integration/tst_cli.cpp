@@ -1,9 +1,11 @@
 // The real `fazt` binary: commands, help, exit codes, and what they leave in the database.
 
+#include "db/connection.h"
 #include "db/database.h"
 #include "support/faztprocess.h"
 #include "vfs/vfs.h"
 
+#include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -210,6 +212,142 @@ private Q_SLOTS:
                      path(QStringLiteral("no/dir/b.db")), QStringLiteral("--db"), db});
         QCOMPARE(noDir.exitCode, 1);
         QVERIFY(noDir.err.contains(QStringLiteral("does not exist")));
+    }
+
+    void serverStatusSaysWhetherItRuns() {
+        const QString db = path(QStringLiteral("status.db"));
+        QCOMPARE(
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                     QStringLiteral("example.com"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
+        test::FaztProcess server;
+        QVERIFY(server.start(
+            {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db}));
+        const QString port = QString::number(server.port());
+        const Run running = runFazt({QStringLiteral("server"), QStringLiteral("status"),
+                                     QStringLiteral("--db"), db, QStringLiteral("--port"), port});
+        QCOMPARE(running.exitCode, 0);
+        QVERIFY2(running.out.contains(
+                     QStringLiteral("running on port %1: version " FAZT_VERSION ", up ").arg(port)),
+                 qPrintable(running.out));
+        QVERIFY2(running.out.contains(QStringLiteral("domain example.com, 1 site")),
+                 qPrintable(running.out));
+        QVERIFY(running.out.contains(QStringLiteral("none tripped")));
+        const Run json =
+            runFazt({QStringLiteral("server"), QStringLiteral("status"), QStringLiteral("--db"), db,
+                     QStringLiteral("--port"), port, QStringLiteral("--json")});
+        QCOMPARE(json.exitCode, 0);
+        QVERIFY(json.out.contains(QStringLiteral("\"running\": true")));
+
+        QCOMPARE(server.stop(), 0);
+        const Run stopped = runFazt({QStringLiteral("server"), QStringLiteral("status"),
+                                     QStringLiteral("--db"), db, QStringLiteral("--port"), port});
+        QCOMPARE(stopped.exitCode, 1);
+        QVERIFY(stopped.out.contains(QStringLiteral("not answering on port ") + port));
+        QCOMPARE(
+            runFazt({QStringLiteral("server"), QStringLiteral("status"), QStringLiteral("--db"), db,
+                     QStringLiteral("--port"), QStringLiteral("http")})
+                .exitCode,
+            2);
+        const Run noDb = runFazt({QStringLiteral("server"), QStringLiteral("status"),
+                                  QStringLiteral("--db"), path(QStringLiteral("nothing.db"))});
+        QCOMPARE(noDb.exitCode, 1);
+        QVERIFY(!QFile::exists(path(QStringLiteral("nothing.db"))));
+    }
+
+    void upgradeKeepsACopyAndRestoreSwapsItBack() {
+        const QString db = path(QStringLiteral("upgrade.db"));
+        QCOMPARE(
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                     QStringLiteral("old.example"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
+        const int latest = db::Database::latestSchemaVersion();
+        {
+            // As an older fazt left it: without the last migration's column.
+            auto opened = db::Database::open(db);
+            QVERIFY(opened);
+            QVERIFY(
+                (*opened)
+                    ->writer()
+                    .submitSql("ALTER TABLE api_tokens DROP COLUMN sites; PRAGMA user_version = " +
+                               std::to_string(latest - 1))
+                    .result());
+        }
+        const QString kept = db::Database::upgradeBackupPath(db, latest - 1);
+        QVERIFY(!QFile::exists(kept));
+        // Any command that opens the database migrates it, after keeping a copy.
+        QCOMPARE(
+            runFazt({QStringLiteral("db"), QStringLiteral("vacuum"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
+        QVERIFY(QFile::exists(kept));
+        QCOMPARE(QFile::permissions(kept) & 0x0077, QFileDevice::Permissions());
+        QVERIFY(db::Database::checkIntegrity(kept));
+        const auto schemaOf = [](const QString &file) {
+            auto c = db::Connection::open(file, db::OpenMode::ReadOnly);
+            return c ? (*c)->queryInt("PRAGMA user_version").value() : -1;
+        };
+        QCOMPARE(schemaOf(kept), qint64(latest - 1));
+        QCOMPARE(schemaOf(db), qint64(latest));
+        QCOMPARE(
+            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                     QStringLiteral("new.example"), QStringLiteral("--db"), db})
+                .exitCode,
+            0);
+
+        // Not while a server has it open.
+        {
+            test::FaztProcess server;
+            QVERIFY(server.start(
+                {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db}));
+            const Run refused = runFazt({QStringLiteral("db"), QStringLiteral("restore"), kept,
+                                         QStringLiteral("--db"), db});
+            QCOMPARE(refused.exitCode, 1);
+            QVERIFY2(refused.err.contains(QStringLiteral("Stop it first")),
+                     qPrintable(refused.err));
+            QCOMPARE(server.stop(), 0);
+        }
+        const Run garbage =
+            runFazt({QStringLiteral("db"), QStringLiteral("restore"),
+                     QStringLiteral(FAZT_SOURCE_DIR "/README.md"), QStringLiteral("--db"), db});
+        QCOMPARE(garbage.exitCode, 1);
+        QCOMPARE(schemaOf(db), qint64(latest));
+
+        const Run restored = runFazt(
+            {QStringLiteral("db"), QStringLiteral("restore"), kept, QStringLiteral("--db"), db});
+        QCOMPARE(restored.exitCode, 0);
+        QVERIFY(restored.out.contains(QStringLiteral("the file it replaced is kept as ")));
+        QCOMPARE(schemaOf(db), qint64(latest - 1));
+        const Run status = runFazt({QStringLiteral("server"), QStringLiteral("status"),
+                                    QStringLiteral("--db"), db, QStringLiteral("--json")});
+        QVERIFY2(status.out.contains(QStringLiteral("\"domain\": \"old.example\"")),
+                 qPrintable(status.out));
+        QStringList replaced =
+            QDir(m_dir.path()).entryList({QStringLiteral("upgrade.db.before-restore-*")});
+        QCOMPARE(replaced.size(), 1);
+        QCOMPARE(schemaOf(m_dir.filePath(replaced.first())), qint64(latest));
+    }
+
+    void serviceCommandsSayWhatIsMissing() {
+        const Run badLines = runFazt({QStringLiteral("service"), QStringLiteral("logs"),
+                                      QStringLiteral("--lines"), QStringLiteral("many")});
+        QCOMPARE(badLines.exitCode, 2);
+        QVERIFY(badLines.err.contains(QStringLiteral("--lines takes a number")));
+        QCOMPARE(
+            runFazt({QStringLiteral("service"), QStringLiteral("install"), QStringLiteral("extra")})
+                .exitCode,
+            2);
+        // Only where it cannot change anything: no systemd runs here.
+        if (QFileInfo(QStringLiteral("/run/systemd/system")).isDir())
+            QSKIP("systemd runs on this machine: 'service install' would install the service");
+        for (const char *command : {"install", "uninstall", "status"}) {
+            const Run run = runFazt({QStringLiteral("service"), QLatin1String(command)});
+            QCOMPARE(run.exitCode, 1);
+            QVERIFY2(run.err.contains(QStringLiteral("systemd is not running")),
+                     qPrintable(run.err));
+        }
     }
 
     void refusesADatabaseFromANewerFazt() {
