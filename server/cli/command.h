@@ -14,6 +14,9 @@
 namespace fazt::client {
 class ApiClient;
 }
+namespace fazt::db {
+class Database;
+}
 
 namespace fazt::cli {
 
@@ -31,6 +34,8 @@ struct Command {
 // --db, and the database path it names (else $FAZT_DB, else ./fazt.db).
 const QCommandLineOption &databaseOption();
 QString databasePath(const QCommandLineParser &p);
+// Opens an existing database; a missing file is an error that says how to create one.
+Result<std::unique_ptr<db::Database>> openExisting(const QString &path);
 
 // --server and --token, for commands that talk to a server's admin API.
 void addConnectionOptions(QCommandLineParser &p);
@@ -44,6 +49,8 @@ QString humanBytes(qint64 bytes);
 // Prints "fazt: message" to stderr and returns the failure exit code (1).
 int fail(const QString &message);
 
+// `fazt db vacuum|backup|restore|prune`.
+QList<Command> databaseCommands();
 // Commands that talk to a running server over the admin API (deploy, sites, deploys).
 QList<Command> remoteCommands();
 // `fazt probe` and `fazt simulate`: the limits Capacity gives this machine or another.
