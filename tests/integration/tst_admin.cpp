@@ -134,7 +134,7 @@ private Q_SLOTS:
         init.start(qEnvironmentVariable("FAZT_BIN"),
                    {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
                     QStringLiteral("example.com"), QStringLiteral("--db"), m_db,
-                    QStringLiteral("--password-file"), passwordFile});
+                    QStringLiteral("--demo"), QStringLiteral("--password-file"), passwordFile});
         QVERIFY(init.waitForFinished(30000));
         QVERIFY2(init.exitCode() == 0, init.readAllStandardError().constData());
         QVERIFY(init.readAllStandardOutput().contains("admin password set"));

@@ -127,8 +127,8 @@ class TestSecurity : public QObject {
         QProcess init;
         init.start(qEnvironmentVariable("FAZT_BIN"),
                    {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                    domain, QStringLiteral("--db"), db, QStringLiteral("--password-file"),
-                    m_dir.filePath(QStringLiteral("password"))});
+                    domain, QStringLiteral("--db"), db, QStringLiteral("--demo"),
+                    QStringLiteral("--password-file"), m_dir.filePath(QStringLiteral("password"))});
         return init.waitForFinished(30000) && init.exitStatus() == QProcess::NormalExit &&
                init.exitCode() == 0;
     }
