@@ -248,19 +248,21 @@ QByteArray AdminService::authFingerprint() {
 }
 
 void AdminService::refreshAuth() {
-    (void)m_adminThread.post([this] {
-        const QByteArray fingerprint = authFingerprint();
-        if (fingerprint.isEmpty() || fingerprint == m_authFingerprint)
-            return;
-        const QByteArray usersBefore = m_authFingerprint.split(':').first();
-        m_authFingerprint = fingerprint;
-        if (fingerprint.split(':').first() != usersBefore)
-            endSessionsOfChangedUsers();
-        if (Status s = m_credentials.load(); !s)
-            qWarning("Reloading users failed: %s", qPrintable(s.error().message));
-        if (Status s = m_tokens.load(); !s)
-            qWarning("Reloading API tokens failed: %s", qPrintable(s.error().message));
-    });
+    (void)m_adminThread.post([this] { reloadAuthIfChanged(); });
+}
+
+void AdminService::reloadAuthIfChanged() {
+    const QByteArray fingerprint = authFingerprint();
+    if (fingerprint.isEmpty() || fingerprint == m_authFingerprint)
+        return;
+    const QByteArray usersBefore = m_authFingerprint.split(':').first();
+    m_authFingerprint = fingerprint;
+    if (fingerprint.split(':').first() != usersBefore)
+        endSessionsOfChangedUsers();
+    if (Status s = m_credentials.load(); !s)
+        qWarning("Reloading users failed: %s", qPrintable(s.error().message));
+    if (Status s = m_tokens.load(); !s)
+        qWarning("Reloading API tokens failed: %s", qPrintable(s.error().message));
 }
 
 void AdminService::addRoutes() {
@@ -579,6 +581,8 @@ Response AdminService::login(ApiRequest &request) {
     if (const auto wait = m_accountLimiter.acquire(account))
         return loginRefused(*wait, QStringLiteral("Too many failed logins for this account, "
                                                   "from many addresses."));
+    // A password set a moment ago by `fazt server set-credentials` counts at once.
+    reloadAuthIfChanged();
     if (!m_credentials.verify(username, password))
         return apiError(401, "unauthorized", QStringLiteral("Wrong username or password."));
     m_loginLimiter.recordSuccess(peer);

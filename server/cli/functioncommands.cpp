@@ -16,8 +16,6 @@ namespace fazt::cli {
 
 namespace {
 
-using client::ApiClient;
-
 const QCommandLineOption secretOption(QStringList{QStringLiteral("secret")},
                                       QStringLiteral("The value is a secret: the API and this "
                                                      "tool never show it back in full."));
@@ -44,17 +42,10 @@ void printVariables(const QJsonObject &answer) {
 }
 
 int envList(const QCommandLineParser &p) {
-    auto setup = remoteCallFor(p, QStringLiteral("env list SITE"), 0, 0);
-    if (!setup)
-        return usageError(setup.error().message);
-    auto answer = callApi(*setup->api, "GET", sitePath(setup->args[0], QStringLiteral("env")));
-    if (!answer)
-        return fail(answer.error().message);
-    if (p.isSet(jsonOption()))
-        printJson(*answer);
-    else
-        printVariables(*answer);
-    return Ok;
+    auto site = siteArguments(p, QStringLiteral("env list SITE"), 0, 0);
+    if (!site)
+        return usageError(site.error().message);
+    return showRemote(p, "GET", sitePath(site->first(), QStringLiteral("env")), printVariables);
 }
 
 int envSet(const QCommandLineParser &p) {
@@ -69,7 +60,7 @@ int envSet(const QCommandLineParser &p) {
         {{QStringLiteral("value"), args[2]}, {QStringLiteral("secret"), p.isSet(secretOption)}});
     if (!answer)
         return fail(answer.error().message);
-    out() << "Set " << answer->value(QLatin1String("name")).toString() << " on " << args[0]
+    note() << "Set " << answer->value(QLatin1String("name")).toString() << " on " << args[0]
           << "; its functions see it from their next request." << Qt::endl;
     return Ok;
 }
@@ -85,7 +76,7 @@ int envUnset(const QCommandLineParser &p) {
                                       QString::fromLatin1(QUrl::toPercentEncoding(args[1]))));
     if (!answer)
         return fail(answer.error().message);
-    out() << "Removed " << args[1] << " from " << args[0] << '.' << Qt::endl;
+    note() << "Removed " << args[1] << " from " << args[0] << '.' << Qt::endl;
     return Ok;
 }
 
@@ -101,17 +92,11 @@ void printHosts(const QString &site, const QJsonObject &answer) {
 }
 
 int egressList(const QCommandLineParser &p) {
-    auto setup = remoteCallFor(p, QStringLiteral("egress list SITE"), 0, 0);
-    if (!setup)
-        return usageError(setup.error().message);
-    auto answer = callApi(*setup->api, "GET", sitePath(setup->args[0], QStringLiteral("egress")));
-    if (!answer)
-        return fail(answer.error().message);
-    if (p.isSet(jsonOption()))
-        printJson(*answer);
-    else
-        printHosts(setup->args[0], *answer);
-    return Ok;
+    auto site = siteArguments(p, QStringLiteral("egress list SITE"), 0, 0);
+    if (!site)
+        return usageError(site.error().message);
+    return showRemote(p, "GET", sitePath(site->first(), QStringLiteral("egress")),
+                      [&](const QJsonObject &answer) { printHosts(site->first(), answer); });
 }
 
 int egressSet(const QCommandLineParser &p) {

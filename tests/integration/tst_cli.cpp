@@ -123,11 +123,11 @@ private Q_SLOTS:
         QVERIFY(server.start({QStringLiteral("server"), QStringLiteral("start")}, env));
         QTRY_VERIFY(server.output().contains("site demo: http://demo.localhost:"));
         // No password yet: it says how to set one, for this very file.
-        QTRY_VERIFY2(server.output().contains(
-                         "'fazt server set-credentials --db " +
-                         QFileInfo(path(QStringLiteral("from-env.db"))).absoluteFilePath().toUtf8() +
-                         "', then 'fazt login http://localhost:"),
-                     server.output().constData());
+        const QByteArray setCredentials =
+            "'fazt server set-credentials --db " +
+            QFileInfo(path(QStringLiteral("from-env.db"))).absoluteFilePath().toUtf8() +
+            "', then 'fazt login http://localhost:";
+        QTRY_VERIFY2(server.output().contains(setCredentials), server.output().constData());
         QVERIFY(QFile::exists(path(QStringLiteral("from-env.db"))));
         QCOMPARE(test::fetch(server.port(), "demo.localhost", "/").status, 200);
         QCOMPARE(server.stop(), 0);

@@ -573,7 +573,7 @@ private Q_SLOTS:
         const auto revokedElsewhere = elsewhere.create(QStringLiteral("gone"), Scope::Read);
         QVERIFY(revokedElsewhere && elsewhere.revoke(revokedElsewhere->second.id));
         QVERIFY(!server.authenticate(revokedElsewhere->first));
-        QVERIFY(!server.authenticate(QByteArray("fazt_") + QByteArray(43, 'A')));
+        QVERIFY(!server.authenticate(QByteArray("fazt_").append(QByteArray(43, 'A'))));
     }
 
     void tokenNeedsANameAndAScope() {
