@@ -504,11 +504,16 @@ const QList<Command> &commands() {
 QString overview(const QString &group = QString()) {
     QString text = QStringLiteral("Usage: fazt COMMAND [options]\n\nFazt hosts many websites "
                                   "from one executable and one SQLite file.\n\nCommands:\n");
+    const auto usageOf = [](const Command &c) {
+        return QString(c.group + u' ' + c.name + u' ' + c.arguments).simplified();
+    };
+    qsizetype width = 0;
+    for (const Command &c : commands())
+        width = std::max(width, usageOf(c).size());
     for (const Command &c : commands()) {
         if (!group.isEmpty() && c.group != group)
             continue;
-        const QString usage = QString(c.group + u' ' + c.name + u' ' + c.arguments).simplified();
-        text += QStringLiteral("  %1 %2\n").arg(usage.leftJustified(22), c.summary);
+        text += QStringLiteral("  %1  %2\n").arg(usageOf(c).leftJustified(width), c.summary);
     }
     text += QStringLiteral("\nRun 'fazt COMMAND --help' for a command's options.\n");
     return text;

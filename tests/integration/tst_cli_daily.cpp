@@ -10,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QStandardPaths>
 #include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
@@ -132,6 +133,11 @@ private Q_SLOTS:
         QVERIFY(after[0].toObject().value(QLatin1String("id")).toInteger() != before);
 
         // Mistakes: no password to read, a wrong one.
+        QCOMPARE(fazt({QStringLiteral("login"), urlOf(m_first), QStringLiteral("--name"),
+                       QStringLiteral("../etc"), QStringLiteral("--password-file"),
+                       path(QStringLiteral("password"))})
+                     .exitCode,
+                 2);
         const Run noTerminal = fazt({QStringLiteral("login"), urlOf(m_first)});
         QCOMPARE(noTerminal.exitCode, 2);
         QVERIFY2(noTerminal.err.contains(QStringLiteral("--password-file")),
@@ -420,6 +426,37 @@ private Q_SLOTS:
         QVERIFY(zsh.out.startsWith(QStringLiteral("#compdef fazt")));
         QVERIFY(zsh.out.contains(QStringLiteral("--function-timeout")));
         QCOMPARE(fazt({QStringLiteral("completion"), QStringLiteral("fish")}).exitCode, 2);
+    }
+
+    void everyListAnswersJsonAndColourIsForTerminalsOnly() {
+        for (const QStringList &list :
+             {QStringList{QStringLiteral("deploys"), QStringLiteral("list"),
+                          QStringLiteral("--site"), QStringLiteral("demo")},
+              QStringList{QStringLiteral("env"), QStringLiteral("list"), QStringLiteral("demo")},
+              QStringList{QStringLiteral("egress"), QStringLiteral("list"), QStringLiteral("demo")},
+              QStringList{QStringLiteral("probe")}}) {
+            const Run run = ok(list + QStringList{QStringLiteral("--json")});
+            QVERIFY2(!run.json().isEmpty(), qPrintable(list.join(u' ') + u'\n' + run.out));
+        }
+        if (QStandardPaths::findExecutable(QStringLiteral("script")).isEmpty())
+            QSKIP("no 'script' to run fazt on a terminal");
+        const auto onTerminal = [&](const QProcessEnvironment &env) {
+            QProcess p;
+            p.setProcessEnvironment(env);
+            p.start(QStringLiteral("script"),
+                    {QStringLiteral("-qec"),
+                     qEnvironmentVariable("FAZT_BIN") + QStringLiteral(" sites list"),
+                     QStringLiteral("/dev/null")});
+            p.closeWriteChannel();
+            p.waitForFinished(30000);
+            return p.readAllStandardOutput();
+        };
+        QVERIFY(onTerminal(m_env).contains("\x1b[1mNAME"));
+        QProcessEnvironment noColour = m_env;
+        noColour.insert(QStringLiteral("NO_COLOR"), QStringLiteral("1"));
+        const QByteArray plain = onTerminal(noColour);
+        QVERIFY(plain.contains("NAME"));
+        QVERIFY(!plain.contains('\x1b'));
     }
 
     void logsWithoutASiteIsAUsageError() {
