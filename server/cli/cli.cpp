@@ -126,10 +126,8 @@ int serverInit(const QCommandLineParser &parser) {
         return fail(password.error().message);
     const QString domain = parser.value(QStringLiteral("domain"));
     auto done = initialize(**database, domain,
-                           parser.isSet(QStringLiteral("demo")) ||
-                                   domain.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0
-                               ? SystemSites::WithDemo
-                               : SystemSites::LandingOnly);
+                           parser.isSet(QStringLiteral("demo")) ? SystemSites::WithDemo
+                                                                : systemSitesFor(domain));
     if (!done)
         return fail(done.error().message);
     const QString username = parser.value(usernameOption);
@@ -216,10 +214,7 @@ int serverStart(const QCommandLineParser &parser) {
         return fail(database.error().message);
     if (isNew || parser.isSet(QStringLiteral("domain"))) {
         const QString domain = parser.value(QStringLiteral("domain"));
-        auto done = initialize(**database, domain,
-                               domain.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0
-                                   ? SystemSites::WithDemo
-                                   : SystemSites::LandingOnly);
+        auto done = initialize(**database, domain, systemSitesFor(domain));
         if (!done)
             return fail(done.error().message);
         for (const QString &line : *done)
@@ -266,7 +261,8 @@ int serverStart(const QCommandLineParser &parser) {
             out() << "  (on this machine, NAME.localhost:" << port << " works too)" << Qt::endl;
         // The way into the admin: a password first, then `fazt login` on this machine.
         const QString local = QStringLiteral("http://localhost:%1").arg(port);
-        if (auth::Credentials credentials(**database); credentials.load() && !credentials.hasUsers())
+        if (auth::Credentials credentials(**database);
+            credentials.load() && !credentials.hasUsers())
             out() << "  admin: no password yet: set one with 'fazt server set-credentials --db "
                   << QFileInfo(path).absoluteFilePath() << "', then 'fazt login " << local << "'"
                   << Qt::endl;
@@ -495,9 +491,9 @@ const QList<Command> &commands() {
              },
              createToken},
         } +
-        databaseCommands() + loginCommands() + remoteCommands() + siteCommands() +
-        tokenCommands() + settingsCommands() + reportCommands() + functionCommands() +
-        systemCommands() + statusCommands() + serviceCommands() + completionCommands(commands);
+        databaseCommands() + loginCommands() + remoteCommands() + siteCommands() + tokenCommands() +
+        settingsCommands() + reportCommands() + functionCommands() + systemCommands() +
+        statusCommands() + serviceCommands() + completionCommands(commands);
     return list;
 }
 

@@ -39,9 +39,9 @@ QString keyOf(const Command &c) {
 }
 
 struct Tree {
-    QStringList groups;                   // in the table's order
-    QMap<QString, QStringList> names;     // group -> its command names (groups with names only)
-    QMap<QString, QString> summaries;     // key -> summary
+    QStringList groups;               // in the table's order
+    QMap<QString, QStringList> names; // group -> its command names (groups with names only)
+    QMap<QString, QString> summaries; // key -> summary
     QList<QPair<QString, QStringList>> options; // key -> options
 };
 
@@ -59,18 +59,19 @@ Tree treeOf(const QList<Command> &commands) {
 }
 
 QString bashScript(const Tree &tree) {
-    QString s = QStringLiteral(
-        "# bash completion for fazt, written by 'fazt completion bash'.\n"
-        "# Load it now:  source <(fazt completion bash)\n"
-        "# Or for good:  fazt completion bash > ~/.local/share/bash-completion/completions/fazt\n"
-        "_fazt() {\n"
-        "    local cur=${COMP_WORDS[COMP_CWORD]} key=${COMP_WORDS[1]} opts=\n"
-        "    if [[ $COMP_CWORD -eq 1 ]]; then\n"
-        "        COMPREPLY=($(compgen -W \"%1\" -- \"$cur\"))\n"
-        "        return\n"
-        "    fi\n"
-        "    case $key in\n")
-                    .arg(tree.groups.join(u' '));
+    QString s =
+        QStringLiteral("# bash completion for fazt, written by 'fazt completion bash'.\n"
+                       "# Load it now:  source <(fazt completion bash)\n"
+                       "# Or for good:  fazt completion bash > "
+                       "~/.local/share/bash-completion/completions/fazt\n"
+                       "_fazt() {\n"
+                       "    local cur=${COMP_WORDS[COMP_CWORD]} key=${COMP_WORDS[1]} opts=\n"
+                       "    if [[ $COMP_CWORD -eq 1 ]]; then\n"
+                       "        COMPREPLY=($(compgen -W \"%1\" -- \"$cur\"))\n"
+                       "        return\n"
+                       "    fi\n"
+                       "    case $key in\n")
+            .arg(tree.groups.join(u' '));
     for (auto it = tree.names.begin(); it != tree.names.end(); ++it)
         s += QStringLiteral("    %1)\n"
                             "        if [[ $COMP_CWORD -eq 2 ]]; then\n"
@@ -98,22 +99,21 @@ QString zshQuoted(QString text) {
 QString zshScript(const Tree &tree) {
     QStringList groups;
     for (const QString &group : tree.groups)
-        groups.append(zshQuoted(group + u':' +
-                                tree.summaries.value(group, QStringLiteral("%1 commands").arg(group))));
-    QString s = QStringLiteral(
-        "#compdef fazt\n"
-        "# zsh completion for fazt, written by 'fazt completion zsh'.\n"
-        "# Load it now:  source <(fazt completion zsh)\n"
-        "# Or for good:  fazt completion zsh > \"${fpath[1]}/_fazt\"\n"
-        "_fazt() {\n"
-        "    local key=$words[2]\n"
-        "    local -a commands opts\n"
-        "    if (( CURRENT == 2 )); then\n"
-        "        commands=(%1)\n"
-        "        _describe 'command' commands\n"
-        "        return\n"
-        "    fi\n"
-        "    case $key in\n")
+        groups.append(zshQuoted(
+            group + u':' + tree.summaries.value(group, QStringLiteral("%1 commands").arg(group))));
+    QString s = QStringLiteral("#compdef fazt\n"
+                               "# zsh completion for fazt, written by 'fazt completion zsh'.\n"
+                               "# Load it now:  source <(fazt completion zsh)\n"
+                               "# Or for good:  fazt completion zsh > \"${fpath[1]}/_fazt\"\n"
+                               "_fazt() {\n"
+                               "    local key=$words[2]\n"
+                               "    local -a commands opts\n"
+                               "    if (( CURRENT == 2 )); then\n"
+                               "        commands=(%1)\n"
+                               "        _describe 'command' commands\n"
+                               "        return\n"
+                               "    fi\n"
+                               "    case $key in\n")
                     .arg(groups.join(u' '));
     for (auto it = tree.names.begin(); it != tree.names.end(); ++it) {
         QStringList names;
@@ -151,10 +151,12 @@ QString zshScript(const Tree &tree) {
 QList<Command> completionCommands(const CommandTable &commands) {
     const auto command = [commands](const char *shell, QString (*script)(const Tree &)) {
         return Command{
-            QStringLiteral("completion"), QString::fromLatin1(shell),
+            QStringLiteral("completion"),
+            QString::fromLatin1(shell),
             QStringLiteral("Print the %1 completion script (e.g. source <(fazt completion %1)).")
                 .arg(QLatin1String(shell)),
-            QString(), [](QCommandLineParser &) {},
+            QString(),
+            [](QCommandLineParser &) {},
             [commands, script](const QCommandLineParser &) {
                 out() << script(treeOf(commands())) << Qt::flush;
                 return int(Ok);

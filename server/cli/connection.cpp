@@ -80,8 +80,7 @@ Result<std::unique_ptr<client::ApiClient>> clientFor(const QCommandLineParser &p
         }
     }
     const QString url = saved ? saved->url : server;
-    QByteArray token = p.isSet(tokenOption) ? p.value(tokenOption).toUtf8()
-                                            : qgetenv("FAZT_TOKEN");
+    QByteArray token = p.isSet(tokenOption) ? p.value(tokenOption).toUtf8() : qgetenv("FAZT_TOKEN");
     if (token.trimmed().isEmpty() && saved)
         token = saved->token;
     if (token.trimmed().isEmpty())

@@ -61,7 +61,7 @@ int envSet(const QCommandLineParser &p) {
     if (!answer)
         return fail(answer.error().message);
     note() << "Set " << answer->value(QLatin1String("name")).toString() << " on " << args[0]
-          << "; its functions see it from their next request." << Qt::endl;
+           << "; its functions see it from their next request." << Qt::endl;
     return Ok;
 }
 

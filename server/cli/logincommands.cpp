@@ -22,10 +22,10 @@ const QCommandLineOption nameOption(
     QStringList{QStringLiteral("name")},
     QStringLiteral("What to call this server in --server NAME (default: its host name)."),
     QStringLiteral("NAME"));
-const QCommandLineOption tokenOption(
-    QStringList{QStringLiteral("token")},
-    QStringLiteral("Save this API token instead of logging in with the password."),
-    QStringLiteral("TOKEN"));
+const QCommandLineOption
+    tokenOption(QStringList{QStringLiteral("token")},
+                QStringLiteral("Save this API token instead of logging in with the password."),
+                QStringLiteral("TOKEN"));
 const QCommandLineOption usernameOption(QStringList{QStringLiteral("username")},
                                         QStringLiteral("The admin's username (default: admin)."),
                                         QStringLiteral("NAME"), QStringLiteral("admin"));
@@ -54,8 +54,7 @@ QString nameFor(const QString &url) {
 
 // Revokes the tokens a password login from this machine made before `keptId`, so logging in
 // again does not pile them up on the server. Returns how many went.
-int revokeEarlierTokens(ApiClient &api, const QString &tokenName, qint64 keptId,
-                        qint64 savedId) {
+int revokeEarlierTokens(ApiClient &api, const QString &tokenName, qint64 keptId, qint64 savedId) {
     auto answer = callApi(api, "GET", QStringLiteral("/api/tokens"));
     if (!answer)
         return 0;
@@ -78,10 +77,9 @@ int login(const QCommandLineParser &p) {
     auto profiles = Profiles::load();
     if (!profiles)
         return fail(profiles.error().message);
-    std::optional<Profile> earlier =
-        p.isSet(nameOption) ? profiles->find(p.value(nameOption))
-        : args.isEmpty()    ? profiles->current()
-                            : profiles->find(nameFor(args[0]));
+    std::optional<Profile> earlier = p.isSet(nameOption) ? profiles->find(p.value(nameOption))
+                                     : args.isEmpty()    ? profiles->current()
+                                                         : profiles->find(nameFor(args[0]));
     if (args.isEmpty() && !earlier)
         return usageError(QStringLiteral("Which server? Give its URL: fazt login "
                                          "https://example.com (or http://127.0.0.1:8080)."));
@@ -95,7 +93,8 @@ int login(const QCommandLineParser &p) {
     ApiClient api;
     if (Status s = api.setServer(url); !s)
         return usageError(s.error().message);
-    const bool isCleartextAllowed = p.isSet(insecureOption) || (earlier && earlier->isCleartextAllowed);
+    const bool isCleartextAllowed =
+        p.isSet(insecureOption) || (earlier && earlier->isCleartextAllowed);
     api.setCleartextAllowed(isCleartextAllowed);
     api.setUnreachableHint(QStringLiteral("Check the URL."));
     Profile profile{name, url, {}, 0, {}, false, isCleartextAllowed};
@@ -124,9 +123,8 @@ int login(const QCommandLineParser &p) {
                                              "log in with --token TOKEN."));
         }
         const QString username = p.value(usernameOption);
-        auto session = client::waitFor<client::Session>([&](auto done) {
-            api.login(username, QString::fromUtf8(password), done);
-        });
+        auto session = client::waitFor<client::Session>(
+            [&](auto done) { api.login(username, QString::fromUtf8(password), done); });
         if (!session)
             return fail(session.error().message);
         profile.tokenName = machineTokenName();
@@ -146,8 +144,10 @@ int login(const QCommandLineParser &p) {
     profiles->setDefaultName(name);
     if (Status s = profiles->save(); !s)
         return fail(s.error().message);
-    note() << "Logged in to " << url << " as '" << name << "' (token '" << profile.tokenName
-           << "'" << (replaced > 0 ? QStringLiteral(", replacing %1 made by an earlier login").arg(replaced) : QString())
+    note() << "Logged in to " << url << " as '" << name << "' (token '" << profile.tokenName << "'"
+           << (replaced > 0
+                   ? QStringLiteral(", replacing %1 made by an earlier login").arg(replaced)
+                   : QString())
            << "), saved in " << profiles->path() << '.' << Qt::endl
            << "Commands now use it without --server; it is the default until you log in to "
               "another ('fazt servers list')."
@@ -213,11 +213,12 @@ int serversList(const QCommandLineParser &p) {
     if (p.isSet(jsonOption())) {
         QJsonArray servers;
         for (const Profile &s : profiles->all())
-            servers.append(QJsonObject{{QStringLiteral("name"), s.name},
-                                       {QStringLiteral("url"), s.url},
-                                       {QStringLiteral("tokenName"), s.tokenName},
-                                       {QStringLiteral("tokenId"), s.tokenId},
-                                       {QStringLiteral("default"), current && current->name == s.name}});
+            servers.append(
+                QJsonObject{{QStringLiteral("name"), s.name},
+                            {QStringLiteral("url"), s.url},
+                            {QStringLiteral("tokenName"), s.tokenName},
+                            {QStringLiteral("tokenId"), s.tokenId},
+                            {QStringLiteral("default"), current && current->name == s.name}});
         printJson({{QStringLiteral("servers"), servers}});
         return Ok;
     }
@@ -225,12 +226,13 @@ int serversList(const QCommandLineParser &p) {
         note() << "Logged in to no server yet: 'fazt login https://example.com'." << Qt::endl;
         return Ok;
     }
-    QList<QStringList> rows{{QStringLiteral("NAME"), QStringLiteral("URL"),
-                             QStringLiteral("TOKEN"), QStringLiteral("DEFAULT")}};
+    QList<QStringList> rows{{QStringLiteral("NAME"), QStringLiteral("URL"), QStringLiteral("TOKEN"),
+                             QStringLiteral("DEFAULT")}};
     for (const Profile &s : profiles->all())
         rows.append({s.name, s.url, s.tokenName,
-                     current && current->name == s.name ? coloured(QStringLiteral("yes"), Colour::Green)
-                                                        : QString()});
+                     current && current->name == s.name
+                         ? coloured(QStringLiteral("yes"), Colour::Green)
+                         : QString()});
     printTable(rows);
     return Ok;
 }

@@ -79,8 +79,8 @@ Status Profiles::save() const {
     const QString folder = QFileInfo(m_path).absolutePath();
     if (Status s = system::PrivateFiles::makeFolder(folder); !s)
         return s;
-    QFile::setPermissions(folder, QFileDevice::ReadOwner | QFileDevice::WriteOwner |
-                                      QFileDevice::ExeOwner);
+    QFile::setPermissions(folder,
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     QJsonArray servers;
     for (const Profile &p : m_profiles)
         servers.append(toJson(p));
@@ -125,8 +125,7 @@ void Profiles::put(const Profile &profile) {
 }
 
 bool Profiles::remove(const QString &name) {
-    const qsizetype removed =
-        m_profiles.removeIf([&](const Profile &p) { return p.name == name; });
+    const qsizetype removed = m_profiles.removeIf([&](const Profile &p) { return p.name == name; });
     if (m_default == name)
         m_default.clear();
     return removed > 0;

@@ -12,12 +12,12 @@ namespace fazt::cli {
 
 // A server `fazt login` saved: where it is and the token to use there.
 struct Profile {
-    QString name;              // what --server takes, e.g. "example.com" or "prod"
-    QString url;               // as the user gave it: https://example.com
-    QByteArray token;          // the API token
-    qint64 tokenId = 0;        // the server's id of the token, 0 if unknown
-    QString tokenName;         // the server's name of the token, e.g. cli@laptop
-    bool isFromLogin = false;  // created by `fazt login` with a password: logout revokes it
+    QString name;                    // what --server takes, e.g. "example.com" or "prod"
+    QString url;                     // as the user gave it: https://example.com
+    QByteArray token;                // the API token
+    qint64 tokenId = 0;              // the server's id of the token, 0 if unknown
+    QString tokenName;               // the server's name of the token, e.g. cli@laptop
+    bool isFromLogin = false;        // created by `fazt login` with a password: logout revokes it
     bool isCleartextAllowed = false; // logged in with --insecure
 };
 

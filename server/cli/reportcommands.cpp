@@ -25,10 +25,9 @@ QString count(const QJsonObject &o, const char *key) {
 
 void printStats(const QString &title, const QJsonObject &answer) {
     const QJsonObject totals = answer.value(QLatin1String("totals")).toObject();
-    out() << coloured(title, Colour::Bold)
-          << ", the last 24 hours: " << count(totals, "visits") << " visits, "
-          << count(totals, "visitors") << " visitors, " << count(totals, "hits") << " hits, "
-          << humanBytes(totals.value(QLatin1String("bytes")).toInteger()) << ", "
+    out() << coloured(title, Colour::Bold) << ", the last 24 hours: " << count(totals, "visits")
+          << " visits, " << count(totals, "visitors") << " visitors, " << count(totals, "hits")
+          << " hits, " << humanBytes(totals.value(QLatin1String("bytes")).toInteger()) << ", "
           << count(totals, "events") << " events" << Qt::endl
           << Qt::endl;
     QList<QStringList> hours{{QStringLiteral("HOUR (UTC)"), QStringLiteral("VISITS"),
@@ -95,10 +94,11 @@ int certificatesList(const QCommandLineParser &p) {
     for (const QJsonValue &v : certificates) {
         const QJsonObject c = v.toObject();
         const QString error = c.value(QLatin1String("last_error")).toString();
-        rows.append({c.value(QLatin1String("name")).toString(),
-                     c.value(QLatin1String("issuer")).toString().left(40),
-                     c.value(QLatin1String("not_after")).toString().replace(u'T', u' ').remove(u'Z'),
-                     error.isEmpty() ? QStringLiteral("-") : coloured(error.left(60), Colour::Red)});
+        rows.append(
+            {c.value(QLatin1String("name")).toString(),
+             c.value(QLatin1String("issuer")).toString().left(40),
+             c.value(QLatin1String("not_after")).toString().replace(u'T', u' ').remove(u'Z'),
+             error.isEmpty() ? QStringLiteral("-") : coloured(error.left(60), Colour::Red)});
     }
     printTable(rows);
     return Ok;
@@ -107,7 +107,8 @@ int certificatesList(const QCommandLineParser &p) {
 int certificatesRenew(const QCommandLineParser &p) {
     const QStringList args = p.positionalArguments();
     if (args.size() != 1)
-        return usageError(QStringLiteral("Usage: fazt certificates renew NAME, e.g. blog.example.com"));
+        return usageError(
+            QStringLiteral("Usage: fazt certificates renew NAME, e.g. blog.example.com"));
     auto api = clientFor(p);
     if (!api)
         return usageError(api.error().message);
@@ -135,8 +136,7 @@ QList<Command> reportCommands() {
          },
          stats},
         {QStringLiteral("certificates"), QStringLiteral("list"),
-         QStringLiteral("List the HTTPS certificates with their expiry and last error."),
-         QString(),
+         QStringLiteral("List the HTTPS certificates with their expiry and last error."), QString(),
          [](QCommandLineParser &p) {
              addConnectionOptions(p);
              p.addOption(jsonOption());

@@ -105,8 +105,8 @@ void printLimitTable(const QJsonObject &limits, const QJsonObject &safe) {
     QList<QStringList> rows{{QStringLiteral("LIMIT"), QStringLiteral("VALUE"),
                              safe.isEmpty() ? QString() : QStringLiteral("SAFE FOR THIS MACHINE")}};
     for (auto it = limits.begin(); it != limits.end(); ++it) {
-        const bool isAbove = safe.contains(it.key()) &&
-                             it.value().toDouble() > safe.value(it.key()).toDouble();
+        const bool isAbove =
+            safe.contains(it.key()) && it.value().toDouble() > safe.value(it.key()).toDouble();
         rows.append({it.key(),
                      isAbove ? coloured(limitText(it.key(), it.value()), Colour::Yellow)
                              : limitText(it.key(), it.value()),
@@ -138,15 +138,16 @@ int limitsSet(const QCommandLineParser &p) {
         bool isNumber = false;
         const double number = value.toDouble(&isNumber);
         if (!isNumber)
-            return usageError(QStringLiteral("%1 takes a number, not '%2'.").arg(name, value.left(50)));
+            return usageError(
+                QStringLiteral("%1 takes a number, not '%2'.").arg(name, value.left(50)));
         changes.insert(name, number);
     }
     auto api = clientFor(p);
     if (!api)
         return usageError(api.error().message);
-    auto answer = callApi(**api, "PUT", QStringLiteral("/api/system/limits"),
-                          {{QStringLiteral("limits"), changes},
-                           {QStringLiteral("force"), p.isSet(forceOption)}});
+    auto answer = callApi(
+        **api, "PUT", QStringLiteral("/api/system/limits"),
+        {{QStringLiteral("limits"), changes}, {QStringLiteral("force"), p.isSet(forceOption)}});
     if (!answer && answer.error().code == Error::Code::Conflict)
         return fail(answer.error().message +
                     QStringLiteral(" Run it again with --force to set it anyway."));
@@ -198,7 +199,8 @@ void withJson(QCommandLineParser &p) {
 QList<Command> settingsCommands() {
     return {
         {QStringLiteral("config"), QStringLiteral("get"),
-         QStringLiteral("Show the server's settings, or the value of one."), QStringLiteral("[KEY]"),
+         QStringLiteral("Show the server's settings, or the value of one."),
+         QStringLiteral("[KEY]"),
          [](QCommandLineParser &p) {
              p.addPositionalArgument(QStringLiteral("KEY"),
                                      QStringLiteral("e.g. stats.retention_days."),

@@ -17,6 +17,12 @@ constexpr SystemSite systemSites[] = {{"root", ":/sites/root"}, {"demo", ":/site
 
 } // namespace
 
+SystemSites systemSitesFor(const QString &domain) {
+    return domain.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0
+               ? SystemSites::WithDemo
+               : SystemSites::LandingOnly;
+}
+
 Status validateDomain(const QString &domain) {
     const auto bad = [&] {
         return Error::invalid(QStringLiteral("'%1' is not a valid domain: give a hostname such as "
@@ -36,8 +42,7 @@ Status validateDomain(const QString &domain) {
     return {};
 }
 
-Result<QStringList> initialize(db::Database &database, const QString &domain,
-                               SystemSites sites) {
+Result<QStringList> initialize(db::Database &database, const QString &domain, SystemSites sites) {
     const QString base = domain.toLower();
     if (Status s = validateDomain(base); !s)
         return s.error();

@@ -44,18 +44,18 @@ namespace {
 
 const QCommandLineOption yesOption(QStringList{QStringLiteral("y"), QStringLiteral("yes")},
                                    QStringLiteral("Do not ask: delete without typing the name."));
-const QCommandLineOption spaOption(
-    QStringList{QStringLiteral("spa")},
-    QStringLiteral("on: a single-page app (unknown paths serve index.html); off: 404."),
-    QStringLiteral("on|off"));
+const QCommandLineOption
+    spaOption(QStringList{QStringLiteral("spa")},
+              QStringLiteral("on: a single-page app (unknown paths serve index.html); off: 404."),
+              QStringLiteral("on|off"));
 const QCommandLineOption developmentOption(
     QStringList{QStringLiteral("development")},
     QStringLiteral("on: function errors are shown in their responses; off: only in the log."),
     QStringLiteral("on|off"));
-const QCommandLineOption timeoutOption(
-    QStringList{QStringLiteral("function-timeout")},
-    QStringLiteral("How long a function may run, in milliseconds (1 to 30000)."),
-    QStringLiteral("MS"));
+const QCommandLineOption
+    timeoutOption(QStringList{QStringLiteral("function-timeout")},
+                  QStringLiteral("How long a function may run, in milliseconds (1 to 30000)."),
+                  QStringLiteral("MS"));
 
 QString text(const QJsonObject &o, const char *key) {
     const QJsonValue v = o.value(QLatin1String(key));
@@ -118,7 +118,8 @@ int sitesShow(const QCommandLineParser &p) {
     row("created", text(*answer, "createdAt"));
     row("active deploy", text(*answer, "activeDeployId"));
     row("settings", settingsText(answer->value(QLatin1String("settings")).toObject()));
-    row("domains", hostnames.isEmpty() ? QStringLiteral("-") : hostnames.join(QStringLiteral(", ")));
+    row("domains",
+        hostnames.isEmpty() ? QStringLiteral("-") : hostnames.join(QStringLiteral(", ")));
     return Ok;
 }
 
@@ -172,17 +173,17 @@ Result<bool> parseSwitch(const QCommandLineParser &p, const QCommandLineOption &
 }
 
 int sitesSettings(const QCommandLineParser &p) {
-    auto call = remoteCallFor(
-        p,
-        QStringLiteral("sites settings SITE [--spa on|off] [--development on|off] "
-                       "[--function-timeout MS]"),
-        0, 0);
+    auto call =
+        remoteCallFor(p,
+                      QStringLiteral("sites settings SITE [--spa on|off] [--development on|off] "
+                                     "[--function-timeout MS]"),
+                      0, 0);
     if (!call)
         return usageError(call.error().message);
     const QString &site = call->args[0];
     QJsonObject changes;
-    for (const auto &[option, key] : {std::pair{&spaOption, "spa"},
-                                      std::pair{&developmentOption, "development"}}) {
+    for (const auto &[option, key] :
+         {std::pair{&spaOption, "spa"}, std::pair{&developmentOption, "development"}}) {
         if (!p.isSet(*option))
             continue;
         auto on = parseSwitch(p, *option);
@@ -221,23 +222,20 @@ int domainsList(const QCommandLineParser &p) {
     auto site = siteArguments(p, QStringLiteral("domains list SITE"), 0, 0);
     if (!site)
         return usageError(site.error().message);
-    return showRemote(p, "GET", sitePath(site->first(), QStringLiteral("domains")),
-                      [&](const QJsonObject &answer) {
-                          const QJsonArray domains =
-                              answer.value(QLatin1String("domains")).toArray();
-                          if (domains.isEmpty()) {
-                              note() << site->first()
-                                     << " has no custom domain. Add one with 'fazt domains add "
-                                     << site->first() << " www.example.org'." << Qt::endl;
-                              return;
-                          }
-                          QList<QStringList> rows{
-                              {QStringLiteral("HOSTNAME"), QStringLiteral("ADDED")}};
-                          for (const QJsonValue &v : domains)
-                              rows.append({text(v.toObject(), "hostname"),
-                                           text(v.toObject(), "createdAt")});
-                          printTable(rows);
-                      });
+    return showRemote(
+        p, "GET", sitePath(site->first(), QStringLiteral("domains")),
+        [&](const QJsonObject &answer) {
+            const QJsonArray domains = answer.value(QLatin1String("domains")).toArray();
+            if (domains.isEmpty()) {
+                note() << site->first() << " has no custom domain. Add one with 'fazt domains add "
+                       << site->first() << " www.example.org'." << Qt::endl;
+                return;
+            }
+            QList<QStringList> rows{{QStringLiteral("HOSTNAME"), QStringLiteral("ADDED")}};
+            for (const QJsonValue &v : domains)
+                rows.append({text(v.toObject(), "hostname"), text(v.toObject(), "createdAt")});
+            printTable(rows);
+        });
 }
 
 int domainsAdd(const QCommandLineParser &p) {
@@ -259,9 +257,10 @@ int domainsRemove(const QCommandLineParser &p) {
     if (!call)
         return usageError(call.error().message);
     const QStringList &args = call->args;
-    auto done = callApi(*call->api, "DELETE",
-                        sitePath(args[0], QStringLiteral("domains/") +
-                                              QString::fromLatin1(QUrl::toPercentEncoding(args[1]))));
+    auto done =
+        callApi(*call->api, "DELETE",
+                sitePath(args[0], QStringLiteral("domains/") +
+                                      QString::fromLatin1(QUrl::toPercentEncoding(args[1]))));
     if (!done)
         return fail(done.error().message);
     note() << "Removed " << args[1] << " from " << args[0] << '.' << Qt::endl;

@@ -21,9 +21,8 @@ Result<qint64> parseSize(const QString &text, const QString &option) {
     const int power = QStringLiteral("kmgt").indexOf(match.captured(2).toLower()) + 1;
     const double bytes = number * std::pow(1024.0, power);
     if (!match.hasMatch() || bytes < 1 || bytes > 1e18)
-        return Error::invalid(
-            QStringLiteral("%1 takes a size such as 512M, 1.5G or 20G, not '%2'.")
-                .arg(option, text.left(50)));
+        return Error::invalid(QStringLiteral("%1 takes a size such as 512M, 1.5G or 20G, not '%2'.")
+                                  .arg(option, text.left(50)));
     return qint64(bytes);
 }
 
@@ -46,9 +45,9 @@ void printLimits(const system::Limits &limits, qint64 memoryBytes) {
     row("connections",
         number(limits.maxConnections) + QStringLiteral(" (then 503 with Retry-After)"));
     row("worker threads", number(limits.workerThreads));
-    row("function workers", number(limits.maxConcurrentJs) +
-                                QStringLiteral(" (each may grow by %1)")
-                                    .arg(humanBytes(limits.jsWorkerMemoryBytes)));
+    row("function workers",
+        number(limits.maxConcurrentJs) +
+            QStringLiteral(" (each may grow by %1)").arg(humanBytes(limits.jsWorkerMemoryBytes)));
     row("SQLite cache",
         humanBytes(qint64(limits.sqliteCacheKiB) * 1024) + QStringLiteral(" per connection"));
     out() << "That is about " << number(limits.concurrentVisitors)

@@ -18,10 +18,10 @@ const QCommandLineOption scopesOption(
     QStringList{QStringLiteral("scopes")},
     QStringLiteral("Comma-separated: read, deploy, create-sites, admin (default: deploy)."),
     QStringLiteral("SCOPES"), QStringLiteral("deploy"));
-const QCommandLineOption sitesOption(
-    QStringList{QStringLiteral("sites")},
-    QStringLiteral("Limit the token to these sites (comma-separated, e.g. blog,docs)."),
-    QStringLiteral("SITES"));
+const QCommandLineOption
+    sitesOption(QStringList{QStringLiteral("sites")},
+                QStringLiteral("Limit the token to these sites (comma-separated, e.g. blog,docs)."),
+                QStringLiteral("SITES"));
 
 QString dateOf(const QJsonValue &value) {
     return value.isString() ? value.toString().replace(u'T', u' ').remove(u'Z')

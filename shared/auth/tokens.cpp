@@ -147,8 +147,8 @@ Status TokenStore::load() {
 }
 
 bool TokenStore::loadStored(const QByteArray &hash) {
-    static const std::string byHash = std::string(activeTokens) + " AND token_hash = ?";
-    auto stmt = m_database.reader().prepare(byHash);
+    static const std::string oneByHash = std::string(activeTokens) + " AND token_hash = ?";
+    auto stmt = m_database.reader().prepare(oneByHash);
     if (!stmt)
         return false;
     stmt->bindBlob(1, hash);

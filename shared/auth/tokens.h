@@ -18,7 +18,7 @@
 namespace fazt::db {
 class Database;
 class Statement;
-}
+} // namespace fazt::db
 
 namespace fazt::auth {
 

@@ -83,10 +83,9 @@ private Q_SLOTS:
             QVERIFY(opened);
             QVERIFY(!vfs::Vfs(**opened).site(QStringLiteral("demo")));
         }
-        const Run demo =
-            runFazt({QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                     QStringLiteral("example.com"), QStringLiteral("--db"), db,
-                     QStringLiteral("--demo")});
+        const Run demo = runFazt({QStringLiteral("server"), QStringLiteral("init"),
+                                  QStringLiteral("--domain"), QStringLiteral("example.com"),
+                                  QStringLiteral("--db"), db, QStringLiteral("--demo")});
         QCOMPARE(demo.exitCode, 0);
         QVERIFY2(demo.out.contains(QStringLiteral("site demo created")), qPrintable(demo.out));
         {

@@ -68,17 +68,17 @@ class TestCliDaily : public QObject {
                                    QStringLiteral("--db"), db, QStringLiteral("--password-file"),
                                    path(QStringLiteral("password"))});
         QCOMPARE(password.exitCode, 0);
-        QVERIFY(server.start({QStringLiteral("server"), QStringLiteral("start"),
-                              QStringLiteral("--db"), db}));
+        QVERIFY(server.start(
+            {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db}));
     }
 
     QJsonArray tokensNamed(const QString &name) const {
         QJsonArray named;
-        for (const QJsonValue &t : ok({QStringLiteral("tokens"), QStringLiteral("list"),
-                                       QStringLiteral("--json")})
-                                       .json()
-                                       .value(QLatin1String("tokens"))
-                                       .toArray())
+        for (const QJsonValue &t :
+             ok({QStringLiteral("tokens"), QStringLiteral("list"), QStringLiteral("--json")})
+                 .json()
+                 .value(QLatin1String("tokens"))
+                 .toArray())
             if (t.toObject().value(QLatin1String("name")).toString() == name)
                 named.append(t);
         return named;
@@ -126,7 +126,8 @@ private Q_SLOTS:
         // Logging in again replaces this machine's token instead of adding one.
         const QString tokenName = QStringLiteral("cli@") + QSysInfo::machineHostName();
         QCOMPARE(tokensNamed(tokenName).size(), 1);
-        const qint64 before = tokensNamed(tokenName)[0].toObject().value(QLatin1String("id")).toInteger();
+        const qint64 before =
+            tokensNamed(tokenName)[0].toObject().value(QLatin1String("id")).toInteger();
         QCOMPARE(fazt(login).exitCode, 0);
         const QJsonArray after = tokensNamed(tokenName);
         QCOMPARE(after.size(), 1);
@@ -159,16 +160,15 @@ private Q_SLOTS:
     }
 
     void twoServersByNameAndLogout() {
-        const Run second =
-            fazt({QStringLiteral("login"), urlOf(m_second), QStringLiteral("--name"),
-                  QStringLiteral("second"), QStringLiteral("--password-file"),
-                  path(QStringLiteral("password"))});
+        const Run second = fazt({QStringLiteral("login"), urlOf(m_second), QStringLiteral("--name"),
+                                 QStringLiteral("second"), QStringLiteral("--password-file"),
+                                 path(QStringLiteral("password"))});
         QVERIFY2(second.exitCode == 0, qPrintable(second.err));
-        const QJsonArray servers = ok({QStringLiteral("servers"), QStringLiteral("list"),
-                                       QStringLiteral("--json")})
-                                       .json()
-                                       .value(QLatin1String("servers"))
-                                       .toArray();
+        const QJsonArray servers =
+            ok({QStringLiteral("servers"), QStringLiteral("list"), QStringLiteral("--json")})
+                .json()
+                .value(QLatin1String("servers"))
+                .toArray();
         QCOMPARE(servers.size(), 2);
         QVERIFY(!ok({QStringLiteral("servers"), QStringLiteral("list"), QStringLiteral("--json")})
                      .out.contains(QStringLiteral("fazt_"))); // never the tokens themselves
@@ -190,7 +190,8 @@ private Q_SLOTS:
             return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
         }();
         QByteArray secondToken;
-        for (const QJsonValue &s : QJsonDocument::fromJson(saved).object().value(QLatin1String("servers")).toArray())
+        for (const QJsonValue &s :
+             QJsonDocument::fromJson(saved).object().value(QLatin1String("servers")).toArray())
             if (s.toObject().value(QLatin1String("name")).toString() == QLatin1String("second"))
                 secondToken = s.toObject().value(QLatin1String("token")).toString().toLatin1();
         QVERIFY(secondToken.startsWith("fazt_"));
@@ -231,7 +232,12 @@ private Q_SLOTS:
         const QJsonObject shown = ok({QStringLiteral("sites"), QStringLiteral("show"),
                                       QStringLiteral("blog"), QStringLiteral("--json")})
                                       .json();
-        QCOMPARE(shown.value(QLatin1String("domains")).toArray().first().toObject().value(QLatin1String("hostname")).toString(),
+        QCOMPARE(shown.value(QLatin1String("domains"))
+                     .toArray()
+                     .first()
+                     .toObject()
+                     .value(QLatin1String("hostname"))
+                     .toString(),
                  QStringLiteral("www.example.org"));
         QCOMPARE(test::fetch(m_first.port(), "www.example.org", "/").status, 404); // no deploy
         QCOMPARE(ok({QStringLiteral("domains"), QStringLiteral("remove"), QStringLiteral("blog"),
@@ -249,9 +255,9 @@ private Q_SLOTS:
         QCOMPARE(badHost.exitCode, 1);
         QVERIFY2(badHost.err.contains(QStringLiteral("IP address")), qPrintable(badHost.err));
 
-        const Run spa = ok({QStringLiteral("sites"), QStringLiteral("settings"),
-                            QStringLiteral("blog"), QStringLiteral("--spa"), QStringLiteral("on"),
-                            QStringLiteral("--json")});
+        const Run spa =
+            ok({QStringLiteral("sites"), QStringLiteral("settings"), QStringLiteral("blog"),
+                QStringLiteral("--spa"), QStringLiteral("on"), QStringLiteral("--json")});
         QCOMPARE(spa.json().value(QLatin1String("spa")).toBool(), true);
         QCOMPARE(fazt({QStringLiteral("sites"), QStringLiteral("settings"), QStringLiteral("blog"),
                        QStringLiteral("--spa"), QStringLiteral("maybe")})
@@ -263,12 +269,12 @@ private Q_SLOTS:
             fazt({QStringLiteral("sites"), QStringLiteral("delete"), QStringLiteral("blog")});
         QCOMPARE(refused.exitCode, 2);
         QVERIFY2(refused.err.contains(QStringLiteral("--yes")), qPrintable(refused.err));
-        QCOMPARE(ok({QStringLiteral("sites"), QStringLiteral("show"), QStringLiteral("blog")})
-                     .exitCode,
-                 0);
-        const Run deleted = fazt({QStringLiteral("sites"), QStringLiteral("delete"),
-                                  QStringLiteral("blog"), QStringLiteral("--yes"),
-                                  QStringLiteral("--quiet")});
+        QCOMPARE(
+            ok({QStringLiteral("sites"), QStringLiteral("show"), QStringLiteral("blog")}).exitCode,
+            0);
+        const Run deleted =
+            fazt({QStringLiteral("sites"), QStringLiteral("delete"), QStringLiteral("blog"),
+                  QStringLiteral("--yes"), QStringLiteral("--quiet")});
         QCOMPARE(deleted.exitCode, 0);
         QVERIFY(deleted.out.isEmpty());
         QCOMPARE(fazt({QStringLiteral("sites"), QStringLiteral("show"), QStringLiteral("blog")})
@@ -292,9 +298,9 @@ private Q_SLOTS:
                        QStringLiteral("--token"), token})
                      .exitCode,
                  1); // read only
-        QCOMPARE(ok({QStringLiteral("tokens"), QStringLiteral("revoke"), QStringLiteral("ci")})
-                     .exitCode,
-                 0);
+        QCOMPARE(
+            ok({QStringLiteral("tokens"), QStringLiteral("revoke"), QStringLiteral("ci")}).exitCode,
+            0);
         QCOMPARE(fazt(listWith).exitCode, 1);
 
         const QByteArray offline = test::createToken(m_firstDb, "offline", "read");
@@ -327,13 +333,15 @@ private Q_SLOTS:
                      QStringLiteral("http.trusted_proxies"), QStringLiteral("127.0.0.2, ::1")})
                      .exitCode,
                  0);
-        const QJsonObject values = ok({QStringLiteral("config"), QStringLiteral("get"),
-                                       QStringLiteral("--json")})
-                                       .json()
-                                       .value(QLatin1String("values"))
-                                       .toObject();
-        QCOMPARE(values.value(QLatin1String("http.trusted_proxies")).toString(), QStringLiteral("127.0.0.2,::1"));
-        QCOMPARE(values.value(QLatin1String("functions.crash_limit")).toString(), QStringLiteral("3"));
+        const QJsonObject values =
+            ok({QStringLiteral("config"), QStringLiteral("get"), QStringLiteral("--json")})
+                .json()
+                .value(QLatin1String("values"))
+                .toObject();
+        QCOMPARE(values.value(QLatin1String("http.trusted_proxies")).toString(),
+                 QStringLiteral("127.0.0.2,::1"));
+        QCOMPARE(values.value(QLatin1String("functions.crash_limit")).toString(),
+                 QStringLiteral("3"));
         QCOMPARE(ok({QStringLiteral("config"), QStringLiteral("set"),
                      QStringLiteral("stats.retention_days"), QStringLiteral("90")})
                      .exitCode,
@@ -344,7 +352,8 @@ private Q_SLOTS:
               QStringList{QStringLiteral("functions.timeout_ms"), QStringLiteral("0")},
               QStringList{QStringLiteral("functions.queue_length"), QStringLiteral("many")},
               QStringList{QStringLiteral("no.such.key"), QStringLiteral("1")}}) {
-            const Run refused = fazt(QStringList{QStringLiteral("config"), QStringLiteral("set")} + bad);
+            const Run refused =
+                fazt(QStringList{QStringLiteral("config"), QStringLiteral("set")} + bad);
             QCOMPARE(refused.exitCode, 1);
             QVERIFY(!refused.err.isEmpty());
         }
@@ -352,15 +361,18 @@ private Q_SLOTS:
                      QStringLiteral("functions.timeout_ms")})
                      .out.trimmed(),
                  QStringLiteral("2000")); // nothing half-written
-        QCOMPARE(fazt({QStringLiteral("config"), QStringLiteral("set"), QStringLiteral("x")})
-                     .exitCode,
-                 2);
+        QCOMPARE(
+            fazt({QStringLiteral("config"), QStringLiteral("set"), QStringLiteral("x")}).exitCode,
+            2);
     }
 
     void limitsMaintenanceStatsAndCertificates() {
         const QJsonObject limits =
             ok({QStringLiteral("limits"), QStringLiteral("show"), QStringLiteral("--json")}).json();
-        const qint64 safe = limits.value(QLatin1String("safe")).toObject().value(QLatin1String("maxConnections")).toInteger();
+        const qint64 safe = limits.value(QLatin1String("safe"))
+                                .toObject()
+                                .value(QLatin1String("maxConnections"))
+                                .toInteger();
         QVERIFY(safe > 0);
         const QString tooMany = QStringLiteral("maxConnections=%1").arg(safe * 10);
         const Run refused = fazt({QStringLiteral("limits"), QStringLiteral("set"), tooMany});
@@ -369,27 +381,33 @@ private Q_SLOTS:
         const Run forced = fazt({QStringLiteral("limits"), QStringLiteral("set"), tooMany,
                                  QStringLiteral("--force"), QStringLiteral("--json")});
         QVERIFY2(forced.exitCode == 0, qPrintable(forced.err));
-        QCOMPARE(forced.json().value(QLatin1String("limits")).toObject().value(QLatin1String("maxConnections")).toInteger(),
+        QCOMPARE(forced.json()
+                     .value(QLatin1String("limits"))
+                     .toObject()
+                     .value(QLatin1String("maxConnections"))
+                     .toInteger(),
                  safe * 10);
         QCOMPARE(fazt({QStringLiteral("limits"), QStringLiteral("set"),
                        QStringLiteral("cacheBytes=lots")})
                      .exitCode,
                  2);
-        const QJsonObject recalibrated = ok({QStringLiteral("limits"),
-                                             QStringLiteral("recalibrate"), QStringLiteral("--json")})
-                                             .json();
-        QVERIFY(recalibrated.value(QLatin1String("limits")).toObject().value(QLatin1String("maxConnections")).toInteger() > 0);
+        const QJsonObject recalibrated =
+            ok({QStringLiteral("limits"), QStringLiteral("recalibrate"), QStringLiteral("--json")})
+                .json();
+        QVERIFY(recalibrated.value(QLatin1String("limits"))
+                    .toObject()
+                    .value(QLatin1String("maxConnections"))
+                    .toInteger() > 0);
 
         QCOMPARE(ok({QStringLiteral("maintenance"), QStringLiteral("on")}).exitCode, 0);
         QCOMPARE(test::fetch(m_first.port(), "demo.localhost", "/").status, 503);
         QCOMPARE(ok({QStringLiteral("maintenance"), QStringLiteral("off")}).exitCode, 0);
         QCOMPARE(test::fetch(m_first.port(), "demo.localhost", "/").status, 200);
 
-        const QJsonObject stats =
-            ok({QStringLiteral("stats"), QStringLiteral("--json")}).json();
+        const QJsonObject stats = ok({QStringLiteral("stats"), QStringLiteral("--json")}).json();
         QVERIFY(stats.contains(QLatin1String("totals")));
-        const Run table = ok({QStringLiteral("stats"), QStringLiteral("--site"),
-                              QStringLiteral("demo")});
+        const Run table =
+            ok({QStringLiteral("stats"), QStringLiteral("--site"), QStringLiteral("demo")});
         QVERIFY2(table.out.contains(QStringLiteral("HOUR (UTC)")), qPrintable(table.out));
         QCOMPARE(table.out.count(u'\n') >= 24, true);
 
@@ -410,11 +428,13 @@ private Q_SLOTS:
         // What bash offers after "fazt sites de" and "fazt sites delete --y".
         const auto complete = [&](const QString &line) {
             QProcess shell;
-            shell.start(QStringLiteral("bash"),
-                        {QStringLiteral("-c"),
-                         QStringLiteral("source '%1'; COMP_WORDS=(%2); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); "
-                                        "_fazt; echo \"${COMPREPLY[*]}\"")
-                             .arg(script, line)});
+            shell.start(
+                QStringLiteral("bash"),
+                {QStringLiteral("-c"),
+                 QStringLiteral(
+                     "source '%1'; COMP_WORDS=(%2); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); "
+                     "_fazt; echo \"${COMPREPLY[*]}\"")
+                     .arg(script, line)});
             shell.waitForFinished(10000);
             return QString::fromUtf8(shell.readAllStandardOutput()).trimmed();
         };

@@ -38,7 +38,6 @@ QJsonObject json(const HttpResponse &r) {
     return QJsonDocument::fromJson(r.body).object();
 }
 
-
 // In every source file of the function site: a response holding it has leaked the source.
 constexpr char SourceMarker[] = "SOURCE-MARKER-7f3a";
 constexpr char Password[] = "correct horse battery";
@@ -639,7 +638,7 @@ private Q_SLOTS:
         QVERIFY(!env.contains("fazt-enc"));
         const QString source = m_dir.filePath(QStringLiteral("src-vault"));
         test::writeFile(source + QStringLiteral("/api/main.js"),
-              "module.exports = () => ({ token: fazt.env.TOKEN });\n");
+                        "module.exports = () => ({ token: fazt.env.TOKEN });\n");
         QProcess deployed;
         deployed.start(qEnvironmentVariable("FAZT_BIN"),
                        {QStringLiteral("deploy"), source, QStringLiteral("--site"),

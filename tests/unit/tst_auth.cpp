@@ -561,7 +561,8 @@ private Q_SLOTS:
         TokenStore server(db());
         QVERIFY(server.load());
         TokenStore elsewhere(db());
-        const auto created = elsewhere.create(QStringLiteral("cli"), Scope::Deploy, {QStringLiteral("blog")});
+        const auto created =
+            elsewhere.create(QStringLiteral("cli"), Scope::Deploy, {QStringLiteral("blog")});
         QVERIFY(created);
         const auto info = server.authenticate(created->first);
         QVERIFY(info);
