@@ -22,7 +22,9 @@ class Database;
 namespace fazt::cli {
 
 // One `fazt` command: `fazt GROUP NAME [options] [ARGUMENTS]` (or `fazt GROUP ...` when name
-// is empty). Every command gets --help from its options.
+// is empty). Every command gets --help and --quiet; its options come from QCommandLineParser,
+// and this one table serves the dispatch, the help overview and shell completion (a library
+// such as CLI11 would replace the table and every command's options, not shorten them).
 struct Command {
     QString group;     // "server", "db", "deploy"
     QString name;      // "init"; empty for a top-level command such as `fazt deploy`

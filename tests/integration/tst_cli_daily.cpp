@@ -485,6 +485,21 @@ private Q_SLOTS:
         QVERIFY2(logs.err.contains(QStringLiteral("fazt logs SITE")), qPrintable(logs.err));
     }
 
+    // Last: it stops the second server.
+    void logoutFromAServerThatIsGoneForgetsAndSaysWhatToRevoke() {
+        QCOMPARE(ok({QStringLiteral("login"), urlOf(m_second), QStringLiteral("--name"),
+                     QStringLiteral("gone"), QStringLiteral("--password-file"),
+                     path(QStringLiteral("password"))})
+                     .exitCode,
+                 0);
+        QCOMPARE(m_second.stop(), 0);
+        const Run logout = fazt({QStringLiteral("logout"), QStringLiteral("gone")});
+        QCOMPARE(logout.exitCode, 1);
+        QVERIFY2(logout.err.contains(QStringLiteral("fazt tokens revoke")), qPrintable(logout.err));
+        QCOMPARE(fazt({QStringLiteral("logout"), QStringLiteral("gone")}).exitCode, 2);
+        QCOMPARE(fazt({QStringLiteral("certificates"), QStringLiteral("renew")}).exitCode, 2);
+    }
+
     void aBrokenFileOfSavedServersIsSaidToBe() {
         test::writeFile(savedServers(), "{ not json");
         const Run broken = fazt({QStringLiteral("sites"), QStringLiteral("list")});
