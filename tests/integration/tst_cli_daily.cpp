@@ -281,6 +281,10 @@ private Q_SLOTS:
                      .exitCode,
                  1);
         QCOMPARE(fazt({QStringLiteral("sites"), QStringLiteral("delete")}).exitCode, 2);
+        const Run hostile = fazt(
+            {QStringLiteral("sites"), QStringLiteral("create"), QStringLiteral("../etc")});
+        QCOMPARE(hostile.exitCode, 2);
+        QVERIFY(!hostile.err.isEmpty());
     }
 
     // A token works at its first use, whoever made it: the admin API, or `fazt server
@@ -505,6 +509,10 @@ private Q_SLOTS:
         const Run broken = fazt({QStringLiteral("sites"), QStringLiteral("list")});
         QCOMPARE(broken.exitCode, 2);
         QVERIFY2(broken.err.contains(savedServers()), qPrintable(broken.err));
+        test::writeFile(savedServers(), "{\"servers\": [" + QByteArray(2 << 20, ' ') + "]}");
+        const Run huge = fazt({QStringLiteral("sites"), QStringLiteral("list")});
+        QCOMPARE(huge.exitCode, 2);
+        QVERIFY2(huge.err.contains(QStringLiteral("larger than 1 MiB")), qPrintable(huge.err));
         QVERIFY(QFile::remove(savedServers()));
     }
 };
