@@ -17,6 +17,7 @@
 #include "vfs/vfs.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
@@ -260,15 +261,19 @@ int serverStart(const QCommandLineParser &parser) {
         if (!isLocal)
             out() << "  (on this machine, NAME.localhost:" << port << " works too)" << Qt::endl;
         // The way into the admin: a password first, then `fazt login` on this machine.
+        // The command as it was typed (build/server/fazt under `make run`), to copy as it is.
         const QString local = QStringLiteral("http://localhost:%1").arg(port);
+        const QString program = QCoreApplication::arguments().value(0);
+        const QString fazt = program.contains(u'/') ? program : QStringLiteral("fazt");
         if (auth::Credentials credentials(**database);
             credentials.load() && !credentials.hasUsers())
-            out() << "  admin: no password yet: set one with 'fazt server set-credentials --db "
-                  << QFileInfo(path).absoluteFilePath() << "', then 'fazt login " << local << "'"
-                  << Qt::endl;
+            out() << "  admin: no password yet: set one with '" << fazt
+                  << " server set-credentials --db " << QFileInfo(path).absoluteFilePath()
+                  << "', then '" << fazt << " login " << local << "'" << Qt::endl;
         else
             out() << "  admin: " << siteUrl(QStringLiteral("admin.localhost"), port)
-                  << " (the API; 'fazt login " << local << "' for the command line)" << Qt::endl;
+                  << " (the API; '" << fazt << " login " << local << "' for the command line)"
+                  << Qt::endl;
         out() << "Press Ctrl+C to stop." << Qt::endl;
     };
     return serve(**database, settings);

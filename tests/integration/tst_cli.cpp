@@ -123,9 +123,9 @@ private Q_SLOTS:
         QTRY_VERIFY(server.output().contains("site demo: http://demo.localhost:"));
         // No password yet: it says how to set one, for this very file.
         const QByteArray setCredentials =
-            "'fazt server set-credentials --db " +
+            qgetenv("FAZT_BIN") + " server set-credentials --db " +
             QFileInfo(path(QStringLiteral("from-env.db"))).absoluteFilePath().toUtf8() +
-            "', then 'fazt login http://localhost:";
+            "', then '" + qgetenv("FAZT_BIN") + " login http://localhost:";
         QTRY_VERIFY2(server.output().contains(setCredentials), server.output().constData());
         QVERIFY(QFile::exists(path(QStringLiteral("from-env.db"))));
         QCOMPARE(test::fetch(server.port(), "demo.localhost", "/").status, 200);
