@@ -1,13 +1,11 @@
 #include "format.h"
 
-#include "cli/command.h"
-
 #include <QLocale>
 
 namespace fazt::console {
 
 QString Format::bytes(double bytes) {
-    return cli::humanBytes(qint64(bytes));
+    return QLocale().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeIecFormat);
 }
 
 QString Format::duration(double seconds) {

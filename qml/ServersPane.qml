@@ -7,6 +7,7 @@ import Fazt.Console
 Pane {
     id: pane
     required property ServerListModel servers
+    readonly property alias tokensDialog: tokensDialog
     signal addRequested()
 
     padding: 8
@@ -112,11 +113,25 @@ Pane {
                 onClicked: pane.addRequested()
             }
             Button {
+                objectName: "showTokens"
+                text: qsTr("Tokens…")
+                enabled: !!pane.servers.currentClient
+                onClicked: tokensDialog.open()
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("The server's API tokens: list and revoke")
+            }
+            Button {
                 text: qsTr("Remove")
                 enabled: pane.servers.currentIndex >= 0
                 onClicked: removeDialog.openFor(pane.servers.currentIndex, pane.servers.currentName)
             }
         }
+    }
+
+    TokensDialog {
+        id: tokensDialog
+        objectName: "tokensDialog"
+        client: visible ? pane.servers.currentClient : null
     }
 
     ConfirmDialog {
