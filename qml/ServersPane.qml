@@ -105,16 +105,17 @@ Pane {
             }
         }
 
+        Button {
+            text: qsTr("Add server…")
+            Layout.fillWidth: true
+            onClicked: pane.addRequested()
+        }
         RowLayout {
             Layout.fillWidth: true
             Button {
-                text: qsTr("Add server…")
-                Layout.fillWidth: true
-                onClicked: pane.addRequested()
-            }
-            Button {
                 objectName: "showTokens"
                 text: qsTr("Tokens…")
+                Layout.fillWidth: true
                 enabled: !!pane.servers.currentClient
                 onClicked: tokensDialog.open()
                 ToolTip.visible: hovered
@@ -122,6 +123,7 @@ Pane {
             }
             Button {
                 text: qsTr("Remove")
+                Layout.fillWidth: true
                 enabled: pane.servers.currentIndex >= 0
                 onClicked: removeDialog.openFor(pane.servers.currentIndex, pane.servers.currentName)
             }
