@@ -1,8 +1,9 @@
 #include "dashboardmodel.h"
 
+#include "format.h"
+
 #include <QJsonArray>
 #include <QLocale>
-#include <QRegularExpression>
 #include <QXYSeries>
 
 namespace fazt::console {
@@ -14,15 +15,6 @@ constexpr int kStatsIntervalMs = 60'000;
 
 constexpr qint64 kHourMs = 3'600'000;
 constexpr qint64 kDayMs = 24 * kHourMs;
-
-// The client names the full request URL in its messages ("Cannot reach
-// http://host:8080/api/system/metrics: ..."); the page speaks of the server, once.
-QString readable(const Error &error) {
-    static const QRegularExpression request(QStringLiteral("(https?://[^/\\s]+)/api/[^\\s:]*"));
-    QString message = error.message;
-    message.replace(request, QStringLiteral("\\1"));
-    return message;
-}
 
 } // namespace
 
@@ -149,7 +141,7 @@ QString DashboardModel::noteFailure(QString &problem, const Error &error, const 
         setProblem(problem, {});
         return tr("%1 not available on this server.").arg(what);
     }
-    setProblem(problem, readable(error));
+    setProblem(problem, Format::problem(error.message));
     return {};
 }
 

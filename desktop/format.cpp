@@ -1,6 +1,7 @@
 #include "format.h"
 
 #include <QLocale>
+#include <QRegularExpression>
 
 namespace fazt::console {
 
@@ -21,6 +22,11 @@ QString Format::duration(double seconds) {
 
 QString Format::count(double value) {
     return QLocale().toString(qint64(value));
+}
+
+QString Format::problem(const QString &message) {
+    static const QRegularExpression request(QStringLiteral("(https?://[^/\\s]+)/api/[^\\s:]*"));
+    return QString(message).replace(request, QStringLiteral("\\1"));
 }
 
 } // namespace fazt::console

@@ -26,6 +26,10 @@ public:
     Q_INVOKABLE static QString duration(double seconds);
     // 12345 -> "12,345" in the user's locale.
     Q_INVOKABLE static QString count(double value);
+    // An API client's message as the console shows it: the server's address instead of the
+    // URL of the request that failed ("Cannot reach http://host:8080: connection refused"),
+    // since the user knows servers, not endpoints.
+    static QString problem(const QString &message);
 };
 
 } // namespace fazt::console

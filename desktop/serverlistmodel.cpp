@@ -1,5 +1,6 @@
 #include "serverlistmodel.h"
 
+#include "format.h"
 #include "secretstore.h"
 
 #include <QHostInfo>
@@ -514,7 +515,7 @@ void ServerListModel::check(Entry &entry) {
 
 void ServerListModel::finishCheck(Entry *e, State state, const QString &message) {
     e->state = state;
-    e->message = message;
+    e->message = Format::problem(message);
     e->checkedAt = QDateTime::currentDateTime();
     e->failures = state == State::Unreachable ? e->failures + 1 : 0;
     // Politeness: every pollInterval while it answers; doubling up to a minute while not.
