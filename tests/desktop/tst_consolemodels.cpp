@@ -240,9 +240,9 @@ private Q_SLOTS:
                  qPrintable(QStringLiteral("the loop stalled %1 ms").arg(longestGap)));
         QCOMPARE(servers.index(0).data(ServerListModel::StateRole).toInt(),
                  int(ServerListModel::State::Checking));
-        const QString refused = servers.index(1).data(ServerListModel::StatusTextRole).toString();
-        QVERIFY(refused.contains(u"connection refused"));
-        QVERIFY2(!refused.contains(u"/api/"), qPrintable(refused)); // the server, not a URL
+        const QString status = servers.index(1).data(ServerListModel::StatusTextRole).toString();
+        QVERIFY(status.contains(u"connection refused"));
+        QVERIFY2(!status.contains(u"/api/"), qPrintable(status)); // the server, not a URL
         servers.removeServer(0); // with its request still pending
         QCOMPARE(servers.rowCount(), 2);
         QTest::qWait(100);
