@@ -24,8 +24,13 @@ SplitView {
     SitesModel { id: sites }
     Connections {
         target: page.deployer
-        // A deploy that created its site (a drop on the window) selects it.
-        function onDeployed(site) { sites.currentSite = site; sites.refresh() }
+        // A deploy that created its site (a drop on the window) selects it; one to a listed
+        // site leaves the selection where the user has it.
+        function onDeployed(site) {
+            if (sites.indexOf(site) < 0)
+                sites.currentSite = site
+            sites.refresh()
+        }
     }
 
     Pane {

@@ -50,8 +50,9 @@ class TestConsoleTokens : public QObject {
     static QByteArray readSecret(SecretStore &store, const QString &key) {
         std::optional<QByteArray> secret;
         store.read(key, [&](Result<QByteArray> r) { secret = r ? *r : QByteArray(); });
-        QTest::qWaitFor([&] { return secret.has_value(); }, 10000);
-        return secret.value_or(QByteArray());
+        if (!QTest::qWaitFor([&] { return secret.has_value(); }, 10000))
+            return {};
+        return *secret;
     }
 
 private Q_SLOTS:
