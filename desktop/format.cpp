@@ -1,13 +1,12 @@
 #include "format.h"
 
-#include "cli/command.h"
-
 #include <QLocale>
+#include <QRegularExpression>
 
 namespace fazt::console {
 
 QString Format::bytes(double bytes) {
-    return cli::humanBytes(qint64(bytes));
+    return QLocale().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeIecFormat);
 }
 
 QString Format::duration(double seconds) {
@@ -23,6 +22,11 @@ QString Format::duration(double seconds) {
 
 QString Format::count(double value) {
     return QLocale().toString(qint64(value));
+}
+
+QString Format::problem(const QString &message) {
+    static const QRegularExpression request(QStringLiteral("(https?://[^/\\s]+)/api/[^\\s:]*"));
+    return QString(message).replace(request, QStringLiteral("\\1"));
 }
 
 } // namespace fazt::console

@@ -1,6 +1,6 @@
 #include "limitsmodel.h"
 
-#include "cli/command.h"
+#include "format.h"
 
 #include <QJsonArray>
 
@@ -42,9 +42,9 @@ const Description *describe(const QString &key) {
 QString formatted(const Description *d, double value) {
     const QString unit = d ? QString::fromLatin1(d->unit) : QString();
     if (unit == QLatin1String("bytes"))
-        return cli::humanBytes(qint64(value));
+        return Format::bytes(value);
     if (unit == QLatin1String("KiB"))
-        return cli::humanBytes(qint64(value) * 1024);
+        return Format::bytes(value * 1024);
     if (unit == QLatin1String("ratio"))
         return QString::number(value) + u'x';
     return QString::number(qint64(value));

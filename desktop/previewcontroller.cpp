@@ -2,6 +2,7 @@
 
 #include "db/database.h"
 #include "hosting/hostrouter.h"
+#include "hosting/livereload.h"
 #include "hosting/sitehandler.h"
 #include "http/httpserver.h"
 #include "vfs/vfs.h"
@@ -29,10 +30,12 @@ struct PreviewController::Serving {
     std::unique_ptr<vfs::VfsCache> cache;
     std::unique_ptr<vfs::Vfs> vfs;
     std::unique_ptr<hosting::HostRouter> router;
+    hosting::LiveReload liveReload;
     std::unique_ptr<hosting::SiteHandler> handler;
     std::unique_ptr<http::HttpServer> server;
 
     ~Serving() {
+        liveReload.releaseAll(); // browsers waiting for a change would hold up the stop
         if (server)
             server->stop();
     }
@@ -99,6 +102,7 @@ void PreviewController::start(const QUrl &folder) {
     serving->router->setFixedSite(kSite);
     serving->handler =
         std::make_unique<hosting::SiteHandler>(*serving->vfs, *serving->cache, *serving->router);
+    serving->handler->setLiveReload(&serving->liveReload);
     http::ServerOptions options;
     options.address = QHostAddress(QHostAddress::LocalHost);
     options.port = 0;
@@ -158,8 +162,10 @@ void PreviewController::deployFolder(bool isReload) {
                 Q_EMIT stateChanged();
             } else {
                 m_fileCount = int(deployed->fileCount);
-                if (isReload)
+                if (isReload) {
                     ++m_reloadCount;
+                    m_serving->liveReload.notify(); // the open pages reload themselves
+                }
                 m_url = QUrl(QStringLiteral("http://localhost:%1/").arg(m_serving->server->port()));
                 m_message = isReload
                                 ? tr("Reloaded %1 files at %2.")

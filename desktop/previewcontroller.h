@@ -14,7 +14,9 @@ namespace fazt::console {
 // A local preview of a folder: the folder is deployed into a scratch database and served on
 // loopback by the same code as a server (libfaztserver: HttpServer, HostRouter, SiteHandler),
 // so clean URLs, 404.html and caching behave as they will once deployed. Edits to the folder
-// are picked up (file watching, redeployed off the UI thread) and show on the next reload.
+// are picked up (file watching, redeployed off the UI thread), and the pages open in a browser
+// reload themselves (hosting::LiveReload, as `fazt preview`); every file is sent with
+// Cache-Control: no-cache meanwhile.
 class PreviewController : public QObject {
     Q_OBJECT
     QML_ELEMENT

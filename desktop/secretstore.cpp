@@ -1,7 +1,18 @@
 #include "secretstore.h"
 
+#include "system/privatefiles.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QMetaObject>
+#include <QSaveFile>
+#include <QStandardPaths>
 #include <qt6keychain/keychain.h>
+
+#include <sys/stat.h>
 
 namespace fazt::console {
 
@@ -35,11 +46,87 @@ void MemorySecretStore::remove(const QString &key, Done done) {
     later(this, [done = std::move(done)] { done({}); });
 }
 
+// --- FileSecretStore ----------------------------------------------------------------------
+
+FileSecretStore::FileSecretStore(QString path, QObject *parent)
+    : SecretStore(parent)
+    , m_path(std::move(path)) {}
+
+QString FileSecretStore::defaultPath() {
+    return QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) +
+           QStringLiteral("/tokens.json");
+}
+
+Result<QHash<QString, QByteArray>> FileSecretStore::load() const {
+    QHash<QString, QByteArray> secrets;
+    QFile file(m_path);
+    if (!file.exists())
+        return secrets;
+    if (!file.open(QIODevice::ReadOnly))
+        return Error::io(
+            QStringLiteral("Cannot read the tokens in %1: %2").arg(m_path, file.errorString()));
+    QJsonParseError error{};
+    const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &error);
+    if (error.error != QJsonParseError::NoError || !document.isObject())
+        return Error::invalid(QStringLiteral("The tokens file %1 is damaged (%2): remove it and "
+                                             "add the servers again.")
+                                  .arg(m_path, error.errorString()));
+    const QJsonObject object = document.object();
+    for (auto it = object.begin(); it != object.end(); ++it)
+        secrets.insert(it.key(), QByteArray::fromBase64(it.value().toString().toLatin1()));
+    return secrets;
+}
+
+Status FileSecretStore::save(const QHash<QString, QByteArray> &secrets) const {
+    if (Status folder = system::PrivateFiles::makeFolder(QFileInfo(m_path).absolutePath()); !folder)
+        return folder;
+    QJsonObject object;
+    for (auto it = secrets.begin(); it != secrets.end(); ++it)
+        object.insert(it.key(), QString::fromLatin1(it.value().toBase64()));
+    QSaveFile file(m_path);
+    // The new file is 0600 before the first secret is in it, whatever the umask.
+    if (!file.open(QIODevice::WriteOnly) || ::fchmod(file.handle(), 0600) != 0 ||
+        file.write(QJsonDocument(object).toJson()) < 0 || !file.commit())
+        return Error::io(
+            QStringLiteral("Cannot write the tokens to %1: %2").arg(m_path, file.errorString()));
+    return {};
+}
+
+void FileSecretStore::read(const QString &key, Read done) {
+    auto secrets = load();
+    Result<QByteArray> result = !secrets ? Result<QByteArray>(secrets.error())
+                                : secrets->contains(key)
+                                    ? Result<QByteArray>(secrets->value(key))
+                                    : Result<QByteArray>(Error::notFound(
+                                          QStringLiteral("No token is stored for %1.").arg(key)));
+    later(this, [done = std::move(done), result = std::move(result)] { done(result); });
+}
+
+void FileSecretStore::write(const QString &key, const QByteArray &secret, Done done) {
+    auto secrets = load();
+    Status status = secrets ? Status() : Status(secrets.error());
+    if (secrets) {
+        secrets->insert(key, secret);
+        status = save(*secrets);
+    }
+    later(this, [done = std::move(done), status = std::move(status)] { done(status); });
+}
+
+void FileSecretStore::remove(const QString &key, Done done) {
+    auto secrets = load();
+    Status status = secrets ? Status() : Status(secrets.error());
+    if (secrets && secrets->remove(key) > 0)
+        status = save(*secrets);
+    later(this, [done = std::move(done), status = std::move(status)] { done(status); });
+}
+
 // --- KeychainSecretStore ------------------------------------------------------------------
 
-KeychainSecretStore::KeychainSecretStore(QString service, QObject *parent)
+KeychainSecretStore::KeychainSecretStore(QString service, const QString &fallbackPath,
+                                         QObject *parent)
     : SecretStore(parent)
-    , m_service(std::move(service)) {}
+    , m_service(std::move(service))
+    , m_fallback(fallbackPath) {}
 
 bool KeychainSecretStore::fallBackIfUnavailable(int error, const QString &errorString) {
     if (error != QKeychain::NoBackendAvailable && error != QKeychain::NotImplemented &&

@@ -12,8 +12,9 @@
 
 namespace fazt::console {
 
-// Where the console keeps API tokens: the system keychain (KeychainSecretStore), or RAM for
-// tests and for machines without a keychain (MemorySecretStore). Asynchronous, because a
+// Where the console keeps API tokens: the system keychain (KeychainSecretStore), a file only
+// the user can read where there is no keychain (FileSecretStore), or RAM for tests
+// (MemorySecretStore). Asynchronous, because a
 // keychain may ask the user or talk to a service over D-Bus; callbacks run on the thread that
 // made the call, from its event loop.
 class SecretStore : public QObject {
@@ -51,33 +52,59 @@ private:
     QHash<QString, QByteArray> m_secrets;
 };
 
-// The system keychain through QtKeychain (Secret Service or KWallet on Linux). When it turns
-// out to be unavailable (no secret service on the session bus, as on servers and under CI), it
-// says so once through keychainUnavailable() and keeps secrets in RAM from then on, so the
-// console still works for the session and tells the user why tokens will not be remembered.
-class KeychainSecretStore : public SecretStore {
+// Secrets in one JSON file of mode 0600 in a folder of mode 0700, as ssh keys and the `fazt`
+// CLI's login are kept: for sessions without a keychain. Every write replaces the file
+// atomically (QSaveFile), so a crash leaves the old secrets or the new ones, never half.
+class FileSecretStore : public SecretStore {
     Q_OBJECT
 
 public:
-    explicit KeychainSecretStore(QString service, QObject *parent = nullptr);
+    explicit FileSecretStore(QString path, QObject *parent = nullptr);
 
     void read(const QString &key, Read done) override;
     void write(const QString &key, const QByteArray &secret, Done done) override;
     void remove(const QString &key, Done done) override;
-    bool isPersistent() const override { return !m_isUnavailable; }
+    bool isPersistent() const override { return true; }
+    QString path() const { return m_path; }
+    // Where the console keeps the file: its configuration folder.
+    static QString defaultPath();
+
+private:
+    Result<QHash<QString, QByteArray>> load() const;
+    Status save(const QHash<QString, QByteArray> &secrets) const;
+
+    QString m_path;
+};
+
+// The system keychain through QtKeychain (Secret Service or KWallet on Linux). When it turns
+// out to be unavailable (no secret service on the session bus, as on servers and under CI), it
+// says so once through keychainUnavailable() and keeps secrets in a FileSecretStore at
+// `fallbackPath` from then on, so tokens still outlive the console.
+class KeychainSecretStore : public SecretStore {
+    Q_OBJECT
+
+public:
+    KeychainSecretStore(QString service, const QString &fallbackPath, QObject *parent = nullptr);
+
+    void read(const QString &key, Read done) override;
+    void write(const QString &key, const QByteArray &secret, Done done) override;
+    void remove(const QString &key, Done done) override;
+    bool isPersistent() const override { return true; }
     QString unavailableReason() const { return m_unavailableReason; }
+    // The file used while the keychain is unavailable.
+    QString fallbackPath() const { return m_fallback.path(); }
 
 Q_SIGNALS:
     void keychainUnavailable(const QString &reason);
 
 private:
-    // True if the job's error means the keychain itself is missing (then falls back to RAM).
+    // True if the job's error means the keychain itself is missing (then falls back to the file).
     bool fallBackIfUnavailable(int error, const QString &errorString);
 
     QString m_service;
     bool m_isUnavailable = false;
     QString m_unavailableReason;
-    MemorySecretStore m_fallback;
+    FileSecretStore m_fallback;
 };
 
 } // namespace fazt::console

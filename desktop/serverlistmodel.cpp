@@ -1,8 +1,10 @@
 #include "serverlistmodel.h"
 
+#include "format.h"
 #include "secretstore.h"
 
 #include <QHostInfo>
+#include <QJsonArray>
 #include <QSettings>
 
 namespace fazt::console {
@@ -130,15 +132,16 @@ QString ServerListModel::statusText(const Entry &e) {
 
 SecretStore *ServerListModel::store() {
     if (!m_store) {
-        auto *keychain = new KeychainSecretStore(QStringLiteral("Fazt Console"), this);
-        connect(
-            keychain, &KeychainSecretStore::keychainUnavailable, this, [this](const QString &why) {
-                m_keychainMessage =
-                    tr("The system keychain is unavailable (%1): tokens are kept only until the "
-                       "console quits, and you will be asked for them next time.")
-                        .arg(why);
-                Q_EMIT keychainMessageChanged();
-            });
+        auto *keychain = new KeychainSecretStore(QStringLiteral("Fazt Console"),
+                                                 FileSecretStore::defaultPath(), this);
+        connect(keychain, &KeychainSecretStore::keychainUnavailable, this,
+                [this, keychain](const QString &why) {
+                    m_keychainMessage =
+                        tr("The system keychain is unavailable (%1): tokens are kept in %2, "
+                           "readable only by you.")
+                            .arg(why, keychain->fallbackPath());
+                    Q_EMIT keychainMessageChanged();
+                });
         m_store = keychain;
         Q_EMIT secretStoreChanged();
     }
@@ -267,31 +270,46 @@ void ServerListModel::failAdding(const QString &message) {
 void ServerListModel::storeAndAppend(std::unique_ptr<Entry> entry, const QByteArray &token) {
     auto shared = std::make_shared<std::unique_ptr<Entry>>(std::move(entry));
     const QString key = secretKeyFor((*shared)->url);
-    store()->write(key, token, [this, shared](Status stored) {
+    store()->write(key, token, [this, shared, token](Status stored) {
         if (!stored) {
             failAdding(stored.error().message);
             return;
         }
-        append(std::move(*shared));
+        Entry &added = **shared;
+        const auto same = std::find_if(m_entries.begin(), m_entries.end(),
+                                       [&](const auto &e) { return e->url == added.url; });
+        int row = int(std::distance(m_entries.begin(), same));
+        if (same == m_entries.end()) {
+            append(std::move(*shared));
+        } else {
+            // Added again (a token lost, or replaced): the row and its client stay, so the
+            // pages showing it keep going; only the token, and a new name if given, change.
+            Entry &existing = **same;
+            if (added.name != added.url) // a name was given
+                existing.name = added.name;
+            existing.api->setToken(token);
+            existing.isRemembered = true;
+            existing.state = State::Checking;
+            existing.message.clear();
+            existing.failures = 0;
+            Q_EMIT dataChanged(index(row), index(row));
+            if (row == m_currentIndex)
+                Q_EMIT currentChanged();
+            check(existing);
+        }
         save();
         setAdding(false);
-        Q_EMIT serverAdded(int(m_entries.size()) - 1);
+        Q_EMIT serverAdded(row);
     });
 }
 
 // The checks both ways of adding share; null (and addFailed() said why) when it cannot start.
+// A server already in the list is not refused: adding it again replaces its token.
 std::shared_ptr<std::unique_ptr<ServerListModel::Entry>>
 ServerListModel::startAdding(const QString &name, const QString &url, const QByteArray &token) {
     if (m_isAdding)
         return nullptr;
-    const QString trimmedUrl = url.trimmed();
-    for (const auto &e : m_entries) {
-        if (e->url == trimmedUrl) {
-            Q_EMIT addFailed(tr("%1 is in the list already.").arg(trimmedUrl));
-            return nullptr;
-        }
-    }
-    auto entry = makeEntry(name, trimmedUrl, token, true);
+    auto entry = makeEntry(name, url.trimmed(), token, true);
     if (!entry) {
         Q_EMIT addFailed(entry.error().message);
         return nullptr;
@@ -320,6 +338,10 @@ void ServerListModel::addServer(const QString &name, const QString &url, const Q
     })->boundTo(this);
 }
 
+QString ServerListModel::consoleTokenName() {
+    return tr("Fazt Console on %1").arg(QHostInfo::localHostName());
+}
+
 void ServerListModel::addServerWithLogin(const QString &name, const QString &url,
                                          const QString &username, const QString &password) {
     auto shared = startAdding(name, url, {});
@@ -331,22 +353,54 @@ void ServerListModel::addServerWithLogin(const QString &name, const QString &url
             failAdding(session.error().message);
             return;
         }
-        const QString tokenName = tr("Fazt Console on %1").arg(QHostInfo::localHostName());
-        api->createToken(tokenName, {QStringLiteral("admin")},
+        api->createToken(consoleTokenName(), {QStringLiteral("admin")},
                          [this, api, shared](Result<client::CreatedToken> token) {
                              if (!token) {
                                  failAdding(token.error().message);
                                  return;
                              }
                              const QByteArray secret = token->secret;
-                             // The session is not needed any more: the token replaces it.
-                             api->logout([](Status) {});
-                             api->setToken(secret);
-                             (*shared)->state = State::Checking;
-                             (*shared)->message.clear();
-                             storeAndAppend(std::move(*shared), secret);
+                             // One token per console and server: the ones this console made
+                             // before (its name says so) are revoked, then the session ends.
+                             revokeOlderTokens(*api, token->id, [this, api, shared, secret] {
+                                 api->logout([](Status) {});
+                                 api->setToken(secret);
+                                 (*shared)->state = State::Checking;
+                                 (*shared)->message.clear();
+                                 storeAndAppend(std::move(*shared), secret);
+                             });
                          })->boundTo(this);
     })->boundTo(this);
+}
+
+// Best effort: a token that cannot be revoked now is listed in the Tokens panel, where the
+// user can revoke it by hand; the new token is kept either way.
+void ServerListModel::revokeOlderTokens(ApiClient &api, qint64 keptId, std::function<void()> then) {
+    api.call("GET", QStringLiteral("/api/tokens"), QString(), {},
+             [this, &api, keptId, then = std::move(then)](Result<QJsonObject> listed) {
+                 QList<qint64> older;
+                 for (const QJsonValue &v :
+                      listed ? listed->value(QStringLiteral("tokens")).toArray() : QJsonArray()) {
+                     const QJsonObject token = v.toObject();
+                     const qint64 id = token.value(QStringLiteral("id")).toInteger();
+                     if (id != keptId &&
+                         token.value(QStringLiteral("name")).toString() == consoleTokenName())
+                         older.append(id);
+                 }
+                 if (older.isEmpty()) {
+                     then();
+                     return;
+                 }
+                 auto pending = std::make_shared<qsizetype>(older.size());
+                 for (const qint64 id : older)
+                     api.call("DELETE", QStringLiteral("/api/tokens/%1").arg(id), QString(), {},
+                              [pending, then](Result<QJsonObject>) {
+                                  if (--*pending == 0)
+                                      then();
+                              })
+                         ->boundTo(this);
+             })
+        ->boundTo(this);
 }
 
 void ServerListModel::addSessionServer(const QString &url, const QString &token) {
@@ -461,7 +515,7 @@ void ServerListModel::check(Entry &entry) {
 
 void ServerListModel::finishCheck(Entry *e, State state, const QString &message) {
     e->state = state;
-    e->message = message;
+    e->message = Format::problem(message);
     e->checkedAt = QDateTime::currentDateTime();
     e->failures = state == State::Unreachable ? e->failures + 1 : 0;
     // Politeness: every pollInterval while it answers; doubling up to a minute while not.

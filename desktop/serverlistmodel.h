@@ -8,6 +8,7 @@
 #include <QTimer>
 #include <QtQml/qqmlregistration.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -63,8 +64,10 @@ public:
     // Adds a server with an API token; checks the token first. Ends with serverAdded() or
     // addFailed() with the reason.
     Q_INVOKABLE void addServer(const QString &name, const QString &url, const QString &token);
-    // Logs in with the owner's password, creates an API token named for this console, keeps
-    // the token (never the password) and logs out.
+    // Logs in with the owner's password, creates an API token named for this console
+    // (consoleTokenName()), revokes the ones this console made before on that server, keeps
+    // the token (never the password) and logs out. Adding a server that is in the list
+    // already replaces its token (one lost with a keychain, say) instead of refusing.
     Q_INVOKABLE void addServerWithLogin(const QString &name, const QString &url,
                                         const QString &username, const QString &password);
     // A server for this session only (from --server/FAZT_SERVER): not saved.
@@ -86,6 +89,8 @@ public:
     int pollInterval() const { return m_pollInterval; }
     void setPollInterval(int milliseconds);
 
+    // The name of the tokens this console creates: "Fazt Console on HOSTNAME".
+    Q_INVOKABLE static QString consoleTokenName();
     // The key a server's token is stored under.
     static QString secretKeyFor(const QString &url);
     // `fazt-console --insecure`: tokens and passwords may go over plain http:// to other
@@ -130,6 +135,7 @@ private:
     std::shared_ptr<std::unique_ptr<Entry>> startAdding(const QString &name, const QString &url,
                                                         const QByteArray &token);
     void setAdding(bool isAdding);
+    void revokeOlderTokens(client::ApiClient &api, qint64 keptId, std::function<void()> then);
     void failAdding(const QString &message);
     void storeAndAppend(std::unique_ptr<Entry> entry, const QByteArray &token);
     static QString statusText(const Entry &entry);

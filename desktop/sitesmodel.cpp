@@ -7,6 +7,9 @@ using client::ApiClient;
 SitesModel::SitesModel(QObject *parent)
     : QAbstractListModel(parent) {
     connect(this, &QAbstractItemModel::modelReset, this, &SitesModel::countChanged);
+    // A reload moves rows (and a view resets its own current row): the row is said again.
+    connect(this, &QAbstractItemModel::modelReset, this, &SitesModel::currentIndexChanged);
+    connect(this, &SitesModel::currentSiteChanged, this, &SitesModel::currentIndexChanged);
 }
 
 int SitesModel::rowCount(const QModelIndex &parent) const {
@@ -44,6 +47,11 @@ int SitesModel::indexOf(const QString &name) const {
         if (m_sites[i].name == name)
             return int(i);
     return -1;
+}
+
+void SitesModel::selectRow(int row) {
+    if (row >= 0 && row < m_sites.size())
+        setCurrentSite(m_sites[row].name);
 }
 
 QObject *SitesModel::client() const {

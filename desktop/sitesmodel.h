@@ -12,6 +12,10 @@ namespace fazt::console {
 // The sites of one server, and for the selected site its deploy history and custom domains.
 // Every change (create, delete, domains, rollback, activate) is sent to the server, and the
 // list is reloaded from the server's answer: what is shown is what the server has.
+//
+// The selection lives here and only here: `currentSite` is the site the details, Delete and
+// the deploy buttons act on, and `currentIndex` is its row, which the list view highlights
+// (it never keeps a selection of its own, so the two cannot disagree after a reload).
 class SitesModel : public QAbstractListModel {
     Q_OBJECT
     QML_ELEMENT
@@ -20,6 +24,7 @@ class SitesModel : public QAbstractListModel {
     Q_PROPERTY(bool isLoading READ isLoading NOTIFY isLoadingChanged)
     Q_PROPERTY(QString error READ error NOTIFY errorChanged)
     Q_PROPERTY(QString currentSite READ currentSite WRITE setCurrentSite NOTIFY currentSiteChanged)
+    Q_PROPERTY(int currentIndex READ currentIndex NOTIFY currentIndexChanged)
     Q_PROPERTY(QVariantList deploys READ deploys NOTIFY detailsChanged)
     Q_PROPERTY(QVariantList domains READ domains NOTIFY detailsChanged)
 
@@ -38,6 +43,8 @@ public:
     QString error() const { return m_error; }
     QString currentSite() const { return m_currentSite; }
     void setCurrentSite(const QString &name);
+    // The row of currentSite, -1 while it is not (or not yet) in the list.
+    int currentIndex() const { return indexOf(m_currentSite); }
     QVariantList deploys() const { return m_deploys; }
     QVariantList domains() const { return m_domains; }
 
@@ -51,6 +58,8 @@ public:
     Q_INVOKABLE void rollback();
     Q_INVOKABLE void activate(qint64 deployId);
     Q_INVOKABLE int indexOf(const QString &name) const;
+    // Selects the site at `row` (keyboard and clicks); a row outside the list is ignored.
+    Q_INVOKABLE void selectRow(int row);
 
 Q_SIGNALS:
     void clientChanged();
@@ -58,6 +67,7 @@ Q_SIGNALS:
     void isLoadingChanged();
     void errorChanged();
     void currentSiteChanged();
+    void currentIndexChanged();
     void detailsChanged();
     void siteCreated(const QString &name);
     void siteDeleted(const QString &name);

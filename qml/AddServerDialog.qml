@@ -88,9 +88,8 @@ Dialog {
 
         RowLayout {
             Layout.fillWidth: true
-            BusyIndicator {
+            Spinner {
                 running: dialog.servers.isAdding
-                visible: running
                 implicitWidth: 28; implicitHeight: 28
             }
             Item { Layout.fillWidth: true }

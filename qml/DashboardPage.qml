@@ -11,6 +11,9 @@ ScrollView {
     property alias client: dashboard.client
     property alias isActive: dashboard.isActive
     readonly property alias dashboard: dashboard
+    readonly property alias visitsChart: visitsChart
+    readonly property alias visitsSeries: visitsSeries
+    readonly property alias visitsAxisX: visitsAxisX
     readonly property var m: dashboard.metrics
     property string bandwidthUnit: "bytes"
 
@@ -22,16 +25,24 @@ ScrollView {
         onStatsChanged: page.fillCharts()
     }
 
+    // Bucket i of the series is at x = i; the model says which buckets carry a label.
+    function fillAxis(axis) {
+        for (const label of axis.categoriesLabels)
+            axis.remove(label)
+        axis.min = 0
+        axis.max = Math.max(1, dashboard.bucketCount - 1)
+        for (const label of dashboard.axisLabels)
+            axis.append(label.text, label.at)
+    }
+
     function fillCharts() {
-        const from = dashboard.from.getTime ? dashboard.from : new Date(Date.now() - dashboard.days * 86400000)
-        const to = dashboard.to.getTime ? dashboard.to : new Date()
-        visitsAxisX.min = from; visitsAxisX.max = to
-        bytesAxisX.min = from; bytesAxisX.max = to
+        fillAxis(visitsAxisX)
+        fillAxis(bytesAxisX)
         const visits = dashboard.fillSeries(visitsSeries, "visits")
         const visitors = dashboard.fillSeries(visitorsSeries, "visitors")
         visitsAxisY.max = Math.max(4, Math.ceil(Math.max(visits, visitors) * 1.1))
         visitsAxisY.applyNiceNumbers()
-        // Bandwidth in the unit its largest bucket reads best in.
+        // Bandwidth in the unit its largest bucket reads best in (binary, as Format.bytes).
         const largest = dashboard.fillSeries(bytesSeries, "bytes")
         const units = [[1073741824, "GiB"], [1048576, "MiB"], [1024, "KiB"], [1, "bytes"]]
         const unit = units.find(u => largest >= u[0]) || units[3]
@@ -40,6 +51,34 @@ ScrollView {
         bytesAxisY.max = Math.max(4, top * 1.1)
         bytesAxisY.applyNiceNumbers()
     }
+
+    // A chart's theme sets every colour of the chart, the series' included, when it changes:
+    // the theme goes first, then our colours on top, each time the palette switches (bindings
+    // would race the theme and lose after a switch back).
+    readonly property var seriesColors: Theme.dark ? ["#8ab4f8", "#ffb74d", "#5fd38d"] : ["#1f5fbf", "#c25e00", "#1e7b34"]
+    function applyColors() {
+        for (const chart of [visitsChart, bytesChart]) {
+            chart.theme = Theme.dark ? ChartView.ChartThemeDark : ChartView.ChartThemeLight
+            chart.backgroundColor = palette.base
+            chart.titleColor = palette.windowText
+            chart.legend.labelColor = palette.windowText
+        }
+        for (const axis of [visitsAxisX, visitsAxisY, bytesAxisX, bytesAxisY]) {
+            axis.labelsColor = palette.windowText
+            axis.gridLineColor = palette.mid
+            axis.color = palette.mid
+        }
+        visitsSeries.color = seriesColors[0]
+        visitorsSeries.color = seriesColors[1]
+        bytesSeries.color = seriesColors[2]
+        visitsSeries.width = visitorsSeries.width = bytesSeries.width = 2
+    }
+    Connections {
+        target: Theme
+        // Later: the window's palette follows the same switch and must be in place first.
+        function onDarkChanged() { Qt.callLater(page.applyColors) }
+    }
+    Component.onCompleted: applyColors()
 
     function ratio(a, b) { return b > 0 ? Math.min(1, a / b) : 0 }
 
@@ -68,6 +107,21 @@ ScrollView {
                 onActivated: (i) => dashboard.days = [1, 7, 30][i]
             }
             Button { text: qsTr("Refresh"); onClicked: dashboard.refresh() }
+        }
+
+        // Why nothing can be shown (the server is down, the token refused): said once here,
+        // not by every part that asked.
+        Label {
+            objectName: "problem"
+            visible: dashboard.problem.length > 0
+            text: dashboard.problem
+            color: Theme.danger
+            wrapMode: Text.Wrap
+            Layout.fillWidth: true
+            Layout.leftMargin: 12
+            Layout.rightMargin: 12
+            padding: 6
+            background: Rectangle { color: Theme.dangerBackground; radius: 4 }
         }
 
         Label {
@@ -101,50 +155,56 @@ ScrollView {
 
             ChartView {
                 id: visitsChart
+                objectName: "visitsChart"
                 title: qsTr("Visits and visitors")
                 Layout.fillWidth: true
                 Layout.preferredHeight: 260
                 antialiasing: true
-                theme: Theme.dark ? ChartView.ChartThemeDark : ChartView.ChartThemeLight
-                backgroundColor: palette.base
                 legend.alignment: Qt.AlignBottom
-                DateTimeAxis { id: visitsAxisX; format: dashboard.days > 1 ? "MMM d" : "HH:mm"; tickCount: 6 }
+                CategoryAxis { id: visitsAxisX; labelsPosition: CategoryAxis.AxisLabelsPositionOnValue }
                 ValueAxis { id: visitsAxisY; min: 0; labelFormat: "%d"; tickCount: 5 }
-                LineSeries { id: visitsSeries; name: qsTr("Visits"); axisX: visitsAxisX; axisY: visitsAxisY; width: 2; color: Theme.dark ? "#8ab4f8" : "#1f5fbf" }
-                LineSeries { id: visitorsSeries; name: qsTr("Visitors"); axisX: visitsAxisX; axisY: visitsAxisY; width: 2; color: Theme.dark ? "#ffb74d" : "#c25e00" }
+                LineSeries { id: visitsSeries; objectName: "visitsSeries"; name: qsTr("Visits"); axisX: visitsAxisX; axisY: visitsAxisY }
+                LineSeries { id: visitorsSeries; name: qsTr("Visitors"); axisX: visitsAxisX; axisY: visitsAxisY }
             }
             ChartView {
+                id: bytesChart
                 title: qsTr("Bandwidth (%1)").arg(page.bandwidthUnit)
                 Layout.fillWidth: true
                 Layout.preferredHeight: 260
                 antialiasing: true
-                theme: Theme.dark ? ChartView.ChartThemeDark : ChartView.ChartThemeLight
-                backgroundColor: palette.base
                 legend.visible: false
-                DateTimeAxis { id: bytesAxisX; format: dashboard.days > 1 ? "MMM d" : "HH:mm"; tickCount: 6 }
+                CategoryAxis { id: bytesAxisX; labelsPosition: CategoryAxis.AxisLabelsPositionOnValue }
                 ValueAxis { id: bytesAxisY; min: 0; labelFormat: "%.0f"; tickCount: 5 }
-                LineSeries { id: bytesSeries; name: qsTr("Bytes"); axisX: bytesAxisX; axisY: bytesAxisY; width: 2; color: Theme.dark ? "#5fd38d" : "#1e7b34" }
+                LineSeries { id: bytesSeries; name: qsTr("Bytes"); axisX: bytesAxisX; axisY: bytesAxisY }
             }
         }
 
         GridLayout {
             visible: dashboard.hasStats
-            columns: page.availableWidth > 900 ? 3 : 1
+            columns: page.availableWidth > 900 ? 3 : page.availableWidth > 560 ? 2 : 1
             Layout.fillWidth: true
             Layout.leftMargin: 12
             Layout.rightMargin: 12
             columnSpacing: 12
 
+            // Each list: its rows, the field named, an optional field shown before it (the
+            // site of a path when every site is shown: "/" alone could be any of them), and
+            // the number.
             Repeater {
                 model: [
-                    { title: qsTr("Top sites"), rows: dashboard.topSites, key: "site" },
-                    { title: qsTr("Top paths"), rows: dashboard.topPaths, key: "path" },
-                    { title: qsTr("Top referrers"), rows: dashboard.topReferrers, key: "host" }
+                    { name: "topSites", title: qsTr("Top sites"), rows: dashboard.topSites, key: "site", value: "visits" },
+                    { name: "topPaths", title: qsTr("Top paths"), rows: dashboard.topPaths, key: "path", note: dashboard.site ? "" : "site", value: "visits" },
+                    { name: "topReferrers", title: qsTr("Top referrers"), rows: dashboard.topReferrers, key: "host", value: "visits" },
+                    { name: "browsers", title: qsTr("Browsers"), rows: dashboard.browsers, key: "agent", value: "visits" },
+                    { name: "statusCodes", title: qsTr("Status codes"), rows: dashboard.statusCodes, key: "status", value: "count" },
+                    { name: "topEvents", title: qsTr("Events"), rows: dashboard.topEvents, key: "name", value: "count" }
                 ]
                 delegate: Frame {
                     id: box
                     required property var modelData
+                    objectName: modelData.name
                     Layout.fillWidth: true
+                    Layout.fillHeight: true
                     Layout.alignment: Qt.AlignTop
                     ColumnLayout {
                         anchors.fill: parent
@@ -161,13 +221,22 @@ ScrollView {
                                 required property var modelData
                                 Layout.fillWidth: true
                                 Label {
-                                    text: entry.modelData[box.modelData.key] || qsTr("(direct)")
+                                    visible: !!box.modelData.note
+                                    text: box.modelData.note ? entry.modelData[box.modelData.note] : ""
+                                    color: Theme.muted
+                                    elide: Text.ElideRight
+                                    Layout.maximumWidth: 110
+                                }
+                                Label {
+                                    objectName: "rowLabel"
+                                    text: String(entry.modelData[box.modelData.key] || qsTr("(direct)"))
                                     elide: Text.ElideMiddle
                                     Layout.fillWidth: true
                                 }
-                                Label { text: Format.count(entry.modelData.visits); color: Theme.muted }
+                                Label { text: Format.count(entry.modelData[box.modelData.value]); color: Theme.muted }
                             }
                         }
+                        Item { Layout.fillHeight: true }
                     }
                 }
             }
@@ -261,7 +330,7 @@ ScrollView {
 
         LimitsPanel {
             client: page.client
-            visible: !!page.client
+            visible: !!page.client && dashboard.problem.length === 0
             Layout.fillWidth: true
             Layout.margins: 12
         }

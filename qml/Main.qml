@@ -102,6 +102,7 @@ ApplicationWindow {
             }
             SitesPage {
                 id: sitesPage
+                objectName: "sitesPage"
                 client: serverModel.currentClient
                 deployer: deployController
             }

@@ -4,7 +4,7 @@ import QtQuick.Layouts
 import QtQuick.Dialogs
 import Fazt.Console
 
-// A folder served locally by the same code as the server, reloaded as files change.
+// A folder served locally by the same code as the server; open pages reload as files change.
 Pane {
     id: page
     readonly property alias preview: preview
@@ -37,7 +37,7 @@ Pane {
 
         Label { text: qsTr("Local preview"); font.bold: true; font.pixelSize: 18 }
         Label {
-            text: qsTr("Drop a folder here, or choose one. It is served on this computer exactly as a Fazt server would serve it (clean URLs, 404.html, caching), and every change you save shows on the next reload.")
+            text: qsTr("Drop a folder here, or choose one. It is served on this computer exactly as a Fazt server would serve it (clean URLs, 404.html), and the pages open in your browser reload by themselves each time you save a file.")
             wrapMode: Text.Wrap
             Layout.fillWidth: true
             color: Theme.muted
@@ -52,7 +52,7 @@ Pane {
                 enabled: preview.isRunning
                 onClicked: preview.stop()
             }
-            BusyIndicator { running: preview.isLoading; implicitWidth: 28; implicitHeight: 28 }
+            Spinner { running: preview.isLoading; implicitWidth: 28; implicitHeight: 28 }
         }
         Label {
             objectName: "previewUrl"

@@ -7,6 +7,7 @@ import Fazt.Console
 Pane {
     id: pane
     required property ServerListModel servers
+    readonly property alias tokensDialog: tokensDialog
     signal addRequested()
 
     padding: 8
@@ -104,19 +105,35 @@ Pane {
             }
         }
 
+        Button {
+            text: qsTr("Add server…")
+            Layout.fillWidth: true
+            onClicked: pane.addRequested()
+        }
         RowLayout {
             Layout.fillWidth: true
             Button {
-                text: qsTr("Add server…")
+                objectName: "showTokens"
+                text: qsTr("Tokens…")
                 Layout.fillWidth: true
-                onClicked: pane.addRequested()
+                enabled: !!pane.servers.currentClient
+                onClicked: tokensDialog.open()
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("The server's API tokens: list and revoke")
             }
             Button {
                 text: qsTr("Remove")
+                Layout.fillWidth: true
                 enabled: pane.servers.currentIndex >= 0
                 onClicked: removeDialog.openFor(pane.servers.currentIndex, pane.servers.currentName)
             }
         }
+    }
+
+    TokensDialog {
+        id: tokensDialog
+        objectName: "tokensDialog"
+        client: visible ? pane.servers.currentClient : null
     }
 
     ConfirmDialog {

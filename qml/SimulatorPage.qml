@@ -14,7 +14,7 @@ ScrollView {
 
     SimulatorModel { id: simulator }
 
-    // Sliders move on a log scale: 256 MB to 64 GB is as easy to reach as 1 to 2 GB.
+    // Sliders move on a log scale: 256 MiB to 64 GiB is as easy to reach as 1 to 2 GiB.
     component LogSlider: Slider {
         property real realValue
         property real realFrom

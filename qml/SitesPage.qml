@@ -11,6 +11,9 @@ SplitView {
     property alias client: sites.client
     required property DeployController deployer
     readonly property alias sites: sites
+    readonly property alias folderDialog: folderDialog
+    readonly property alias archiveDialog: archiveDialog
+    readonly property alias deleteDialog: deleteDialog
 
     // The drop of a folder or archive on a site's row.
     function dropOnSite(site, url) {
@@ -21,7 +24,13 @@ SplitView {
     SitesModel { id: sites }
     Connections {
         target: page.deployer
-        function onDeployed(site) { sites.refresh() }
+        // A deploy that created its site (a drop on the window) selects it; one to a listed
+        // site leaves the selection where the user has it.
+        function onDeployed(site) {
+            if (sites.indexOf(site) < 0)
+                sites.currentSite = site
+            sites.refresh()
+        }
     }
 
     Pane {
@@ -32,7 +41,7 @@ SplitView {
             anchors.fill: parent
             RowLayout {
                 Label { text: qsTr("Sites"); font.bold: true; font.pixelSize: 15; Layout.fillWidth: true }
-                BusyIndicator { running: sites.isLoading; implicitWidth: 24; implicitHeight: 24 }
+                Spinner { objectName: "sitesBusy"; running: sites.isLoading }
             }
             RowLayout {
                 Layout.fillWidth: true
@@ -46,6 +55,7 @@ SplitView {
                 }
                 Button {
                     id: createButton
+                    objectName: "createSite"
                     text: qsTr("Create")
                     enabled: newSiteField.text.length > 0
                     onClicked: { sites.createSite(newSiteField.text); newSiteField.text = "" }
@@ -58,9 +68,11 @@ SplitView {
                 Layout.fillHeight: true
                 clip: true
                 model: sites
-                keyNavigationEnabled: true
-                currentIndex: sites.indexOf(sites.currentSite)
-                onCurrentIndexChanged: if (currentIndex >= 0 && currentItem) sites.currentSite = currentItem.name
+                // The model holds the selection; the view only shows it (see SitesModel).
+                currentIndex: sites.currentIndex
+                keyNavigationEnabled: false
+                Keys.onUpPressed: sites.selectRow(sites.currentIndex - 1)
+                Keys.onDownPressed: sites.selectRow(sites.currentIndex + 1)
                 delegate: ItemDelegate {
                     id: siteRow
                     required property int index
@@ -69,7 +81,7 @@ SplitView {
                     required property var activeDeployId
                     width: ListView.view.width
                     highlighted: ListView.isCurrentItem
-                    onClicked: siteList.currentIndex = index
+                    onClicked: { sites.selectRow(index); siteList.forceActiveFocus() }
                     contentItem: ColumnLayout {
                         spacing: 0
                         Label {
@@ -171,17 +183,19 @@ SplitView {
                     Button {
                         text: qsTr("Deploy folder…")
                         enabled: !page.deployer.isBusy
-                        onClicked: folderDialog.open()
+                        objectName: "deployFolder"
+                        onClicked: folderDialog.openFor(sites.currentSite)
                     }
                     Button {
                         text: qsTr("Deploy archive…")
                         enabled: !page.deployer.isBusy
-                        onClicked: archiveDialog.open()
+                        objectName: "deployArchive"
+                        onClicked: archiveDialog.openFor(sites.currentSite)
                     }
                     Button {
                         objectName: "deleteSite"
                         text: qsTr("Delete…")
-                        onClicked: deleteDialog.open()
+                        onClicked: deleteDialog.openFor(sites.currentSite)
                     }
                 }
 
@@ -284,20 +298,29 @@ SplitView {
 
     ConfirmDialog {
         id: deleteDialog
+        objectName: "deleteDialog"
+        // The site named in the question is the one deleted, whatever is selected meanwhile.
+        property string site
+        function openFor(name) { site = name; open() }
         title: qsTr("Delete site")
         acceptText: qsTr("Delete")
-        text: qsTr("Delete %1 with all its deploys and domains? Visitors get 404 at once. This cannot be undone.").arg(sites.currentSite)
-        onConfirmed: sites.deleteSite(sites.currentSite)
+        text: qsTr("Delete %1 with all its deploys and domains? Visitors get 404 at once. This cannot be undone.").arg(site)
+        onConfirmed: sites.deleteSite(site)
     }
+    // Both deploy to the site selected when they were opened.
     FolderDialog {
         id: folderDialog
-        title: qsTr("Deploy a folder to %1").arg(sites.currentSite)
-        onAccepted: page.deployer.deploy(sites.currentSite, selectedFolder)
+        property string site
+        function openFor(name) { site = name; open() }
+        title: qsTr("Deploy a folder to %1").arg(site)
+        onAccepted: page.deployer.deploy(site, selectedFolder)
     }
     FileDialog {
         id: archiveDialog
-        title: qsTr("Deploy an archive to %1").arg(sites.currentSite)
+        property string site
+        function openFor(name) { site = name; open() }
+        title: qsTr("Deploy an archive to %1").arg(site)
         nameFilters: [qsTr("Archives (*.zip *.tar *.tar.gz *.tgz *.tar.zst)"), qsTr("All files (*)")]
-        onAccepted: page.deployer.deploy(sites.currentSite, selectedFile)
+        onAccepted: page.deployer.deploy(site, selectedFile)
     }
 }

@@ -19,6 +19,10 @@ QtObject {
         highlightedText: "#ffffff"; link: "#1f5fbf"; mid: "#c4c8cf"; dark: "#9aa0a8"
         light: "#ffffff"; midlight: "#f0f1f4"; shadow: "#6b7078"; placeholderText: "#7a7f87"
         toolTipBase: "#ffffff"; toolTipText: "#1b1d21"
+        // The colours above hold for every state; a disabled control must look it.
+        disabled.button: "#eef0f3"; disabled.buttonText: "#a3a8b0"; disabled.windowText: "#a3a8b0"
+        disabled.text: "#a3a8b0"; disabled.base: "#f0f1f4"; disabled.highlight: "#b8c4d8"
+        disabled.highlightedText: "#f5f6f8"; disabled.placeholderText: "#b4b8bf"
     }
     readonly property Palette darkPalette: Palette {
         window: "#1e2025"; windowText: "#e8eaed"; base: "#17181c"; alternateBase: "#24272d"
@@ -26,5 +30,8 @@ QtObject {
         highlightedText: "#ffffff"; link: "#8ab4f8"; mid: "#3c4048"; dark: "#101114"
         light: "#3a3e46"; midlight: "#2f333a"; shadow: "#000000"; placeholderText: "#8d929a"
         toolTipBase: "#2c2f36"; toolTipText: "#e8eaed"
+        disabled.button: "#24262b"; disabled.buttonText: "#646973"; disabled.windowText: "#646973"
+        disabled.text: "#646973"; disabled.base: "#1b1c20"; disabled.highlight: "#34465f"
+        disabled.highlightedText: "#8d929a"; disabled.placeholderText: "#555a62"
     }
 }

@@ -11,6 +11,7 @@
 #include "db/database.h"
 #include "hosting/functions/sandbox.h"
 #include "hosting/functions/scriptworker.h"
+#include "hosting/livereload.h"
 #include "stats/statsbuffer.h"
 #include "system/limitstore.h"
 #include "system/privatefiles.h"
@@ -318,12 +319,17 @@ int preview(const QCommandLineParser &parser) {
     settings.http = *options;
     settings.domain = QStringLiteral("localhost");
     settings.fixedSite = site;
+    // Open pages reload themselves after each redeploy; waiting ones are let go at Ctrl+C.
+    hosting::LiveReload liveReload;
+    settings.liveReload = &liveReload;
     // Redeploy when anything in the folder changes, after a short quiet period. Directories
     // report files added and removed; files report being rewritten in place.
     QFileSystemWatcher watcher;
     QTimer debounce;
     debounce.setSingleShot(true);
     debounce.setInterval(300);
+    QObject::connect(QCoreApplication::instance(), &QCoreApplication::aboutToQuit, &debounce,
+                     [&liveReload] { liveReload.releaseAll(); });
     const auto watchAll = [&watcher, folder] {
         const QStringList watched = watcher.directories() + watcher.files();
         if (!watched.isEmpty())
@@ -342,17 +348,19 @@ int preview(const QCommandLineParser &parser) {
                      qOverload<>(&QTimer::start));
     QObject::connect(&debounce, &QTimer::timeout, [&] {
         auto again = serving->deployDirectory(site, folder);
-        if (again)
+        if (again) {
             out() << "Reloaded: " << again->fileCount << " files" << Qt::endl;
-        else
+            liveReload.notify();
+        } else {
             err() << "fazt: reload failed: " << again.error().message << Qt::endl;
+        }
         watchAll();
     });
     settings.onListening = [&](quint16 port, vfs::Vfs &vfs) {
         serving = &vfs; // the serving Vfs invalidates the cache when a deploy activates
         out() << "Previewing " << folder << " (" << deployed->fileCount << " files) at "
               << siteUrl(QStringLiteral("localhost"), port) << Qt::endl
-              << "Changes are picked up as you save. Press Ctrl+C to stop." << Qt::endl;
+              << "Pages open in a browser reload as you save. Press Ctrl+C to stop." << Qt::endl;
         watchAll();
     };
     return serve(**database, settings);

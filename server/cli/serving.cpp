@@ -93,6 +93,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
         return Failure;
     }
     hosting::SiteHandler handler(vfs, cache, router);
+    handler.setLiveReload(settings.liveReload);
     Config config(database);
     if (Status s = config.load(); !s) {
         qCritical("fazt: %s", qPrintable(s.error().message));

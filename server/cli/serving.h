@@ -16,13 +16,17 @@ class Database;
 namespace fazt::vfs {
 class Vfs;
 }
+namespace fazt::hosting {
+class LiveReload;
+}
 
 namespace fazt::cli {
 
 struct ServeSettings {
     http::ServerOptions http;
-    QString domain;    // base domain for host routing
-    QString fixedSite; // if set, every host serves this site (preview)
+    QString domain;                            // base domain for host routing
+    QString fixedSite;                         // if set, every host serves this site (preview)
+    hosting::LiveReload *liveReload = nullptr; // preview: see SiteHandler::setLiveReload
     qint64 largeFileBytes = 2 << 20;
     // What the machine has and what Fazt allows itself on it (`server start` reads the limits
     // from config); when absent, serve() probes and computes them.

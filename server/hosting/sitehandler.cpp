@@ -1,6 +1,7 @@
 #include "hosting/sitehandler.h"
 
 #include "hosting/functions/functionruntime.h"
+#include "hosting/livereload.h"
 #include "http/responses.h"
 
 #include <QJsonDocument>
@@ -22,8 +23,12 @@ namespace {
 
 constexpr qint64 OneYear = 31536000;
 
+bool isHtml(const vfs::FileInfo &file) {
+    return file.mime.startsWith(QLatin1String("text/html"));
+}
+
 QByteArray cacheControlFor(const vfs::FileInfo &file) {
-    if (file.mime.startsWith(QLatin1String("text/html")))
+    if (isHtml(file))
         return "no-cache"; // always revalidate: a new deploy shows at once
     if (SiteHandler::isFingerprinted(file.path))
         return "public, max-age=" + QByteArray::number(OneYear) + ", immutable";
@@ -154,7 +159,8 @@ private:
     qint64 m_end;
 };
 
-QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip) {
+QByteArray buildFileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip,
+                         const QByteArray &cacheControl) {
     HeadBuilder head(status);
     http::addStandardHeaders(head);
     head.add("Content-Type", file.mime.toLatin1());
@@ -162,7 +168,7 @@ QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool i
         head.add("Content-Length", length);
     head.add("ETag", isGzip ? '"' + file.hash.toHex() + "-gz\"" : file.etag());
     head.add("Last-Modified", http::httpDate(file.modifiedAt));
-    head.add("Cache-Control", cacheControlFor(file));
+    head.add("Cache-Control", cacheControl);
     head.add("Accept-Ranges", "bytes");
     if (SiteHandler::isCompressible(file.mime))
         head.add("Vary", "Accept-Encoding");
@@ -172,6 +178,13 @@ QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool i
 }
 
 } // namespace
+
+// A preview revalidates everything: what is being edited must show on the next load.
+QByteArray SiteHandler::fileHead(int status, const vfs::FileInfo &file, qint64 length,
+                                 bool isGzip) const {
+    return buildFileHead(status, file, length, isGzip,
+                         m_liveReload ? QByteArray("no-cache") : cacheControlFor(file));
+}
 
 struct SiteHandler::Lookup {
     enum class Kind { File, Redirect, Missing, Invalid } kind = Kind::Missing;
@@ -279,6 +292,8 @@ void SiteHandler::handle(Exchange &exchange) {
         // file, which one, so no spelling of /api/... (//api, /./api, /%61pi, /api%2f...)
         // reaches the static files of a site that has functions.
         const Result<QString> path = decodePath(request.path());
+        if (m_liveReload && m_liveReload->handle(exchange))
+            return;
         Tracker *tracker = m_tracker && m_knownSites.contains(route.site) ? m_tracker : nullptr;
         if (path && m_functions && isFunctionPath(*path) &&
             m_functions->handle(exchange, route.site, u'/' + *path,
@@ -433,7 +448,8 @@ std::shared_ptr<const vfs::CachedFile> SiteHandler::prepare(const vfs::FileInfo 
         return nullptr;
     auto entry = std::make_shared<vfs::CachedFile>();
     entry->info = file;
-    entry->body = std::move(*body);
+    entry->body =
+        m_liveReload && isHtml(file) ? LiveReload::inject(std::move(*body)) : std::move(*body);
     if (isCompressible(file.mime) && entry->body.size() >= 256) {
         QByteArray compressed = gzip(entry->body);
         if (!compressed.isEmpty() && compressed.size() < entry->body.size() * 9 / 10)

@@ -13,6 +13,7 @@
 namespace fazt::hosting {
 
 class FunctionRuntime;
+class LiveReload;
 
 // Serves sites' files: host routing, clean URLs, index.html, the site's 404.html, SPA
 // fallback, ETag/Last-Modified revalidation, single ranges, HEAD, gzip from the cache, and
@@ -34,6 +35,11 @@ public:
     // Whether or not there is a runtime, such a site never serves anything under api/ as a
     // file (its sources).
     void setFunctionRuntime(FunctionRuntime *functions) { m_functions = functions; }
+    // Preview mode (`fazt preview`, the console's preview): HTML pages carry the live-reload
+    // script, /__fazt/livereload is its event stream, and every file is sent with
+    // Cache-Control: no-cache, so an edited stylesheet or script shows on the next load
+    // instead of after max-age. Call before serving.
+    void setLiveReload(LiveReload *liveReload) { m_liveReload = liveReload; }
     // Asked before a cache miss reads a file from the database; false answers 503 with
     // Retry-After (the memory breaker: cache hits are still served). Call before serving.
     void setCacheFillGate(std::function<bool()> gate) { m_cacheFillGate = std::move(gate); }
@@ -60,6 +66,7 @@ private:
     void serveFile(http::Exchange &exchange, const vfs::CachedFile &entry, int status);
     void streamFile(http::Exchange &exchange, const vfs::FileInfo &file, int status);
     void serveNotFound(http::Exchange &exchange, const QString &site);
+    QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip) const;
 
     vfs::Vfs &m_vfs;
     vfs::VfsCache &m_cache;
@@ -68,6 +75,7 @@ private:
     Tracker *m_tracker = nullptr;
     KnownSites m_knownSites;
     FunctionRuntime *m_functions = nullptr;
+    LiveReload *m_liveReload = nullptr;
     std::function<bool()> m_cacheFillGate;
 };
 

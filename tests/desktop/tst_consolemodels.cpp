@@ -7,7 +7,6 @@
 #include "dashboardmodel.h"
 #include "deploycontroller.h"
 #include "limitsmodel.h"
-#include "previewcontroller.h"
 #include "secretstore.h"
 #include "serverlistmodel.h"
 #include "simulatormodel.h"
@@ -200,37 +199,6 @@ private Q_SLOTS:
         QCOMPARE(servers.rowCount(), 0);
     }
 
-    void loginObtainsATokenAndForgetsThePassword() {
-        MemorySecretStore store;
-        ServerListModel servers;
-        servers.setSecretStore(&store);
-        QSignalSpy added(&servers, &ServerListModel::serverAdded);
-        QSignalSpy failed(&servers, &ServerListModel::addFailed);
-        servers.addServerWithLogin(QStringLiteral("By password"), m_server.url(),
-                                   QStringLiteral("admin"), QStringLiteral("wrong password"));
-        QVERIFY(failed.wait(10000));
-        QCOMPARE(failed.first().first().toString(), QStringLiteral("Wrong username or password."));
-
-        servers.addServerWithLogin(QStringLiteral("By password"), m_server.url(),
-                                   QStringLiteral("admin"),
-                                   QString::fromLatin1(ConsoleServer::password));
-        QVERIFY(added.wait(10000));
-        QByteArray token;
-        store.read(ServerListModel::secretKeyFor(m_server.url()),
-                   [&](Result<QByteArray> r) { token = r ? *r : QByteArray(); });
-        QTRY_VERIFY(!token.isEmpty());
-        QVERIFY(token != ConsoleServer::password);
-        // The stored secret is a working API token.
-        client::ApiClient api;
-        QVERIFY(api.setServer(m_server.url()));
-        api.setToken(token);
-        const auto sites =
-            client::waitFor<QList<client::Site>>([&](auto done) { api.sites(done); });
-        QVERIFY2(sites, qPrintable(sites ? QString() : sites.error().message));
-        QTRY_COMPARE(servers.index(0).data(ServerListModel::StateRole).toInt(),
-                     int(ServerListModel::State::Ready));
-    }
-
     // A server that accepts connections and never answers must not freeze the window: the
     // row says it is being checked, the event loop keeps its pace, and it can be removed.
     void aServerThatNeverAnswersDoesNotBlock() {
@@ -272,36 +240,12 @@ private Q_SLOTS:
                  qPrintable(QStringLiteral("the loop stalled %1 ms").arg(longestGap)));
         QCOMPARE(servers.index(0).data(ServerListModel::StateRole).toInt(),
                  int(ServerListModel::State::Checking));
-        QVERIFY(servers.index(1)
-                    .data(ServerListModel::StatusTextRole)
-                    .toString()
-                    .contains(u"connection refused"));
+        const QString status = servers.index(1).data(ServerListModel::StatusTextRole).toString();
+        QVERIFY(status.contains(u"connection refused"));
+        QVERIFY2(!status.contains(u"/api/"), qPrintable(status)); // the server, not a URL
         servers.removeServer(0); // with its request still pending
         QCOMPARE(servers.rowCount(), 2);
         QTest::qWait(100);
-    }
-
-    // Without a secret service (as here), the keychain store says so once and keeps tokens in
-    // RAM, so the console still works and can tell why tokens will not be remembered.
-    void keychainFallsBackToMemoryWhenUnavailable() {
-        qunsetenv("DBUS_SESSION_BUS_ADDRESS");
-        KeychainSecretStore keychain(QStringLiteral("Fazt Console tests"));
-        QSignalSpy unavailable(&keychain, &KeychainSecretStore::keychainUnavailable);
-        bool isWritten = false;
-        keychain.write(QStringLiteral("k"), "secret", [&](Status s) { isWritten = s.ok(); });
-        QTRY_VERIFY_WITH_TIMEOUT(isWritten, 30000);
-        QCOMPARE(unavailable.size(), 1);
-        QVERIFY(!keychain.isPersistent());
-        QByteArray read;
-        keychain.read(QStringLiteral("k"),
-                      [&](Result<QByteArray> r) { read = r ? *r : QByteArray(); });
-        QTRY_COMPARE(read, QByteArray("secret"));
-
-        ServerListModel servers; // its own keychain store: the message reaches the UI
-        servers.addServer(QString(), m_server.url(), QString::fromLatin1(m_server.token()));
-        QTRY_VERIFY_WITH_TIMEOUT(!servers.keychainMessage().isEmpty(), 30000);
-        QVERIFY(servers.keychainMessage().contains(u"keychain is unavailable"));
-        QTRY_COMPARE(servers.rowCount(), 1);
     }
 
     // --- SitesModel and DeployController -----------------------------------------------------
@@ -545,8 +489,9 @@ private Q_SLOTS:
         QCOMPARE(dashboard.fillSeries(&visits, QStringLiteral("visits")), 32.0);
         QCOMPARE(visits.count(), 2);
         QCOMPARE(visits.at(1).y(), 32.0);
-        QCOMPARE(qint64(visits.at(1).x()),
-                 QDateTime(QDate(2026, 11, 21), QTime(11, 0), Qt::UTC).toMSecsSinceEpoch());
+        QCOMPARE(visits.at(1).x(), 1.0); // the bucket's index: the axis labels say when
+        QCOMPARE(dashboard.statusCodes().first().toMap().value(QStringLiteral("count")).toInt(),
+                 40);
         QLineSeries bytes;
         QCOMPARE(dashboard.fillSeries(&bytes, QStringLiteral("bytes"), 1 << 20), 2.0);
         const QVariantMap cache = dashboard.metrics().value(QStringLiteral("cache")).toMap();
@@ -653,41 +598,6 @@ private Q_SLOTS:
         QVERIFY(limits.warningFor(cache, 200 << 20).contains(u"past the safe value"));
         // Computed limits are shown, never set: no warning whatever the value.
         QVERIFY(!limits.isPastSafe(1 - cache, 1e12));
-    }
-
-    // --- PreviewController -------------------------------------------------------------------
-
-    void previewServesTheFolderAndPicksUpEdits() {
-        const QString folder = scratch(QStringLiteral("preview"));
-        QVERIFY(writeFile(folder + QStringLiteral("/index.html"), "<h1>draft</h1>"));
-        QVERIFY(writeFile(folder + QStringLiteral("/about.html"), "<p>about</p>"));
-        PreviewController preview;
-        QSignalSpy reloaded(&preview, &PreviewController::reloaded);
-        preview.start(QUrl::fromLocalFile(folder));
-        QVERIFY(reloaded.wait(10000));
-        QVERIFY(preview.isRunning());
-        QCOMPARE(preview.fileCount(), 2);
-        const quint16 port = quint16(preview.url().port());
-        QCOMPARE(test::fetch(port, "localhost", "/").body, QByteArray("<h1>draft</h1>"));
-        QCOMPARE(test::fetch(port, "localhost", "/about").body, QByteArray("<p>about</p>"));
-        QCOMPARE(test::fetch(port, "localhost", "/missing").status, 404);
-
-        // Edited and added files show on the next request, without a restart.
-        QVERIFY(writeFile(folder + QStringLiteral("/index.html"), "<h1>final</h1>"));
-        QVERIFY(writeFile(folder + QStringLiteral("/new/page.html"), "<p>new</p>"));
-        QTRY_VERIFY_WITH_TIMEOUT(test::fetch(port, "localhost", "/").body == "<h1>final</h1>" &&
-                                     test::fetch(port, "localhost", "/new/page").body ==
-                                         "<p>new</p>",
-                                 10000);
-        QTRY_VERIFY(preview.reloadCount() >= 1); // counted when the loader reports back
-
-        preview.stop();
-        QVERIFY(!preview.isRunning());
-        QVERIFY(!test::RawClient(port).isConnected());
-
-        preview.start(QUrl::fromLocalFile(scratch(QStringLiteral("not-a-folder"))));
-        QVERIFY(!preview.isRunning());
-        QVERIFY(preview.message().contains(u"is not a folder"));
     }
 
     // --- SimulatorModel ----------------------------------------------------------------------

@@ -36,6 +36,10 @@ Item {
             tryVerify(() => !deploy.isBusy && deploy.state !== DeployController.Idle, 30000)
             compare(deploy.message.indexOf("from-window is live"), 0)
             verify(deploy.liveUrl.toString().indexOf("from-window.localhost") >= 0)
+            // The new site is the one selected on the Sites page, and highlighted there.
+            const sites = findChild(window, "sitesPage").sites
+            tryCompare(sites, "currentSite", "from-window")
+            tryVerify(() => sites.currentIndex >= 0 && findChild(window, "siteList").currentIndex === sites.currentIndex, 10000)
         }
     }
 }
