@@ -16,22 +16,9 @@ Result<QByteArray> BlobReader::chunk(qint64 index) {
         return Error::invalid(QStringLiteral("Chunk %1 is outside the file").arg(index));
     if (index == m_loadedIndex)
         return m_loaded;
-    auto stmt =
-        m_database.reader().prepare("SELECT data FROM blob_chunks WHERE blob_id = ? AND seq = ?");
-    if (!stmt)
-        return stmt.error();
-    stmt->bindAll(m_blobId, index);
-    if (!stmt->next()) {
-        if (stmt->error())
-            return *stmt->error();
-        return Error::notFound(QStringLiteral("Chunk %1 of blob %2 is missing").arg(index).arg(m_blobId));
-    }
-    QByteArray data = stmt->blob(0);
-    const qint64 expected = std::min(m_chunkSize, m_size - index * m_chunkSize);
-    if (data.size() != expected)
-        return Error{Error::Code::Database,
-                     QStringLiteral("Chunk %1 of blob %2 has %3 bytes, expected %4")
-                         .arg(index).arg(m_blobId).arg(data.size()).arg(expected)};
+    QByteArray data(std::min(m_chunkSize, m_size - index * m_chunkSize), Qt::Uninitialized);
+    if (Status read = readInto(index, 0, data.data(), data.size()); !read)
+        return read.error();
     m_loadedIndex = index;
     m_loaded = data;
     return data;
