@@ -128,7 +128,9 @@ ByteRange parseRange(QByteArrayView header, qint64 size) {
             lastText.isEmpty() ? size - 1 : std::min(last, size - 1)};
 }
 
-// Reads [first, last] of a stored blob chunk by chunk, for the connection to pull.
+// Reads [first, last] of a stored blob chunk by chunk, for the connection to pull. The pieces
+// are a few buffers of its own, reused once the connection has sent them (when it holds no
+// copy any more): a large download costs no allocation, copy or page fault per chunk.
 class BlobSource : public http::BodySource {
 public:
     BlobSource(std::unique_ptr<vfs::BlobReader> reader, qint64 first, qint64 last)
@@ -141,22 +143,35 @@ public:
             return QByteArray();
         const qint64 chunkSize = m_reader->chunkSize();
         const qint64 index = m_position / chunkSize;
-        auto chunk = m_reader->chunk(index);
-        if (!chunk)
-            return chunk.error();
         const qint64 from = m_position - index * chunkSize;
-        const qint64 length = std::min(
-            {qint64(chunk->size()) - from, m_end - m_position, std::max(maxBytes, chunkSize)});
+        const qint64 chunkBytes = std::min(chunkSize, m_reader->size() - index * chunkSize);
+        const qint64 length = std::min({chunkBytes - from, m_end - m_position, maxBytes});
+        QByteArray &buffer = freeBuffer(chunkSize);
+        buffer.resize(length);
+        if (Status read = m_reader->readInto(index, from, buffer.data(), length); !read)
+            return read.error();
         m_position += length;
-        if (from == 0 && length == chunk->size())
-            return *chunk; // shared, no copy
-        return chunk->mid(from, length);
+        return buffer; // shared: it comes back free when the connection lets go
     }
 
 private:
+    // More than the connection keeps in flight (StreamHighWater) plus the one being filled.
+    static constexpr int MaxBuffers = 4;
+
+    QByteArray &freeBuffer(qint64 chunkSize) {
+        for (QByteArray &buffer : m_buffers)
+            if (buffer.isDetached())
+                return buffer;
+        if (m_buffers.size() == MaxBuffers)
+            m_buffers.erase(m_buffers.begin()); // still held: let it go with its holder
+        m_buffers.emplace_back(chunkSize, Qt::Uninitialized);
+        return m_buffers.back();
+    }
+
     std::unique_ptr<vfs::BlobReader> m_reader;
     qint64 m_position;
     qint64 m_end;
+    std::vector<QByteArray> m_buffers;
 };
 
 QByteArray buildFileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip,

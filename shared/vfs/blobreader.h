@@ -24,8 +24,13 @@ public:
 
     qint64 chunkSize() const { return m_chunkSize; }
     qint64 chunkCount() const { return (m_size + m_chunkSize - 1) / m_chunkSize; }
-    // The chunk at `index`, shared without a copy (what the HTTP layer streams).
+    // The chunk at `index`, shared without a copy.
     Result<QByteArray> chunk(qint64 index);
+    // Reads bytes [from, from + length) of chunk `index` straight into `into`, with SQLite's
+    // incremental blob I/O: no copy of the chunk through a buffer SQLite allocates, so a
+    // caller that reuses `into` streams a file of any size without allocating. Each call is
+    // one short read transaction: a slow download never holds the WAL back.
+    Status readInto(qint64 index, qint64 from, char *into, qint64 length);
 
 protected:
     qint64 readData(char *data, qint64 maxSize) override;
