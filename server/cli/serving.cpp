@@ -258,7 +258,9 @@ int serve(db::Database &database, const ServeSettings &settings) {
     }
     http::HttpServer server(https ? https->plainHandler() : static_cast<http::Handler &>(guard),
                             httpOptions);
-    guard.attach(server);
+    guard.attach(server, settings.workersFollowLimits);
+    if (https)
+        guard.attach(https->server(), settings.workersFollowLimits);
     guard.metrics().addSource(
         QStringLiteral("functions"),
         [runtime = functionRuntime.get()] { return runtime->metricsJson(); },

@@ -9,6 +9,8 @@
 #include <QMutex>
 #include <QTimer>
 
+#include <vector>
+
 #include <optional>
 
 namespace fazt {
@@ -56,7 +58,9 @@ public:
     // this machine's memory (see Limits::maintenanceRatio), applies the limits, starts sampling.
     void start(const system::ProbeResult &probe, const system::Limits &limits);
     void attach(hosting::SiteHandler &sites);
-    void attach(http::HttpServer &server);
+    // The first server attached is the one whose connections the metrics count; with
+    // `followWorkerLimit`, recalibration sets its worker count (workerThreads), live.
+    void attach(http::HttpServer &server, bool followWorkerLimit = false);
     // Adds the /api/system/* endpoints and the upload gate.
     void attach(admin::AdminService &admin);
 
@@ -108,6 +112,7 @@ private:
     hosting::HostRouter &m_router;
     http::Handler &m_next;
     http::HttpServer *m_server = nullptr;
+    std::vector<http::HttpServer *> m_workerServers; // follow Limits::workerThreads
     admin::AdminService *m_admin = nullptr;
     Metrics m_metrics;
     Breakers m_breakers;
