@@ -259,6 +259,10 @@ int serve(db::Database &database, const ServeSettings &settings) {
     http::HttpServer server(https ? https->plainHandler() : static_cast<http::Handler &>(guard),
                             httpOptions);
     guard.attach(server, settings.workersFollowLimits);
+    if (functionRuntime)
+        guard.onLimits([runtime = functionRuntime.get()](const system::Limits &limits) {
+            runtime->setMaxConcurrent(limits.maxConcurrentJs);
+        });
     if (https)
         guard.attach(https->server(), settings.workersFollowLimits);
     guard.metrics().addSource(

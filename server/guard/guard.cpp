@@ -138,6 +138,8 @@ void Guard::apply(const system::Limits &limits) {
         m_server->setMaxConnections(limits.maxConnections); // shared by every port
     for (http::HttpServer *server : m_workerServers)
         server->setWorkerCount(limits.workerThreads);
+    for (const auto &follower : m_limitFollowers)
+        follower(limits);
     if (m_admin)
         m_admin->setUploadRamBytes(limits.uploadRamBytes);
     m_database.setReaderCacheSizeKiB(limits.sqliteCacheKiB / divisor);
