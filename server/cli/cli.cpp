@@ -235,8 +235,10 @@ int serverStart(const QCommandLineParser &parser) {
     if (!limits)
         return fail(limits.error().message);
     settings.limits = *limits;
-    if (!parser.isSet(QStringLiteral("workers")))
+    if (!parser.isSet(QStringLiteral("workers"))) {
         settings.http.workers = limits->workerThreads;
+        settings.workersFollowLimits = true;
+    }
     auto https = tls::httpsSettings(parser, config);
     if (!https) {
         err() << "fazt: " << https.error().message << Qt::endl;

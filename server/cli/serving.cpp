@@ -259,7 +259,13 @@ int serve(db::Database &database, const ServeSettings &settings) {
     }
     http::HttpServer server(https ? https->plainHandler() : static_cast<http::Handler &>(guard),
                             httpOptions);
-    guard.attach(server);
+    guard.attach(server, settings.workersFollowLimits);
+    if (functionRuntime)
+        guard.onLimits([runtime = functionRuntime.get()](const system::Limits &limits) {
+            runtime->setMaxConcurrent(limits.maxConcurrentJs);
+        });
+    if (https)
+        guard.attach(https->server(), settings.workersFollowLimits);
     guard.metrics().addSource(
         QStringLiteral("functions"),
         [runtime = functionRuntime.get()] { return runtime->metricsJson(); },

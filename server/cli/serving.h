@@ -32,6 +32,9 @@ struct ServeSettings {
     // from config); when absent, serve() probes and computes them.
     std::optional<system::ProbeResult> probe;
     std::optional<system::Limits> limits;
+    // The HTTP worker count follows the limits' workerThreads, live on recalibration (false
+    // when --workers fixed it).
+    bool workersFollowLimits = false;
     quint16 publicPort = 0;   // the port URLs in API answers use (0: the listening port)
     tls::HttpsSettings https; // off unless --https-port
     // Called on the main thread once listening, with the port; may print the URL.

@@ -72,8 +72,11 @@ void Guard::attach(hosting::SiteHandler &sites) {
     sites.setCacheFillGate([this] { return mayFillCache(); });
 }
 
-void Guard::attach(http::HttpServer &server) {
-    m_server = &server;
+void Guard::attach(http::HttpServer &server, bool followWorkerLimit) {
+    if (!m_server)
+        m_server = &server;
+    if (followWorkerLimit)
+        m_workerServers.push_back(&server);
 }
 
 void Guard::attach(admin::AdminService &admin) {
@@ -132,7 +135,11 @@ void Guard::apply(const system::Limits &limits) {
     const qint64 divisor = m_breakers.isMemoryTripped() ? ShrunkCacheDivisor : 1;
     m_cache.setBudget(limits.cacheBytes / divisor);
     if (m_server)
-        m_server->setMaxConnections(limits.maxConnections);
+        m_server->setMaxConnections(limits.maxConnections); // shared by every port
+    for (http::HttpServer *server : m_workerServers)
+        server->setWorkerCount(limits.workerThreads);
+    for (const auto &follower : m_limitFollowers)
+        follower(limits);
     if (m_admin)
         m_admin->setUploadRamBytes(limits.uploadRamBytes);
     m_database.setReaderCacheSizeKiB(limits.sqliteCacheKiB / divisor);
@@ -328,6 +335,7 @@ void Guard::registerSources() {
             return QJsonObject{{QStringLiteral("open"), m_server ? m_server->connectionCount() : 0},
                                {QStringLiteral("reserved"),
                                 m_server ? m_server->reservedConnections() : 0},
+                               {QStringLiteral("workers"), m_server ? m_server->workerCount() : 0},
                                {QStringLiteral("cap"),
                                 m_server ? m_server->maxConnections() : limits().maxConnections}};
         },

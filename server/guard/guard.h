@@ -9,6 +9,9 @@
 #include <QMutex>
 #include <QTimer>
 
+#include <functional>
+#include <vector>
+
 #include <optional>
 
 namespace fazt {
@@ -56,7 +59,14 @@ public:
     // this machine's memory (see Limits::maintenanceRatio), applies the limits, starts sampling.
     void start(const system::ProbeResult &probe, const system::Limits &limits);
     void attach(hosting::SiteHandler &sites);
-    void attach(http::HttpServer &server);
+    // The first server attached is the one whose connections the metrics count; with
+    // `followWorkerLimit`, recalibration sets its worker count (workerThreads), live.
+    void attach(http::HttpServer &server, bool followWorkerLimit = false);
+    // Called with the limits each time they are applied (start, recalibration, PUT limits),
+    // for the parts outside the guard that follow them live (the function workers).
+    void onLimits(std::function<void(const system::Limits &)> follower) {
+        m_limitFollowers.push_back(std::move(follower));
+    }
     // Adds the /api/system/* endpoints and the upload gate.
     void attach(admin::AdminService &admin);
 
@@ -108,6 +118,8 @@ private:
     hosting::HostRouter &m_router;
     http::Handler &m_next;
     http::HttpServer *m_server = nullptr;
+    std::vector<http::HttpServer *> m_workerServers; // follow Limits::workerThreads
+    std::vector<std::function<void(const system::Limits &)>> m_limitFollowers;
     admin::AdminService *m_admin = nullptr;
     Metrics m_metrics;
     Breakers m_breakers;

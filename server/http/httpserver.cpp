@@ -29,6 +29,7 @@ HttpServer::HttpServer(Handler &handler, ServerOptions options)
 HttpServer::~HttpServer() {
     stop();
     m_workers.clear();
+    m_retired.clear();
 }
 
 Status HttpServer::listen() {
@@ -89,25 +90,47 @@ Status HttpServer::listen() {
 
 void HttpServer::startWorkers(int listenFd) {
     m_listenFd = listenFd;
-    const int accepting = std::max(1, m_options.workers);
-    if (m_options.isPriority)
-        m_priority = std::make_unique<Worker>(accepting, -1, m_handler, m_options,
-                                              m_connectionCount);
-    for (int i = 0; i < accepting; ++i) {
-        m_workers.push_back(
-            std::make_unique<Worker>(i, listenFd, m_handler, m_options, m_connectionCount));
-        m_workers.back()->setPriorityWorker(m_priority.get());
-    }
-    if (m_priority)
+    if (m_options.isPriority) {
+        m_priority = std::make_unique<Worker>(-1, -1, m_handler, m_options, m_connectionCount);
         m_priority->start();
-    for (auto &worker : m_workers)
+    }
+    setWorkerCount(m_options.workers);
+}
+
+void HttpServer::setWorkerCount(int count) {
+    count = std::clamp(count, 1, 256);
+    std::lock_guard lock(m_workersMutex);
+    if (m_listenFd < 0)
+        return; // not listening (yet, or any more)
+    while (int(m_workers.size()) < count) {
+        auto worker = std::make_unique<Worker>(int(m_workers.size() + m_retired.size()),
+                                               m_listenFd, m_handler, m_options,
+                                               m_connectionCount);
+        worker->setPriorityWorker(m_priority.get());
         worker->start();
+        m_workers.push_back(std::move(worker));
+    }
+    while (int(m_workers.size()) > count) {
+        m_workers.back()->retire();
+        m_retired.push_back(std::move(m_workers.back()));
+        m_workers.pop_back();
+    }
+}
+
+int HttpServer::workerCount() const {
+    std::lock_guard lock(m_workersMutex);
+    return int(m_workers.size());
 }
 
 void HttpServer::stop() {
+    std::lock_guard lock(m_workersMutex);
     for (auto &worker : m_workers)
         worker->requestStop();
+    for (auto &worker : m_retired)
+        worker->requestStop();
     for (auto &worker : m_workers)
+        worker->join();
+    for (auto &worker : m_retired)
         worker->join();
     // Last: the accepting workers may hand it connections until they end.
     if (m_priority) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace fazt::http {
@@ -35,6 +36,11 @@ public:
     void setMaxConnections(int cap) { m_options.connectionLimit->cap = std::max(1, cap); }
     int maxConnections() const { return m_options.connectionLimit->cap.load(); }
     quint64 refusedConnections() const { return m_options.connectionLimit->refused.load(); }
+    // Changes the number of accepting workers while serving (recalibration). New ones start
+    // accepting at once; a retired one stops accepting and serves its connections until they
+    // close, then its thread ends: no connection is dropped. Any thread.
+    void setWorkerCount(int count);
+    int workerCount() const;
     // Connections admitted past the cap from the reserve kept for the admin.
     int reservedConnections() const { return m_options.connectionLimit->inReserve.load(); }
     const ServerOptions &options() const { return m_options; }
@@ -48,7 +54,10 @@ private:
     quint16 m_port = 0;
     bool m_isInherited = false;
     std::atomic<int> m_connectionCount{0};
+    mutable std::mutex m_workersMutex; // m_workers and m_retired (setWorkerCount vs stop)
     std::vector<std::unique_ptr<Worker>> m_workers; // accepting
+    // Retired by setWorkerCount: kept until destruction, since a Responder may still post.
+    std::vector<std::unique_ptr<Worker>> m_retired;
     std::unique_ptr<Worker> m_priority;
 };
 

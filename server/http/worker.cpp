@@ -103,6 +103,15 @@ void Worker::requestStop() {
     post([] {});
 }
 
+void Worker::retire() {
+    post([this] {
+        if (m_isListening)
+            epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listenFd, nullptr);
+        m_isListening = false;
+        m_isRetired = true;
+    });
+}
+
 void Worker::join() {
     if (m_thread.joinable())
         m_thread.join();
@@ -343,6 +352,8 @@ void Worker::run() {
             sweep();
             closeScheduled();
         }
+        if (m_isRetired && m_connections.empty() && !m_hasTasks.load())
+            break;
         if (m_stopRequested) {
             if (m_stopDeadlineMs == 0) {
                 if (m_isListening)

@@ -40,6 +40,8 @@ public:
     // Stops accepting, closes idle connections, lets busy ones finish (up to the grace
     // period), then ends the thread. Returns at once; join() waits.
     void requestStop();
+    // Stops accepting; the thread ends once its last connection has closed. Any thread.
+    void retire();
     void join();
 
     // Runs `task` on this worker's thread. Any thread.
@@ -98,6 +100,7 @@ private:
     std::thread m_thread;
     std::atomic<bool> m_stopRequested{false};
     bool m_isListening = false;
+    bool m_isRetired = false;
     qint64 m_stopDeadlineMs = 0;
     qint64 m_nowMs = 0;
     qint64 m_dateSecond = -1;

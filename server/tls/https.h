@@ -49,6 +49,7 @@ public:
 
     http::Handler &plainHandler();
     quint16 port() const;
+    http::HttpServer &server() { return *m_server; }
 
 private:
     Https() = default;

@@ -16,8 +16,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <atomic>
 #include <csignal>
 #include <memory>
+#include <thread>
+#include <vector>
 
 using namespace fazt;
 using test::FaztProcess;
@@ -318,6 +321,41 @@ private Q_SLOTS:
 
     // A site whose scripts keep killing workers gets 503 with Retry-After for a while instead
     // of a process start per request; other sites are not affected.
+    // Recalibration (here: the limit set through the API) changes the number of worker
+    // processes live, while function requests run; none of them fails.
+    void slotsFollowTheLimitsLive() {
+        std::atomic<bool> stop{false};
+        std::atomic<int> ok{0};
+        std::atomic<int> failed{0};
+        const quint16 port = m_fazt->port();
+        std::vector<std::thread> traffic;
+        for (int t = 0; t < 2; ++t)
+            traffic.emplace_back([&, port] {
+                while (!stop) {
+                    const HttpResponse r = test::fetch(port, "other.localhost", "/api/slow?n=20");
+                    (r.status == 200 ? ok : failed)++;
+                }
+            });
+        const auto setSlots = [this](int slots) {
+            return admin("PUT", "/api/system/limits",
+                         "{\"limits\": {\"maxConcurrentJs\": " + QByteArray::number(slots) +
+                             "}, \"force\": true}")
+                .status;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(ok > 5, 10000);
+        for (const int slots : {Slots + 2, 1, Slots}) {
+            QCOMPARE(setSlots(slots), 200);
+            QCOMPARE(functionMetrics().value(QStringLiteral("slots")).toInt(), slots);
+            QTRY_COMPARE_WITH_TIMEOUT(workers().size(), slots, 10000);
+            const int before = ok;
+            QTRY_VERIFY_WITH_TIMEOUT(ok > before + 5, 10000); // still answering
+        }
+        stop = true;
+        for (auto &thread : traffic)
+            thread.join();
+        QCOMPARE(failed.load(), 0);
+    }
+
     void aSiteThatKeepsKillingWorkersIsBackedOff() {
         QCOMPARE(m_fazt->stop(SIGTERM), 0);
         QVERIFY(test::setConfig(m_db, QStringLiteral("functions.crash_limit"), QStringLiteral("3")));

@@ -770,8 +770,22 @@ private Q_SLOTS:
         qint64 previousCache = -1;
         for (int round = 0; round < 6; ++round) {
             machine.setMemory((round % 2 ? qint64(2) << 30 : qint64(512) << 20));
+            machine.setCpuMax(round % 2 ? "200000 100000" : "100000 100000"); // 2 cores, 1
             const HttpResponse r = s.call("POST", "/api/system/recalibrate");
             QCOMPARE(r.status, 200);
+            // The HTTP workers follow, live: retired ones serve their connections to the end.
+            const int workers = json(r)
+                                    .value(QStringLiteral("limits"))
+                                    .toObject()
+                                    .value(QStringLiteral("workerThreads"))
+                                    .toInt();
+            QCOMPARE(workers, round % 2 ? 2 : 1);
+            QCOMPARE(json(s.call("GET", "/api/system/metrics"))
+                         .value(QStringLiteral("connections"))
+                         .toObject()
+                         .value(QStringLiteral("workers"))
+                         .toInt(),
+                     workers);
             const qint64 cache = qint64(json(r)
                                             .value(QStringLiteral("limits"))
                                             .toObject()

@@ -192,7 +192,7 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, cons
 
 QJsonObject FunctionRuntime::metricsJson() const {
     const Counters c = counters();
-    return QJsonObject{{QStringLiteral("slots"), m_options.maxConcurrent},
+    return QJsonObject{{QStringLiteral("slots"), m_pool.slots()},
                        {QStringLiteral("waitingRoom"), m_pool.options().maxQueued},
                        {QStringLiteral("memoryBytesPerWorker"), m_options.memoryBytes},
                        {QStringLiteral("running"), qint64(c.running)},

@@ -60,6 +60,9 @@ public:
 
     Counters counters() const { return m_pool.counters(); }
     QJsonObject metricsJson() const;
+    // The number of worker processes (Limits::maxConcurrentJs), changed live: see
+    // WorkerPool::setSlots.
+    void setMaxConcurrent(int slots) { m_pool.setSlots(slots); }
     QByteArray prometheus() const { return m_pool.prometheus(); }
     const Options &options() const { return m_options; }
 

@@ -16,6 +16,7 @@ namespace fazt::hosting::functions {
 struct WorkerPool::Slot {
     std::condition_variable wake;             // its thread parks here
     bool isWoken = false;                     // under the pool's queue lock
+    bool isRetired = false; // under the pool's queue lock: the pool shrank; the thread ends
     std::atomic<qint64> busySinceMs{0};       // steadyMs() when its thread took its job; 0: idle
     std::atomic<bool> isWaitingOnHost{false}; // serving fazt.fetch for its worker
     WorkerProcess worker;

@@ -57,15 +57,61 @@ WorkerPool::WorkerPool(fazt::functions::FunctionStore &store, db::Database &data
     : m_store(store)
     , m_database(database)
     , m_options(std::move(options)) {
-    const int slots = std::max(0, m_options.slots);
-    m_runningTarget = std::clamp(int(std::thread::hardware_concurrency()), 1, std::max(1, slots));
-    m_maxAdmitted = slots + std::max(0, m_options.maxQueued);
-    m_awake = slots; // each parks when it finds no job
-    for (int i = 0; i < slots; ++i)
-        m_slots.push_back(std::make_unique<Slot>());
-    for (int i = 0; i < slots; ++i)
-        m_threads.emplace_back([this, i] { runThread(i); });
+    {
+        std::lock_guard lock(m_queueMutex);
+        const int slots = std::clamp(m_options.slots, 0, MaxSlots);
+        for (int i = 0; i < slots; ++i)
+            addSlot();
+    }
     m_watchdog = std::thread([this] { watch(); });
+}
+
+void WorkerPool::addSlot() {
+    const int index = m_slotCount.load();
+    m_slots[size_t(index)] = std::make_unique<Slot>();
+    m_slotCount.store(index + 1);
+    ++m_activeSlots;
+    ++m_awake; // it parks when it finds no job
+    m_options.slots = m_activeSlots;
+    m_runningTarget =
+        std::clamp(int(std::thread::hardware_concurrency()), 1, std::max(1, m_activeSlots));
+    m_maxAdmitted = m_activeSlots + std::max(0, m_options.maxQueued);
+    m_threads.emplace_back([this, index] { runThread(index); });
+}
+
+void WorkerPool::setSlots(int count) {
+    count = std::clamp(count, 0, MaxSlots);
+    std::vector<Slot *> retired;
+    {
+        std::lock_guard lock(m_queueMutex);
+        if (m_isStopping)
+            return;
+        while (m_activeSlots < count && m_slotCount.load() < MaxSlots)
+            addSlot();
+        for (int i = m_slotCount.load() - 1; i >= 0 && m_activeSlots > count; --i) {
+            Slot &slot = *m_slots[size_t(i)];
+            if (slot.isRetired)
+                continue;
+            slot.isRetired = true;
+            --m_activeSlots;
+            retired.push_back(&slot);
+            if (std::erase(m_parked, &slot) > 0) { // woken as unpark() would: never picked
+                slot.isWoken = true;
+                ++m_awake;
+            }
+        }
+        m_options.slots = m_activeSlots;
+        m_runningTarget =
+            std::clamp(int(std::thread::hardware_concurrency()), 1, std::max(1, m_activeSlots));
+        m_maxAdmitted = m_activeSlots + std::max(0, m_options.maxQueued);
+    }
+    for (Slot *slot : retired)
+        slot->wake.notify_one();
+}
+
+int WorkerPool::slots() const {
+    std::lock_guard lock(m_queueMutex);
+    return m_activeSlots;
 }
 
 WorkerPool::~WorkerPool() {
@@ -73,15 +119,16 @@ WorkerPool::~WorkerPool() {
         std::lock_guard lock(m_queueMutex);
         m_isStopping = true;
     }
-    for (const auto &slot : m_slots) {
-        slot->wake.notify_one();
+    for (int i = 0; i < m_slotCount.load(); ++i) {
+        Slot &slot = *m_slots[size_t(i)];
+        slot.wake.notify_one();
         // A script still running is not waited for: its worker goes, its request gets a 500.
         // (The worker is not reaped until its slot thread does so, so the pid is still its.)
-        if (slot->busySinceMs.load() != 0 && slot->pid.load() > 0)
-            ::kill(slot->pid.load(), SIGKILL);
+        if (slot.busySinceMs.load() != 0 && slot.pid.load() > 0)
+            ::kill(slot.pid.load(), SIGKILL);
     }
     m_watchdogWake.notify_all();
-    for (auto &thread : m_threads)
+    for (auto &thread : m_threads) // no slot is added once stopping
         thread.join();
     m_watchdog.join();
 }
@@ -133,8 +180,8 @@ void WorkerPool::submit(std::shared_ptr<Job> job) {
     if (wakeWatchdog)
         m_watchdogWake.notify_one();
     if (wakeAll)
-        for (const auto &slot : m_slots)
-            slot->wake.notify_one();
+        for (int i = 0; i < m_slotCount.load(); ++i)
+            m_slots[size_t(i)]->wake.notify_one();
 }
 
 WorkerPool::Slot *WorkerPool::unpark(const Bundle *preferred) {
@@ -212,23 +259,28 @@ void WorkerPool::runThread(int index) {
                                   [this] { return m_queued.load(std::memory_order_relaxed) != 0; });
                 lock.lock();
             }
-            while (m_queue.empty() && !m_isStopping) {
+            while (m_queue.empty() && !m_isStopping && !slot.isRetired) {
                 --m_awake;
                 slot.isWoken = false;
                 m_parked.push_back(&slot);
                 slot.wake.wait(lock, [this, &slot] {
-                    return m_isStopping || slot.isWoken || (m_isWarm && !slot.hasStarted);
+                    return m_isStopping || slot.isWoken || slot.isRetired ||
+                           (m_isWarm && !slot.hasStarted);
                 });
-                if (!slot.isWoken) { // stopping, or to start its first worker
+                if (!slot.isWoken) { // stopping, retired, or to start its first worker
                     std::erase(m_parked, &slot);
                     ++m_awake;
-                    if (!m_isStopping) {
+                    if (!m_isStopping && !slot.isRetired) {
                         // Only this thread touches its slot's worker, and never under the lock.
                         lock.unlock();
                         startWorker(slot);
                         lock.lock();
                     }
                 }
+            }
+            if (slot.isRetired && !m_isStopping) {
+                --m_awake;
+                break;
             }
             if (m_queue.empty())
                 break;
@@ -249,6 +301,11 @@ void WorkerPool::runThread(int index) {
         finish(std::move(job), std::move(response), seconds);
     }
     (void)slot.worker.kill();
+    slot.pid = -1;
+    {
+        QMutexLocker lock(&slot.infoMutex);
+        slot.shownSite.clear();
+    }
     m_database.releaseReader();
 }
 
@@ -274,7 +331,8 @@ void WorkerPool::watch() {
             // With jobs waiting, a parked slot helps while fewer than the cores progress.
             const qint64 now = steadyMs();
             int heldUp = 0;
-            for (const auto &slot : m_slots) {
+            for (int i = 0; i < m_slotCount.load(); ++i) {
+                const Slot *slot = m_slots[size_t(i)].get();
                 const qint64 since = slot->busySinceMs.load(std::memory_order_relaxed);
                 heldUp += since != 0 && (slot->isWaitingOnHost.load(std::memory_order_relaxed) ||
                                          now - since >= HeldUpMs);
@@ -330,8 +388,8 @@ WorkerPool::Counters WorkerPool::counters() const {
     const int running = std::max(0, m_running.load());
     c.running = quint64(running);
     c.waiting = quint64(std::max(0, m_busy.load() - running));
-    for (const auto &slot : m_slots)
-        c.workers += slot->pid.load() > 0;
+    for (int i = 0; i < m_slotCount.load(); ++i)
+        c.workers += m_slots[size_t(i)]->pid.load() > 0;
     for (size_t i = 0; i < m_latency.size(); ++i)
         c.latencyBuckets[i] = m_latency[i];
     c.latencySumSeconds = m_latencySumNs / 1e9;
@@ -340,7 +398,8 @@ WorkerPool::Counters WorkerPool::counters() const {
 
 QJsonArray WorkerPool::workersJson() const {
     QJsonArray workers;
-    for (const auto &slot : m_slots) {
+    for (int i = 0; i < m_slotCount.load(); ++i) {
+        const Slot *slot = m_slots[size_t(i)].get();
         const pid_t pid = slot->pid.load();
         if (pid <= 0)
             continue;

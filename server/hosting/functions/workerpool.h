@@ -91,6 +91,12 @@ public:
     WorkerPool &operator=(const WorkerPool &) = delete;
 
     const Options &options() const { return m_options; }
+    // Changes the number of slots while serving (recalibration). New slots start their
+    // worker at once if functions have run; a retired slot finishes its job first, then its
+    // worker and thread end: no request fails. At most MaxSlots are ever created.
+    void setSlots(int count);
+    int slots() const;
+    static constexpr int MaxSlots = 256;
     // True when a request would be refused now (every slot busy, the waiting room full).
     bool isFull() const { return m_busy.load(std::memory_order_relaxed) >= m_maxAdmitted; }
     // Takes a place (running or waiting) for a job; false: refused, nothing taken.
@@ -124,9 +130,9 @@ private:
 
     fazt::functions::FunctionStore &m_store;
     db::Database &m_database;
-    const Options m_options;
+    Options m_options; // slots changes with setSlots (under m_queueMutex)
 
-    std::mutex m_queueMutex;
+    mutable std::mutex m_queueMutex;
     std::condition_variable m_watchdogWake;
     std::deque<std::shared_ptr<Job>> m_queue;
     bool m_isStopping = false;
@@ -137,8 +143,13 @@ private:
     std::atomic<int> m_busy{0};
     std::atomic<int> m_running{0};
     std::atomic<int> m_queued{0};
-    std::vector<std::unique_ptr<Slot>> m_slots;
-    std::vector<std::thread> m_threads;
+    void addSlot(); // with m_queueMutex held
+    // Every slot ever created, retired ones included; never reallocated (runThread and the
+    // readers below index it without the lock up to m_slotCount).
+    std::array<std::unique_ptr<Slot>, MaxSlots> m_slots;
+    std::atomic<int> m_slotCount{0};
+    int m_activeSlots = 0;              // under m_queueMutex
+    std::vector<std::thread> m_threads; // under m_queueMutex
     std::thread m_watchdog;
     bool m_isWatchdogIdle = false;
     bool m_isWarm = false; // a function request came: every slot starts its worker
