@@ -48,6 +48,23 @@ QString humanBytes(qint64 bytes) {
     return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
 }
 
+void printTable(const QList<QStringList> &rows) {
+    QList<qsizetype> widths;
+    for (const QStringList &row : rows) {
+        widths.resize(std::max(widths.size(), row.size()));
+        for (qsizetype i = 0; i < row.size(); ++i)
+            widths[i] = std::max(widths[i], row[i].size());
+    }
+    for (const QStringList &row : rows) {
+        QString line;
+        for (qsizetype i = 0; i < row.size(); ++i)
+            line += i + 1 < row.size() ? row[i].leftJustified(widths[i] + 2) : row[i];
+        while (line.endsWith(u' '))
+            line.chop(1);
+        out() << line << Qt::endl;
+    }
+}
+
 int fail(const QString &message) {
     err() << "fazt: " << message << Qt::endl;
     return Failure;
@@ -229,6 +246,7 @@ QString siteUrl(const QString &host, quint16 port) {
 }
 
 int serverStart(const QCommandLineParser &parser) {
+    holdStopSignals();
     auto options = servingOptions(parser);
     if (!options) {
         err() << "fazt: " << options.error().message << Qt::endl;
@@ -505,7 +523,7 @@ const QList<Command> &commands() {
              createToken},
         } +
         databaseCommands() + remoteCommands() + systemCommands() + functionCommands() +
-        statusCommands() + serviceCommands();
+        statusCommands() + serviceCommands() + auditCommands();
     return list;
 }
 

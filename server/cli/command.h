@@ -46,6 +46,8 @@ QTextStream &out();
 QTextStream &err();
 // "1.5 MB": sizes as people read them.
 QString humanBytes(qint64 bytes);
+// Prints rows as left-aligned columns, the first row being the header.
+void printTable(const QList<QStringList> &rows);
 // Prints "fazt: message" to stderr and returns the failure exit code (1).
 int fail(const QString &message);
 
@@ -61,5 +63,7 @@ QList<Command> functionCommands();
 QList<Command> statusCommands();
 // `fazt service install|uninstall|status|logs`: the systemd service (systemctl, journalctl).
 QList<Command> serviceCommands();
+// `fazt audit`: the admin actions the server recorded (over the admin API).
+QList<Command> auditCommands();
 
 } // namespace fazt::cli

@@ -228,24 +228,6 @@ int deploy(const QCommandLineParser &p) {
     return Ok;
 }
 
-// Prints rows as left-aligned columns, the first row being the header.
-void printTable(const QList<QStringList> &rows) {
-    QList<qsizetype> widths;
-    for (const QStringList &row : rows) {
-        widths.resize(std::max(widths.size(), row.size()));
-        for (qsizetype i = 0; i < row.size(); ++i)
-            widths[i] = std::max(widths[i], row[i].size());
-    }
-    for (const QStringList &row : rows) {
-        QString line;
-        for (qsizetype i = 0; i < row.size(); ++i)
-            line += i + 1 < row.size() ? row[i].leftJustified(widths[i] + 2) : row[i];
-        while (line.endsWith(u' '))
-            line.chop(1);
-        out() << line << Qt::endl;
-    }
-}
-
 int sitesList(const QCommandLineParser &p) {
     auto api = clientFor(p);
     if (!api)

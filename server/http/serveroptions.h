@@ -14,6 +14,8 @@ struct ssl_ctx_st;
 
 namespace fazt::http {
 
+class AccessLog;
+
 // The connection cap, shared by all workers and changeable while they run (recalibration);
 // counts the connections it refused.
 struct ConnectionLimit {
@@ -41,6 +43,9 @@ struct ServerOptions {
     // Called on the worker thread as each response starts, with its status and the time since
     // the request's head was parsed (metrics).
     std::function<void(int status, std::chrono::nanoseconds elapsed)> onResponse;
+    // Each response is recorded here as it starts, when the log is on (owned elsewhere,
+    // outliving the server; see http/accesslog.h).
+    AccessLog *accessLog = nullptr;
     // HTTPS: every connection speaks TLS with this OpenSSL context (owned elsewhere, outliving
     // the server; see tls/tlscontext.h). Null: plain HTTP.
     ssl_ctx_st *tls = nullptr;

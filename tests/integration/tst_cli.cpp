@@ -197,6 +197,8 @@ private Q_SLOTS:
             runFazt({QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--db"), db});
         QCOMPARE(prune.exitCode, 0);
         QVERIFY2(prune.out.contains(QStringLiteral("0 unreferenced blobs")), qPrintable(prune.out));
+        QVERIFY2(prune.out.contains(QStringLiteral("audit entries older than 90 days")),
+                 qPrintable(prune.out));
         QCOMPARE(
             runFazt({QStringLiteral("db"), QStringLiteral("vacuum"), QStringLiteral("--db"), db})
                 .exitCode,
