@@ -4,6 +4,8 @@
 // starts each server through systemd-socket-activate) a restart under wrk's load refuses no
 // connection.
 
+#include "db/connection.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -126,6 +128,7 @@ private Q_SLOTS:
     void unitsVerify();
     void notifiesReadyWatchdogAndStopping();
     void restartUnderSocketActivationRefusesNothing();
+    void stopWhileStartingIsGraceful();
     void journalLinesCarryTheirPriority();
 };
 
@@ -282,6 +285,50 @@ void TestSystemd::restartUnderSocketActivationRefusesNothing() {
     ::kill(pid_t(first->processId()), SIGTERM);
     QVERIFY(first->waitForFinished(30000));
     ::close(listenFd);
+}
+
+// A SIGTERM that arrives before the server serves (systemd stopping it while it opens or
+// migrates the database) waits for the server to be ready to stop in order, instead of
+// killing it half-way: here the server waits for a write lock another process holds.
+void TestSystemd::stopWhileStartingIsGraceful() {
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("fazt.db"));
+    QProcess init;
+    init.start(faztBin(), {QStringLiteral("server"), QStringLiteral("init"),
+                           QStringLiteral("--domain"), QStringLiteral("localhost"),
+                           QStringLiteral("--db"), db});
+    QVERIFY(init.waitForFinished(30000));
+    QCOMPARE(init.exitCode(), 0);
+    auto holder = fazt::db::Connection::open(db, fazt::db::OpenMode::ReadWrite);
+    QVERIFY(holder);
+    QVERIFY((*holder)->exec("BEGIN IMMEDIATE"));
+
+    QProcess server;
+    server.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+    // A new --domain is written to the database before serving: it waits for the lock.
+    server.start(faztBin(), {QStringLiteral("server"), QStringLiteral("start"),
+                             QStringLiteral("--db"), db, QStringLiteral("--domain"),
+                             QStringLiteral("example.test"), QStringLiteral("--port"),
+                             QString::number(freePort()), QStringLiteral("--listen"),
+                             QStringLiteral("127.0.0.1")});
+    QVERIFY(server.waitForStarted());
+    // Its write is queued once its database holds a -wal of its own: it waits in the lock.
+    const auto hasOpened = [&] {
+        const QDir fds(QStringLiteral("/proc/%1/fd").arg(server.processId()));
+        const QFileInfoList links = fds.entryInfoList(QDir::Files | QDir::System);
+        return std::any_of(links.begin(), links.end(), [&](const QFileInfo &fd) {
+            return fd.symLinkTarget() == db + QStringLiteral("-wal");
+        });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(hasOpened(), 20000);
+    ::kill(pid_t(server.processId()), SIGTERM);
+    QTest::qWait(200); // the signal has landed while the server still waits
+    QVERIFY((*holder)->exec("COMMIT"));
+    QVERIFY(server.waitForFinished(30000));
+    const QByteArray said = server.readAllStandardError();
+    QCOMPARE(server.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(server.exitCode(), 0);
+    QVERIFY2(said.contains("SIGTERM received") && said.contains("fazt: stopped"), said.constData());
 }
 
 // Under systemd stderr is the journal (JOURNAL_STREAM names it by device and inode): each line
