@@ -94,7 +94,7 @@ QList<Command> auditCommands() {
                           QStringLiteral("ACTION")});
              p.addOption({QStringLiteral("actor"),
                           QStringLiteral("Only this actor (\"token laptop\", \"password login\", "
-                                         "\"system\")."),
+                                         "\"system\", \"command line\")."),
                           QStringLiteral("ACTOR")});
              p.addOption({QStringLiteral("since"),
                           QStringLiteral("From this time: Unix seconds or ISO 8601 (UTC)."),
