@@ -246,8 +246,11 @@ int serve(db::Database &database, const ServeSettings &settings) {
     };
     for (const char *key : {"log.access_file", "log.access"})
         configureAccessLog(QLatin1String(key), config.value(QLatin1String(key)));
-    // Applied on the thread that changed the config, before the change is answered.
-    QObject::connect(&config, &Config::changed, configureAccessLog);
+    // Applied on the thread that changed the config, before the change is answered; never
+    // after the log is gone (the context goes first).
+    QObject accessLogContext;
+    QObject::connect(&config, &Config::changed, &accessLogContext, configureAccessLog,
+                     Qt::DirectConnection);
     httpOptions.accessLog = &accessLog;
     if (adminService) {
         const auth::Credentials *credentials = &adminService->credentials();
