@@ -418,13 +418,13 @@ void AdminService::handle(http::Exchange &exchange) {
         if (route->access != Access::Public && !isSiteCreation &&
             !auth::TokenStore::allows(token->scopes, scopeFor(route->access))) {
             refuse(exchange, *route, *apiRequest,
-                apiError(403, "forbidden",
-                         QStringLiteral("This token lacks the '%1' scope needed for %2 %3%4.")
-                             .arg(accessName(route->access),
-                                  QString::fromLatin1(methodName(route->method)), route->pattern,
-                                  route->pattern == QLatin1String("/api/sites")
-                                      ? QStringLiteral(" (or the create-sites scope)")
-                                      : QString())));
+                   apiError(403, "forbidden",
+                            QStringLiteral("This token lacks the '%1' scope needed for %2 %3%4.")
+                                .arg(accessName(route->access),
+                                     QString::fromLatin1(methodName(route->method)), route->pattern,
+                                     route->pattern == QLatin1String("/api/sites")
+                                         ? QStringLiteral(" (or the create-sites scope)")
+                                         : QString())));
             return;
         }
         if (auto refused = SiteAccess::refusal(*route, *apiRequest)) {

@@ -92,8 +92,8 @@ Response listAudit(db::Database &database, ApiRequest &request) {
     filter.action = text("action");
     filter.actor = text("actor");
     auto limit = numberParameter(request, QStringLiteral("limit"), 1000);
-    auto before = numberParameter(request, QStringLiteral("before"),
-                                  std::numeric_limits<qint64>::max());
+    auto before =
+        numberParameter(request, QStringLiteral("before"), std::numeric_limits<qint64>::max());
     auto since = timeParameter(request, QStringLiteral("since"));
     auto until = timeParameter(request, QStringLiteral("until"));
     for (const auto *checked : {&limit, &before, &since, &until})
@@ -111,9 +111,8 @@ Response listAudit(db::Database &database, ApiRequest &request) {
         list.append(entry.toJson());
     QJsonObject body{{QStringLiteral("entries"), list}};
     // A full page may have more behind it: the next one starts below its last id.
-    body.insert(QStringLiteral("next"), entries->size() == filter.limit
-                                            ? QJsonValue(entries->last().id)
-                                            : QJsonValue());
+    body.insert(QStringLiteral("next"),
+                entries->size() == filter.limit ? QJsonValue(entries->last().id) : QJsonValue());
     return jsonResponse(200, body);
 }
 
@@ -158,9 +157,9 @@ std::optional<audit::AuditEntry> auditEntryFor(const Route &route, const ApiRequ
     entry.actor = caller.tokenId ? QStringLiteral("token ") + caller.tokenName
                                  : QStringLiteral("password login");
     entry.tokenId = caller.tokenId;
-    entry.action = known ? QString::fromLatin1(known->action)
-                         : QString::fromLatin1(http::methodName(route.method)) + u' ' +
-                               route.pattern;
+    entry.action = known
+                       ? QString::fromLatin1(known->action)
+                       : QString::fromLatin1(http::methodName(route.method)) + u' ' + route.pattern;
     entry.site = siteOf(route, request);
     const QJsonObject answer = response.body.startsWith('{')
                                    ? QJsonDocument::fromJson(response.body).object()
@@ -181,10 +180,13 @@ std::optional<audit::AuditEntry> auditEntryFor(const Route &route, const ApiRequ
     if (entry.target.isEmpty() && answer.value(QStringLiteral("id")).isDouble())
         entry.target = QString::number(answer.value(QStringLiteral("id")).toInteger());
     if (status == 403) {
-        entry.detail = answer.value(QStringLiteral("error")).toObject()
-                           .value(QStringLiteral("message")).toString();
+        entry.detail = answer.value(QStringLiteral("error"))
+                           .toObject()
+                           .value(QStringLiteral("message"))
+                           .toString();
     } else if (known && known->isBodySafe && !request.json.isEmpty()) {
-        entry.detail = QString::fromUtf8(QJsonDocument(request.json).toJson(QJsonDocument::Compact));
+        entry.detail =
+            QString::fromUtf8(QJsonDocument(request.json).toJson(QJsonDocument::Compact));
     } else if (answer.contains(QStringLiteral("fileCount"))) {
         entry.detail = QStringLiteral("%1 files, %2 bytes")
                            .arg(answer.value(QStringLiteral("fileCount")).toInteger())

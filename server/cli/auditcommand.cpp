@@ -15,8 +15,8 @@ namespace fazt::cli {
 namespace {
 
 // The options that become the query's parameters of the same name.
-constexpr const char *filterOptions[] = {"site", "action", "actor", "since", "until", "limit",
-                                         "before"};
+constexpr const char *filterOptions[] = {"site",  "action", "actor", "since",
+                                         "until", "limit",  "before"};
 
 int audit(const QCommandLineParser &p) {
     if (!p.positionalArguments().isEmpty()) {
@@ -34,8 +34,8 @@ int audit(const QCommandLineParser &p) {
         if (p.isSet(QLatin1String(name)))
             query.addQueryItem(QLatin1String(name), p.value(QLatin1String(name)));
     auto answer = client::waitFor<QJsonObject>([&](auto done) {
-        (*api)->call("GET", QStringLiteral("/api/audit"),
-                     query.toString(QUrl::FullyEncoded), {}, done);
+        (*api)->call("GET", QStringLiteral("/api/audit"), query.toString(QUrl::FullyEncoded), {},
+                     done);
     });
     if (!answer)
         return fail(answer.error().message);

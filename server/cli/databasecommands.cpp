@@ -183,9 +183,8 @@ int dbPrune(const QCommandLineParser &parser) {
         return fail(events.error().message);
     const qint64 auditDays = config.intValue(QLatin1String(audit::AuditLog::RetentionDaysKey),
                                              audit::AuditLog::DefaultRetentionDays);
-    auto auditEntries = (*database)->writer().run([auditDays](db::Connection &c) {
-        return audit::AuditLog::pruneExpired(c, auditDays);
-    });
+    auto auditEntries = (*database)->writer().run(
+        [auditDays](db::Connection &c) { return audit::AuditLog::pruneExpired(c, auditDays); });
     if (!auditEntries)
         return fail(auditEntries.error().message);
     vfs::Vfs vfs(**database);

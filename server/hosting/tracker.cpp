@@ -15,10 +15,10 @@
 
 namespace fazt::hosting {
 
+using http::contentLengthOf;
 using http::Exchange;
 using http::Method;
 using http::Response;
-using http::contentLengthOf;
 using http::statusOf;
 
 namespace {

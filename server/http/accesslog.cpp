@@ -19,10 +19,10 @@ namespace fazt::http {
 
 namespace {
 
-constexpr qsizetype WriteAtBytes = 64 * 1024;      // wake the writer early past this
-constexpr qsizetype MaxPendingBytes = 4 << 20;     // drop lines past this
+constexpr qsizetype WriteAtBytes = 64 * 1024;  // wake the writer early past this
+constexpr qsizetype MaxPendingBytes = 4 << 20; // drop lines past this
 constexpr auto WriteInterval = std::chrono::milliseconds(200);
-constexpr qsizetype MaxFieldBytes = 4096;          // of any one field a client chose
+constexpr qsizetype MaxFieldBytes = 4096; // of any one field a client chose
 
 const char Hex[] = "0123456789abcdef";
 
@@ -220,8 +220,9 @@ Status AccessLog::checkDestination(const QString &path) {
     const int fd = ::open(QFile::encodeName(path).constData(),
                           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
     if (fd < 0)
-        return Error::invalid(QStringLiteral("Cannot open the access log %1: %2.")
-                                  .arg(path.left(200), QString::fromLocal8Bit(std::strerror(errno))));
+        return Error::invalid(
+            QStringLiteral("Cannot open the access log %1: %2.")
+                .arg(path.left(200), QString::fromLocal8Bit(std::strerror(errno))));
     ::close(fd);
     return {};
 }
@@ -330,11 +331,10 @@ void AccessLog::reopenIfMoved() {
     if (m_fd > 2 && ::stat(name.constData(), &atPath) == 0 && ::fstat(m_fd, &open) == 0 &&
         atPath.st_dev == open.st_dev && atPath.st_ino == open.st_ino)
         return;
-    const int fd = ::open(name.constData(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-                          0600);
+    const int fd =
+        ::open(name.constData(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
     if (fd < 0) {
-        qWarning("fazt: cannot open the access log %s: %s", name.constData(),
-                 std::strerror(errno));
+        qWarning("fazt: cannot open the access log %s: %s", name.constData(), std::strerror(errno));
         return; // the old descriptor (or stderr) goes on
     }
     if (m_fd > 2)

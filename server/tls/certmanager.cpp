@@ -449,7 +449,7 @@ void CertManager::obtain(const QString &name) {
         result = issue(name);
         audit::AuditEntry entry;
         entry.actor = QStringLiteral("system");
-        entry.action = !result    ? QStringLiteral("certificate.fail")
+        entry.action = !result     ? QStringLiteral("certificate.fail")
                        : isRenewal ? QStringLiteral("certificate.renew")
                                    : QStringLiteral("certificate.issue");
         entry.target = name;

@@ -24,14 +24,10 @@ QString iso(qint64 ms) {
 } // namespace
 
 QJsonObject AuditEntry::toJson() const {
-    QJsonObject json{{QStringLiteral("id"), id},
-                     {QStringLiteral("at"), iso(atMs)},
-                     {QStringLiteral("actor"), actor},
-                     {QStringLiteral("client"), client},
-                     {QStringLiteral("action"), action},
-                     {QStringLiteral("site"), site},
-                     {QStringLiteral("target"), target},
-                     {QStringLiteral("status"), status},
+    QJsonObject json{{QStringLiteral("id"), id},         {QStringLiteral("at"), iso(atMs)},
+                     {QStringLiteral("actor"), actor},   {QStringLiteral("client"), client},
+                     {QStringLiteral("action"), action}, {QStringLiteral("site"), site},
+                     {QStringLiteral("target"), target}, {QStringLiteral("status"), status},
                      {QStringLiteral("detail"), detail}};
     json.insert(QStringLiteral("tokenId"), tokenId ? QJsonValue(tokenId) : QJsonValue());
     return json;
@@ -43,8 +39,8 @@ AuditLog::AuditLog(db::Database &database)
 QFuture<Status> AuditLog::record(AuditEntry entry) {
     if (entry.atMs == 0)
         entry.atMs = QDateTime::currentMSecsSinceEpoch();
-    for (QString *field : {&entry.actor, &entry.client, &entry.action, &entry.site, &entry.target,
-                           &entry.detail})
+    for (QString *field :
+         {&entry.actor, &entry.client, &entry.action, &entry.site, &entry.target, &entry.detail})
         *field = bounded(*field);
     QFuture<Status> written = m_database.writer().submit([entry](db::Connection &c) -> Status {
         auto stmt = c.prepare("INSERT INTO audit_log(at, actor, token_id, client, action, site, "
@@ -97,8 +93,7 @@ Result<QList<AuditEntry>> AuditLog::list(db::Connection &c, const AuditFilter &f
     if (filter.beforeId > 0)
         where(" AND id < ?", filter.beforeId);
     sql += " ORDER BY id DESC LIMIT ?";
-    binds.append([limit = qint64(std::clamp(filter.limit, 1, 1000))](db::Statement &s,
-                                                                      int index) {
+    binds.append([limit = qint64(std::clamp(filter.limit, 1, 1000))](db::Statement &s, int index) {
         s.bind(index, limit);
     });
     auto stmt = c.prepare(sql);
@@ -136,7 +131,8 @@ Result<qint64> AuditLog::prune(db::Connection &c, qint64 olderThanMs) {
 }
 
 Result<qint64> AuditLog::pruneExpired(db::Connection &c, qint64 retentionDays) {
-    return prune(c, QDateTime::currentMSecsSinceEpoch() - std::max<qint64>(1, retentionDays) * 86'400'000);
+    return prune(c, QDateTime::currentMSecsSinceEpoch() -
+                        std::max<qint64>(1, retentionDays) * 86'400'000);
 }
 
 } // namespace fazt::audit

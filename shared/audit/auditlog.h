@@ -17,15 +17,15 @@ namespace fazt::audit {
 // One admin action: who did what, when, to which site, from where.
 struct AuditEntry {
     qint64 id = 0;
-    qint64 atMs = 0;     // Unix milliseconds; 0: now
-    QString actor;       // "token laptop", "password login", "system", "command line"
-    qint64 tokenId = 0;  // the API token that acted, if one did
-    QString client;      // the client's address; empty for the server itself
-    QString action;      // "login", "login.failed", "deploy", "token.create", ...
-    QString site;        // the site it concerns, if one
-    QString target;      // what else it names: a deploy id, a token id, a hostname
-    int status = 0;      // the HTTP status of the call (0: not an API call)
-    QString detail;      // a short description, e.g. the JSON of the settings changed
+    qint64 atMs = 0;    // Unix milliseconds; 0: now
+    QString actor;      // "token laptop", "password login", "system", "command line"
+    qint64 tokenId = 0; // the API token that acted, if one did
+    QString client;     // the client's address; empty for the server itself
+    QString action;     // "login", "login.failed", "deploy", "token.create", ...
+    QString site;       // the site it concerns, if one
+    QString target;     // what else it names: a deploy id, a token id, a hostname
+    int status = 0;     // the HTTP status of the call (0: not an API call)
+    QString detail;     // a short description, e.g. the JSON of the settings changed
 
     QJsonObject toJson() const;
 };
@@ -33,7 +33,7 @@ struct AuditEntry {
 // Which entries to read, newest first.
 struct AuditFilter {
     QString site;
-    QString action;      // "deploy", or a prefix ending in '.': "token." for all token actions
+    QString action; // "deploy", or a prefix ending in '.': "token." for all token actions
     QString actor;
     qint64 sinceMs = 0;  // at >= sinceMs (0: no bound)
     qint64 untilMs = 0;  // at < untilMs (0: no bound)

@@ -115,8 +115,8 @@ bool WriteQueue::truncateWal() {
     sqlite3 *db = m_connection->handle();
     const auto timeout = m_connection->queryInt("PRAGMA busy_timeout");
     sqlite3_busy_timeout(db, 0);
-    const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
-                                             nullptr);
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
     sqlite3_busy_timeout(db, timeout ? int(*timeout) : 5000);
     if (rc != SQLITE_OK)
         return false;

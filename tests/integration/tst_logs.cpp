@@ -81,7 +81,8 @@ class TestLogs : public QObject {
         QElapsedTimer timer;
         timer.start();
         while (timer.elapsed() < 10000) {
-            entries = json(api("GET", "/api/audit?" + query)).value(QLatin1String("entries")).toArray();
+            entries =
+                json(api("GET", "/api/audit?" + query)).value(QLatin1String("entries")).toArray();
             if (entries.size() >= count)
                 break;
             QTest::qWait(50);
@@ -94,11 +95,12 @@ private Q_SLOTS:
         m_db = m_dir.filePath(QStringLiteral("fazt.db"));
         QVERIFY(initDatabase(m_db, QStringLiteral("localhost")));
         writeFile(m_dir.filePath(QStringLiteral("password")), Password + '\n');
-        QCOMPARE(runTool(qEnvironmentVariable("FAZT_BIN"),
-                         {QStringLiteral("server"), QStringLiteral("set-credentials"),
-                          QStringLiteral("--password-file"), m_dir.filePath(QStringLiteral("password")),
-                          QStringLiteral("--db"), m_db}),
-                 0);
+        QCOMPARE(
+            runTool(qEnvironmentVariable("FAZT_BIN"),
+                    {QStringLiteral("server"), QStringLiteral("set-credentials"),
+                     QStringLiteral("--password-file"), m_dir.filePath(QStringLiteral("password")),
+                     QStringLiteral("--db"), m_db}),
+            0);
         m_admin = createToken(m_db, "owner", "admin");
         m_reader = createToken(m_db, "reader", "read");
         // An entry past the retention period (90 days by default): gone once the server runs.
@@ -106,8 +108,8 @@ private Q_SLOTS:
                          {m_db, QStringLiteral("INSERT INTO audit_log(at, actor, action) VALUES "
                                                "(1000, 'someone', 'ancient')")}),
                  0);
-        QVERIFY(m_server.start({QStringLiteral("server"), QStringLiteral("start"),
-                                QStringLiteral("--db"), m_db}));
+        QVERIFY(m_server.start(
+            {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), m_db}));
     }
 
     void cleanupTestCase() { QCOMPARE(m_server.stop(), 0); }
@@ -135,7 +137,12 @@ private Q_SLOTS:
         for (const QByteArray &body : refused) {
             const HttpResponse r = api("PUT", "/api/config", body);
             QVERIFY2(r.status == 400, body.constData());
-            QVERIFY2(!json(r).value(QLatin1String("error")).toObject().value(QLatin1String("message")).toString().isEmpty(),
+            QVERIFY2(!json(r)
+                          .value(QLatin1String("error"))
+                          .toObject()
+                          .value(QLatin1String("message"))
+                          .toString()
+                          .isEmpty(),
                      r.body.constData());
         }
         // Nothing half-applied: the log is still off, and the server still answers.
@@ -179,7 +186,8 @@ private Q_SLOTS:
             QVERIFY2(common.match(QString::fromUtf8(lines[i])).hasMatch(), lines[i].constData());
         QVERIFY2(lines[0].contains("\"PUT /api/config HTTP/1.1\" 200 "), lines[0].constData());
         QVERIFY2(lines[1].contains("\"GET / HTTP/1.1\" 200 "), lines[1].constData());
-        QVERIFY2(lines[2].contains("\"GET /no/such/page?q=1 HTTP/1.1\" 404 "), lines[2].constData());
+        QVERIFY2(lines[2].contains("\"GET /no/such/page?q=1 HTTP/1.1\" 404 "),
+                 lines[2].constData());
         QVERIFY2(lines[4].contains("\"-\" 400 "), lines[4].constData());
         for (const QByteArray &line : {lines[5], lines[6]})
             QVERIFY2(combined.match(QString::fromUtf8(line)).hasMatch(), line.constData());
@@ -224,7 +232,8 @@ private Q_SLOTS:
         QVERIFY(entry.value(QLatin1String("size")).toInteger() > 0);
         QVERIFY(entry.value(QLatin1String("duration")).toDouble() >= 0);
         QVERIFY(entry.value(QLatin1String("time")).toString().endsWith(u'Z'));
-        QCOMPARE(entry.value(QLatin1String("referer")).toString(), QStringLiteral("https://example.org/"));
+        QCOMPARE(entry.value(QLatin1String("referer")).toString(),
+                 QStringLiteral("https://example.org/"));
         // Decoded, the agent is what was sent, but for the bytes that are not UTF-8 (each
         // shown as the code point of its value) and the cut at 4 KiB.
         const QString agent = entry.value(QLatin1String("user_agent")).toString();
@@ -261,31 +270,33 @@ private Q_SLOTS:
         const QByteArray cookie = login.header("Set-Cookie").split(';').first();
         const QByteArray csrf = json(login).value(QLatin1String("csrfToken")).toString().toLatin1();
         const QByteArray site = "{\"name\": \"shop\"}";
-        QCOMPARE(call(port, "POST", "/api/sites", {}, site,
-                      {"Cookie: " + cookie, "X-CSRF-Token: " + csrf,
-                       "Content-Type: application/json"})
-                     .status,
-                 201);
+        QCOMPARE(
+            call(port, "POST", "/api/sites", {}, site,
+                 {"Cookie: " + cookie, "X-CSRF-Token: " + csrf, "Content-Type: application/json"})
+                .status,
+            201);
         // Tokens.
         const HttpResponse created =
             api("POST", "/api/tokens", "{\"name\": \"ci\", \"scopes\": \"deploy\"}");
         QCOMPARE(created.status, 201);
-        const QByteArray tokenId = QByteArray::number(json(created).value(QLatin1String("id")).toInteger());
+        const QByteArray tokenId =
+            QByteArray::number(json(created).value(QLatin1String("id")).toInteger());
         const QByteArray secret = json(created).value(QLatin1String("token")).toString().toLatin1();
         QCOMPARE(api("DELETE", "/api/tokens/" + tokenId).status, 204);
         // Deploys, activation, rollback.
         writeFile(m_dir.filePath(QStringLiteral("site/index.html")), "<h1>one</h1>");
-        const QStringList deploy{QStringLiteral("deploy"), m_dir.filePath(QStringLiteral("site")),
-                                 QStringLiteral("--site"), QStringLiteral("blog"),
-                                 QStringLiteral("--server"),
-                                 QStringLiteral("http://127.0.0.1:%1").arg(port),
-                                 QStringLiteral("--token"), QString::fromLatin1(m_admin)};
+        const QStringList deploy{
+            QStringLiteral("deploy"),   m_dir.filePath(QStringLiteral("site")),
+            QStringLiteral("--site"),   QStringLiteral("blog"),
+            QStringLiteral("--server"), QStringLiteral("http://127.0.0.1:%1").arg(port),
+            QStringLiteral("--token"),  QString::fromLatin1(m_admin)};
         QCOMPARE(runTool(qEnvironmentVariable("FAZT_BIN"), deploy), 0);
         writeFile(m_dir.filePath(QStringLiteral("site/index.html")), "<h1>two</h1>");
         QCOMPARE(runTool(qEnvironmentVariable("FAZT_BIN"), deploy), 0);
         QCOMPARE(api("POST", "/api/sites/blog/rollback").status, 200);
         qint64 newestId = 0;
-        for (const QJsonValue &d : json(api("GET", "/api/sites/blog/deploys")).value(QLatin1String("deploys")).toArray())
+        for (const QJsonValue &d :
+             json(api("GET", "/api/sites/blog/deploys")).value(QLatin1String("deploys")).toArray())
             newestId = std::max(newestId, d.toObject().value(QLatin1String("id")).toInteger());
         const QByteArray newest = QByteArray::number(newestId);
         QCOMPARE(api("POST", "/api/sites/blog/deploys/" + newest + "/activate").status, 200);
@@ -295,7 +306,10 @@ private Q_SLOTS:
                  201);
         QCOMPARE(api("DELETE", "/api/sites/blog/domains/www.blog.test").status, 204);
         const qint64 cache = json(api("GET", "/api/system/limits"))
-                                 .value(QLatin1String("limits")).toObject().value(QLatin1String("cacheBytes")).toInteger();
+                                 .value(QLatin1String("limits"))
+                                 .toObject()
+                                 .value(QLatin1String("cacheBytes"))
+                                 .toInteger();
         QCOMPARE(api("PUT", "/api/system/limits",
                      "{\"limits\": {\"cacheBytes\": " + QByteArray::number(cache) + "}}")
                      .status,
@@ -344,14 +358,16 @@ private Q_SLOTS:
         const QJsonArray entries = auditEntries("limit=1000", expected.size() + 8);
         QByteArray all;
         for (const Expected &e : expected) {
-            const auto found = std::find_if(entries.begin(), entries.end(), [&](const QJsonValue &v) {
-                const QJsonObject o = v.toObject();
-                return o.value(QLatin1String("action")).toString() == QLatin1String(e.action) &&
-                       o.value(QLatin1String("actor")).toString() == QLatin1String(e.actor) &&
-                       o.value(QLatin1String("site")).toString() == QLatin1String(e.site) &&
-                       o.value(QLatin1String("status")).toInt() == e.status &&
-                       (e.target.isEmpty() || o.value(QLatin1String("target")).toString().toLatin1() == e.target);
-            });
+            const auto found =
+                std::find_if(entries.begin(), entries.end(), [&](const QJsonValue &v) {
+                    const QJsonObject o = v.toObject();
+                    return o.value(QLatin1String("action")).toString() == QLatin1String(e.action) &&
+                           o.value(QLatin1String("actor")).toString() == QLatin1String(e.actor) &&
+                           o.value(QLatin1String("site")).toString() == QLatin1String(e.site) &&
+                           o.value(QLatin1String("status")).toInt() == e.status &&
+                           (e.target.isEmpty() ||
+                            o.value(QLatin1String("target")).toString().toLatin1() == e.target);
+                });
             QVERIFY2(found != entries.end(),
                      qPrintable(QStringLiteral("no audit row for %1 by %2: %3")
                                     .arg(QLatin1String(e.action), QLatin1String(e.actor),
@@ -362,7 +378,8 @@ private Q_SLOTS:
         for (const QJsonValue &v : entries) {
             const QJsonObject o = v.toObject();
             all += QJsonDocument(o).toJson();
-            QVERIFY2(o.value(QLatin1String("action")).toString() != QLatin1String("ancient"), "pruned at start");
+            QVERIFY2(o.value(QLatin1String("action")).toString() != QLatin1String("ancient"),
+                     "pruned at start");
         }
         // What changed is described; secrets are not.
         QVERIFY2(all.contains("{\\\"enabled\\\":true}"), all.constData());
@@ -376,13 +393,21 @@ private Q_SLOTS:
         const QJsonArray tokens = auditEntries("action=token.", 4);
         QCOMPARE(tokens.size(), 4); // two made on the command line, one made and revoked
         for (const QJsonValue &v : tokens)
-            QVERIFY(v.toObject().value(QLatin1String("action")).toString().startsWith(QLatin1String("token.")));
+            QVERIFY(v.toObject()
+                        .value(QLatin1String("action"))
+                        .toString()
+                        .startsWith(QLatin1String("token.")));
         for (const QJsonValue &v : auditEntries("site=blog", 1))
             QCOMPARE(v.toObject().value(QLatin1String("site")).toString(), QStringLiteral("blog"));
         const QJsonObject first = json(api("GET", "/api/audit?limit=2"));
         QCOMPARE(first.value(QLatin1String("entries")).toArray().size(), 2);
         const qint64 next = first.value(QLatin1String("next")).toInteger();
-        QCOMPARE(next, first.value(QLatin1String("entries")).toArray().last().toObject().value(QLatin1String("id")).toInteger());
+        QCOMPARE(next, first.value(QLatin1String("entries"))
+                           .toArray()
+                           .last()
+                           .toObject()
+                           .value(QLatin1String("id"))
+                           .toInteger());
         const QJsonArray second =
             json(api("GET", "/api/audit?limit=2&before=" + QByteArray::number(next)))
                 .value(QLatin1String("entries"))
@@ -393,7 +418,12 @@ private Q_SLOTS:
         for (const QByteArray query : {"limit=0", "limit=5000", "before=x", "since=yesterday"}) {
             const HttpResponse r = api("GET", "/api/audit?" + query);
             QVERIFY2(r.status == 400, query.constData());
-            QVERIFY(!json(r).value(QLatin1String("error")).toObject().value(QLatin1String("message")).toString().isEmpty());
+            QVERIFY(!json(r)
+                         .value(QLatin1String("error"))
+                         .toObject()
+                         .value(QLatin1String("message"))
+                         .toString()
+                         .isEmpty());
         }
         QCOMPARE(api("GET", "/api/audit", {}, m_reader).status, 403); // admin only
     }
@@ -419,7 +449,9 @@ private Q_SLOTS:
                              connection,
                          &out),
                  0);
-        QCOMPARE(QJsonDocument::fromJson(out).object().value(QLatin1String("entries")).toArray().size(), 1);
+        QCOMPARE(
+            QJsonDocument::fromJson(out).object().value(QLatin1String("entries")).toArray().size(),
+            1);
         QByteArray err;
         QCOMPARE(runTool(qEnvironmentVariable("FAZT_BIN"),
                          QStringList{QStringLiteral("audit"), QStringLiteral("--limit"),
@@ -449,9 +481,13 @@ private Q_SLOTS:
             QTest::qWait(100);
         }
         QVERIFY(!entries.isEmpty());
-        QCOMPARE(entries.first().toObject().value(QLatin1String("actor")).toString(), QStringLiteral("system"));
-        QVERIFY(entries.first().toObject().value(QLatin1String("target")).toString().endsWith(
-            QLatin1String("example.test")));
+        QCOMPARE(entries.first().toObject().value(QLatin1String("actor")).toString(),
+                 QStringLiteral("system"));
+        QVERIFY(entries.first()
+                    .toObject()
+                    .value(QLatin1String("target"))
+                    .toString()
+                    .endsWith(QLatin1String("example.test")));
         QCOMPARE(server.stop(), 0);
     }
 };

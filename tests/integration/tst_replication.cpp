@@ -35,13 +35,12 @@ class TestReplication : public QObject {
         writeFile(m_dir.filePath(QStringLiteral("site/data.bin")), content);
         writeFile(m_dir.filePath(QStringLiteral("site/index.html")), "<h1>hello</h1>");
         QByteArray err;
-        const int code = runTool(
-            qEnvironmentVariable("FAZT_BIN"),
-            {QStringLiteral("deploy"), m_dir.filePath(QStringLiteral("site")),
-             QStringLiteral("--site"), site, QStringLiteral("--server"),
-             QStringLiteral("http://127.0.0.1:%1").arg(m_server.port()), QStringLiteral("--token"),
-             QString::fromLatin1(m_token)},
-            nullptr, &err);
+        const int code = runTool(qEnvironmentVariable("FAZT_BIN"),
+                                 {QStringLiteral("deploy"), m_dir.filePath(QStringLiteral("site")),
+                                  QStringLiteral("--site"), site, QStringLiteral("--server"),
+                                  QStringLiteral("http://127.0.0.1:%1").arg(m_server.port()),
+                                  QStringLiteral("--token"), QString::fromLatin1(m_token)},
+                                 nullptr, &err);
         if (code != 0)
             qWarning("deploy failed: %s", err.constData());
         return code;
@@ -68,8 +67,8 @@ private Q_SLOTS:
         m_db = m_dir.filePath(QStringLiteral("fazt.db"));
         QVERIFY(initDatabase(m_db, QStringLiteral("localhost")));
         m_token = createToken(m_db, "replication", "admin");
-        QVERIFY(m_server.start({QStringLiteral("server"), QStringLiteral("start"),
-                                QStringLiteral("--db"), m_db}));
+        QVERIFY(m_server.start(
+            {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), m_db}));
     }
 
     void cleanupTestCase() { QCOMPARE(m_server.stop(), 0); }

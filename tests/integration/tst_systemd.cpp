@@ -273,8 +273,8 @@ void TestSystemd::restartUnderSocketActivationRefusesNothing() {
     const QString report = QString::fromUtf8(load.readAllStandardOutput());
     qInfo("%s", qPrintable(report));
     static const QRegularExpression requests(QStringLiteral("(\\d+) requests in "));
-    static const QRegularExpression socketErrors(QStringLiteral(
-        "Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)"));
+    static const QRegularExpression socketErrors(
+        QStringLiteral("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)"));
     static const QRegularExpression non2xx(QStringLiteral("Non-2xx or 3xx responses: (\\d+)"));
     const auto done = requests.match(report);
     QVERIFY2(done.hasMatch(), qPrintable(report));
@@ -294,9 +294,9 @@ void TestSystemd::stopWhileStartingIsGraceful() {
     QTemporaryDir dir;
     const QString db = dir.filePath(QStringLiteral("fazt.db"));
     QProcess init;
-    init.start(faztBin(), {QStringLiteral("server"), QStringLiteral("init"),
-                           QStringLiteral("--domain"), QStringLiteral("localhost"),
-                           QStringLiteral("--db"), db});
+    init.start(faztBin(),
+               {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                QStringLiteral("localhost"), QStringLiteral("--db"), db});
     QVERIFY(init.waitForFinished(30000));
     QCOMPARE(init.exitCode(), 0);
     auto holder = fazt::db::Connection::open(db, fazt::db::OpenMode::ReadWrite);
@@ -306,11 +306,11 @@ void TestSystemd::stopWhileStartingIsGraceful() {
     QProcess server;
     server.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
     // A new --domain is written to the database before serving: it waits for the lock.
-    server.start(faztBin(), {QStringLiteral("server"), QStringLiteral("start"),
-                             QStringLiteral("--db"), db, QStringLiteral("--domain"),
-                             QStringLiteral("example.test"), QStringLiteral("--port"),
-                             QString::number(freePort()), QStringLiteral("--listen"),
-                             QStringLiteral("127.0.0.1")});
+    server.start(faztBin(),
+                 {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db,
+                  QStringLiteral("--domain"), QStringLiteral("example.test"),
+                  QStringLiteral("--port"), QString::number(freePort()), QStringLiteral("--listen"),
+                  QStringLiteral("127.0.0.1")});
     QVERIFY(server.waitForStarted());
     // Its write is queued once its database holds a -wal of its own: it waits in the lock.
     const auto hasOpened = [&] {
