@@ -449,9 +449,9 @@ void CertManager::obtain(const QString &name) {
         result = issue(name);
         audit::AuditEntry entry;
         entry.actor = QStringLiteral("system");
-        entry.action = !result     ? QStringLiteral("certificate.fail")
-                       : isRenewal ? QStringLiteral("certificate.renew")
-                                   : QStringLiteral("certificate.issue");
+        entry.action = !result     ? QStringLiteral("certificate.failed")
+                       : isRenewal ? QStringLiteral("certificate.renewed")
+                                   : QStringLiteral("certificate.issued");
         entry.target = name;
         entry.detail = result ? QString() : result.error().message;
         (void)audit::AuditLog(m_database).record(std::move(entry));

@@ -475,7 +475,7 @@ private Q_SLOTS:
         QElapsedTimer timer;
         timer.start();
         while (entries.isEmpty() && timer.elapsed() < 20000) {
-            entries = json(server.api("GET", "/api/audit?action=certificate.issue", token))
+            entries = json(server.api("GET", "/api/audit?action=certificate.issued", token))
                           .value(QLatin1String("entries"))
                           .toArray();
             QTest::qWait(100);
