@@ -7,6 +7,7 @@
 #include <QFile>
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstring>
 #include <ctime>
@@ -342,11 +343,20 @@ void AccessLog::reopenIfMoved() {
     m_fd = fd;
 }
 
+// A file takes the whole buffer in one write (O_APPEND: never interleaved). Standard error
+// is shared with the server's own log lines: there each write is whole lines of at most
+// PIPE_BUF bytes, which a pipe or the journal's stream keeps in one piece.
 void AccessLog::writeOut(const QByteArray &lines) {
     const char *data = lines.constData();
-    qsizetype left = lines.size();
-    while (left > 0) {
-        const ssize_t n = ::write(m_fd, data, size_t(left));
+    const char *const end = data + lines.size();
+    while (data < end) {
+        qsizetype size = end - data;
+        if (m_fd == 2 && size > PIPE_BUF) {
+            const QByteArrayView window(data, PIPE_BUF);
+            const qsizetype lastNewline = window.lastIndexOf('\n');
+            size = lastNewline >= 0 ? lastNewline + 1 : PIPE_BUF;
+        }
+        const ssize_t n = ::write(m_fd, data, size_t(size));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -356,7 +366,6 @@ void AccessLog::writeOut(const QByteArray &lines) {
             return;
         }
         data += n;
-        left -= n;
     }
     m_isFailing = false;
 }
