@@ -217,14 +217,28 @@ Status AccessLog::checkDestination(const QString &path) {
         return Error::invalid(QStringLiteral("'log.access_file' must be an absolute path (or "
                                              "empty for standard error), not '%1'.")
                                   .arg(path.left(200)));
-    // Opened once, so that a path that cannot work is refused now, with the reason.
-    const int fd = ::open(QFile::encodeName(path).constData(),
-                          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+    // Opened once, so that a path that cannot work is refused now, with the reason. Only a
+    // new file, or one as private as those fazt makes (0600), is taken: the setting must not
+    // let whoever holds an admin token append lines to someone else's file (or, through a
+    // link, to anything).
+    const QByteArray name = QFile::encodeName(path);
+    struct stat before {};
+    const bool existed = ::lstat(name.constData(), &before) == 0;
+    const int fd = ::open(name.constData(),
+                          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
     if (fd < 0)
         return Error::invalid(
             QStringLiteral("Cannot open the access log %1: %2.")
                 .arg(path.left(200), QString::fromLocal8Bit(std::strerror(errno))));
+    struct stat info {};
+    const bool isPrivateFile =
+        ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && (!existed || (info.st_mode & 077) == 0);
     ::close(fd);
+    if (!isPrivateFile)
+        return Error::invalid(QStringLiteral("%1 is not a file fazt would write its access log to: "
+                                             "it exists and is not a private regular file (mode "
+                                             "0600). Choose a new path.")
+                                  .arg(path.left(200)));
     return {};
 }
 
@@ -332,8 +346,8 @@ void AccessLog::reopenIfMoved() {
     if (m_fd > 2 && ::stat(name.constData(), &atPath) == 0 && ::fstat(m_fd, &open) == 0 &&
         atPath.st_dev == open.st_dev && atPath.st_ino == open.st_ino)
         return;
-    const int fd =
-        ::open(name.constData(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+    const int fd = ::open(name.constData(),
+                          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
     if (fd < 0) {
         qWarning("fazt: cannot open the access log %s: %s", name.constData(), std::strerror(errno));
         return; // the old descriptor (or stderr) goes on

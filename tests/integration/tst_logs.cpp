@@ -126,6 +126,13 @@ private Q_SLOTS:
 
     void accessLogSettingsAreChecked() {
         const QString file = m_dir.filePath(QStringLiteral("access.log"));
+        // Someone else's file (readable by others), and a link: never appended to.
+        const QString shared = m_dir.filePath(QStringLiteral("shared.txt"));
+        writeFile(shared, "keep me\n");
+        QVERIFY(QFile::setPermissions(shared, QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                                  QFileDevice::ReadOther));
+        const QString link = m_dir.filePath(QStringLiteral("link.log"));
+        QVERIFY(QFile::link(m_dir.filePath(QStringLiteral("password")), link));
         const QList<QByteArray> refused{
             "{\"log.access\": \"verbose\"}",
             "{\"log.access\": 1}",
@@ -133,6 +140,8 @@ private Q_SLOTS:
             "{\"log.access_file\": \"/no/such/folder/access.log\"}",
             QByteArray("{\"log.access_file\": \"") + QFile::encodeName(m_db) + "-wal\"}",
             QByteArray("{\"log.access_file\": \"") + QFile::encodeName(m_db) + "\"}",
+            QByteArray("{\"log.access_file\": \"") + QFile::encodeName(shared) + "\"}",
+            QByteArray("{\"log.access_file\": \"") + QFile::encodeName(link) + "\"}",
         };
         for (const QByteArray &body : refused) {
             const HttpResponse r = api("PUT", "/api/config", body);
@@ -153,6 +162,9 @@ private Q_SLOTS:
                     .isUndefined());
         QCOMPARE(fetch(m_server.port(), "localhost", "/").status, 200);
         QVERIFY(!QFile::exists(file));
+        QFile kept(shared);
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QCOMPARE(kept.readAll(), QByteArray("keep me\n"));
     }
 
     void commonAndCombinedLines() {
