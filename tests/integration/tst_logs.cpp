@@ -330,6 +330,17 @@ private Q_SLOTS:
         QCOMPARE(api("POST", "/api/system/maintenance", "{\"enabled\": false}").status, 200);
         QCOMPARE(api("POST", "/api/system/recalibrate").status, 200);
         QCOMPARE(api("PUT", "/api/config", "{\"audit.retention_days\": 120}").status, 200);
+        QCOMPARE(api("PUT", "/api/sites/blog/env/API_KEY",
+                     "{\"value\": \"s3cr3t-value\", \"secret\": true}")
+                     .status,
+                 200);
+        QCOMPARE(api("DELETE", "/api/sites/blog/env/API_KEY").status, 204);
+        QCOMPARE(api("PUT", "/api/sites/blog/egress", "{\"hosts\": [\"api.example.com\"]}").status,
+                 200);
+        QCOMPARE(call(port, "POST", "/api/logout", {}, {},
+                      {"Cookie: " + cookie, "X-CSRF-Token: " + csrf})
+                     .status,
+                 204);
         QCOMPARE(api("DELETE", "/api/sites/shop").status, 204);
         // A token refused for lack of rights; reads are not audited.
         QCOMPARE(api("POST", "/api/sites", "{\"name\": \"nope\"}", m_reader).status, 403);
@@ -359,6 +370,10 @@ private Q_SLOTS:
             {"maintenance.off", "token owner", "", "", 200},
             {"recalibrate", "token owner", "", "", 200},
             {"config.set", "token owner", "", "", 200},
+            {"env.set", "token owner", "blog", "API_KEY", 200},
+            {"env.unset", "token owner", "blog", "API_KEY", 204},
+            {"egress.set", "token owner", "blog", "", 200},
+            {"logout", "password login", "", "", 204},
             {"site.delete", "token owner", "shop", "", 204},
             {"site.create", "token reader", "", "", 403}, // refused before its body is read
             // Done to the database by the command line (initTestCase), not through the API.
@@ -397,6 +412,8 @@ private Q_SLOTS:
         QVERIFY2(all.contains("{\\\"enabled\\\":true}"), all.constData());
         QVERIFY(all.contains("2 files") || all.contains("1 files"));
         QVERIFY(!all.contains(Password));
+        QVERIFY(!all.contains("s3cr3t-value"));
+        QVERIFY2(all.contains("api.example.com"), all.constData());
         QVERIFY(!all.contains(secret));
         QVERIFY(!all.contains(m_admin));
     }
