@@ -452,7 +452,8 @@ void AdminService::handle(http::Exchange &exchange) {
                                                  "(Authorization: Bearer ...).")));
         return;
     }
-    apiRequest->clientAddress = clientAddress(request);
+    if (apiRequest->clientAddress.isEmpty()) // a token's caller has it already
+        apiRequest->clientAddress = clientAddress(request);
     if (route->pattern == QLatin1String("/api/login")) {
         // A first look, so that a refused address does not even queue for the admin thread;
         // login() counts the attempt.
