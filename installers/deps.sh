@@ -25,8 +25,9 @@ build=(
 package=(dpkg-dev file)
 # systemd: systemd-analyze verify and systemd-socket-activate; debootstrap: the clean Debian 12
 # the packages are installed into (tests/integration/tst_install.cpp)
+# wrk: the load under which a restart must refuse nothing (tests/integration/tst_systemd.cpp)
 test=(sqlite3 curl procps clang libclang-rt-dev qml6-module-qttest xvfb xauth pebble
-  "${package[@]}" systemd debootstrap)
+  "${package[@]}" systemd debootstrap wrk)
 bench=(nginx-light caddy wrk python3)
 
 wanted=("${build[@]}")

@@ -8,6 +8,9 @@
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/fazt.service ${CMAKE_CURRENT_LIST_DIR}/fazt.socket
         DESTINATION lib/systemd/system COMPONENT server)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/fazt COMPONENT server)
+# Replicating fazt.db with Litestream (not in Debian): a sample config and unit to copy.
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/litestream.yml ${CMAKE_CURRENT_LIST_DIR}/litestream-fazt.service
+        DESTINATION share/doc/fazt/examples COMPONENT server)
 if(FAZT_CONSOLE)
   install(FILES ${CMAKE_CURRENT_LIST_DIR}/fazt-console.desktop DESTINATION share/applications
           COMPONENT console)

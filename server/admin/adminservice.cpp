@@ -1,10 +1,12 @@
 #include "admin/adminservice.h"
 
+#include "admin/auditapi.h"
 #include "admin/siteaccess.h"
 #include "config/config.h"
 #include "db/database.h"
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
+#include "http/accesslog.h"
 #include "http/clientaddress.h"
 #include "http/responses.h"
 #include "vfs/vfs.h"
@@ -12,6 +14,7 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QFileInfo>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -22,31 +25,10 @@
 namespace fazt::admin {
 
 using http::Method;
+using http::methodName;
 using http::Response;
 
 namespace {
-
-QByteArray methodName(Method method) {
-    switch (method) {
-    case Method::Get:
-        return "GET";
-    case Method::Head:
-        return "HEAD";
-    case Method::Post:
-        return "POST";
-    case Method::Put:
-        return "PUT";
-    case Method::Delete:
-        return "DELETE";
-    case Method::Patch:
-        return "PATCH";
-    case Method::Options:
-        return "OPTIONS";
-    case Method::Other:
-        return "OTHER";
-    }
-    return "OTHER";
-}
 
 bool isStateChanging(Method method) {
     return method != Method::Get && method != Method::Head && method != Method::Options;
@@ -125,6 +107,35 @@ auth::LoginLimiter::Options accountLimits() {
     return options;
 }
 
+// Settings that are text, not numbers: the access log's format and file.
+QStringList textSettings() {
+    return {QStringLiteral("log.access"), QStringLiteral("log.access_file")};
+}
+
+bool isTextSetting(const QString &key) {
+    return textSettings().contains(key);
+}
+
+// The value to store for a text setting, or why it cannot be.
+Result<QString> checkTextSetting(const QString &key, const QJsonValue &value,
+                                 const QString &databasePath) {
+    if (!value.isString())
+        return Error::invalid(QStringLiteral("'%1' takes a string.").arg(key));
+    const QString text = value.toString().trimmed();
+    if (key == QLatin1String("log.access")) {
+        auto format = http::AccessLog::parseFormat(text);
+        return format ? Result<QString>(text) : Result<QString>(format.error());
+    }
+    // Appending log lines to the database (or its journal) would destroy it.
+    if (!text.isEmpty() && QFileInfo(text).absoluteFilePath().startsWith(databasePath))
+        return Error::invalid(QStringLiteral("The access log cannot be written into the database "
+                                             "file %1: choose another path.")
+                                  .arg(databasePath));
+    if (Status s = http::AccessLog::checkDestination(text); !s)
+        return s.error();
+    return text;
+}
+
 } // namespace
 
 Response jsonResponse(int status, const QJsonObject &body) {
@@ -188,6 +199,7 @@ AdminService::AdminService(db::Database &database, vfs::Vfs &vfs, vfs::VfsCache 
     , m_tokens(database)
     , m_loginLimiter(auth::LoginLimiter::Options())
     , m_accountLimiter(accountLimits())
+    , m_audit(database)
     , m_adminThread(QStringLiteral("fazt-admin"), 256)
     , m_jobsThread(QStringLiteral("fazt-jobs"), 16) {
     addRoutes();
@@ -303,6 +315,7 @@ void AdminService::addRoutes() {
     add(Method::Get, "/api/config", Access::Read, BodyKind::None, &AdminService::getConfig);
     add(Method::Put, "/api/config", Access::Admin, BodyKind::Json, &AdminService::setConfig);
     add(Method::Get, "/api/openapi.json", Access::Public, BodyKind::None, &AdminService::openApi);
+    addAuditRoutes(*this, m_database);
 }
 
 const Route *AdminService::match(Method method, const QString &path,
@@ -396,27 +409,28 @@ void AdminService::handle(http::Exchange &exchange) {
                                         "Create a new one with 'fazt server create-token'.")));
             return;
         }
+        apiRequest->caller.tokenId = token->id;
+        apiRequest->caller.tokenName = token->name;
+        apiRequest->caller.scopes = token->scopes;
+        apiRequest->caller.sites = token->sites;
+        apiRequest->clientAddress = clientAddress(request);
         const bool isSiteCreation = route->method == Method::Post &&
                                     route->pattern == QLatin1String("/api/sites") &&
                                     token->scopes.testFlag(auth::Scope::CreateSites);
         if (route->access != Access::Public && !isSiteCreation &&
             !auth::TokenStore::allows(token->scopes, scopeFor(route->access))) {
-            exchange.respond(
-                apiError(403, "forbidden",
-                         QStringLiteral("This token lacks the '%1' scope needed for %2 %3%4.")
-                             .arg(accessName(route->access),
-                                  QString::fromLatin1(methodName(route->method)), route->pattern,
-                                  route->pattern == QLatin1String("/api/sites")
-                                      ? QStringLiteral(" (or the create-sites scope)")
-                                      : QString())));
+            refuse(exchange, *route, *apiRequest,
+                   apiError(403, "forbidden",
+                            QStringLiteral("This token lacks the '%1' scope needed for %2 %3%4.")
+                                .arg(accessName(route->access),
+                                     QString::fromLatin1(methodName(route->method)), route->pattern,
+                                     route->pattern == QLatin1String("/api/sites")
+                                         ? QStringLiteral(" (or the create-sites scope)")
+                                         : QString())));
             return;
         }
-        apiRequest->caller.tokenId = token->id;
-        apiRequest->caller.tokenName = token->name;
-        apiRequest->caller.scopes = token->scopes;
-        apiRequest->caller.sites = token->sites;
         if (auto refused = SiteAccess::refusal(*route, *apiRequest)) {
-            exchange.respond(std::move(*refused));
+            refuse(exchange, *route, *apiRequest, std::move(*refused));
             return;
         }
         isAuthenticated = true;
@@ -440,7 +454,8 @@ void AdminService::handle(http::Exchange &exchange) {
                                                  "(Authorization: Bearer ...).")));
         return;
     }
-    apiRequest->clientAddress = clientAddress(request);
+    if (apiRequest->clientAddress.isEmpty()) // a token's caller has it already
+        apiRequest->clientAddress = clientAddress(request);
     if (route->pattern == QLatin1String("/api/login")) {
         // A first look, so that a refused address does not even queue for the admin thread;
         // login() counts the attempt.
@@ -522,13 +537,25 @@ void AdminService::handle(http::Exchange &exchange) {
     }
 }
 
+// A token refused before its call runs (scope, sites): answered, and audited like a 403 the
+// call itself gives.
+void AdminService::refuse(http::Exchange &exchange, const Route &route, const ApiRequest &request,
+                          Response response) {
+    if (auto entry = auditEntryFor(route, request, response))
+        (void)m_audit.record(std::move(*entry));
+    exchange.respond(std::move(response));
+}
+
 void AdminService::dispatch(const Route &route, std::shared_ptr<ApiRequest> request,
                             http::Exchange &exchange) {
     http::Responder responder = exchange.defer();
     const Route *r = &route;
     const bool posted =
-        (route.isLongRunning ? m_jobsThread : m_adminThread).post([r, request, responder] {
-            responder.respond(r->run(*request));
+        (route.isLongRunning ? m_jobsThread : m_adminThread).post([this, r, request, responder] {
+            Response response = r->run(*request);
+            if (auto entry = auditEntryFor(*r, *request, response))
+                (void)m_audit.record(std::move(*entry)); // queued, never waited for
+            responder.respond(std::move(response));
         });
     if (!posted)
         exchange.respond(apiError(
@@ -949,10 +976,12 @@ Response AdminService::setConfig(ApiRequest &request) {
         {"functions.queue_length", 0, 100000, 10000, true},
         {"functions.queue_wait_ms", 0, 60000, 5000, true},
         {"functions.crash_limit", 0, 1000, 1000, true},
+        {"audit.retention_days", 1, 36500, 36500},
     };
     static const QString trustedProxies = QStringLiteral("http.trusted_proxies");
     QJsonArray warnings;
     QList<QPair<QString, QString>> accepted;
+    QList<QPair<QString, QString>> acceptedTexts;
     for (auto it = request.json.begin(); it != request.json.end(); ++it) {
         if (it.key() == trustedProxies) {
             // Addresses, comma-separated; "" trusts no proxy. Applies to the next request.
@@ -972,6 +1001,13 @@ Response AdminService::setConfig(ApiRequest &request) {
             accepted.append({it.key(), proxies.join(u',')});
             continue;
         }
+        if (isTextSetting(it.key())) {
+            auto checked = checkTextSetting(it.key(), it.value(), m_database.path());
+            if (!checked)
+                return apiError(checked.error());
+            acceptedTexts.append({it.key(), *checked});
+            continue;
+        }
         if (it.key() == QLatin1String("cache.bytes"))
             return apiError(400, "invalid",
                             QStringLiteral("The cache budget is one of the machine's limits: set "
@@ -987,8 +1023,9 @@ Response AdminService::setConfig(ApiRequest &request) {
                 settable.append(QString::fromLatin1(l.key));
             settable.append(trustedProxies);
             return apiError(400, "invalid",
-                            QStringLiteral("'%1' cannot be set here. Settable: %2.")
-                                .arg(it.key(), settable.join(QLatin1String(", "))));
+                            QStringLiteral("'%1' cannot be set here. Settable: %2, %3.")
+                                .arg(it.key(), settable.join(QLatin1String(", ")),
+                                     textSettings().join(QLatin1String(", "))));
         }
         const double number = it.value().toDouble(-1);
         if (!it.value().isDouble() || number != std::floor(number) ||
@@ -1009,6 +1046,9 @@ Response AdminService::setConfig(ApiRequest &request) {
                 QStringLiteral("%1 takes effect when the server restarts.").arg(it.key()));
         accepted.append({it.key(), QString::number(qint64(number))});
     }
+    for (const auto &[key, value] : acceptedTexts)
+        if (Status s = m_config.set(key, value); !s)
+            return apiError(s.error());
     for (const auto &[key, value] : accepted) {
         if (Status s = m_config.set(key, value); !s)
             return apiError(s.error());

@@ -3,6 +3,7 @@
 #include "admin/api.h"
 #include "admin/taskthread.h"
 #include "archive/archivereader.h"
+#include "audit/auditlog.h"
 #include "auth/credentials.h"
 #include "auth/loginlimiter.h"
 #include "auth/sessions.h"
@@ -70,6 +71,8 @@ public:
     const QList<Route> &routes() const { return m_routes; }
     auth::Credentials &credentials() { return m_credentials; }
     auth::TokenStore &tokens() { return m_tokens; }
+    // Every call that changes something is recorded here (see admin/auditapi.h).
+    audit::AuditLog &auditLog() { return m_audit; }
 
 private:
     void addRoutes();
@@ -82,6 +85,8 @@ private:
                        QStringList &allowed) const;
     void dispatch(const Route &route, std::shared_ptr<ApiRequest> request,
                   http::Exchange &exchange);
+    void refuse(http::Exchange &exchange, const Route &route, const ApiRequest &request,
+                http::Response response);
     QString siteUrl(const QString &site) const;
     QJsonObject siteJson(const vfs::SiteInfo &site) const;
     QJsonObject deployJson(const vfs::DeployInfo &deploy) const;
@@ -124,6 +129,7 @@ private:
     auth::TokenStore m_tokens;
     auth::LoginLimiter m_loginLimiter;   // per client address (an IPv6 /64)
     auth::LoginLimiter m_accountLimiter; // per username, whatever the address
+    audit::AuditLog m_audit;
     QList<Route> m_routes;
     std::atomic<quint16> m_publicPort{80};
     QByteArray m_authFingerprint; // touched on the admin thread only (after load())

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include "audit/auditlog.h"
 #include "auth/credentials.h"
 #include "auth/password.h"
 #include "auth/tokens.h"
@@ -204,6 +205,7 @@ QString siteUrl(const QString &host, quint16 port) {
 }
 
 int serverStart(const QCommandLineParser &parser) {
+    holdStopSignals();
     auto options = servingOptions(parser);
     if (!options) {
         err() << "fazt: " << options.error().message << Qt::endl;
@@ -368,6 +370,18 @@ int preview(const QCommandLineParser &parser) {
     return serve(**database, settings);
 }
 
+// What a command does to the database itself, not through a server, is audited too.
+void auditCommandLine(db::Database &database, const QString &action, const QString &target,
+                      const QString &detail = {}) {
+    audit::AuditEntry entry;
+    entry.actor = QStringLiteral("command line");
+    entry.action = action;
+    entry.target = target;
+    entry.detail = detail;
+    if (Status s = audit::AuditLog(database).record(std::move(entry)).result(); !s)
+        err() << "fazt: the audit log could not record this: " << s.error().message << Qt::endl;
+}
+
 int setCredentials(const QCommandLineParser &parser) {
     if (!parser.isSet(passwordFileOption) && !isatty(STDIN_FILENO)) {
         err()
@@ -384,6 +398,7 @@ int setCredentials(const QCommandLineParser &parser) {
     const QString username = parser.value(usernameOption);
     if (Status s = auth::Credentials::storePassword(**database, username, *password); !s)
         return fail(s.error().message);
+    auditCommandLine(**database, QStringLiteral("credentials.set"), username);
     out() << "Password set for '" << username << "'. A running server picks it up within seconds."
           << Qt::endl;
     return Ok;
@@ -417,6 +432,10 @@ int createToken(const QCommandLineParser &parser) {
     auto created = tokens.create(parser.value(QStringLiteral("name")), *scopes, *sites);
     if (!created)
         return fail(created.error().message);
+    auditCommandLine(**database, QStringLiteral("token.create"),
+                     QString::number(created->second.id),
+                     QStringLiteral("%1 (%2)").arg(created->second.name,
+                                                   auth::formatScopes(created->second.scopes)));
     err() << "Token '" << created->second.name << "' ("
           << auth::formatScopes(created->second.scopes)
           << (sites->isEmpty() ? QString() : QStringLiteral("; only for %1").arg(sites->join(u',')))
@@ -508,7 +527,7 @@ const QList<Command> &commands() {
         } +
         databaseCommands() + loginCommands() + remoteCommands() + siteCommands() + tokenCommands() +
         settingsCommands() + reportCommands() + functionCommands() + systemCommands() +
-        statusCommands() + serviceCommands() + completionCommands(commands);
+        statusCommands() + serviceCommands() + auditCommands() + completionCommands(commands);
     return list;
 }
 

@@ -120,5 +120,7 @@ QList<Command> settingsCommands();
 QList<Command> reportCommands();
 // `fazt completion bash|zsh`, written from the command table `commands`.
 QList<Command> completionCommands(const std::function<const QList<Command> &()> &commands);
+// `fazt audit`: the admin actions the server recorded (over the admin API).
+QList<Command> auditCommands();
 
 } // namespace fazt::cli

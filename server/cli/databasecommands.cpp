@@ -1,5 +1,6 @@
 // `fazt db vacuum|backup|restore|prune`: the database file itself, with no server needed.
 
+#include "audit/auditlog.h"
 #include "cli/cli.h"
 #include "cli/command.h"
 #include "config/config.h"
@@ -180,12 +181,19 @@ int dbPrune(const QCommandLineParser &parser) {
     });
     if (!events)
         return fail(events.error().message);
+    const qint64 auditDays = config.intValue(QLatin1String(audit::AuditLog::RetentionDaysKey),
+                                             audit::AuditLog::DefaultRetentionDays);
+    auto auditEntries = (*database)->writer().run(
+        [auditDays](db::Connection &c) { return audit::AuditLog::pruneExpired(c, auditDays); });
+    if (!auditEntries)
+        return fail(auditEntries.error().message);
     vfs::Vfs vfs(**database);
     auto report = vfs.collectGarbage();
     if (!report)
         return fail(report.error().message);
     out() << "Removed " << *events << " analytics events older than " << age
-          << " (hourly and daily totals are kept), " << report->blobsRemoved
+          << " (hourly and daily totals are kept), " << *auditEntries
+          << " audit entries older than " << auditDays << " days, " << report->blobsRemoved
           << " unreferenced blobs (" << humanBytes(report->bytesFreed) << ") and "
           << report->deploysRemoved << " abandoned deploys. Run 'fazt db vacuum' to shrink the "
           << "file." << Qt::endl;
@@ -219,7 +227,8 @@ QList<Command> databaseCommands() {
          },
          dbRestore},
         {QStringLiteral("db"), QStringLiteral("prune"),
-         QStringLiteral("Delete old analytics events, unused blobs and abandoned deploys."),
+         QStringLiteral("Delete old analytics events and audit entries, unused blobs and "
+                        "abandoned deploys."),
          QString(),
          [](QCommandLineParser &p) {
              p.addOption(databaseOption());

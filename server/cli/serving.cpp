@@ -4,6 +4,7 @@
 #include "admin/functionsapi.h"
 #include "admin/statsapi.h"
 #include "admin/upload.h"
+#include "audit/auditlog.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "crypto/secretbox.h"
@@ -15,6 +16,7 @@
 #include "hosting/hostrouter.h"
 #include "hosting/sitehandler.h"
 #include "hosting/tracker.h"
+#include "http/accesslog.h"
 #include "http/httpserver.h"
 #include "http/socketactivation.h"
 #include "stats/statsbuffer.h"
@@ -59,16 +61,31 @@ Status checkStoredSecrets(db::Database &database) {
 
 } // namespace
 
-int serve(db::Database &database, const ServeSettings &settings) {
-    // SIGTERM/SIGINT arrive as readable data on a signalfd watched by the main loop, so the
-    // shutdown runs as ordinary code on the main thread. SIGPIPE is never wanted: a client
-    // that goes away is an EPIPE from send().
-    std::signal(SIGPIPE, SIG_IGN);
+namespace {
+
+sigset_t stopSignals() {
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &mask, nullptr); // before any worker starts: they inherit it
+    return mask;
+}
+
+} // namespace
+
+void holdStopSignals() {
+    const sigset_t mask = stopSignals();
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+}
+
+int serve(db::Database &database, const ServeSettings &settings) {
+    // SIGTERM/SIGINT arrive as readable data on a signalfd watched by the main loop, so the
+    // shutdown runs as ordinary code on the main thread (one that arrived earlier, while
+    // held by holdStopSignals(), is read at once). SIGPIPE is never wanted: a client that
+    // goes away is an EPIPE from send().
+    std::signal(SIGPIPE, SIG_IGN);
+    holdStopSignals(); // before any worker starts: they inherit it
+    const sigset_t mask = stopSignals();
     const int signalFd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
     guard::Guard::tuneAllocator(); // before any thread allocates
@@ -101,6 +118,19 @@ int serve(db::Database &database, const ServeSettings &settings) {
     }
     if (const int swept = admin::Upload::sweepLeftovers(); swept > 0)
         qInfo("fazt: removed %d unfinished uploads of an earlier run", swept);
+    // Audit entries past their retention go, at start and every 6 hours.
+    QTimer auditPrune;
+    const auto pruneAudit = [&database, &config] {
+        const qint64 days = config.intValue(QLatin1String(audit::AuditLog::RetentionDaysKey),
+                                            audit::AuditLog::DefaultRetentionDays);
+        (void)database.writer().submit([days](db::Connection &c) -> Status {
+            auto removed = audit::AuditLog::pruneExpired(c, days);
+            return removed ? Status() : Status(removed.error());
+        });
+    };
+    pruneAudit();
+    QObject::connect(&auditPrune, &QTimer::timeout, pruneAudit);
+    auditPrune.start(6 * 3600 * 1000);
     // Analytics: counted in RAM, flushed in one transaction every 30 s or 1,000 records.
     std::unique_ptr<stats::StatsBuffer> statsBuffer;
     std::unique_ptr<hosting::Tracker> tracker;
@@ -200,6 +230,29 @@ int serve(db::Database &database, const ServeSettings &settings) {
         guard.attach(*adminService);
     http::ServerOptions httpOptions = settings.http;
     guard.configure(httpOptions, limits);
+    // The access log (config log.access, log.access_file), off unless asked for; applied live.
+    http::AccessLog accessLog;
+    const auto configureAccessLog = [&accessLog](const QString &key, const QString &value) {
+        Status s;
+        if (key == QLatin1String("log.access")) {
+            auto format = http::AccessLog::parseFormat(value);
+            s = format ? Status() : Status(format.error());
+            if (format)
+                accessLog.setFormat(*format);
+        } else if (key == QLatin1String("log.access_file")) {
+            s = accessLog.setDestination(value);
+        }
+        if (!s)
+            qWarning("fazt: %s", qPrintable(s.error().message));
+    };
+    for (const char *key : {"log.access_file", "log.access"})
+        configureAccessLog(QLatin1String(key), config.value(QLatin1String(key)));
+    // Applied on the thread that changed the config, before the change is answered; never
+    // after the log is gone (the context goes first).
+    QObject accessLogContext;
+    QObject::connect(&config, &Config::changed, &accessLogContext, configureAccessLog,
+                     Qt::DirectConnection);
+    httpOptions.accessLog = &accessLog;
     if (adminService) {
         const auth::Credentials *credentials = &adminService->credentials();
         guard.metrics().addSource(

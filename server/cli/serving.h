@@ -41,6 +41,12 @@ struct ServeSettings {
     std::function<void(quint16 port, vfs::Vfs &vfs)> onListening;
 };
 
+// Holds SIGTERM and SIGINT back from this thread and every thread it starts from now on. A
+// command that will serve() calls it first: a stop asked for while it opens (or migrates) the
+// database then waits for serve(), which shuts down in order, instead of killing the process
+// half-way.
+void holdStopSignals();
+
 // Runs the HTTP server on `database` until SIGTERM or SIGINT, then shuts down gracefully
 // (stop accepting, finish in-flight requests, flush) and returns the exit code.
 int serve(db::Database &database, const ServeSettings &settings);

@@ -1,6 +1,7 @@
 #include "guard/guard.h"
 
 #include "admin/adminservice.h"
+#include "audit/auditlog.h"
 #include "config/config.h"
 #include "db/database.h"
 #include "guard/systemapi.h"
@@ -106,6 +107,11 @@ void Guard::start(const system::ProbeResult &probe, const system::Limits &limits
                 .arg(ratio);
         qWarning("fazt: maintenance mode: %s", qPrintable(reason));
         setMaintenance(true, reason);
+        audit::AuditEntry entry;
+        entry.actor = QStringLiteral("system");
+        entry.action = QStringLiteral("maintenance.on");
+        entry.detail = reason;
+        (void)audit::AuditLog(m_database).record(std::move(entry));
     }
     apply(limits);
     sample();

@@ -15,9 +15,11 @@
 
 namespace fazt::hosting {
 
+using http::contentLengthOf;
 using http::Exchange;
 using http::Method;
 using http::Response;
+using http::statusOf;
 
 namespace {
 
@@ -32,23 +34,6 @@ const QByteArray &pixelGif() {
     static const QByteArray gif = QByteArray::fromHex(
         "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b");
     return gif;
-}
-
-// "HTTP/1.1 200 OK\r\n..." -> 200.
-int statusOf(const QByteArray &head) {
-    if (head.size() < 12)
-        return 0;
-    return (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
-}
-
-qint64 contentLengthOf(const QByteArray &head) {
-    static const QByteArray name("\r\nContent-Length: ");
-    const qsizetype at = head.indexOf(name);
-    if (at < 0)
-        return 0;
-    const qsizetype start = at + name.size();
-    const qsizetype end = head.indexOf('\r', start);
-    return QByteArrayView(head).sliced(start, (end < 0 ? head.size() : end) - start).toLongLong();
 }
 
 // An event name: 1 to 64 ASCII letters, digits, spaces or _-.:/ characters.

@@ -1,5 +1,6 @@
 #include "http/connection.h"
 
+#include "http/accesslog.h"
 #include "http/responses.h"
 #include "http/worker.h"
 
@@ -385,6 +386,9 @@ void Connection::respond(Response response) {
         onResponse && response.head.size() > 12)
         onResponse(QByteArrayView(response.head).sliced(9, 3).toInt(),
                    std::chrono::steady_clock::now() - m_requestStart);
+    if (AccessLog *log = m_worker->options().accessLog; log && log->isOn())
+        log->record(m_request, m_peer, response.head, response.stream ? -1 : response.body.size(),
+                    std::chrono::steady_clock::now() - m_requestStart);
     queue(std::move(response.head));
     queue(m_worker->tail(tail));
     if (!response.body.isEmpty())

@@ -128,4 +128,42 @@ qint64 parseHttpDate(QByteArrayView text) {
     return utc.toSecsSinceEpoch();
 }
 
+int statusOf(QByteArrayView head) {
+    if (head.size() < 12)
+        return 0;
+    return (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
+}
+
+qint64 contentLengthOf(QByteArrayView head) {
+    static const QByteArray name("\r\nContent-Length: ");
+    const qsizetype at = head.indexOf(name);
+    if (at < 0)
+        return 0;
+    const qsizetype start = at + name.size();
+    const qsizetype end = head.indexOf('\r', start);
+    return head.sliced(start, (end < 0 ? head.size() : end) - start).toLongLong();
+}
+
+QByteArrayView methodName(Method method) {
+    switch (method) {
+    case Method::Get:
+        return "GET";
+    case Method::Head:
+        return "HEAD";
+    case Method::Post:
+        return "POST";
+    case Method::Put:
+        return "PUT";
+    case Method::Delete:
+        return "DELETE";
+    case Method::Patch:
+        return "PATCH";
+    case Method::Options:
+        return "OPTIONS";
+    case Method::Other:
+        break;
+    }
+    return "OTHER";
+}
+
 } // namespace fazt::http

@@ -29,6 +29,13 @@ Response makeResponse(int status, QByteArrayView contentType, QByteArray body, b
 // A short HTML page that says what went wrong and what to do.
 Response errorResponse(int status, const QString &message, bool isHead = false);
 
+// What a response head ("HTTP/1.1 200 OK\r\n...") says: its status (0 for a head too short to
+// hold one), and the Content-Length it declares (0 without one).
+int statusOf(QByteArrayView head);
+qint64 contentLengthOf(QByteArrayView head);
+// "GET", "POST", ...: the method's name as sent.
+QByteArrayView methodName(Method method);
+
 // RFC 9110 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") and back; -1 if unparseable.
 QByteArray httpDate(qint64 unixSeconds);
 qint64 parseHttpDate(QByteArrayView text);

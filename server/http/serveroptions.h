@@ -14,6 +14,7 @@ struct ssl_ctx_st;
 
 namespace fazt::http {
 
+class AccessLog;
 class Request;
 
 // The connection cap, shared by all workers (of every port given the same one) and
@@ -56,6 +57,9 @@ struct ServerOptions {
     // moves to a worker of its own, and is admitted from the reserve past the cap. Called once
     // per connection, on a worker thread. Unset: no priority worker, no reserve.
     std::function<bool(const Request &)> isPriority;
+    // Each response is recorded here as it starts, when the log is on (owned elsewhere,
+    // outliving the server; see http/accesslog.h).
+    AccessLog *accessLog = nullptr;
     // HTTPS: every connection speaks TLS with this OpenSSL context (owned elsewhere, outliving
     // the server; see tls/tlscontext.h). Null: plain HTTP.
     ssl_ctx_st *tls = nullptr;

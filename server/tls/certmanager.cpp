@@ -1,5 +1,6 @@
 #include "tls/certmanager.h"
 
+#include "audit/auditlog.h"
 #include "certs/certstore.h"
 #include "crypto/sha256.h"
 #include "db/database.h"
@@ -444,7 +445,16 @@ void CertManager::obtain(const QString &name) {
     if (!isForced && loadStored(name) && !isDue(name, nowMs())) {
         result = {};
     } else {
+        const bool isRenewal = bool(m_store->stat(chainKey(name)));
         result = issue(name);
+        audit::AuditEntry entry;
+        entry.actor = QStringLiteral("system");
+        entry.action = !result     ? QStringLiteral("certificate.failed")
+                       : isRenewal ? QStringLiteral("certificate.renewed")
+                                   : QStringLiteral("certificate.issued");
+        entry.target = name;
+        entry.detail = result ? QString() : result.error().message;
+        (void)audit::AuditLog(m_database).record(std::move(entry));
     }
     (void)m_store->unlock(QStringLiteral("cert:") + name, m_owner);
     qint64 backoff = 0;

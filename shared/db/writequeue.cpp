@@ -1,7 +1,9 @@
 #include "db/writequeue.h"
 
+#include <chrono>
 #include <csignal>
 #include <pthread.h>
+#include <sqlite3.h>
 
 namespace fazt::db {
 
@@ -57,15 +59,37 @@ int WriteQueue::depth() const {
 }
 
 WriteQueue::Counters WriteQueue::counters() const {
-    return {m_jobs.load(), m_failedJobs.load(), m_transactions.load(), m_rejected.load()};
+    return {m_jobs.load(), m_failedJobs.load(), m_transactions.load(), m_rejected.load(),
+            m_checkpoints.load()};
 }
 
+// SQLite's automatic checkpoints (PASSIVE, after commits past 1000 WAL pages) copy pages
+// back only as far as the oldest reader allows, and never shrink the file. An outside reader
+// that holds a read transaction for long (Litestream does, to replicate the WAL) lets the WAL
+// grow meanwhile; once it lets go, the first quiet moment folds the WAL into the database and
+// truncates it, so it does not stay at its largest size. The checkpoint never waits for a
+// reader (no busy handler): while one holds the WAL it fails at once, and is tried again
+// later, backing off to every 8 s while nothing new is written.
 void WriteQueue::loop() {
+    using Clock = std::chrono::steady_clock;
     std::deque<Item> batch;
+    const std::chrono::milliseconds idle(m_options.idleCheckpointMs);
+    bool isWalDirty = false; // written to since the last truncating checkpoint
+    auto retry = idle;
+    Clock::time_point checkpointAt;
     for (;;) {
         {
             std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [this] { return m_isStopping || !m_queue.empty(); });
+            const auto hasWork = [this] { return m_isStopping || !m_queue.empty(); };
+            if (!isWalDirty) {
+                m_wake.wait(lock, hasWork);
+            } else if (!m_wake.wait_until(lock, checkpointAt, hasWork)) {
+                lock.unlock();
+                isWalDirty = !truncateWal();
+                retry = std::min(retry * 2, std::chrono::milliseconds(8000));
+                checkpointAt = Clock::now() + retry;
+                continue;
+            }
             if (m_queue.empty())
                 return; // stopping, and everything queued has run
             const auto n = std::min<size_t>(m_queue.size(), size_t(m_options.maxBatch));
@@ -77,7 +101,27 @@ void WriteQueue::loop() {
         else
             runBatch(batch);
         batch.clear();
+        if (idle.count() > 0) {
+            isWalDirty = true;
+            retry = idle;
+            checkpointAt = Clock::now() + idle;
+        }
     }
+}
+
+// A TRUNCATE checkpoint that gives up at once, rather than waiting busy_timeout, when a
+// reader or another process holds the WAL. True if the WAL is now empty.
+bool WriteQueue::truncateWal() {
+    sqlite3 *db = m_connection->handle();
+    const auto timeout = m_connection->queryInt("PRAGMA busy_timeout");
+    sqlite3_busy_timeout(db, 0);
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_busy_timeout(db, timeout ? int(*timeout) : 5000);
+    if (rc != SQLITE_OK)
+        return false;
+    ++m_checkpoints;
+    return true;
 }
 
 // One job in its own transaction: its error is its own, including a failed COMMIT.

@@ -29,12 +29,16 @@ public:
     struct Options {
         int maxDepth = 10000; // queued jobs before submit() answers Busy
         int maxBatch = 64;    // jobs per transaction
+        // After this long without a write, the WAL is checkpointed and truncated to zero bytes
+        // if no reader holds it (never waiting for one); 0: only SQLite's own checkpoints.
+        int idleCheckpointMs = 1000;
     };
     struct Counters {
         quint64 jobs = 0;         // jobs run (committed or failed)
         quint64 failedJobs = 0;   // jobs that returned an error or whose commit failed
         quint64 transactions = 0; // transactions committed
         quint64 rejected = 0;     // submits refused because the queue was full
+        quint64 checkpoints = 0;  // idle checkpoints that emptied the WAL
     };
 
     explicit WriteQueue(std::unique_ptr<Connection> connection);
@@ -68,6 +72,7 @@ private:
     void loop();
     void runBatch(std::deque<Item> &batch);
     void runAlone(Item &item);
+    bool truncateWal();
 
     std::unique_ptr<Connection> m_connection;
     const Options m_options;
@@ -75,7 +80,8 @@ private:
     std::condition_variable m_wake;
     std::deque<Item> m_queue;
     bool m_isStopping = false;
-    std::atomic<quint64> m_jobs{0}, m_failedJobs{0}, m_transactions{0}, m_rejected{0};
+    std::atomic<quint64> m_jobs{0}, m_failedJobs{0}, m_transactions{0}, m_rejected{0},
+        m_checkpoints{0};
     std::thread m_thread;
 };
 

@@ -17,17 +17,6 @@ bool isControl(QChar ch) {
 
 QtMessageHandler g_nextHandler = nullptr;
 
-// Under systemd, stderr is a stream into the journal, named by JOURNAL_STREAM ("DEV:INODE").
-bool isStderrTheJournal() {
-    const QByteArray stream = qgetenv("JOURNAL_STREAM");
-    const qsizetype colon = stream.indexOf(':');
-    struct stat info {};
-    if (colon < 0 || ::fstat(STDERR_FILENO, &info) != 0)
-        return false;
-    return stream.left(colon).toULongLong() == quint64(info.st_dev) &&
-           stream.mid(colon + 1).toULongLong() == quint64(info.st_ino);
-}
-
 // The journal reads a "<N>" prefix as the line's priority (sd-daemon(3)): `journalctl -p err`
 // then finds the errors, and they show in red.
 QLatin1StringView priorityPrefix(QtMsgType type) {
@@ -47,7 +36,7 @@ QLatin1StringView priorityPrefix(QtMsgType type) {
 }
 
 void filterMessage(QtMsgType type, const QMessageLogContext &context, const QString &message) {
-    static const bool isJournal = isStderrTheJournal();
+    static const bool isJournal = LogText::isStderrTheJournal();
     if (!g_nextHandler)
         return;
     if (isJournal)
@@ -57,6 +46,17 @@ void filterMessage(QtMsgType type, const QMessageLogContext &context, const QStr
 }
 
 } // namespace
+
+// Under systemd, stderr is a stream into the journal, named by JOURNAL_STREAM ("DEV:INODE").
+bool LogText::isStderrTheJournal() {
+    const QByteArray stream = qgetenv("JOURNAL_STREAM");
+    const qsizetype colon = stream.indexOf(':');
+    struct stat info {};
+    if (colon < 0 || ::fstat(STDERR_FILENO, &info) != 0)
+        return false;
+    return stream.left(colon).toULongLong() == quint64(info.st_dev) &&
+           stream.mid(colon + 1).toULongLong() == quint64(info.st_ino);
+}
 
 QString LogText::escaped(QStringView text) {
     if (std::none_of(text.begin(), text.end(), isControl))

@@ -18,6 +18,8 @@ public:
     // before it is written, with the journal's priority prefix ("<3>" for qCritical...) when
     // stderr goes to the journal (a systemd service). Call once, early in main().
     static void installMessageFilter();
+    // True when stderr is a stream into the journal (systemd's JOURNAL_STREAM names it).
+    static bool isStderrTheJournal();
 };
 
 } // namespace fazt::system

@@ -60,6 +60,25 @@ class TestAcme : public QObject {
         return cert.value(QStringLiteral("issuer")).toString().startsWith(QLatin1String("Pebble"));
     }
 
+    // The audit log's certificate entries for `name`, as "ACTOR ACTION: DETAIL", newest first.
+    QStringList certificateAudit(const QString &name) {
+        const QJsonArray entries =
+            QJsonDocument::fromJson(
+                m_fazt.api("GET", "/api/audit?action=certificate.&limit=1000", m_token).body)
+                .object()
+                .value(QStringLiteral("entries"))
+                .toArray();
+        QStringList found;
+        for (const QJsonValue &v : entries) {
+            const QJsonObject e = v.toObject();
+            if (e.value(QStringLiteral("target")).toString() == name)
+                found.append(e.value(QStringLiteral("actor")).toString() + u' ' +
+                             e.value(QStringLiteral("action")).toString() + QStringLiteral(": ") +
+                             e.value(QStringLiteral("detail")).toString());
+        }
+        return found;
+    }
+
     void checkServedBy(const QByteArray &name) {
         const CurlResult result = curlHttps(name, m_httpsPort, m_root);
         QVERIFY2(result.exitCode == 0, result.verbose.constData());
@@ -250,6 +269,15 @@ private Q_SLOTS:
                                          .toString() != before,
                                  60000);
         checkServedBy("demo.example.test");
+        // Audited: asked for with the token, issued at first and renewed by the server.
+        QTRY_VERIFY_WITH_TIMEOUT(certificateAudit(QStringLiteral("demo.example.test"))
+                                     .startsWith(QStringLiteral("system certificate.renewed: ")),
+                                 10000);
+        const QStringList audit = certificateAudit(QStringLiteral("demo.example.test"));
+        QVERIFY2(audit.contains(QStringLiteral("token tls-test certificate.renew: ")),
+                 qPrintable(audit.join(u'\n')));
+        QVERIFY2(audit.contains(QStringLiteral("system certificate.issued: ")),
+                 qPrintable(audit.join(u'\n')));
     }
 
     void caDownBacksOffAndKeepsServing() {
@@ -276,6 +304,11 @@ private Q_SLOTS:
                      .contains(QLatin1String("Cannot reach the ACME server")),
                  qPrintable(cert.value(QStringLiteral("last_error")).toString()));
         QVERIFY(!cert.value(QStringLiteral("next_attempt")).isNull());
+        QVERIFY2(certificateAudit(QStringLiteral("demo.example.test"))
+                     .first()
+                     .startsWith(QStringLiteral(
+                         "system certificate.failed: Cannot reach the ACME server")),
+                 qPrintable(certificateAudit(QStringLiteral("demo.example.test")).join(u'\n')));
         QCOMPARE(cert.value(QStringLiteral("fingerprint")).toString(), served);
         checkServedBy("demo.example.test"); // the old certificate keeps serving
         // A retry may be under way: SIGTERM still ends the process cleanly and at once.

@@ -198,6 +198,8 @@ private Q_SLOTS:
             runFazt({QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--db"), db});
         QCOMPARE(prune.exitCode, 0);
         QVERIFY2(prune.out.contains(QStringLiteral("0 unreferenced blobs")), qPrintable(prune.out));
+        QVERIFY2(prune.out.contains(QStringLiteral("audit entries older than 90 days")),
+                 qPrintable(prune.out));
         QCOMPARE(
             runFazt({QStringLiteral("db"), QStringLiteral("vacuum"), QStringLiteral("--db"), db})
                 .exitCode,
@@ -266,15 +268,14 @@ private Q_SLOTS:
             0);
         const int latest = db::Database::latestSchemaVersion();
         {
-            // As an older fazt left it: without the last migration's column.
+            // As an older fazt left it: without the last migration's table.
             auto opened = db::Database::open(db);
             QVERIFY(opened);
-            QVERIFY(
-                (*opened)
-                    ->writer()
-                    .submitSql("ALTER TABLE api_tokens DROP COLUMN sites; PRAGMA user_version = " +
-                               std::to_string(latest - 1))
-                    .result());
+            QVERIFY((*opened)
+                        ->writer()
+                        .submitSql("DROP TABLE audit_log; PRAGMA user_version = " +
+                                   std::to_string(latest - 1))
+                        .result());
         }
         const QString kept = db::Database::upgradeBackupPath(db, latest - 1);
         QVERIFY(!QFile::exists(kept));

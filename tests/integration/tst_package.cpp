@@ -124,7 +124,9 @@ void TestPackage::serverPackage() {
     const QStringList files = contents(deb);
     for (const char *path :
          {"/usr/bin/fazt", "/usr/lib/systemd/system/fazt.service",
-          "/usr/lib/systemd/system/fazt.socket", "/usr/share/doc/fazt/README.md"})
+          "/usr/lib/systemd/system/fazt.socket", "/usr/share/doc/fazt/README.md",
+          "/usr/share/doc/fazt/examples/litestream.yml",
+          "/usr/share/doc/fazt/examples/litestream-fazt.service"})
         QVERIFY2(files.contains(QLatin1String(path)), path);
     QVERIFY(!files.contains(QStringLiteral("/usr/bin/fazt-console")));
     // The binary inside is the one built, stripped.

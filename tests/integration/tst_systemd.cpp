@@ -1,18 +1,22 @@
 // Fazt as a systemd service: the units in installers/ pass `systemd-analyze verify`; the real
 // binary speaks sd_notify (READY=1 only once its port answers, WATCHDOG=1 pings, STOPPING=1 on
 // SIGTERM); and under socket activation (the test holds the port like fazt.socket does, and
-// starts each server through systemd-socket-activate) a restart refuses no connection.
+// starts each server through systemd-socket-activate) a restart under wrk's load refuses no
+// connection.
+
+#include "db/connection.h"
 
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QScopeGuard>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <arpa/inet.h>
-#include <atomic>
 #include <csignal>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,7 +25,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -125,6 +128,7 @@ private Q_SLOTS:
     void unitsVerify();
     void notifiesReadyWatchdogAndStopping();
     void restartUnderSocketActivationRefusesNothing();
+    void stopWhileStartingIsGraceful();
     void journalLinesCarryTheirPriority();
 };
 
@@ -132,15 +136,18 @@ void TestSystemd::unitsVerify() {
     const QString analyze = QStandardPaths::findExecutable(QStringLiteral("systemd-analyze"));
     if (analyze.isEmpty())
         QSKIP("systemd-analyze is missing: run installers/deps.sh test");
-    // The units as installed, with ExecStart pointing at the binary just built.
+    // The units as installed, with ExecStart pointing at the binary just built (and, for the
+    // Litestream sample, at a stand-in: Litestream is not in Debian).
     QTemporaryDir dir;
-    for (const char *name : {"fazt.service", "fazt.socket"}) {
+    for (const char *name : {"fazt.service", "fazt.socket", "litestream-fazt.service"}) {
         QFile unit(QStringLiteral(FAZT_SOURCE_DIR "/installers/") + QLatin1String(name));
         QVERIFY(unit.open(QIODevice::ReadOnly));
         QByteArray text = unit.readAll();
-        QVERIFY2(text.contains("ExecStart=/usr/bin/fazt ") || !text.contains("ExecStart"),
+        QVERIFY2(text.contains("ExecStart=/usr/bin/fazt ") ||
+                     text.contains("ExecStart=/usr/bin/litestream ") || !text.contains("ExecStart"),
                  "fazt.service starts /usr/bin/fazt, where the package puts it");
         text.replace("/usr/bin/fazt ", QByteArray(QFile::encodeName(faztBin()) + ' '));
+        text.replace("/usr/bin/litestream ", "/bin/true ");
         QFile copy(dir.filePath(QLatin1String(name)));
         QVERIFY(copy.open(QIODevice::WriteOnly));
         copy.write(text);
@@ -148,7 +155,8 @@ void TestSystemd::unitsVerify() {
     QProcess verify;
     verify.setProcessChannelMode(QProcess::MergedChannels);
     verify.start(analyze, {QStringLiteral("verify"), dir.filePath(QStringLiteral("fazt.socket")),
-                           dir.filePath(QStringLiteral("fazt.service"))});
+                           dir.filePath(QStringLiteral("fazt.service")),
+                           dir.filePath(QStringLiteral("litestream-fazt.service"))});
     QVERIFY(verify.waitForFinished(60000));
     const QByteArray output = verify.readAll();
     QVERIFY2(verify.exitCode() == 0, output.constData());
@@ -201,12 +209,15 @@ void TestSystemd::notifiesReadyWatchdogAndStopping() {
 }
 
 // `systemctl restart fazt` with fazt.socket: the port stays open across the restart; clients
-// that connect while no server runs wait in the listen queue.
+// that connect while no server runs wait in the listen queue. wrk keeps 8 connections busy
+// throughout (each request on a new connection, so every one of them goes through a connect
+// and is counted if refused); two restarts happen under it.
 void TestSystemd::restartUnderSocketActivationRefusesNothing() {
     const QString activate =
         QStandardPaths::findExecutable(QStringLiteral("systemd-socket-activate"));
-    if (activate.isEmpty())
-        QSKIP("systemd-socket-activate is missing: run installers/deps.sh test");
+    const QString wrk = QStandardPaths::findExecutable(QStringLiteral("wrk"));
+    if (activate.isEmpty() || wrk.isEmpty())
+        QSKIP("systemd-socket-activate or wrk is missing: run installers/deps.sh test");
     QTemporaryDir dir;
     quint16 port = 0;
     const int listenFd = listenOnLoopback(&port);
@@ -235,64 +246,93 @@ void TestSystemd::restartUnderSocketActivationRefusesNothing() {
     // systemd-socket-activate starts the server on the first connection.
     QCOMPARE(getHealth(port), Outcome::Ok);
 
-    std::atomic<bool> isRunning{true};
-    std::atomic<int> ok{0}, refused{0}, errors{0}, notOk{0};
-    std::vector<std::thread> clients;
-    for (int i = 0; i < 4; ++i)
-        clients.emplace_back([&] {
-            while (isRunning) {
-                switch (getHealth(port)) {
-                case Outcome::Ok:
-                    ++ok;
-                    break;
-                case Outcome::Refused:
-                    ++refused;
-                    break;
-                case Outcome::OtherError:
-                    ++errors;
-                    break;
-                case Outcome::NotOk:
-                    ++notOk;
-                    break;
-                }
-            }
-        });
-    // A failed check returns early: the clients stop and are joined then too.
-    struct StopClients {
-        std::atomic<bool> &isRunning;
-        std::vector<std::thread> &clients;
-        ~StopClients() {
-            isRunning = false;
-            for (std::thread &client : clients)
-                if (client.joinable())
-                    client.join();
+    QProcess load;
+    load.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+    load.start(wrk, {QStringLiteral("-t2"), QStringLiteral("-c8"), QStringLiteral("-d300s"),
+                     QStringLiteral("--timeout"), QStringLiteral("20s"), QStringLiteral("-H"),
+                     QStringLiteral("Connection: close"),
+                     QStringLiteral("http://127.0.0.1:%1/health").arg(port)});
+    QVERIFY(load.waitForStarted());
+    const auto stopLoad = qScopeGuard([&load] {
+        if (load.state() != QProcess::NotRunning) {
+            load.kill();
+            load.waitForFinished();
         }
-    } stopClients{isRunning, clients};
-    QTRY_VERIFY_WITH_TIMEOUT(ok > 50, 20000);
+    });
+    QTest::qWait(1000); // load, not a wait for an event: the server is already serving
 
     for (int restart = 0; restart < 2; ++restart) {
-        const int before = ok;
         ::kill(pid_t(first->processId()), SIGTERM);
-        // Its graceful stop ("fazt: stopped") is what matters here. Its exit status is not
-        // checked: under parallel load it is sometimes reported as killed by SIGTERM after that
-        // line, which is unexplained (see the issue's closing note).
+        // Its graceful stop ("fazt: stopped") is what matters here, not its exit status (see
+        // the note in the issue).
         QVERIFY(first->waitForFinished(30000));
         auto next = std::make_unique<QProcess>();
         QVERIFY(startServer(*next));
-        QTRY_VERIFY_WITH_TIMEOUT(ok > before + 50, 30000);
+        QCOMPARE(getHealth(port), Outcome::Ok); // queued behind wrk's connections
         first = std::move(next);
+        QTest::qWait(1000);
     }
-    isRunning = false;
-    for (std::thread &client : clients)
-        client.join();
-    qInfo("%d requests across 2 restarts: %d refused, %d other errors, %d not 2xx", int(ok),
-          int(refused), int(errors), int(notOk));
-    QCOMPARE(int(refused), 0);
-    QCOMPARE(int(errors), 0);
-    QCOMPARE(int(notOk), 0);
+    ::kill(pid_t(load.processId()), SIGINT); // wrk stops and prints its summary
+    QVERIFY(load.waitForFinished(30000));
+    const QString report = QString::fromUtf8(load.readAllStandardOutput());
+    qInfo("%s", qPrintable(report));
+    static const QRegularExpression requests(QStringLiteral("(\\d+) requests in "));
+    static const QRegularExpression socketErrors(
+        QStringLiteral("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)"));
+    static const QRegularExpression non2xx(QStringLiteral("Non-2xx or 3xx responses: (\\d+)"));
+    const auto done = requests.match(report);
+    QVERIFY2(done.hasMatch(), qPrintable(report));
+    QVERIFY2(done.captured(1).toInt() > 100, qPrintable(report));
+    // wrk prints these lines only when they are not zero.
+    QVERIFY2(!socketErrors.match(report).hasMatch(), qPrintable(report));
+    QVERIFY2(!non2xx.match(report).hasMatch(), qPrintable(report));
     ::kill(pid_t(first->processId()), SIGTERM);
     QVERIFY(first->waitForFinished(30000));
     ::close(listenFd);
+}
+
+// A SIGTERM that arrives before the server serves (systemd stopping it while it opens or
+// migrates the database) waits for the server to be ready to stop in order, instead of
+// killing it half-way: here the server waits for a write lock another process holds.
+void TestSystemd::stopWhileStartingIsGraceful() {
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("fazt.db"));
+    QProcess init;
+    init.start(faztBin(),
+               {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
+                QStringLiteral("localhost"), QStringLiteral("--db"), db});
+    QVERIFY(init.waitForFinished(30000));
+    QCOMPARE(init.exitCode(), 0);
+    auto holder = fazt::db::Connection::open(db, fazt::db::OpenMode::ReadWrite);
+    QVERIFY(holder);
+    QVERIFY((*holder)->exec("BEGIN IMMEDIATE"));
+
+    QProcess server;
+    server.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+    // A new --domain is written to the database before serving: it waits for the lock.
+    server.start(faztBin(),
+                 {QStringLiteral("server"), QStringLiteral("start"), QStringLiteral("--db"), db,
+                  QStringLiteral("--domain"), QStringLiteral("example.test"),
+                  QStringLiteral("--port"), QString::number(freePort()), QStringLiteral("--listen"),
+                  QStringLiteral("127.0.0.1")});
+    QVERIFY(server.waitForStarted());
+    // Its write is queued once its database holds a -wal of its own: it waits in the lock.
+    const auto hasOpened = [&] {
+        const QDir fds(QStringLiteral("/proc/%1/fd").arg(server.processId()));
+        const QFileInfoList links = fds.entryInfoList(QDir::Files | QDir::System);
+        return std::any_of(links.begin(), links.end(), [&](const QFileInfo &fd) {
+            return fd.symLinkTarget() == db + QStringLiteral("-wal");
+        });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(hasOpened(), 20000);
+    ::kill(pid_t(server.processId()), SIGTERM);
+    QTest::qWait(200); // the signal has landed while the server still waits
+    QVERIFY((*holder)->exec("COMMIT"));
+    QVERIFY(server.waitForFinished(30000));
+    const QByteArray said = server.readAllStandardError();
+    QCOMPARE(server.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(server.exitCode(), 0);
+    QVERIFY2(said.contains("SIGTERM received") && said.contains("fazt: stopped"), said.constData());
 }
 
 // Under systemd stderr is the journal (JOURNAL_STREAM names it by device and inode): each line
