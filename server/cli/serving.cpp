@@ -314,8 +314,8 @@ int serve(db::Database &database, const ServeSettings &settings) {
                             httpOptions);
     guard.attach(server, settings.workersFollowLimits);
     if (functionRuntime)
-        guard.onLimits([runtime = functionRuntime.get()](const system::Limits &limits) {
-            runtime->setMaxConcurrent(limits.maxConcurrentJs);
+        guard.onLimits([runtime = functionRuntime.get()](const system::Limits &applied) {
+            runtime->setMaxConcurrent(applied.maxConcurrentJs);
         });
     if (https)
         guard.attach(https->server(), settings.workersFollowLimits);
