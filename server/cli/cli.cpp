@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include "admin/adminsite.h"
 #include "auth/credentials.h"
 #include "auth/password.h"
 #include "auth/tokens.h"
@@ -246,6 +247,12 @@ int serverStart(const QCommandLineParser &parser) {
         for (const QString &line : *done)
             out() << "  " << line << Qt::endl;
     }
+    // A newer (or other) binary brings its own dashboard, matching its API.
+    auto dashboard = admin::AdminSite::install(**database, admin::AdminSite::Replace::IfOutdated);
+    if (!dashboard)
+        return fail(dashboard.error().message);
+    if (!dashboard->isEmpty())
+        out() << "  " << *dashboard << Qt::endl;
     Config config(**database);
     if (Status s = config.load(); !s)
         return fail(s.error().message);
@@ -505,7 +512,7 @@ const QList<Command> &commands() {
              createToken},
         } +
         databaseCommands() + remoteCommands() + systemCommands() + functionCommands() +
-        statusCommands() + serviceCommands();
+        statusCommands() + serviceCommands() + dashboardCommands();
     return list;
 }
 

@@ -61,5 +61,7 @@ QList<Command> functionCommands();
 QList<Command> statusCommands();
 // `fazt service install|uninstall|status|logs`: the systemd service (systemctl, journalctl).
 QList<Command> serviceCommands();
+// `fazt server reset-admin`: the built-in admin dashboard stored again.
+QList<Command> dashboardCommands();
 
 } // namespace fazt::cli

@@ -154,7 +154,8 @@ private:
     qint64 m_end;
 };
 
-QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip) {
+QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip,
+                    QByteArrayView extraHeaders = {}) {
     HeadBuilder head(status);
     http::addStandardHeaders(head);
     head.add("Content-Type", file.mime.toLatin1());
@@ -168,7 +169,7 @@ QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool i
         head.add("Vary", "Accept-Encoding");
     if (isGzip)
         head.add("Content-Encoding", "gzip");
-    return head.take();
+    return head.take() + extraHeaders.toByteArray();
 }
 
 } // namespace
@@ -296,6 +297,15 @@ void SiteHandler::handle(Exchange &exchange) {
         return;
     }
     case HostRouter::Route::Kind::Admin:
+        if (m_admin && !m_dashboardSite.isEmpty()) {
+            // The dashboard's files: everything but the API (/health and /metrics were
+            // answered before this handler).
+            const Result<QString> path = decodePath(request.path());
+            if (!path || !isFunctionPath(*path)) {
+                serveSite(exchange, m_dashboardSite, path);
+                return;
+            }
+        }
         if (m_admin) {
             m_admin->handle(exchange);
             return;
@@ -366,7 +376,9 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Resul
     switch (found.kind) {
     case Lookup::Kind::File:
         if (found.cached) {
-            m_cache.insert(site, key, found.cached);
+            m_cache.insert(site, key, found.cached,
+                           site == m_dashboardSite ? vfs::VfsCache::Pin::Yes
+                                                   : vfs::VfsCache::Pin::No);
             serveFile(exchange, *found.cached, 200);
         } else {
             streamFile(exchange, found.file, 200);
@@ -412,7 +424,7 @@ SiteHandler::Lookup SiteHandler::resolve(const QString &site, const QString &pat
             continue;
         if (!m_cache.isCacheable(file->size))
             return {Lookup::Kind::File, nullptr, *file, {}};
-        auto prepared = prepare(*file);
+        auto prepared = prepare(site, *file);
         if (!prepared)
             return {Lookup::Kind::File, nullptr, *file, {}};
         return {Lookup::Kind::File, prepared, *file, {}};
@@ -427,7 +439,40 @@ SiteHandler::Lookup SiteHandler::resolve(const QString &site, const QString &pat
     return {};
 }
 
-std::shared_ptr<const vfs::CachedFile> SiteHandler::prepare(const vfs::FileInfo &file) {
+void SiteHandler::setDashboard(const QString &site, QByteArray headers) {
+    m_dashboardSite = site;
+    m_dashboardHeaders = std::move(headers);
+}
+
+Result<int> SiteHandler::pinDashboard() {
+    auto site = m_vfs.site(m_dashboardSite);
+    if (!site)
+        return site.error();
+    if (!site->activeDeployId)
+        return Error::notFound(QStringLiteral("The dashboard site '%1' has no active deploy.")
+                                   .arg(m_dashboardSite));
+    auto files = m_vfs.files(site->activeDeployId);
+    if (!files)
+        return files.error();
+    int pinned = 0;
+    for (const vfs::FileInfo &file : *files) {
+        auto prepared = prepare(m_dashboardSite, file);
+        if (!prepared)
+            return Error::io(QStringLiteral("Cannot read the dashboard's %1.").arg(file.path));
+        if (!m_cache.insert(m_dashboardSite, file.path, prepared, vfs::VfsCache::Pin::Yes))
+            return Error::tooLarge(
+                QStringLiteral("The dashboard's %1 (%2 bytes) does not fit in the file cache.")
+                    .arg(file.path)
+                    .arg(file.size));
+        ++pinned;
+    }
+    return pinned;
+}
+
+std::shared_ptr<const vfs::CachedFile> SiteHandler::prepare(const QString &site,
+                                                            const vfs::FileInfo &file) {
+    const QByteArrayView extra =
+        site == m_dashboardSite ? QByteArrayView(m_dashboardHeaders) : QByteArrayView();
     auto body = m_vfs.readAll(file);
     if (!body)
         return nullptr;
@@ -439,10 +484,10 @@ std::shared_ptr<const vfs::CachedFile> SiteHandler::prepare(const vfs::FileInfo 
         if (!compressed.isEmpty() && compressed.size() < entry->body.size() * 9 / 10)
             entry->gzipBody = std::move(compressed);
     }
-    entry->head = fileHead(200, file, entry->body.size(), false);
+    entry->head = fileHead(200, file, entry->body.size(), false, extra);
     if (!entry->gzipBody.isEmpty())
-        entry->gzipHead = fileHead(200, file, entry->gzipBody.size(), true);
-    entry->notModifiedHead = fileHead(304, file, 0, false);
+        entry->gzipHead = fileHead(200, file, entry->gzipBody.size(), true, extra);
+    entry->notModifiedHead = fileHead(304, file, 0, false, extra);
     return entry;
 }
 
@@ -560,7 +605,7 @@ void SiteHandler::serveNotFound(Exchange &exchange, const QString &site) {
     std::shared_ptr<const vfs::CachedFile> page = m_cache.find(site, fallback);
     if (!page) {
         if (auto file = m_vfs.resolve(site, fallback); file && m_cache.isCacheable(file->size)) {
-            page = prepare(*file);
+            page = prepare(site, *file);
             if (page)
                 m_cache.insert(site, fallback, page);
         }
