@@ -61,7 +61,7 @@ Response backup(db::Database &database) {
     http::addStandardHeaders(head);
     head.add("Content-Type", "application/vnd.sqlite3")
         .add("Content-Length", file->size())
-        .add("Content-Disposition", "attachment; filename=\"" + name + '"')
+        .add("Content-Disposition", QByteArray("attachment; filename=\"" + name + '"'))
         .add("Cache-Control", "no-store");
     return Response{head.take(), {}, std::make_unique<FileSource>(std::move(file)), false};
 }

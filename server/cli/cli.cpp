@@ -282,8 +282,11 @@ int serverStart(const QCommandLineParser &parser) {
               << siteUrl(isLocal ? QStringLiteral("localhost") : settings.domain, port) << Qt::endl;
         if (sites) {
             for (const vfs::SiteInfo &site : *sites) {
+                const QString label = site.name == admin::AdminSite::SiteName
+                                          ? QStringLiteral("admin dashboard")
+                                          : QString(QStringLiteral("site ") + site.name);
                 if (site.name != QLatin1String("root"))
-                    out() << "  site " << site.name << ": "
+                    out() << "  " << label << ": "
                           << siteUrl(site.name + u'.' +
                                          (isLocal ? QStringLiteral("localhost") : settings.domain),
                                      port)

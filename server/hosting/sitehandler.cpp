@@ -381,7 +381,7 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Resul
                                                    : vfs::VfsCache::Pin::No);
             serveFile(exchange, *found.cached, 200);
         } else {
-            streamFile(exchange, found.file, 200);
+            streamFile(exchange, site, found.file, 200);
         }
         return;
     case Lookup::Kind::Redirect: {
@@ -460,10 +460,10 @@ Result<int> SiteHandler::pinDashboard() {
         if (!prepared)
             return Error::io(QStringLiteral("Cannot read the dashboard's %1.").arg(file.path));
         if (!m_cache.insert(m_dashboardSite, file.path, prepared, vfs::VfsCache::Pin::Yes))
-            return Error::tooLarge(
+            return Error{Error::Code::TooLarge,
                 QStringLiteral("The dashboard's %1 (%2 bytes) does not fit in the file cache.")
                     .arg(file.path)
-                    .arg(file.size));
+                    .arg(file.size)};
         ++pinned;
     }
     return pinned;
@@ -551,13 +551,16 @@ void SiteHandler::serveFile(Exchange &exchange, const vfs::CachedFile &entry, in
                               nullptr, false});
 }
 
-void SiteHandler::streamFile(Exchange &exchange, const vfs::FileInfo &file, int status) {
+void SiteHandler::streamFile(Exchange &exchange, const QString &site, const vfs::FileInfo &file,
+                             int status) {
+    const QByteArrayView extra =
+        site == m_dashboardSite ? QByteArrayView(m_dashboardHeaders) : QByteArrayView();
     const http::Request &request = exchange.request();
     const bool isHead = request.method() == Method::Head;
     if (status == 200) {
         if (const QByteArrayView inm = request.field("If-None-Match");
             !inm.isEmpty() && etagMatches(inm, file.hash.toHex())) {
-            exchange.respond(Response{fileHead(304, file, 0, false), {}, nullptr, false});
+            exchange.respond(Response{fileHead(304, file, 0, false, extra), {}, nullptr, false});
             return;
         }
     }
@@ -579,11 +582,11 @@ void SiteHandler::streamFile(Exchange &exchange, const vfs::FileInfo &file, int 
     if (r.kind == ByteRange::Kind::Satisfiable) {
         first = r.first;
         last = r.last;
-        head = fileHead(206, file, last - first + 1, false);
+        head = fileHead(206, file, last - first + 1, false, extra);
         head.append("Content-Range: bytes " + QByteArray::number(first) + '-' +
                     QByteArray::number(last) + '/' + QByteArray::number(file.size) + "\r\n");
     } else {
-        head = fileHead(status, file, file.size, false);
+        head = fileHead(status, file, file.size, false, extra);
     }
     Response response{std::move(head), {}, nullptr, false};
     if (!isHead && file.size > 0)

@@ -66,7 +66,8 @@ private:
     Lookup resolve(const QString &site, const QString &path);
     std::shared_ptr<const vfs::CachedFile> prepare(const QString &site, const vfs::FileInfo &file);
     void serveFile(http::Exchange &exchange, const vfs::CachedFile &entry, int status);
-    void streamFile(http::Exchange &exchange, const vfs::FileInfo &file, int status);
+    void streamFile(http::Exchange &exchange, const QString &site, const vfs::FileInfo &file,
+                    int status);
     void serveNotFound(http::Exchange &exchange, const QString &site);
 
     vfs::Vfs &m_vfs;

@@ -183,7 +183,7 @@ try {
 
   await step('the sites list, and delete with typed confirmation', async () => {
     await page.goto(admin + '/#/sites');
-    await page.locator('td a', { hasText: 'webtest' }).waitFor();
+    await page.locator('a[href="#/site/webtest"]').waitFor();
     await shoot('sites');
     await page.click('button[aria-label="Delete demo"]');
     await page.click('dialog button.danger'); // without typing the name

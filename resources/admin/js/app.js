@@ -19,6 +19,7 @@ function leavePage() {
 function loginPage(message) {
   leavePage();
   header.hidden = true;
+  document.querySelector('.toasts').replaceChildren();
   const username = el('input', { id: 'username', name: 'username', autocomplete: 'username', required: true, value: 'admin' });
   const password = el('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const status = el('p.error', { role: 'alert', hidden: !message, id: 'login-status' }, message || '');

@@ -3,13 +3,13 @@
 // variables, egress allowlist and the function log followed live.
 import { del, get, post, put } from './api.js';
 import { deploy, filesFromDrop, filesFromList } from './deploy.js';
-import { busy, bytes, card, clear, el, number, showError, table, toast, typedConfirm, when } from './ui.js';
+import { busy, bytes, card, clear, el, number, rowButton, showError, table, toast, typedConfirm, when } from './ui.js';
 
 const LogEveryMs = 2000;
 
 export function sitesPage(view) {
   const list = el('div', el('p.muted', 'Loading…'));
-  const name = el('input', { id: 'new-site', name: 'name', required: true, pattern: '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?', placeholder: 'blog', autocomplete: 'off', 'aria-describedby': 'new-site-help' });
+  const name = el('input', { id: 'new-site', name: 'name', required: true, pattern: '[a-z0-9]([a-z0-9\\-]{0,61}[a-z0-9])?', placeholder: 'blog', autocomplete: 'off', 'aria-describedby': 'new-site-help' });
   const create = el('button.primary', { type: 'submit' }, 'Create site');
   const form = el('form.inline', {
     onsubmit: (e) => {
@@ -32,19 +32,12 @@ export function sitesPage(view) {
       { label: 'Created', value: (s) => when(s.createdAt) },
       {
         label: 'Actions',
-        value: (s) => el('button.danger.small', {
-          type: 'button',
-          'aria-label': 'Delete ' + s.name,
-          onclick: async (e) => {
-            const button = e.currentTarget;
-            if (!(await typedConfirm('Delete ' + s.name + '?', 'The site, its deploys, domains and variables are removed. Its address stops answering at once.', s.name, 'Delete site'))) return;
-            await busy(button, async () => {
-              await del('/api/sites/' + encodeURIComponent(s.name));
-              toast('Site ' + s.name + ' deleted.');
-              await load();
-            });
-          },
-        }, 'Delete'),
+        value: (s) => rowButton('Delete', 'Delete ' + s.name, async () => {
+          if (!(await typedConfirm('Delete ' + s.name + '?', 'The site, its deploys, domains and variables are removed. Its address stops answering at once.', s.name, 'Delete site'))) return;
+          await del('/api/sites/' + encodeURIComponent(s.name));
+          toast('Site ' + s.name + ' deleted.');
+          await load();
+        }),
       },
     ], sites, 'No sites yet: create one above.'));
   }
@@ -132,15 +125,11 @@ function deploysCard(site, reload) {
       { label: 'Size', value: (d) => bytes(d.bytes) },
       {
         label: 'State',
-        value: (d) => (d.isActive ? el('strong.live', 'live') : el('button.secondary.small', {
-          type: 'button',
-          'aria-label': 'Activate deploy ' + d.id,
-          onclick: (e) => busy(e.currentTarget, async () => {
-            await post('/api/sites/' + encodeURIComponent(site) + '/deploys/' + d.id + '/activate');
-            toast('Deploy #' + d.id + ' is live.');
-            reload();
-          }),
-        }, 'Activate')),
+        value: (d) => (d.isActive ? el('strong.live', 'live') : rowButton('Activate', 'Activate deploy ' + d.id, async () => {
+          await post('/api/sites/' + encodeURIComponent(site) + '/deploys/' + d.id + '/activate');
+          toast('Deploy #' + d.id + ' is live.');
+          reload();
+        }, 'secondary')),
       },
     ], deploys, 'No deploys yet: drop a folder above.'));
   }
@@ -172,14 +161,10 @@ function domainsCard(site, siteUrl) {
       },
       {
         label: 'Actions',
-        value: (d) => el('button.danger.small', {
-          type: 'button',
-          'aria-label': 'Remove ' + d.hostname,
-          onclick: (e) => busy(e.currentTarget, async () => {
-            await del('/api/sites/' + encodeURIComponent(site) + '/domains/' + encodeURIComponent(d.hostname));
-            await load();
-          }),
-        }, 'Remove'),
+        value: (d) => rowButton('Remove', 'Remove ' + d.hostname, async () => {
+          await del('/api/sites/' + encodeURIComponent(site) + '/domains/' + encodeURIComponent(d.hostname));
+          await load();
+        }),
       },
     ], domains, 'No custom domains: the site answers at ' + target + '.'));
   }
@@ -234,11 +219,10 @@ function envCard(site) {
       { label: 'Value', value: (v) => (v.secret ? el('span.muted', '•••••••• (secret)') : v.value) },
       {
         label: 'Actions',
-        value: (v) => el('button.danger.small', {
-          type: 'button',
-          'aria-label': 'Remove ' + v.name,
-          onclick: (e) => busy(e.currentTarget, async () => { await del(base + '/' + encodeURIComponent(v.name)); await load(); }),
-        }, 'Remove'),
+        value: (v) => rowButton('Remove', 'Remove ' + v.name, async () => {
+          await del(base + '/' + encodeURIComponent(v.name));
+          await load();
+        }),
       },
     ], variables, 'No variables.'));
   }

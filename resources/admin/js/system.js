@@ -2,7 +2,7 @@
 // confirmation the API asks for), recalibration, maintenance mode, certificates, API
 // tokens, the backup download, config keys and the capacity simulator.
 import { ApiError, del, get, post, put } from './api.js';
-import { busy, bytes, card, clear, dialog, el, number, showError, table, toast, when } from './ui.js';
+import { busy, bytes, card, clear, dialog, el, number, rowButton, showError, table, toast, when } from './ui.js';
 
 const MiB = 1048576;
 const settableLimits = ['cacheBytes', 'uploadRamBytes', 'largestUploadBytes', 'maxConnections', 'workerThreads',
@@ -112,13 +112,10 @@ function certificatesCard() {
         { label: 'Last error', value: (c) => (c.last_error ? el('span.error', c.last_error) : '–') },
         {
           label: 'Actions',
-          value: (c) => el('button.secondary.small', {
-            type: 'button',
-            onclick: (e) => busy(e.currentTarget, async () => {
-              await post('/api/certificates/' + encodeURIComponent(c.name) + '/renew');
-              toast('Renewing ' + c.name + '.');
-            }),
-          }, 'Renew'),
+          value: (c) => rowButton('Renew', 'Renew ' + c.name, async () => {
+            await post('/api/certificates/' + encodeURIComponent(c.name) + '/renew');
+            toast('Renewing ' + c.name + '.');
+          }, 'secondary'),
         },
       ], certificates, 'No certificates yet.'));
     } catch (e) {
@@ -146,17 +143,13 @@ function tokensCard() {
       { label: 'Last used', value: (t) => when(t.lastUsedAt) },
       {
         label: 'Actions',
-        value: (t) => el('button.danger.small', {
-          type: 'button',
-          'aria-label': 'Revoke ' + t.name,
-          onclick: async (e) => {
-            const button = e.currentTarget;
-            const answer = await dialog('Revoke ' + t.name + '?', el('p', 'Whatever uses this token is refused from now on.'),
-              [{ label: 'Revoke', value: 'yes', kind: 'danger' }, { label: 'Cancel', value: 'no', kind: 'secondary' }]);
-            if (answer !== 'yes') return;
-            await busy(button, async () => { await del('/api/tokens/' + t.id); await load(); });
-          },
-        }, 'Revoke'),
+        value: (t) => rowButton('Revoke', 'Revoke ' + t.name, async () => {
+          const answer = await dialog('Revoke ' + t.name + '?', el('p', 'Whatever uses this token is refused from now on.'),
+            [{ label: 'Revoke', value: 'yes', kind: 'danger' }, { label: 'Cancel', value: 'no', kind: 'secondary' }]);
+          if (answer !== 'yes') return;
+          await del('/api/tokens/' + t.id);
+          await load();
+        }),
       },
     ], tokens, 'No tokens.'));
   };

@@ -136,3 +136,9 @@ export async function busy(button, work) {
     button.disabled = false;
   }
 }
+
+// A small button for a table row ("Delete", "Activate"): `action` runs with the button
+// disabled; a failure is shown.
+export function rowButton(text, label, action, kind = 'danger') {
+  return el('button.small.' + kind, { type: 'button', 'aria-label': label, onclick: (e) => busy(e.currentTarget, action) }, text);
+}

@@ -16,10 +16,7 @@
   const host = location.host.replace(/^(root|www)\./, '');
   const admin = location.protocol + '//admin.' + host;
   const link = document.querySelector('.admin-link');
-  if (link) {
-    link.href = admin + '/';
-    link.textContent = 'admin.' + host;
-  }
+  if (link) link.href = admin + '/';
 
   function size(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
