@@ -2,8 +2,8 @@
 
 #include "admin/adminsite.h"
 #include "admin/backupapi.h"
-#include "admin/siteaccess.h"
 #include "admin/simulatorapi.h"
+#include "admin/siteaccess.h"
 #include "config/config.h"
 #include "db/database.h"
 #include "hosting/hostrouter.h"
@@ -381,10 +381,10 @@ void AdminService::handle(http::Exchange &exchange) {
     }
     // The dashboard's own site is the server's: no deploy, setting or deletion reaches it.
     if (apiRequest->params.value(QStringLiteral("name")) == AdminSite::SiteName) {
-        exchange.respond(apiError(
-            403, "system_site",
-            QStringLiteral("'admin' is the dashboard's system site, kept by fazt itself; "
-                           "'fazt server reset-admin' puts the built-in one back.")));
+        exchange.respond(
+            apiError(403, "system_site",
+                     QStringLiteral("'admin' is the dashboard's system site, kept by fazt itself; "
+                                    "'fazt server reset-admin' puts the built-in one back.")));
         return;
     }
     apiRequest->method = request.method();
@@ -463,10 +463,10 @@ void AdminService::handle(http::Exchange &exchange) {
                                 route->pattern == QLatin1String("/api/logout");
     if (route->access == Access::Public && !isSessionRoute) {
         if (const auto wait = m_publicLimiter.acquire(apiRequest->clientAddress)) {
-            Response limited = apiError(
-                429, "rate_limited",
-                QStringLiteral("Too many requests from your address. Retry in %1 seconds.")
-                    .arg(*wait));
+            Response limited =
+                apiError(429, "rate_limited",
+                         QStringLiteral("Too many requests from your address. Retry in %1 seconds.")
+                             .arg(*wait));
             limited.head.append("Retry-After: " + QByteArray::number(*wait) + "\r\n");
             exchange.respond(std::move(limited));
             return;

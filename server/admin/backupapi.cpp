@@ -26,8 +26,8 @@ public:
     Result<QByteArray> next(qint64 maxBytes) override {
         QByteArray piece = m_file->read(std::clamp<qint64>(maxBytes, 64 << 10, 1 << 20));
         if (piece.isEmpty() && m_file->error() != QFileDevice::NoError)
-            return Error::io(QStringLiteral("Reading the backup failed: %1")
-                                 .arg(m_file->errorString()));
+            return Error::io(
+                QStringLiteral("Reading the backup failed: %1").arg(m_file->errorString()));
         return piece;
     }
 
@@ -51,8 +51,8 @@ Response backup(db::Database &database) {
     const bool isOpen = file->open(QIODevice::ReadOnly);
     removeCopy(); // the open descriptor keeps the data until the download ends
     if (!isOpen)
-        return apiError(Error::io(
-            QStringLiteral("Cannot open the backup copy: %1").arg(file->errorString())));
+        return apiError(
+            Error::io(QStringLiteral("Cannot open the backup copy: %1").arg(file->errorString())));
     const QByteArray name =
         "fazt-backup-" +
         QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss")).toLatin1() +

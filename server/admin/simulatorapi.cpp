@@ -54,13 +54,13 @@ Response simulate(ApiRequest &request) {
     resources.diskFreeBytes = qint64(*disk);
     const system::Limits limits = system::Capacity::compute(resources);
     Response response = jsonResponse(
-        200, QJsonObject{{QStringLiteral("resources"),
-                          QJsonObject{{QStringLiteral("memoryBytes"), resources.memoryBytes},
-                                      {QStringLiteral("cpus"), resources.cpus},
-                                      {QStringLiteral("diskBytes"), resources.diskTotalBytes}}},
-                         {QStringLiteral("limits"), limits.toJson()},
-                         {QStringLiteral("worstCaseBytes"),
-                          system::Capacity::worstCaseBytes(limits)}});
+        200,
+        QJsonObject{{QStringLiteral("resources"),
+                     QJsonObject{{QStringLiteral("memoryBytes"), resources.memoryBytes},
+                                 {QStringLiteral("cpus"), resources.cpus},
+                                 {QStringLiteral("diskBytes"), resources.diskTotalBytes}}},
+                    {QStringLiteral("limits"), limits.toJson()},
+                    {QStringLiteral("worstCaseBytes"), system::Capacity::worstCaseBytes(limits)}});
     response.head.append("Access-Control-Allow-Origin: *\r\n");
     return response;
 }
@@ -68,8 +68,8 @@ Response simulate(ApiRequest &request) {
 } // namespace
 
 void addSimulatorRoutes(AdminService &service) {
-    service.addRoute({Method::Get, QStringLiteral("/api/simulate"), Access::Public,
-                      BodyKind::None, false, simulate});
+    service.addRoute({Method::Get, QStringLiteral("/api/simulate"), Access::Public, BodyKind::None,
+                      false, simulate});
 }
 
 } // namespace fazt::admin

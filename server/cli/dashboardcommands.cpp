@@ -17,8 +17,7 @@ int resetAdmin(const QCommandLineParser &parser) {
     if (!done)
         return fail(done.error().message);
     out() << *done << Qt::endl
-          << "A running server serves it from its next start (systemctl restart fazt)."
-          << Qt::endl;
+          << "A running server serves it from its next start (systemctl restart fazt)." << Qt::endl;
     return Ok;
 }
 

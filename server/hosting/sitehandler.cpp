@@ -449,8 +449,8 @@ Result<int> SiteHandler::pinDashboard() {
     if (!site)
         return site.error();
     if (!site->activeDeployId)
-        return Error::notFound(QStringLiteral("The dashboard site '%1' has no active deploy.")
-                                   .arg(m_dashboardSite));
+        return Error::notFound(
+            QStringLiteral("The dashboard site '%1' has no active deploy.").arg(m_dashboardSite));
     auto files = m_vfs.files(site->activeDeployId);
     if (!files)
         return files.error();
@@ -460,7 +460,8 @@ Result<int> SiteHandler::pinDashboard() {
         if (!prepared)
             return Error::io(QStringLiteral("Cannot read the dashboard's %1.").arg(file.path));
         if (!m_cache.insert(m_dashboardSite, file.path, prepared, vfs::VfsCache::Pin::Yes))
-            return Error{Error::Code::TooLarge,
+            return Error{
+                Error::Code::TooLarge,
                 QStringLiteral("The dashboard's %1 (%2 bytes) does not fit in the file cache.")
                     .arg(file.path)
                     .arg(file.size)};

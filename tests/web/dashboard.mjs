@@ -177,7 +177,7 @@ try {
     assert.match((await server.request('webtest.localhost', '/')).body, /version one/);
     // and forward again with Activate on the newer deploy
     await page.locator('#deploys button', { hasText: 'Activate' }).first().click();
-    await page.locator('.toast', { hasText: 'is live' }).waitFor();
+    await page.locator('.toast', { hasText: /^Deploy #\d+ is live\./ }).waitFor();
     assert.match((await server.request('webtest.localhost', '/')).body, /version two/);
   });
 
