@@ -6,7 +6,7 @@
 // missing (`installers/deps.sh test` installs both).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,6 +63,7 @@ async function step(name, body) {
 }
 
 async function shoot(name) {
+  await page.evaluate(() => document.querySelector('.toasts').replaceChildren());
   for (const [label, size] of [['desktop', desktop], ['phone', phone]]) {
     await page.setViewportSize(size);
     await page.waitForTimeout(150); // the charts follow the resize
@@ -114,9 +115,10 @@ try {
     await page.goto(admin + '/');
     await page.waitForSelector('#password');
     await shoot('login');
-    await page.fill('#password', password);
+    // By keyboard: the password field has the focus, Enter submits.
+    await page.keyboard.type(password);
     const started = Date.now();
-    await page.click('form.login button[type=submit]');
+    await page.keyboard.press('Enter');
     await page.waitForSelector('.page[data-charts="drawn"]');
     await page.waitForSelector('#live .meter');
     console.log('# dashboard after login: charts drawn in ' + (Date.now() - started) + ' ms');
@@ -207,6 +209,14 @@ try {
     assert.match(out, /"webtest"/);
     assert.match(out, /\n200$/);
     await page.locator('td', { hasText: 'curl-test' }).waitFor();
+  });
+
+  await step('download a backup', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Download a backup')]);
+    assert.match(download.suggestedFilename(), /^fazt-backup-\d{8}-\d{6}\.db$/);
+    const file = await download.path();
+    const head = readFileSync(file).subarray(0, 15).toString('latin1');
+    assert.equal(head, 'SQLite format 3');
   });
 
   await step('a limit past the safe value asks for the break-glass confirmation', async () => {

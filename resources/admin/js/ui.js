@@ -66,6 +66,7 @@ export function toast(message, kind = 'info') {
     el('span', message),
     el('button.icon', { type: 'button', 'aria-label': 'Dismiss', onclick: () => item.remove() }, '×'));
   box.append(item);
+  while (box.children.length > 4) box.firstElementChild.remove();
   if (kind !== 'error') setTimeout(() => item.remove(), 5000);
 }
 
