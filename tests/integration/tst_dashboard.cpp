@@ -145,6 +145,15 @@ private Q_SLOTS:
 
         const HttpResponse missing = test::fetch(m_server->port(), "admin.localhost", "/nope.js");
         QCOMPARE(missing.status, 404);
+        // Hostile addresses get a clear 4xx, never a file from elsewhere.
+        for (const QByteArray target :
+             {QByteArray("/js/../../index.html"), QByteArray("/%2e%2e/%2e%2e/etc/passwd"),
+              QByteArray("/js%5capp.js"), QByteArray("/%00"), QByteArray("/%zz"),
+              QByteArray("/" + QByteArray(4000, 'a'))}) {
+            const HttpResponse r = test::fetch(m_server->port(), "admin.localhost", target);
+            QVERIFY2(r.status >= 400 && r.status < 500, target.left(60).constData());
+        }
+        QCOMPARE(test::fetch(m_server->port(), "admin.localhost", "/", {}, "POST").status, 405);
         // The API still answers beside the files, and the sites do not get the dashboard.
         QCOMPARE(call("GET", "/api/openapi.json").status, 200);
         QVERIFY(!test::fetch(m_server->port(), "localhost", "/")

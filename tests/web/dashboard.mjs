@@ -6,7 +6,7 @@
 // missing (`installers/deps.sh test` installs both).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,6 +75,7 @@ async function shoot(name) {
 // Drops files on the drop zone as a folder would arrive: a DataTransfer of Files, each with
 // its path under the dropped folder (webkitRelativePath), as chromium gives them.
 async function dropFolder(files) {
+  await clearDeployStatus();
   const dataTransfer = await page.evaluateHandle((list) => {
     const dt = new DataTransfer();
     for (const { path: p, content } of list) {
@@ -86,6 +87,9 @@ async function dropFolder(files) {
   }, files);
   await page.dispatchEvent('#dropzone', 'drop', { dataTransfer });
 }
+
+// The status line of the last deploy goes, so that waiting for the live URL waits for this one.
+const clearDeployStatus = () => page.evaluate(() => document.querySelector('.deploy-status').replaceChildren());
 
 const apiJson = (p) => page.evaluate(async (u) => (await fetch(u)).json(), p);
 
@@ -181,6 +185,24 @@ try {
     await page.locator('#deploys button', { hasText: 'Activate' }).first().click();
     await page.locator('.toast', { hasText: /^Deploy #\d+ is live\./ }).waitFor();
     assert.match((await server.request('webtest.localhost', '/')).body, /version two/);
+  });
+
+  await step('deploy a real folder with the folder chooser', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'fazt-folder-'));
+    mkdirSync(path.join(folder, 'docs', 'deep'), { recursive: true });
+    writeFileSync(path.join(folder, 'index.html'), '<h1>version three</h1>');
+    writeFileSync(path.join(folder, 'docs', 'deep', 'ünïcode page.html'), '<h1>deep</h1>');
+    try {
+      await clearDeployStatus();
+      await page.locator('#dropzone input[webkitdirectory]').setInputFiles(folder);
+      await page.locator('.deploy-status .live-url').waitFor();
+      assert.match((await server.request('webtest.localhost', '/')).body, /version three/);
+      const deep = await server.request('webtest.localhost', '/docs/deep/' + encodeURIComponent('ünïcode page.html'));
+      assert.equal(deep.status, 200);
+      assert.match(deep.body, /deep/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   await step('the sites list, and delete with typed confirmation', async () => {

@@ -32,7 +32,8 @@ export function sitesPage(view) {
       { label: 'Created', value: (s) => when(s.createdAt) },
       {
         label: 'Actions',
-        value: (s) => rowButton('Delete', 'Delete ' + s.name, async () => {
+        // The landing site `root` cannot be deleted, only deployed over.
+        value: (s) => s.name !== 'root' && rowButton('Delete', 'Delete ' + s.name, async () => {
           if (!(await typedConfirm('Delete ' + s.name + '?', 'The site, its deploys, domains and variables are removed. Its address stops answering at once.', s.name, 'Delete site'))) return;
           await del('/api/sites/' + encodeURIComponent(s.name));
           toast('Site ' + s.name + ' deleted.');
