@@ -88,6 +88,18 @@ async function dropFolder(files) {
   await page.dispatchEvent('#dropzone', 'drop', { dataTransfer });
 }
 
+// Drops one archive file (its bytes) on the drop zone.
+async function dropArchive(name, bytes) {
+  await clearDeployStatus();
+  const dataTransfer = await page.evaluateHandle(({ fileName, base64 }) => {
+    const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([data], fileName));
+    return dt;
+  }, { fileName: name, base64: bytes.toString('base64') });
+  await page.dispatchEvent('#dropzone', 'drop', { dataTransfer });
+}
+
 // The status line of the last deploy goes, so that waiting for the live URL waits for this one.
 const clearDeployStatus = () => page.evaluate(() => document.querySelector('.deploy-status').replaceChildren());
 
@@ -200,6 +212,24 @@ try {
       const deep = await server.request('webtest.localhost', '/docs/deep/' + encodeURIComponent('ünïcode page.html'));
       assert.equal(deep.status, 200);
       assert.match(deep.body, /deep/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  await step('drop an archive; a broken one is refused whole', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'fazt-archive-'));
+    try {
+      writeFileSync(path.join(folder, 'index.html'), '<h1>version four</h1>');
+      execFileSync('tar', ['czf', path.join(folder, 'site.tar.gz'), '-C', folder, 'index.html']);
+      await dropArchive('site.tar.gz', readFileSync(path.join(folder, 'site.tar.gz')));
+      await page.locator('.deploy-status .live-url').waitFor();
+      assert.match((await server.request('webtest.localhost', '/')).body, /version four/);
+      await dropArchive('broken.zip', Buffer.from('PK\u0003\u0004 this is not a zip file at all'));
+      const refusal = page.locator('.deploy-status .error');
+      await refusal.waitFor();
+      assert.match(await refusal.textContent(), /archive is truncated or corrupt/);
+      assert.match((await server.request('webtest.localhost', '/')).body, /version four/);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
