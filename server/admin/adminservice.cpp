@@ -355,7 +355,7 @@ void AdminService::handle(http::Exchange &exchange) {
         return;
     }
     const QString fullPath = u'/' + *path;
-    if (!fullPath.startsWith(QLatin1String("/api/"))) {
+    if (!fullPath.startsWith(QLatin1String("/api/")) && fullPath != QLatin1String("/api")) {
         // The dashboard's files are served before this handler (SiteHandler::setDashboard).
         exchange.respond(apiError(404, "not_found",
                                   QStringLiteral("The admin dashboard is not installed on this "
