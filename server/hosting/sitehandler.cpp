@@ -163,7 +163,10 @@ QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool i
         head.add("Content-Length", length);
     head.add("ETag", isGzip ? '"' + file.hash.toHex() + "-gz\"" : file.etag());
     head.add("Last-Modified", http::httpDate(file.modifiedAt));
-    head.add("Cache-Control", cacheControlFor(file));
+    // The dashboard's files (the only ones with extra headers) always revalidate: after an
+    // upgrade the browser must not mix new pages with old scripts, and a 304 from the pinned
+    // cache costs next to nothing.
+    head.add("Cache-Control", extraHeaders.isEmpty() ? cacheControlFor(file) : "no-cache");
     head.add("Accept-Ranges", "bytes");
     if (SiteHandler::isCompressible(file.mime))
         head.add("Vary", "Accept-Encoding");

@@ -133,6 +133,7 @@ private Q_SLOTS:
                 test::fetch(m_server->port(), "admin.localhost", asset, {"Accept-Encoding: gzip"});
             QVERIFY2(r.status == 200, asset);
             QVERIFY2(r.header("Content-Security-Policy") == csp, asset);
+            QVERIFY2(r.header("Cache-Control") == "no-cache", asset); // new binary, new files
         }
         const QJsonObject cacheAfter = json(call("GET", "/api/system/metrics", m_adminToken))
                                            .value(QStringLiteral("cache"))
