@@ -235,6 +235,39 @@ try {
     }
   });
 
+  await step('a custom domain, a secret variable, the egress allowlist, settings', async () => {
+    await page.fill('#domain', 'www.webtest.example');
+    await page.click('text=Add domain');
+    await page.locator('code', { hasText: 'www.webtest.example. CNAME webtest.localhost.' }).waitFor();
+    await page.fill('#env-name', 'API_KEY');
+    await page.fill('#env-value', 's3cr3t-value');
+    await page.click('form.inline button:has-text("Set")');
+    await page.locator('td', { hasText: '(secret)' }).waitFor();
+    assert.doesNotMatch(await page.content(), /s3cr3t-value/);
+    const env = await apiJson('/api/sites/webtest/env');
+    assert.deepEqual(env.variables.map((v) => [v.name, v.secret]), [['API_KEY', true]]);
+    assert.notEqual(env.variables[0].value, 's3cr3t-value');
+    await page.fill('#egress', 'api.example.com\n127.0.0.1:9000');
+    await page.click('text=Save allowlist');
+    await page.locator('.toast', { hasText: 'Allowlist saved' }).waitFor();
+    assert.deepEqual((await apiJson('/api/sites/webtest/egress')).hosts.sort(), ['127.0.0.1:9000', 'api.example.com']);
+    await page.check('#spa');
+    await page.click('text=Save settings');
+    await page.locator('.toast', { hasText: 'Settings saved' }).waitFor();
+    assert.equal((await apiJson('/api/sites/webtest')).settings.spa, true);
+    assert.match((await server.request('webtest.localhost', '/no/such/page')).body, /version four/); // SPA fallback
+  });
+
+  await step('maintenance mode on and off', async () => {
+    await page.goto(admin + '/#/system');
+    await page.click('text=Enter maintenance mode');
+    await page.locator('text=Maintenance mode is on').waitFor();
+    assert.equal((await server.request('webtest.localhost', '/')).status, 503);
+    await page.click('text=Leave maintenance mode');
+    await page.locator('text=Sites are served normally').waitFor();
+    assert.equal((await server.request('webtest.localhost', '/')).status, 200);
+  });
+
   await step('the sites list, and delete with typed confirmation', async () => {
     await page.goto(admin + '/#/sites');
     await page.locator('a[href="#/site/webtest"]').waitFor();
