@@ -258,6 +258,18 @@ try {
     assert.match((await server.request('webtest.localhost', '/no/such/page')).body, /version four/); // SPA fallback
   });
 
+  await step('the function log, followed live', async () => {
+    await page.check('#follow');
+    await dropFolder([
+      { path: 'index.html', content: '<h1>with functions</h1>' },
+      { path: 'api/main.js', content: "module.exports = function (request) { fazt.log('hello from ' + request.path); return { ok: true }; };" },
+    ]);
+    await page.locator('.deploy-status .live-url').waitFor();
+    const answer = await server.request('webtest.localhost', '/api/greet');
+    assert.equal(answer.status, 200, answer.body);
+    await page.locator('pre.log', { hasText: 'hello from /api/greet' }).waitFor();
+  });
+
   await step('maintenance mode on and off', async () => {
     await page.goto(admin + '/#/system');
     await page.click('text=Enter maintenance mode');
