@@ -148,6 +148,11 @@ try {
     assert.equal(await tile('Events'), '1');
     await page.locator('td', { hasText: 'signup' }).first().waitFor();
     await page.locator('.status.s4', { hasText: '404' }).waitFor();
+    // One site only: the landing site had no traffic.
+    await page.selectOption('#site-filter', 'root');
+    await page.locator('#totals .tile', { hasText: 'Visits' }).locator('.value', { hasText: /^0$/ }).waitFor();
+    await page.selectOption('#site-filter', 'demo');
+    await page.locator('#totals .tile', { hasText: 'Visits' }).locator('.value', { hasText: /^7$/ }).waitFor();
     const charts = await page.locator('.chart canvas').count();
     assert.ok(charts >= 2, 'two charts drawn, found ' + charts);
     assert.match(await page.locator('#live').textContent(), /File cache/);

@@ -1,6 +1,6 @@
-// Dashboard: traffic over time from /api/stats (visits, visitors, bandwidth; top sites,
-// paths, referrers, status codes, browsers, events) and the server's live numbers from
-// /api/system/metrics and /api/system/health, refreshed every few seconds.
+// Dashboard: traffic over time from /api/stats, for all sites or one (visits, visitors,
+// bandwidth; top sites, paths, referrers, status codes, browsers, events) and the server's
+// live numbers from /api/system/metrics and /api/system/health, refreshed every few seconds.
 import { get, post } from './api.js';
 import { chartsReady, lineChart } from './charts.js';
 import { bytes, card, clear, duration, el, number, showError, table } from './ui.js';
@@ -41,8 +41,13 @@ export function dashboardPage(view) {
       },
     }, r.label)));
   const refresh = el('button.secondary', { type: 'button', onclick: () => loadTraffic() }, 'Refresh');
+  const siteFilter = el('select', { id: 'site-filter', 'aria-label': 'Site', onchange: () => loadTraffic() },
+    el('option', { value: '' }, 'All sites'));
+  get('/api/sites').then(({ sites }) => {
+    for (const s of sites) siteFilter.append(el('option', { value: s.name }, s.name));
+  }, () => null);
   clear(view,
-    el('div.heading', el('h1', 'Dashboard'), picker, refresh),
+    el('div.heading', el('h1', 'Dashboard'), siteFilter, picker, refresh),
     card('Server, live', live),
     traffic);
 
@@ -52,7 +57,8 @@ export function dashboardPage(view) {
       await post('/api/stats/flush').catch(() => null);
       const r = ranges[range];
       const to = Math.floor(Date.now() / 1000);
-      const stats = await get('/api/stats?bucket=' + r.bucket + '&from=' + (to - r.seconds) + '&to=' + (to + 1) + '&top=10');
+      const site = siteFilter.value ? '&site=' + encodeURIComponent(siteFilter.value) : '';
+      const stats = await get('/api/stats?bucket=' + r.bucket + '&from=' + (to - r.seconds) + '&to=' + (to + 1) + '&top=10' + site);
       await chartsReady();
       showTraffic(stats);
     } catch (e) {
