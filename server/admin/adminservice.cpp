@@ -261,19 +261,21 @@ QByteArray AdminService::authFingerprint() {
 }
 
 void AdminService::refreshAuth() {
-    (void)m_adminThread.post([this] {
-        const QByteArray fingerprint = authFingerprint();
-        if (fingerprint.isEmpty() || fingerprint == m_authFingerprint)
-            return;
-        const QByteArray usersBefore = m_authFingerprint.split(':').first();
-        m_authFingerprint = fingerprint;
-        if (fingerprint.split(':').first() != usersBefore)
-            endSessionsOfChangedUsers();
-        if (Status s = m_credentials.load(); !s)
-            qWarning("Reloading users failed: %s", qPrintable(s.error().message));
-        if (Status s = m_tokens.load(); !s)
-            qWarning("Reloading API tokens failed: %s", qPrintable(s.error().message));
-    });
+    (void)m_adminThread.post([this] { reloadAuthIfChanged(); });
+}
+
+void AdminService::reloadAuthIfChanged() {
+    const QByteArray fingerprint = authFingerprint();
+    if (fingerprint.isEmpty() || fingerprint == m_authFingerprint)
+        return;
+    const QByteArray usersBefore = m_authFingerprint.split(':').first();
+    m_authFingerprint = fingerprint;
+    if (fingerprint.split(':').first() != usersBefore)
+        endSessionsOfChangedUsers();
+    if (Status s = m_credentials.load(); !s)
+        qWarning("Reloading users failed: %s", qPrintable(s.error().message));
+    if (Status s = m_tokens.load(); !s)
+        qWarning("Reloading API tokens failed: %s", qPrintable(s.error().message));
 }
 
 void AdminService::addRoutes() {
@@ -612,6 +614,8 @@ Response AdminService::login(ApiRequest &request) {
     if (const auto wait = m_accountLimiter.acquire(account))
         return loginRefused(*wait, QStringLiteral("Too many failed logins for this account, "
                                                   "from many addresses."));
+    // A password set a moment ago by `fazt server set-credentials` counts at once.
+    reloadAuthIfChanged();
     if (!m_credentials.verify(username, password))
         return apiError(401, "unauthorized", QStringLiteral("Wrong username or password."));
     m_loginLimiter.recordSuccess(peer);
@@ -958,23 +962,49 @@ Response AdminService::getConfig(ApiRequest &) {
 
 Response AdminService::setConfig(ApiRequest &request) {
     // Limits that apply live; each validated, and a warning where a value is risky.
+    // Numbers, each validated, with a warning where a value is risky; most apply live, those
+    // read once at start say so.
     struct Limit {
         const char *key;
         qint64 minimum;
         qint64 maximum;
         qint64 riskyAbove;
+        bool isReadAtStart = false;
     };
     static const Limit limits[] = {
         {"cache.large_file_bytes", 0, qint64(1) << 30, qint64(64) << 20},
-        {"stats.enabled", 0, 1, 1}, // read at start
+        {"stats.enabled", 0, 1, 1, true},
         {"stats.flush_interval_ms", 100, 3600 * 1000, 600 * 1000},
         {"stats.flush_threshold", 1, 1000000, 100000},
         {"stats.buffer_bytes", 65536, qint64(1) << 30, qint64(256) << 20},
         {"stats.retention_days", 1, 3650, 3650},
+        {"functions.timeout_ms", 1, 30000, 30000, true},
+        {"functions.queue_length", 0, 100000, 10000, true},
+        {"functions.queue_wait_ms", 0, 60000, 5000, true},
+        {"functions.crash_limit", 0, 1000, 1000, true},
     };
+    static const QString trustedProxies = QStringLiteral("http.trusted_proxies");
     QJsonArray warnings;
-    QList<QPair<QString, qint64>> accepted;
+    QList<QPair<QString, QString>> accepted;
     for (auto it = request.json.begin(); it != request.json.end(); ++it) {
+        if (it.key() == trustedProxies) {
+            // Addresses, comma-separated; "" trusts no proxy. Applies to the next request.
+            if (!it.value().isString())
+                return apiError(400, "invalid",
+                                QStringLiteral("'%1' is a text of IP addresses separated by "
+                                               "commas, e.g. \"127.0.0.1,::1\" (\"\": none).")
+                                    .arg(trustedProxies));
+            QStringList proxies;
+            for (const QString &proxy : it.value().toString().split(u',', Qt::SkipEmptyParts)) {
+                if (QHostAddress(proxy.trimmed()).isNull())
+                    return apiError(400, "invalid",
+                                    QStringLiteral("'%1' in %2 is not an IP address.")
+                                        .arg(proxy.trimmed().left(100), trustedProxies));
+                proxies.append(proxy.trimmed());
+            }
+            accepted.append({it.key(), proxies.join(u',')});
+            continue;
+        }
         if (it.key() == QLatin1String("cache.bytes"))
             return apiError(400, "invalid",
                             QStringLiteral("The cache budget is one of the machine's limits: set "
@@ -988,6 +1018,7 @@ Response AdminService::setConfig(ApiRequest &request) {
             QStringList settable;
             for (const Limit &l : limits)
                 settable.append(QString::fromLatin1(l.key));
+            settable.append(trustedProxies);
             return apiError(400, "invalid",
                             QStringLiteral("'%1' cannot be set here. Settable: %2.")
                                 .arg(it.key(), settable.join(QLatin1String(", "))));
@@ -1006,13 +1037,16 @@ Response AdminService::setConfig(ApiRequest &request) {
                     .arg(it.key())
                     .arg(qint64(number))
                     .arg(limit->riskyAbove));
-        accepted.append({it.key(), qint64(number)});
+        if (limit->isReadAtStart)
+            warnings.append(
+                QStringLiteral("%1 takes effect when the server restarts.").arg(it.key()));
+        accepted.append({it.key(), QString::number(qint64(number))});
     }
     for (const auto &[key, value] : accepted) {
         if (Status s = m_config.set(key, value); !s)
             return apiError(s.error());
         if (key == QLatin1String("cache.large_file_bytes"))
-            m_cache.setLargeFileThreshold(value);
+            m_cache.setLargeFileThreshold(value.toLongLong());
     }
     Response current = getConfig(request);
     QJsonObject body = QJsonDocument::fromJson(current.body).object();

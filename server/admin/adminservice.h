@@ -75,6 +75,8 @@ private:
     void addRoutes();
     QByteArray authFingerprint();
     void endSessionsOfChangedUsers();
+    // Rereads users and tokens if another process changed them (admin thread only).
+    void reloadAuthIfChanged();
     QString clientAddress(const http::Request &request) const;
     const Route *match(http::Method method, const QString &path, QHash<QString, QString> &params,
                        QStringList &allowed) const;

@@ -18,6 +18,7 @@
 #include "vfs/vfs.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
@@ -29,30 +30,10 @@
 
 #include <functional>
 #include <sys/stat.h>
-#include <termios.h>
 #include <thread>
 #include <unistd.h>
 
 namespace fazt::cli {
-
-QTextStream &out() {
-    static QTextStream stream(stdout);
-    return stream;
-}
-
-QTextStream &err() {
-    static QTextStream stream(stderr);
-    return stream;
-}
-
-QString humanBytes(qint64 bytes) {
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
-}
-
-int fail(const QString &message) {
-    err() << "fazt: " << message << Qt::endl;
-    return Failure;
-}
 
 namespace {
 
@@ -82,6 +63,22 @@ Result<std::unique_ptr<db::Database>> openExisting(const QString &path) {
     return db::Database::open(path);
 }
 
+Result<QByteArray> readPasswordFile(const QString &path) {
+    QFile file;
+    const bool opened = path == QLatin1String("-")
+                            ? file.open(stdin, QIODevice::ReadOnly)
+                            : (file.setFileName(path), file.open(QIODevice::ReadOnly));
+    if (!opened)
+        return Error::io(
+            QStringLiteral("Cannot read the password file %1: %2").arg(path, file.errorString()));
+    QByteArray password = file.readLine(4096);
+    while (password.endsWith('\n') || password.endsWith('\r'))
+        password.chop(1);
+    if (password.isEmpty())
+        return Error::invalid(QStringLiteral("The password file %1 is empty.").arg(path));
+    return password;
+}
+
 namespace {
 
 Result<std::unique_ptr<db::Database>> openOrCreate(const QString &path) {
@@ -99,41 +96,15 @@ const QCommandLineOption usernameOption(QStringList{QStringLiteral("username")},
                                         QStringLiteral("The admin's username (default: admin)."),
                                         QStringLiteral("NAME"), QStringLiteral("admin"));
 
-QByteArray askHidden(const char *prompt) {
-    err() << prompt << Qt::flush;
-    termios saved{};
-    const bool isTerminal = tcgetattr(STDIN_FILENO, &saved) == 0;
-    if (isTerminal) {
-        termios quiet = saved;
-        quiet.c_lflag &= ~tcflag_t(ECHO);
-        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    }
-    QTextStream in(stdin);
-    const QByteArray line = in.readLine().toUtf8();
-    if (isTerminal)
-        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    err() << Qt::endl;
-    return line;
-}
-
 // The admin password from --password-file, or asked twice on a terminal. An empty result
 // without error means none was given (no terminal to ask on).
 Result<QByteArray> readPassword(const QCommandLineParser &parser) {
     QByteArray password;
     if (parser.isSet(passwordFileOption)) {
-        const QString path = parser.value(passwordFileOption);
-        QFile file;
-        const bool opened = path == QLatin1String("-")
-                                ? file.open(stdin, QIODevice::ReadOnly)
-                                : (file.setFileName(path), file.open(QIODevice::ReadOnly));
-        if (!opened)
-            return Error::io(QStringLiteral("Cannot read the password file %1: %2")
-                                 .arg(path, file.errorString()));
-        password = file.readLine(4096);
-        while (password.endsWith('\n') || password.endsWith('\r'))
-            password.chop(1);
-        if (password.isEmpty())
-            return Error::invalid(QStringLiteral("The password file %1 is empty.").arg(path));
+        auto fromFile = readPasswordFile(parser.value(passwordFileOption));
+        if (!fromFile)
+            return fromFile.error();
+        password = *fromFile;
     } else if (isatty(STDIN_FILENO)) {
         password = askHidden("Admin password: ");
         if (askHidden("Again: ") != password)
@@ -155,7 +126,10 @@ int serverInit(const QCommandLineParser &parser) {
     auto password = readPassword(parser);
     if (!password)
         return fail(password.error().message);
-    auto done = initialize(**database, parser.value(QStringLiteral("domain")));
+    const QString domain = parser.value(QStringLiteral("domain"));
+    auto done = initialize(**database, domain,
+                           parser.isSet(QStringLiteral("demo")) ? SystemSites::WithDemo
+                                                                : systemSitesFor(domain));
     if (!done)
         return fail(done.error().message);
     const QString username = parser.value(usernameOption);
@@ -241,7 +215,8 @@ int serverStart(const QCommandLineParser &parser) {
     if (!database)
         return fail(database.error().message);
     if (isNew || parser.isSet(QStringLiteral("domain"))) {
-        auto done = initialize(**database, parser.value(QStringLiteral("domain")));
+        const QString domain = parser.value(QStringLiteral("domain"));
+        auto done = initialize(**database, domain, systemSitesFor(domain));
         if (!done)
             return fail(done.error().message);
         for (const QString &line : *done)
@@ -295,6 +270,20 @@ int serverStart(const QCommandLineParser &parser) {
         }
         if (!isLocal)
             out() << "  (on this machine, NAME.localhost:" << port << " works too)" << Qt::endl;
+        // The way into the admin: a password first, then `fazt login` on this machine.
+        // The command as it was typed (build/server/fazt under `make run`), to copy as it is.
+        const QString local = QStringLiteral("http://localhost:%1").arg(port);
+        const QString program = QCoreApplication::arguments().value(0);
+        const QString fazt = program.contains(u'/') ? program : QStringLiteral("fazt");
+        if (auth::Credentials credentials(**database);
+            credentials.load() && !credentials.hasUsers())
+            out() << "  admin: no password yet: set one with '" << fazt
+                  << " server set-credentials --db " << QFileInfo(path).absoluteFilePath()
+                  << "', then '" << fazt << " login " << local << "'" << Qt::endl;
+        else
+            out() << "  admin: " << siteUrl(QStringLiteral("admin.localhost"), port)
+                  << " (the API; '" << fazt << " login " << local << "' for the command line)"
+                  << Qt::endl;
         out() << "Press Ctrl+C to stop." << Qt::endl;
     };
     return serve(**database, settings);
@@ -450,6 +439,9 @@ const QList<Command> &commands() {
                  p.addOption(dbOption);
                  p.addOption(usernameOption);
                  p.addOption(passwordFileOption);
+                 p.addOption({QStringLiteral("demo"),
+                              QStringLiteral("Publish the demo site at demo.DOMAIN too (always "
+                                             "for localhost).")});
              },
              [](const QCommandLineParser &p) {
                  if (!p.isSet(QStringLiteral("domain"))) {
@@ -514,19 +506,25 @@ const QList<Command> &commands() {
              },
              createToken},
         } +
-        databaseCommands() + remoteCommands() + systemCommands() + functionCommands() +
-        statusCommands() + serviceCommands() + dashboardCommands();
+        databaseCommands() + loginCommands() + remoteCommands() + siteCommands() + tokenCommands() +
+        settingsCommands() + reportCommands() + functionCommands() + systemCommands() +
+        statusCommands() + serviceCommands() + dashboardCommands() + completionCommands(commands);
     return list;
 }
 
 QString overview(const QString &group = QString()) {
     QString text = QStringLiteral("Usage: fazt COMMAND [options]\n\nFazt hosts many websites "
                                   "from one executable and one SQLite file.\n\nCommands:\n");
+    const auto usageOf = [](const Command &c) {
+        return QString(c.group + u' ' + c.name + u' ' + c.arguments).simplified();
+    };
+    qsizetype width = 0;
+    for (const Command &c : commands())
+        width = std::max(width, usageOf(c).size());
     for (const Command &c : commands()) {
         if (!group.isEmpty() && c.group != group)
             continue;
-        const QString usage = QString(c.group + u' ' + c.name + u' ' + c.arguments).simplified();
-        text += QStringLiteral("  %1 %2\n").arg(usage.leftJustified(22), c.summary);
+        text += QStringLiteral("  %1  %2\n").arg(usageOf(c).leftJustified(width), c.summary);
     }
     text += QStringLiteral("\nRun 'fazt COMMAND --help' for a command's options.\n");
     return text;
@@ -594,6 +592,9 @@ int run(const QStringList &arguments) {
     const QCommandLineOption help(QStringList{QStringLiteral("h"), QStringLiteral("help")},
                                   QStringLiteral("Show this help."));
     parser.addOption(help);
+    const QCommandLineOption quiet(QStringList{QStringLiteral("q"), QStringLiteral("quiet")},
+                                   QStringLiteral("Print only results and errors."));
+    parser.addOption(quiet);
     command->options(parser);
     const QString commandName = QString(group + u' ' + name).trimmed();
     QStringList parsed = args.mid(isTopLevel ? 1 : 2);
@@ -613,6 +614,7 @@ int run(const QStringList &arguments) {
         out() << text;
         return Ok;
     }
+    setQuiet(parser.isSet(quiet));
     if (command->arguments.isEmpty() && !parser.positionalArguments().isEmpty()) {
         err() << "fazt: '" << commandName << "' takes no argument '"
               << parser.positionalArguments().first() << "'." << Qt::endl;

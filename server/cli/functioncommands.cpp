@@ -16,8 +16,6 @@ namespace fazt::cli {
 
 namespace {
 
-using client::ApiClient;
-
 const QCommandLineOption secretOption(QStringList{QStringLiteral("secret")},
                                       QStringLiteral("The value is a secret: the API and this "
                                                      "tool never show it back in full."));
@@ -28,48 +26,6 @@ const QCommandLineOption linesOption(QStringList{QStringLiteral("n"), QStringLit
                                      QStringLiteral("How many of the newest entries to show "
                                                     "first (default 50)."),
                                      QStringLiteral("N"), QStringLiteral("50"));
-
-// A site's admin API path: /api/sites/NAME/...
-QString sitePath(const QString &site, const QString &rest) {
-    return QStringLiteral("/api/sites/") + site + u'/' + rest;
-}
-
-// Checks the positional arguments: SITE first, then `minimum`..`maximum` more (-1: any).
-Result<QStringList> argumentsFor(const QCommandLineParser &p, const QString &usageLine,
-                                 qsizetype minimum, qsizetype maximum) {
-    const QStringList args = p.positionalArguments();
-    if (args.size() < 1 + minimum || (maximum >= 0 && args.size() > 1 + maximum))
-        return Error::invalid(QStringLiteral("Usage: fazt ") + usageLine);
-    if (Status s = vfs::Vfs::validateSiteName(args.first()); !s)
-        return s.error();
-    return args;
-}
-
-// One call, waited for; errors end the command.
-Result<QJsonObject> callApi(ApiClient &api, const QByteArray &verb, const QString &path,
-                            const QJsonObject &body = {}, const QString &query = {}) {
-    return client::waitFor<QJsonObject>([&](auto done) {
-        api.call(verb, path, query,
-                 body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson(QJsonDocument::Compact),
-                 done);
-    });
-}
-
-struct Setup {
-    QStringList args;
-    std::unique_ptr<ApiClient> api;
-};
-
-Result<Setup> setupFor(const QCommandLineParser &p, const QString &usageLine, qsizetype minimum,
-                       qsizetype maximum) {
-    auto args = argumentsFor(p, usageLine, minimum, maximum);
-    if (!args)
-        return args.error();
-    auto api = clientFor(p);
-    if (!api)
-        return api.error();
-    return Setup{*args, std::move(*api)};
-}
 
 void printVariables(const QJsonObject &answer) {
     const QJsonArray vars = answer.value(QLatin1String("variables")).toArray();
@@ -86,20 +42,16 @@ void printVariables(const QJsonObject &answer) {
 }
 
 int envList(const QCommandLineParser &p) {
-    auto setup = setupFor(p, QStringLiteral("env list SITE"), 0, 0);
-    if (!setup)
-        return fail(setup.error().message);
-    auto answer = callApi(*setup->api, "GET", sitePath(setup->args[0], QStringLiteral("env")));
-    if (!answer)
-        return fail(answer.error().message);
-    printVariables(*answer);
-    return Ok;
+    auto site = siteArguments(p, QStringLiteral("env list SITE"), 0, 0);
+    if (!site)
+        return usageError(site.error().message);
+    return showRemote(p, "GET", sitePath(site->first(), QStringLiteral("env")), printVariables);
 }
 
 int envSet(const QCommandLineParser &p) {
-    auto setup = setupFor(p, QStringLiteral("env set SITE NAME VALUE [--secret]"), 2, 2);
+    auto setup = remoteCallFor(p, QStringLiteral("env set SITE NAME VALUE [--secret]"), 2, 2);
     if (!setup)
-        return fail(setup.error().message);
+        return usageError(setup.error().message);
     const QStringList &args = setup->args;
     auto answer = callApi(
         *setup->api, "PUT",
@@ -108,15 +60,15 @@ int envSet(const QCommandLineParser &p) {
         {{QStringLiteral("value"), args[2]}, {QStringLiteral("secret"), p.isSet(secretOption)}});
     if (!answer)
         return fail(answer.error().message);
-    out() << "Set " << answer->value(QLatin1String("name")).toString() << " on " << args[0]
-          << "; its functions see it from their next request." << Qt::endl;
+    note() << "Set " << answer->value(QLatin1String("name")).toString() << " on " << args[0]
+           << "; its functions see it from their next request." << Qt::endl;
     return Ok;
 }
 
 int envUnset(const QCommandLineParser &p) {
-    auto setup = setupFor(p, QStringLiteral("env unset SITE NAME"), 1, 1);
+    auto setup = remoteCallFor(p, QStringLiteral("env unset SITE NAME"), 1, 1);
     if (!setup)
-        return fail(setup.error().message);
+        return usageError(setup.error().message);
     const QStringList &args = setup->args;
     auto answer =
         callApi(*setup->api, "DELETE",
@@ -124,7 +76,7 @@ int envUnset(const QCommandLineParser &p) {
                                       QString::fromLatin1(QUrl::toPercentEncoding(args[1]))));
     if (!answer)
         return fail(answer.error().message);
-    out() << "Removed " << args[1] << " from " << args[0] << '.' << Qt::endl;
+    note() << "Removed " << args[1] << " from " << args[0] << '.' << Qt::endl;
     return Ok;
 }
 
@@ -140,20 +92,17 @@ void printHosts(const QString &site, const QJsonObject &answer) {
 }
 
 int egressList(const QCommandLineParser &p) {
-    auto setup = setupFor(p, QStringLiteral("egress list SITE"), 0, 0);
-    if (!setup)
-        return fail(setup.error().message);
-    auto answer = callApi(*setup->api, "GET", sitePath(setup->args[0], QStringLiteral("egress")));
-    if (!answer)
-        return fail(answer.error().message);
-    printHosts(setup->args[0], *answer);
-    return Ok;
+    auto site = siteArguments(p, QStringLiteral("egress list SITE"), 0, 0);
+    if (!site)
+        return usageError(site.error().message);
+    return showRemote(p, "GET", sitePath(site->first(), QStringLiteral("egress")),
+                      [&](const QJsonObject &answer) { printHosts(site->first(), answer); });
 }
 
 int egressSet(const QCommandLineParser &p) {
-    auto setup = setupFor(p, QStringLiteral("egress set SITE [HOST...]"), 0, -1);
+    auto setup = remoteCallFor(p, QStringLiteral("egress set SITE [HOST...]"), 0, -1);
     if (!setup)
-        return fail(setup.error().message);
+        return usageError(setup.error().message);
     const QString site = setup->args.takeFirst();
     auto answer = callApi(*setup->api, "PUT", sitePath(site, QStringLiteral("egress")),
                           {{QStringLiteral("hosts"), QJsonArray::fromStringList(setup->args)}});
@@ -165,13 +114,13 @@ int egressSet(const QCommandLineParser &p) {
 
 // `fazt logs SITE [-f]`: the newest entries, then (following) polls every second for more.
 int logs(const QCommandLineParser &p) {
-    auto setup = setupFor(p, QStringLiteral("logs SITE [-f]"), 0, 0);
+    auto setup = remoteCallFor(p, QStringLiteral("logs SITE [-f]"), 0, 0);
     if (!setup)
-        return fail(setup.error().message);
+        return usageError(setup.error().message);
     bool ok = false;
     const int lines = p.value(linesOption).toInt(&ok);
     if (!ok || lines < 1 || lines > 1000)
-        return fail(QStringLiteral("--lines takes a number from 1 to 1000."));
+        return usageError(QStringLiteral("--lines takes a number from 1 to 1000."));
     const QString path = sitePath(setup->args[0], QStringLiteral("logs"));
     qint64 last = -1;
     const auto fetchMore = [&]() -> Status {
@@ -181,6 +130,10 @@ int logs(const QCommandLineParser &p) {
         if (!answer)
             return answer.error();
         for (const QJsonValue &v : answer->value(QLatin1String("entries")).toArray()) {
+            if (p.isSet(jsonOption())) { // one object per line, as it comes
+                out() << QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact) << Qt::endl;
+                continue;
+            }
             const QJsonObject entry = v.toObject();
             out() << QDateTime::fromMSecsSinceEpoch(entry.value(QLatin1String("at")).toInteger(),
                                                     Qt::UTC)
@@ -215,10 +168,14 @@ QList<Command> functionCommands() {
         p.addPositionalArgument(QStringLiteral("SITE"), QStringLiteral("The site, e.g. blog."));
         addConnectionOptions(p);
     };
+    const auto siteWithJson = [site](QCommandLineParser &p) {
+        site(p);
+        p.addOption(jsonOption());
+    };
     return {
         {QStringLiteral("env"), QStringLiteral("list"),
          QStringLiteral("List a site's variables (fazt.env); secrets masked."),
-         QStringLiteral("SITE"), site, envList},
+         QStringLiteral("SITE"), siteWithJson, envList},
         {QStringLiteral("env"), QStringLiteral("set"),
          QStringLiteral("Set a variable its functions read as fazt.env.NAME."),
          QStringLiteral("SITE NAME VALUE"),
@@ -239,7 +196,7 @@ QList<Command> functionCommands() {
          envUnset},
         {QStringLiteral("egress"), QStringLiteral("list"),
          QStringLiteral("List the hosts a site's fazt.fetch may reach."), QStringLiteral("SITE"),
-         site, egressList},
+         siteWithJson, egressList},
         {QStringLiteral("egress"), QStringLiteral("set"),
          QStringLiteral("Replace the hosts a site's fazt.fetch may reach (none: no egress)."),
          QStringLiteral("SITE [HOST...]"),
@@ -258,6 +215,7 @@ QList<Command> functionCommands() {
              site(p);
              p.addOption(followOption);
              p.addOption(linesOption);
+             p.addOption(jsonOption());
          },
          logs},
     };

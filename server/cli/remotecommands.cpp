@@ -23,18 +23,6 @@ namespace {
 
 using client::ApiClient;
 
-const QCommandLineOption serverOption(QStringList{QStringLiteral("server")},
-                                      QStringLiteral("The server, e.g. https://example.com or "
-                                                     "http://127.0.0.1:8080 (default: "
-                                                     "$FAZT_SERVER)."),
-                                      QStringLiteral("URL"));
-const QCommandLineOption tokenOption(QStringList{QStringLiteral("token")},
-                                     QStringLiteral("An API token (default: $FAZT_TOKEN)."),
-                                     QStringLiteral("TOKEN"));
-const QCommandLineOption insecureOption(
-    QStringList{QStringLiteral("insecure")},
-    QStringLiteral("Send the token over plain http:// to another machine anyway (only on a "
-                   "network you trust: anyone on the way can read it)."));
 const QCommandLineOption siteOption(QStringList{QStringLiteral("site")},
                                     QStringLiteral("The site, e.g. blog (served at "
                                                    "blog.DOMAIN)."),
@@ -228,51 +216,19 @@ int deploy(const QCommandLineParser &p) {
     return Ok;
 }
 
-// Prints rows as left-aligned columns, the first row being the header.
-void printTable(const QList<QStringList> &rows) {
-    QList<qsizetype> widths;
-    for (const QStringList &row : rows) {
-        widths.resize(std::max(widths.size(), row.size()));
-        for (qsizetype i = 0; i < row.size(); ++i)
-            widths[i] = std::max(widths[i], row[i].size());
-    }
-    for (const QStringList &row : rows) {
-        QString line;
-        for (qsizetype i = 0; i < row.size(); ++i)
-            line += i + 1 < row.size() ? row[i].leftJustified(widths[i] + 2) : row[i];
-        while (line.endsWith(u' '))
-            line.chop(1);
-        out() << line << Qt::endl;
-    }
-}
-
-int sitesList(const QCommandLineParser &p) {
-    auto api = clientFor(p);
-    if (!api)
-        return usage(api.error().message);
-    auto sites = client::waitFor<QList<client::Site>>([&](auto done) { (*api)->sites(done); });
-    if (!sites)
-        return fail(sites.error().message);
-    if (sites->isEmpty()) {
-        out() << "No sites yet. Deploy one with 'fazt deploy DIR --site NAME'." << Qt::endl;
-        return Ok;
-    }
-    QList<QStringList> rows{
-        {QStringLiteral("NAME"), QStringLiteral("ACTIVE DEPLOY"), QStringLiteral("URL")}};
-    for (const client::Site &s : *sites)
-        rows.append({s.name,
-                     s.activeDeployId ? QString::number(s.activeDeployId) : QStringLiteral("-"),
-                     s.url.toString()});
-    printTable(rows);
-    return Ok;
-}
-
 int deploysList(const QCommandLineParser &p) {
     auto command = siteCommandFor(p, QStringLiteral("deploys list"));
     if (!command)
         return usage(command.error().message);
     const QString &site = command->site;
     ApiClient &api = *command->api;
+    if (p.isSet(jsonOption())) {
+        auto answer = callApi(api, "GET", sitePath(site, QStringLiteral("deploys")));
+        if (!answer)
+            return fail(answer.error().message);
+        printJson(*answer);
+        return Ok;
+    }
     auto deploys =
         client::waitFor<QList<client::Deploy>>([&](auto done) { api.deploys(site, done); });
     if (!deploys)
@@ -332,34 +288,6 @@ int deploysActivate(const QCommandLineParser &p) {
 
 } // namespace
 
-void addConnectionOptions(QCommandLineParser &p) {
-    p.addOption(serverOption);
-    p.addOption(tokenOption);
-    p.addOption(insecureOption);
-}
-
-Result<std::unique_ptr<ApiClient>> clientFor(const QCommandLineParser &p) {
-    const QString server =
-        p.isSet(serverOption) ? p.value(serverOption) : qEnvironmentVariable("FAZT_SERVER");
-    if (server.trimmed().isEmpty())
-        return Error::invalid(QStringLiteral("Which server? Pass --server https://example.com "
-                                             "or set FAZT_SERVER."));
-    const QString token =
-        p.isSet(tokenOption) ? p.value(tokenOption) : qEnvironmentVariable("FAZT_TOKEN");
-    if (token.trimmed().isEmpty())
-        return Error::invalid(
-            QStringLiteral("No API token: pass --token or set FAZT_TOKEN. "
-                           "Create one on the server with 'fazt server "
-                           "create-token --name laptop --scopes deploy,create-sites'."));
-    auto api = std::make_unique<ApiClient>();
-    if (Status s = api->setServer(server); !s)
-        return s.error();
-    api->setToken(token.trimmed().toUtf8());
-    api->setCleartextAllowed(p.isSet(insecureOption));
-    api->setUnreachableHint(QStringLiteral("Check --server / FAZT_SERVER."));
-    return api;
-}
-
 QList<Command> remoteCommands() {
     const auto withSite = [](QCommandLineParser &p) {
         p.addOption(siteOption);
@@ -380,11 +308,13 @@ QList<Command> remoteCommands() {
                                                     ".tar.xz or .tar.bz2."));
          },
          deploy},
-        {QStringLiteral("sites"), QStringLiteral("list"),
-         QStringLiteral("List a server's sites with their active deploy and address."), QString(),
-         addConnectionOptions, sitesList},
         {QStringLiteral("deploys"), QStringLiteral("list"),
-         QStringLiteral("List a site's deploys, newest first."), QString(), withSite, deploysList},
+         QStringLiteral("List a site's deploys, newest first."), QString(),
+         [withSite](QCommandLineParser &p) {
+             withSite(p);
+             p.addOption(jsonOption());
+         },
+         deploysList},
         {QStringLiteral("deploys"), QStringLiteral("rollback"),
          QStringLiteral("Serve the deploy before the active one again."), QString(), withSite,
          deploysRollback},

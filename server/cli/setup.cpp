@@ -18,6 +18,12 @@ constexpr SystemSite systemSites[] = {{"root", ":/sites/root"}, {"demo", ":/site
 
 } // namespace
 
+SystemSites systemSitesFor(const QString &domain) {
+    return domain.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0
+               ? SystemSites::WithDemo
+               : SystemSites::LandingOnly;
+}
+
 Status validateDomain(const QString &domain) {
     const auto bad = [&] {
         return Error::invalid(QStringLiteral("'%1' is not a valid domain: give a hostname such as "
@@ -37,7 +43,7 @@ Status validateDomain(const QString &domain) {
     return {};
 }
 
-Result<QStringList> initialize(db::Database &database, const QString &domain) {
+Result<QStringList> initialize(db::Database &database, const QString &domain, SystemSites sites) {
     const QString base = domain.toLower();
     if (Status s = validateDomain(base); !s)
         return s.error();
@@ -64,10 +70,16 @@ Result<QStringList> initialize(db::Database &database, const QString &domain) {
                         .arg(limits->maxConnections));
     }
     vfs::Vfs vfs(database);
+    const bool isFirstRun = !vfs.site(QStringLiteral("root"));
     for (const SystemSite &system : systemSites) {
         const QString name = QString::fromLatin1(system.name);
         if (vfs.site(name))
             continue;
+        if (name == QLatin1String("demo") && sites == SystemSites::LandingOnly) {
+            if (isFirstRun)
+                done.append(QStringLiteral("no demo site on %1 (add it with --demo)").arg(base));
+            continue;
+        }
         if (auto created = vfs.createSite(name); !created)
             return created.error();
         auto deployed = vfs.deployDirectory(name, QString::fromLatin1(system.resource));

@@ -13,12 +13,6 @@
 
 namespace fazt::cli {
 
-namespace {
-
-const QCommandLineOption jsonOption(QStringList{QStringLiteral("json")},
-                                    QStringLiteral("Print JSON instead of a table."));
-
-// "512M", "1.5G", "20GB", "2GiB", "300000000": bytes (K/M/G/T are powers of 1024).
 Result<qint64> parseSize(const QString &text, const QString &option) {
     static const QRegularExpression pattern(
         QStringLiteral("^\\s*(\\d+(?:\\.\\d+)?)\\s*([kKmMgGtT]?)(?:i?[bB])?\\s*$"));
@@ -27,16 +21,12 @@ Result<qint64> parseSize(const QString &text, const QString &option) {
     const int power = QStringLiteral("kmgt").indexOf(match.captured(2).toLower()) + 1;
     const double bytes = number * std::pow(1024.0, power);
     if (!match.hasMatch() || bytes < 1 || bytes > 1e18)
-        return Error::invalid(
-            QStringLiteral("--%1 takes a size such as 512M, 1.5G or 20G, not '%2'.")
-                .arg(option, text.left(50)));
+        return Error::invalid(QStringLiteral("%1 takes a size such as 512M, 1.5G or 20G, not '%2'.")
+                                  .arg(option, text.left(50)));
     return qint64(bytes);
 }
 
-int usage(const QString &message) {
-    err() << "fazt: " << message << Qt::endl;
-    return Usage;
-}
+namespace {
 
 QString number(qint64 n) {
     return QLocale::c().toString(n);
@@ -55,9 +45,9 @@ void printLimits(const system::Limits &limits, qint64 memoryBytes) {
     row("connections",
         number(limits.maxConnections) + QStringLiteral(" (then 503 with Retry-After)"));
     row("worker threads", number(limits.workerThreads));
-    row("function workers", number(limits.maxConcurrentJs) +
-                                QStringLiteral(" (each may grow by %1)")
-                                    .arg(humanBytes(limits.jsWorkerMemoryBytes)));
+    row("function workers",
+        number(limits.maxConcurrentJs) +
+            QStringLiteral(" (each may grow by %1)").arg(humanBytes(limits.jsWorkerMemoryBytes)));
     row("SQLite cache",
         humanBytes(qint64(limits.sqliteCacheKiB) * 1024) + QStringLiteral(" per connection"));
     out() << "That is about " << number(limits.concurrentVisitors)
@@ -74,7 +64,7 @@ int probe(const QCommandLineParser &parser) {
                              : qEnvironmentVariable("FAZT_DB", QStringLiteral("fazt.db"));
     const system::ProbeResult result = system::Probe(system::Probe::defaultRoot()).run(path);
     const system::Limits limits = system::Capacity::compute(result.resources);
-    if (parser.isSet(jsonOption)) {
+    if (parser.isSet(jsonOption())) {
         out() << QJsonDocument(QJsonObject{{QStringLiteral("probe"), result.toJson()},
                                            {QStringLiteral("limits"), limits.toJson()}})
                      .toJson();
@@ -101,29 +91,29 @@ int probe(const QCommandLineParser &parser) {
 
 int simulate(const QCommandLineParser &parser) {
     system::Resources machine;
-    auto ram = parseSize(parser.value(QStringLiteral("ram")), QStringLiteral("ram"));
+    auto ram = parseSize(parser.value(QStringLiteral("ram")), QStringLiteral("--ram"));
     if (!ram)
-        return usage(ram.error().message);
-    auto disk = parseSize(parser.value(QStringLiteral("disk")), QStringLiteral("disk"));
+        return usageError(ram.error().message);
+    auto disk = parseSize(parser.value(QStringLiteral("disk")), QStringLiteral("--disk"));
     if (!disk)
-        return usage(disk.error().message);
+        return usageError(disk.error().message);
     bool ok = false;
     const double cpus = parser.value(QStringLiteral("cpus")).toDouble(&ok);
     if (!ok || !(cpus >= 0.1 && cpus <= 1024))
-        return usage(QStringLiteral("--cpus takes a number from 0.1 to 1024, e.g. 1 or 1.5."));
+        return usageError(QStringLiteral("--cpus takes a number from 0.1 to 1024, e.g. 1 or 1.5."));
     machine.memoryBytes = *ram;
     machine.cpus = cpus;
     machine.diskTotalBytes = *disk;
     machine.diskFreeBytes = *disk;
     if (parser.isSet(QStringLiteral("disk-free"))) {
         auto free =
-            parseSize(parser.value(QStringLiteral("disk-free")), QStringLiteral("disk-free"));
+            parseSize(parser.value(QStringLiteral("disk-free")), QStringLiteral("--disk-free"));
         if (!free || *free > *disk)
-            return usage(QStringLiteral("--disk-free takes a size no larger than --disk."));
+            return usageError(QStringLiteral("--disk-free takes a size no larger than --disk."));
         machine.diskFreeBytes = *free;
     }
     const system::Limits limits = system::Capacity::compute(machine);
-    if (parser.isSet(jsonOption)) {
+    if (parser.isSet(jsonOption())) {
         out() << QJsonDocument(
                      QJsonObject{
                          {QStringLiteral("resources"),
@@ -154,7 +144,7 @@ QList<Command> systemCommands() {
                           QStringLiteral("Measure the disk holding this database (default: "
                                          "$FAZT_DB, or ./fazt.db)."),
                           QStringLiteral("PATH")});
-             p.addOption(jsonOption);
+             p.addOption(jsonOption());
          },
          probe},
         {QStringLiteral("simulate"), QString(),
@@ -169,7 +159,7 @@ QList<Command> systemCommands() {
              p.addOption({QStringLiteral("disk-free"),
                           QStringLiteral("Free space on it (default: all of it)."),
                           QStringLiteral("SIZE")});
-             p.addOption(jsonOption);
+             p.addOption(jsonOption());
          },
          simulate},
     };

@@ -57,6 +57,12 @@ const QString &Guard::databasePath() const {
 
 void Guard::configure(http::ServerOptions &options, const system::Limits &limits) {
     options.maxConnections = std::max(1, limits.maxConnections);
+    // One cap for every port (HTTP and HTTPS), changed live by recalibration.
+    options.connectionLimit = std::make_shared<http::ConnectionLimit>(options.maxConnections);
+    // The owner's admin gets a worker of its own and a reserve past the cap.
+    options.isPriority = [router = &m_router](const http::Request &request) {
+        return router->isAdminHost(request.host());
+    };
     options.onResponse = [this](int status, std::chrono::nanoseconds elapsed) {
         m_metrics.recordResponse(status, elapsed);
     };
@@ -320,6 +326,8 @@ void Guard::registerSources() {
         QStringLiteral("connections"),
         [this] {
             return QJsonObject{{QStringLiteral("open"), m_server ? m_server->connectionCount() : 0},
+                               {QStringLiteral("reserved"),
+                                m_server ? m_server->reservedConnections() : 0},
                                {QStringLiteral("cap"),
                                 m_server ? m_server->maxConnections() : limits().maxConnections}};
         },

@@ -4,11 +4,35 @@
 
 namespace fazt::hosting {
 
-HostRouter::HostRouter(QString baseDomain) : m_domain(std::move(baseDomain).toLower()) {}
+namespace {
+
+QByteArray adminHostUnder(const QString &domain) {
+    return domain.isEmpty() ? QByteArray() : "admin." + domain.toLatin1();
+}
+
+} // namespace
+
+HostRouter::HostRouter(QString baseDomain)
+    : m_domain(std::move(baseDomain).toLower())
+    , m_adminHost(adminHostUnder(m_domain)) {}
 
 void HostRouter::setBaseDomain(const QString &domain) {
     QWriteLocker lock(&m_lock);
     m_domain = domain.toLower();
+    m_adminHost = adminHostUnder(m_domain);
+}
+
+bool HostRouter::isAdminHost(QByteArrayView host) const {
+    host = host.trimmed();
+    if (const qsizetype colon = host.indexOf(':'); colon >= 0)
+        host = host.first(colon); // an IPv6 literal is never the admin: it becomes "["
+    if (host.endsWith('.'))
+        host.chop(1);
+    const auto isNamed = [host](QByteArrayView name) {
+        return !name.isEmpty() && host.compare(name, Qt::CaseInsensitive) == 0;
+    };
+    QReadLocker lock(&m_lock);
+    return m_fixedSite.isEmpty() && (isNamed(m_adminHost) || isNamed("admin.localhost"));
 }
 
 void HostRouter::setFixedSite(const QString &site) {

@@ -38,6 +38,10 @@ public:
     // `host` is the Host header as sent (any case, maybe with a port or a trailing dot).
     Route route(QByteArrayView host) const;
 
+    // Whether `host` routes to the admin (route(host).kind == Admin), without allocating:
+    // asked once for each new connection, to give the owner's its own worker.
+    bool isAdminHost(QByteArrayView host) const;
+
     // Lower-case, without port and trailing dot; empty if the header is malformed.
     static QString normalizeHost(QByteArrayView host);
 
@@ -46,6 +50,7 @@ private:
 
     mutable QReadWriteLock m_lock;
     QString m_domain;
+    QByteArray m_adminHost; // "admin.<domain>", lower-case
     QString m_fixedSite;
     QHash<QString, QString> m_customDomains;
 };

@@ -33,14 +33,14 @@ std::atomic<quint64> nextConnectionId{1};
 } // namespace
 
 Connection::Connection(Worker &worker, int fd, QHostAddress peer)
-    : m_worker(worker)
+    : m_worker(&worker)
     , m_fd(fd)
     , m_id(nextConnectionId++)
     , m_peer(std::move(peer))
-    , m_acceptedMs(m_worker.nowMs()) {
-    setDeadline(m_worker.options().headerTimeoutMs); // also bounds the TLS handshake
-    if (m_worker.options().tls) {
-        m_ssl = SSL_new(m_worker.options().tls);
+    , m_acceptedMs(m_worker->nowMs()) {
+    setDeadline(m_worker->options().headerTimeoutMs); // also bounds the TLS handshake
+    if (m_worker->options().tls) {
+        m_ssl = SSL_new(m_worker->options().tls);
         if (!m_ssl || SSL_set_fd(m_ssl, m_fd) != 1) {
             ERR_clear_error();
             close(); // dropped by the worker after this loop pass
@@ -56,7 +56,7 @@ Connection::~Connection() {
 }
 
 void Connection::setDeadline(int timeoutMs) {
-    m_deadlineMs = m_worker.nowMs() + timeoutMs;
+    m_deadlineMs = m_worker->nowMs() + timeoutMs;
     m_deadlineIsIdle = false;
 }
 
@@ -150,8 +150,13 @@ void Connection::drive() {
         break; // Handling: the handler answers later
     }
     m_isDriving = false;
+    if (m_isHandingOff && m_state != State::Closed) {
+        m_isHandingOff = false;
+        m_worker->handOff(*this); // last touch on this thread
+        return;
+    }
     if ((round == MaxRounds || isYielding) && m_state != State::Closed) {
-        Worker *worker = &m_worker;
+        Worker *worker = m_worker;
         const int fd = m_fd;
         const quint64 id = m_id;
         worker->post([worker, fd, id] {
@@ -169,7 +174,7 @@ bool Connection::readSome() {
         m_inStart = m_inEnd = 0; // discard what arrived
     const qsizetype limit = m_state == State::ReadingBody
                                 ? BodyReadSize
-                                : m_worker.options().head.maxHeadBytes + InitialInput;
+                                : m_worker->options().head.maxHeadBytes + InitialInput;
     if (m_inEnd - m_inStart >= limit)
         return false; // enough buffered; parse or deliver first
     if (m_in.size() - m_inEnd < 1024) {
@@ -192,9 +197,9 @@ bool Connection::readSome() {
         if (size_t(n) < room && !m_isPeerClosing && !m_ssl)
             m_canRead = false;
         if (m_deadlineIsIdle || (m_state == State::ReadingHead && m_inEnd - m_inStart == n))
-            setDeadline(m_worker.options().headerTimeoutMs); // a new request begins
+            setDeadline(m_worker->options().headerTimeoutMs); // a new request begins
         if (m_state == State::ReadingBody)
-            setDeadline(m_worker.options().bodyTimeoutMs);
+            setDeadline(m_worker->options().bodyTimeoutMs);
         return true;
     }
     m_canRead = false;
@@ -235,7 +240,7 @@ bool Connection::parseHead() {
     if (m_inEnd == m_inStart || m_isResponding)
         return false;
     const QByteArrayView data(m_in.constData() + m_inStart, m_inEnd - m_inStart);
-    const HeadResult result = http::parseHead(data, m_worker.options().head, m_head, m_scanned);
+    const HeadResult result = http::parseHead(data, m_worker->options().head, m_head, m_scanned);
     if (result.status == HeadResult::Status::Incomplete)
         return false;
     m_scanned = 0;
@@ -253,8 +258,33 @@ bool Connection::parseHead() {
     m_bodyReceiver = nullptr;
     m_closeAfterResponse = !m_head.keepAlive || m_isShuttingDown;
     m_deadlineMs = 0; // the handler's time is not the client's
-    m_worker.handler().handle(*this);
+    if (m_requestSerial == 1 && !m_worker->isPriority()) {
+        // A connection's first request says whose it is: the owner's admin moves to the
+        // priority worker, where user traffic never queues in front of it.
+        if (m_worker->takesPriority(m_request)) {
+            m_isHandingOff = true;
+            return true;
+        }
+        if (m_reservePlace) { // past the cap, and not for the admin
+            Response refused = errorResponse(
+                503, QStringLiteral("The server is at its connection limit. Retry in a few "
+                                    "seconds."),
+                m_request.method() == Method::Head);
+            refused.head.append("Retry-After: 5\r\n");
+            refused.closeConnection = true;
+            m_worker->options().connectionLimit->refused.fetch_add(1, std::memory_order_relaxed);
+            respond(std::move(refused));
+            return true;
+        }
+    }
+    m_worker->handler().handle(*this);
     return true;
+}
+
+void Connection::resumeOn(Worker &worker) {
+    m_worker = &worker;
+    m_worker->handler().handle(*this);
+    drive(); // bytes that arrived meanwhile, or the response the handler gave
 }
 
 void Connection::receiveBody(qint64 maxBytes,
@@ -277,7 +307,7 @@ void Connection::receiveBody(qint64 maxBytes,
     if (m_head.expectsContinue)
         queue(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
     m_state = State::ReadingBody;
-    setDeadline(m_worker.options().bodyTimeoutMs);
+    setDeadline(m_worker->options().bodyTimeoutMs);
     drive();
 }
 
@@ -328,7 +358,7 @@ bool Connection::pumpBody() {
 }
 
 Responder Connection::defer() {
-    return Responder(&m_worker, m_fd, m_requestSerial);
+    return Responder(m_worker, m_fd, m_requestSerial);
 }
 
 void Connection::respondDeferred(quint64 serial, Response response) {
@@ -351,19 +381,19 @@ void Connection::respond(Response response) {
     const Worker::Tail tail = m_closeAfterResponse       ? Worker::Tail::Close
                               : m_head.minorVersion == 0 ? Worker::Tail::KeepAlive10
                                                          : Worker::Tail::KeepAlive;
-    if (const auto &onResponse = m_worker.options().onResponse;
+    if (const auto &onResponse = m_worker->options().onResponse;
         onResponse && response.head.size() > 12)
         onResponse(QByteArrayView(response.head).sliced(9, 3).toInt(),
                    std::chrono::steady_clock::now() - m_requestStart);
     queue(std::move(response.head));
-    queue(m_worker.tail(tail));
+    queue(m_worker->tail(tail));
     if (!response.body.isEmpty())
         queue(std::move(response.body));
     m_stream = std::move(response.stream);
     m_isResponding = true;
     m_state = State::Handling;
     m_bodyReceiver = nullptr;
-    setDeadline(m_worker.options().sendTimeoutMs);
+    setDeadline(m_worker->options().sendTimeoutMs);
     drive();
 }
 
@@ -410,7 +440,7 @@ bool Connection::flush() {
             m_out.pop_front();
             m_outOffset = 0;
         }
-        setDeadline(m_worker.options().sendTimeoutMs);
+        setDeadline(m_worker->options().sendTimeoutMs);
     }
     return wrote;
 }
@@ -495,15 +525,15 @@ void Connection::finishResponse() {
         }
         ::shutdown(m_fd, SHUT_WR);
         m_state = State::Lingering;
-        m_deadlineMs = m_worker.nowMs() + LingerMs;
+        m_deadlineMs = m_worker->nowMs() + LingerMs;
         m_canRead = true;
         return;
     }
     m_state = State::ReadingHead;
     if (m_inEnd > m_inStart) {
-        setDeadline(m_worker.options().headerTimeoutMs);
+        setDeadline(m_worker->options().headerTimeoutMs);
     } else {
-        setDeadline(m_worker.options().idleTimeoutMs);
+        setDeadline(m_worker->options().idleTimeoutMs);
         m_deadlineIsIdle = true;
     }
 }
@@ -528,7 +558,7 @@ void Connection::shutdownWhenIdle() {
     // socket activation must not do). It gets FreshGraceMs for the request, answered with
     // "Connection: close". An idle keep-alive connection closes now.
     const bool isFresh =
-        m_requestSerial == 0 && m_worker.nowMs() - m_acceptedMs < FreshGraceMs;
+        m_requestSerial == 0 && m_worker->nowMs() - m_acceptedMs < FreshGraceMs;
     if (m_state == State::ReadingHead && !m_isResponding && m_inEnd == m_inStart && !isFresh)
         close();
 }
@@ -538,8 +568,8 @@ void Connection::close() {
         return;
     m_state = State::Closed;
     m_stream.reset();
-    ::epoll_ctl(m_worker.epollFd(), EPOLL_CTL_DEL, m_fd, nullptr);
-    m_worker.scheduleClose(this);
+    ::epoll_ctl(m_worker->epollFd(), EPOLL_CTL_DEL, m_fd, nullptr);
+    m_worker->scheduleClose(this);
 }
 
 } // namespace fazt::http

@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QHostAddress>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -40,6 +41,22 @@ public:
     void checkDeadline(qint64 nowMs);
     // Graceful shutdown: an idle connection closes now; a busy one closes after its response.
     void shutdownWhenIdle();
+    // Admitted past the connection cap, from the reserve kept for priority (admin) requests:
+    // its first request must be one, or it gets the connection-limit 503.
+    // `place` counts the accepting worker's share of the reserve (decremented on close).
+    void setReservePlace(std::atomic<int> *place) { m_reservePlace = place; }
+    std::atomic<int> *reservePlace() const { return m_reservePlace; }
+    // Closes a reserved connection still on probation: its place in the reserve passes to a
+    // newer one, so it no longer counts there.
+    void evict() {
+        m_reservePlace = nullptr;
+        close();
+    }
+    // Whether its first request has not been seen yet (a reserved connection on probation).
+    bool isUnidentified() const { return m_requestSerial == 0; }
+    // On the priority worker's thread, after Worker::adopt(): serve the request whose head
+    // was parsed on the worker that accepted the connection.
+    void resumeOn(Worker &worker);
 
     // Exchange
     const Request &request() const override { return m_request; }
@@ -71,7 +88,7 @@ private:
     ssize_t send();
     ssize_t sendTls();
 
-    Worker &m_worker;
+    Worker *m_worker; // changes once, when the connection moves to the priority worker
     const int m_fd;
     const quint64 m_id;
     const QHostAddress m_peer;
@@ -85,6 +102,10 @@ private:
     bool m_isResponding = false; // a response is queued and not yet fully written
     bool m_isDriving = false;
     bool m_bodyComplete = true;
+    std::atomic<int> *m_reservePlace = nullptr; // admitted from the reserve past the cap
+    // Its first request is a priority one: once drive() unwinds, the connection moves to the
+    // priority worker (Worker::handOff) and this thread no longer touches it.
+    bool m_isHandingOff = false;
     qint64 m_deadlineMs = 0;
     bool m_deadlineIsIdle = false;
     // When the worker accepted it; on shutdown, a connection younger than FreshGraceMs that

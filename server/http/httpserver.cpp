@@ -89,11 +89,19 @@ Status HttpServer::listen() {
 
 void HttpServer::startWorkers(int listenFd) {
     m_listenFd = listenFd;
-    for (int i = 0; i < std::max(1, m_options.workers); ++i) {
+    const int accepting = std::max(1, m_options.workers);
+    if (m_options.isPriority)
+        m_priority = std::make_unique<Worker>(accepting, -1, m_handler, m_options,
+                                              m_connectionCount);
+    for (int i = 0; i < accepting; ++i) {
         m_workers.push_back(
             std::make_unique<Worker>(i, listenFd, m_handler, m_options, m_connectionCount));
-        m_workers.back()->start();
+        m_workers.back()->setPriorityWorker(m_priority.get());
     }
+    if (m_priority)
+        m_priority->start();
+    for (auto &worker : m_workers)
+        worker->start();
 }
 
 void HttpServer::stop() {
@@ -101,6 +109,11 @@ void HttpServer::stop() {
         worker->requestStop();
     for (auto &worker : m_workers)
         worker->join();
+    // Last: the accepting workers may hand it connections until they end.
+    if (m_priority) {
+        m_priority->requestStop();
+        m_priority->join();
+    }
     // The Worker objects stay until destruction: a Responder on another thread may still post
     // to them (the task is dropped). Closing an inherited socket closes this process's copy:
     // systemd keeps the port and queues connections for the next server.

@@ -13,7 +13,9 @@ namespace fazt::http {
 
 class Worker;
 
-// The HTTP engine: one listening socket shared by N workers, each with its own epoll loop.
+// The HTTP engine: one listening socket shared by N workers, each with its own epoll loop,
+// and, when the options say which requests are the owner's (isPriority), one more worker that
+// serves only those connections, so user traffic never queues in front of the admin.
 class HttpServer {
 public:
     HttpServer(Handler &handler, ServerOptions options);
@@ -33,6 +35,8 @@ public:
     void setMaxConnections(int cap) { m_options.connectionLimit->cap = std::max(1, cap); }
     int maxConnections() const { return m_options.connectionLimit->cap.load(); }
     quint64 refusedConnections() const { return m_options.connectionLimit->refused.load(); }
+    // Connections admitted past the cap from the reserve kept for the admin.
+    int reservedConnections() const { return m_options.connectionLimit->inReserve.load(); }
     const ServerOptions &options() const { return m_options; }
 
 private:
@@ -44,7 +48,8 @@ private:
     quint16 m_port = 0;
     bool m_isInherited = false;
     std::atomic<int> m_connectionCount{0};
-    std::vector<std::unique_ptr<Worker>> m_workers;
+    std::vector<std::unique_ptr<Worker>> m_workers; // accepting
+    std::unique_ptr<Worker> m_priority;
 };
 
 } // namespace fazt::http

@@ -14,12 +14,23 @@ struct ssl_ctx_st;
 
 namespace fazt::http {
 
-// The connection cap, shared by all workers and changeable while they run (recalibration);
-// counts the connections it refused.
+class Request;
+
+// The connection cap, shared by all workers (of every port given the same one) and
+// changeable while they run (recalibration); counts the connections it refused.
+//
+// Past the cap, up to `reserve` more connections (a share per worker) are admitted on
+// probation when the server has priority requests (ServerOptions::isPriority): the owner's
+// admin still gets in while user connections hold the cap. A reserved connection whose first
+// request is not a priority one gets the connection-limit 503; one still silent when its
+// worker's share is full is evicted for the newer one.
 struct ConnectionLimit {
     explicit ConnectionLimit(int initialCap)
         : cap(initialCap) {}
+    static constexpr int DefaultReserve = 64;
     std::atomic<int> cap;
+    std::atomic<int> reserve{DefaultReserve};
+    std::atomic<int> inReserve{0}; // all workers' reserved connections (metrics)
     std::atomic<quint64> refused{0};
 };
 
@@ -41,6 +52,10 @@ struct ServerOptions {
     // Called on the worker thread as each response starts, with its status and the time since
     // the request's head was parsed (metrics).
     std::function<void(int status, std::chrono::nanoseconds elapsed)> onResponse;
+    // Which requests are the owner's (the admin): a connection whose first request is one
+    // moves to a worker of its own, and is admitted from the reserve past the cap. Called once
+    // per connection, on a worker thread. Unset: no priority worker, no reserve.
+    std::function<bool(const Request &)> isPriority;
     // HTTPS: every connection speaks TLS with this OpenSSL context (owned elsewhere, outliving
     // the server; see tls/tlscontext.h). Null: plain HTTP.
     ssl_ctx_st *tls = nullptr;

@@ -63,10 +63,13 @@ Worker::Worker(int index, int listenFd, Handler &handler, const ServerOptions &o
     wake.events = EPOLLIN;
     wake.data.ptr = &wakeTag;
     epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wakeFd, &wake);
-    epoll_event listen{};
-    listen.events = EPOLLIN | EPOLLEXCLUSIVE;
-    listen.data.ptr = &listenerTag;
-    epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_listenFd, &listen);
+    m_isListening = m_listenFd >= 0;
+    if (m_isListening) {
+        epoll_event listen{};
+        listen.events = EPOLLIN | EPOLLEXCLUSIVE;
+        listen.data.ptr = &listenerTag;
+        epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_listenFd, &listen);
+    }
 
     HeadBuilder overloaded(503);
     addStandardHeaders(overloaded);
@@ -170,15 +173,82 @@ Connection *Worker::connection(int fd) const {
 }
 
 void Worker::scheduleClose(Connection *connection) {
+    forget(*connection); // counted out at once: a new connection may take its place now
     m_toClose.push_back(connection);
 }
 
-void Worker::closeScheduled() {
-    for (Connection *connection : m_toClose) {
-        m_connections.erase(connection->fd());
-        --m_connectionCount;
+void Worker::forget(const Connection &connection) {
+    --m_connectionCount;
+    if (std::atomic<int> *place = connection.reservePlace()) {
+        --*place;
+        --m_options.connectionLimit->inReserve;
     }
+}
+
+void Worker::closeScheduled() {
+    for (Connection *connection : m_toClose)
+        m_connections.erase(connection->fd());
     m_toClose.clear();
+}
+
+// Past the cap: a place in this worker's share of the reserve for a connection that may be
+// the owner's. When the share is full, this worker's oldest connection still waiting for its
+// first request gives its place up: holding the reserve takes a steady stream of new
+// connections to every worker, not a few idle ones, and the admin's connection sends its
+// request at once. (Shares, not one pool: a worker can only evict its own connections.)
+bool Worker::admitToReserve() {
+    if (!m_priorityWorker || !m_options.isPriority)
+        return false;
+    ConnectionLimit &limit = *m_options.connectionLimit;
+    const int share = std::max(1, limit.reserve.load() / std::max(1, m_options.workers));
+    if (m_reservePlaces.load() < share) {
+        ++m_reservePlaces;
+        ++limit.inReserve;
+        return true;
+    }
+    while (!m_probation.empty()) {
+        const auto [fd, id] = m_probation.front();
+        m_probation.pop_front();
+        Connection *oldest = connection(fd);
+        if (oldest && oldest->id() == id && oldest->isUnidentified()) {
+            oldest->evict(); // its place passes to the new connection
+            ++limit.refused;
+            return true;
+        }
+    }
+    return false;
+}
+
+void Worker::addConnection(std::unique_ptr<Connection> connection) {
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    event.data.ptr = connection.get();
+    if (epoll_ctl(m_epoll, EPOLL_CTL_ADD, connection->fd(), &event) < 0) {
+        forget(*connection);
+        return; // the unique_ptr closes it
+    }
+    const int fd = connection->fd();
+    m_connections.emplace(fd, std::move(connection));
+}
+
+void Worker::handOff(Connection &connection) {
+    auto it = m_connections.find(connection.fd());
+    if (it == m_connections.end())
+        return;
+    // Shared, so a task dropped at shutdown still frees the connection.
+    auto moving = std::make_shared<std::unique_ptr<Connection>>(std::move(it->second));
+    m_connections.erase(it);
+    epoll_ctl(m_epoll, EPOLL_CTL_DEL, connection.fd(), nullptr);
+    Worker *target = m_priorityWorker;
+    target->post([target, moving] { target->adopt(std::move(*moving)); });
+}
+
+void Worker::adopt(std::unique_ptr<Connection> connection) {
+    Connection *adopted = connection.get();
+    const int fd = adopted->fd();
+    addConnection(std::move(connection));
+    if (this->connection(fd) == adopted)
+        adopted->resumeOn(*this);
 }
 
 void Worker::acceptAll() {
@@ -194,9 +264,13 @@ void Worker::acceptAll() {
                 qWarning("HTTP worker %d: out of file descriptors; new connections wait", m_index);
             return; // EAGAIN (another worker took it) or out of descriptors
         }
-        if (m_connectionCount.load(std::memory_order_relaxed) >=
-            m_options.connectionLimit->cap.load(std::memory_order_relaxed)) {
-            m_options.connectionLimit->refused.fetch_add(1, std::memory_order_relaxed);
+        ConnectionLimit &limit = *m_options.connectionLimit;
+        const bool isPastCap = m_connectionCount.load(std::memory_order_relaxed) -
+                                   limit.inReserve.load(std::memory_order_relaxed) >=
+                               limit.cap.load(std::memory_order_relaxed);
+        const bool isReserved = isPastCap && admitToReserve();
+        if (isPastCap && !isReserved) {
+            limit.refused.fetch_add(1, std::memory_order_relaxed);
             // Answer, end our side, and drain what the client already sent: closing with unread
             // bytes would make the kernel send a reset that can destroy the 503 in flight.
             (void)!::send(fd, m_overloaded.constData(), size_t(m_overloaded.size()),
@@ -214,14 +288,16 @@ void Worker::acceptAll() {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         auto connection = std::make_unique<Connection>(
             *this, fd, QHostAddress(reinterpret_cast<const sockaddr *>(&address)));
-        epoll_event event{};
-        event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-        event.data.ptr = connection.get();
-        if (epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event) < 0) {
-            --m_connectionCount;
-            continue; // the unique_ptr closes it
+        if (isReserved) {
+            connection->setReservePlace(&m_reservePlaces);
+            if (m_probation.size() > size_t(4 * limit.reserve.load()))
+                std::erase_if(m_probation, [this](const std::pair<int, quint64> &entry) {
+                    const Connection *c = this->connection(entry.first);
+                    return !c || c->id() != entry.second || !c->isUnidentified();
+                });
+            m_probation.emplace_back(fd, connection->id());
         }
-        m_connections.emplace(fd, std::move(connection));
+        addConnection(std::move(connection));
     }
 }
 
@@ -268,9 +344,10 @@ void Worker::run() {
             closeScheduled();
         }
         if (m_stopRequested) {
-            if (m_isListening) {
+            if (m_stopDeadlineMs == 0) {
+                if (m_isListening)
+                    epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listenFd, nullptr);
                 m_isListening = false;
-                epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listenFd, nullptr);
                 m_stopDeadlineMs = m_nowMs + m_options.shutdownGraceMs;
             }
             for (auto &[fd, connection] : m_connections)
@@ -280,7 +357,9 @@ void Worker::run() {
                 break;
         }
     }
-    m_connectionCount -= int(m_connections.size());
+    for (const auto &[fd, connection] : m_connections)
+        if (!connection->isClosed())
+            forget(*connection);
     m_connections.clear();
 }
 

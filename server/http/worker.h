@@ -6,6 +6,7 @@
 #include <QByteArray>
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,8 @@ class Worker {
 public:
     enum class Tail { KeepAlive, KeepAlive10, Close };
 
+    // listenFd -1: the priority worker, which accepts nothing and serves the connections the
+    // others hand it (handOff).
     Worker(int index, int listenFd, Handler &handler, const ServerOptions &options,
            std::atomic<int> &connectionCount);
     ~Worker();
@@ -59,6 +62,18 @@ public:
     // The open connection on `fd`, or null.
     Connection *connection(int fd) const;
 
+    // Priority (admin) connections: the worker that serves them, set before start().
+    void setPriorityWorker(Worker *worker) { m_priorityWorker = worker; }
+    bool isPriority() const { return m_listenFd < 0; }
+    // Whether `request`, the first of its connection on this (accepting) worker, is a
+    // priority one that the priority worker should serve.
+    bool takesPriority(const Request &request) const {
+        return m_priorityWorker && m_options.isPriority && m_options.isPriority(request);
+    }
+    // Moves `connection` (its first request parsed, not yet handled) to the priority worker.
+    // On this worker's thread; the connection is not touched here afterwards.
+    void handOff(Connection &connection);
+
 private:
     void run();
     void acceptAll();
@@ -67,6 +82,11 @@ private:
     void drainTasks();
     void wake();
     void closeScheduled();
+    bool admitToReserve();
+    // Drops a closing connection from the counts.
+    void forget(const Connection &connection);
+    void adopt(std::unique_ptr<Connection> connection);
+    void addConnection(std::unique_ptr<Connection> connection);
 
     const int m_index;
     const int m_listenFd;
@@ -77,7 +97,7 @@ private:
     int m_wakeFd = -1;
     std::thread m_thread;
     std::atomic<bool> m_stopRequested{false};
-    bool m_isListening = true;
+    bool m_isListening = false;
     qint64 m_stopDeadlineMs = 0;
     qint64 m_nowMs = 0;
     qint64 m_dateSecond = -1;
@@ -103,6 +123,13 @@ private:
     std::atomic<bool> m_isWaiting{false};
     qint64 m_lastAnswerNs = 0; // when the loop last took an answer (monotonic ns)
     QByteArray m_overloaded;   // the canned 503 for connections past the cap
+    Worker *m_priorityWorker = nullptr;
+    // Connections this worker admitted from the reserve, oldest first, while their first
+    // request is awaited (fd and Connection::id; stale entries are skipped).
+    std::deque<std::pair<int, quint64>> m_probation;
+    // Places of this worker's share of the reserve that its connections hold (wherever they
+    // are served now: closing decrements it on the priority worker's thread).
+    std::atomic<int> m_reservePlaces{0};
 };
 
 } // namespace fazt::http

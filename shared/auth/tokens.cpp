@@ -97,39 +97,69 @@ TokenStore::TokenStore(db::Database &database, Clock clock)
     : m_database(database)
     , m_clock(clock ? std::move(clock) : Clock(&QDateTime::currentSecsSinceEpoch)) {}
 
+namespace {
+
+constexpr const char *activeTokens =
+    "SELECT id, name, token_hash, scopes, created_at, last_used_at, sites FROM api_tokens "
+    "WHERE revoked_at IS NULL";
+
+} // namespace
+
+// One row of `activeTokens`.
+Result<TokenStore::Entry> TokenStore::entryFrom(db::Statement &row) {
+    Entry entry;
+    entry.info.id = row.int64(0);
+    entry.info.name = row.text(1);
+    const Result<Scopes> scopes = parseScopes(row.text(3));
+    if (!scopes)
+        return Error::internal(QStringLiteral("API token %1 has unreadable scopes: %2")
+                                   .arg(entry.info.id)
+                                   .arg(scopes.error().message));
+    entry.info.scopes = *scopes;
+    const Result<QStringList> sites = parseSiteList(row.text(6));
+    if (!sites)
+        return Error::internal(QStringLiteral("API token %1 has an unreadable site list: %2")
+                                   .arg(entry.info.id)
+                                   .arg(sites.error().message));
+    entry.info.sites = *sites;
+    entry.info.createdAt = row.int64(4);
+    entry.info.lastUsedAt = row.isNull(5) ? 0 : row.int64(5);
+    entry.lastUsedWrittenAt = entry.info.lastUsedAt;
+    return entry;
+}
+
 Status TokenStore::load() {
-    auto stmt = m_database.reader().prepare(
-        "SELECT id, name, token_hash, scopes, created_at, last_used_at, sites FROM api_tokens "
-        "WHERE revoked_at IS NULL");
+    auto stmt = m_database.reader().prepare(activeTokens);
     if (!stmt)
         return stmt.error();
     QHash<QByteArray, Entry> byHash;
     while (stmt->next()) {
-        Entry entry;
-        entry.info.id = stmt->int64(0);
-        entry.info.name = stmt->text(1);
-        const Result<Scopes> scopes = parseScopes(stmt->text(3));
-        if (!scopes)
-            return Error::internal(QStringLiteral("API token %1 has unreadable scopes: %2")
-                                       .arg(entry.info.id)
-                                       .arg(scopes.error().message));
-        entry.info.scopes = *scopes;
-        const Result<QStringList> sites = parseSiteList(stmt->text(6));
-        if (!sites)
-            return Error::internal(QStringLiteral("API token %1 has an unreadable site list: %2")
-                                       .arg(entry.info.id)
-                                       .arg(sites.error().message));
-        entry.info.sites = *sites;
-        entry.info.createdAt = stmt->int64(4);
-        entry.info.lastUsedAt = stmt->isNull(5) ? 0 : stmt->int64(5);
-        entry.lastUsedWrittenAt = entry.info.lastUsedAt;
-        byHash.insert(stmt->blob(2), entry);
+        auto entry = entryFrom(*stmt);
+        if (!entry)
+            return entry.error();
+        byHash.insert(stmt->blob(2), *entry);
     }
     if (stmt->error())
         return *stmt->error();
     std::lock_guard lock(m_mutex);
     m_byHash = std::move(byHash);
     return {};
+}
+
+bool TokenStore::loadStored(const QByteArray &hash) {
+    static const std::string oneByHash = std::string(activeTokens) + " AND token_hash = ?";
+    auto stmt = m_database.reader().prepare(oneByHash);
+    if (!stmt)
+        return false;
+    stmt->bindBlob(1, hash);
+    if (!stmt->next())
+        return false;
+    auto entry = entryFrom(*stmt);
+    if (!entry)
+        return false;
+    std::lock_guard lock(m_mutex);
+    m_byHash.insert(hash, *entry);
+    return true;
 }
 
 Result<QPair<QByteArray, TokenInfo>> TokenStore::create(const QString &name, Scopes scopes,
@@ -179,6 +209,15 @@ std::optional<TokenInfo> TokenStore::authenticate(QByteArrayView presentedToken)
         !isBase64Url(presentedToken.sliced(tokenPrefix.size())))
         return std::nullopt;
     const QByteArray hash = crypto::Sha256::hash(presentedToken);
+    bool isKnown = false;
+    {
+        std::lock_guard lock(m_mutex);
+        isKnown = m_byHash.contains(hash);
+    }
+    // A token made by another process (`fazt server create-token` on the same file) works at
+    // its first use: one lookup by the unique hash, and it is in RAM from then on.
+    if (!isKnown && !loadStored(hash))
+        return std::nullopt;
     const qint64 now = m_clock();
     TokenInfo info;
     bool isWriteDue = false;

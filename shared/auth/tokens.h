@@ -17,7 +17,8 @@
 
 namespace fazt::db {
 class Database;
-}
+class Statement;
+} // namespace fazt::db
 
 namespace fazt::auth {
 
@@ -51,7 +52,8 @@ struct TokenInfo {
 
 // API tokens ("fazt_" + 43 base64url characters: 256 random bits). Only their SHA-256 is
 // stored; every active token's metadata is held in RAM keyed by that hash, so authenticating
-// a request hashes once and looks up once, and never touches the database. Thread-safe.
+// a request hashes once and looks up once. Only a well-formed token that is not in RAM costs
+// one indexed lookup in the database (made by another process since load()). Thread-safe.
 class TokenStore {
 public:
     using Clock = std::function<qint64()>; // Unix seconds
@@ -87,6 +89,10 @@ private:
         TokenInfo info;
         qint64 lastUsedWrittenAt = 0;
     };
+
+    static Result<Entry> entryFrom(db::Statement &row);
+    // Reads the active token with this hash into RAM; false if there is none.
+    bool loadStored(const QByteArray &hash);
 
     db::Database &m_database;
     const Clock m_clock;

@@ -3,6 +3,7 @@
 #include "db/connection.h"
 #include "db/database.h"
 #include "support/faztprocess.h"
+#include "support/faztrun.h"
 #include "vfs/vfs.h"
 
 #include <QDir>
@@ -12,27 +13,8 @@
 
 using namespace fazt;
 
-namespace {
-
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Run runFazt(const QStringList &args,
-            const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment()) {
-    QProcess p;
-    p.setProcessEnvironment(env);
-    p.start(qEnvironmentVariable("FAZT_BIN"), args);
-    if (!p.waitForFinished(60000))
-        qFatal("fazt %s did not finish", qPrintable(args.join(u' ')));
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
-
-} // namespace
+using test::Run;
+using test::runFazt;
 
 class TestCli : public QObject {
     Q_OBJECT
@@ -92,7 +74,20 @@ private Q_SLOTS:
                      QStringLiteral("Example.COM"), QStringLiteral("--db"), db});
         QVERIFY2(init.exitCode == 0, qPrintable(init.err));
         QVERIFY(init.out.contains(QStringLiteral("Created")));
-        QVERIFY(init.out.contains(QStringLiteral("site demo created")));
+        // A real domain gets the demo site only when asked.
+        QVERIFY2(init.out.contains(QStringLiteral("no demo site on example.com (add it with "
+                                                  "--demo)")),
+                 qPrintable(init.out));
+        {
+            auto opened = db::Database::open(db);
+            QVERIFY(opened);
+            QVERIFY(!vfs::Vfs(**opened).site(QStringLiteral("demo")));
+        }
+        const Run demo = runFazt({QStringLiteral("server"), QStringLiteral("init"),
+                                  QStringLiteral("--domain"), QStringLiteral("example.com"),
+                                  QStringLiteral("--db"), db, QStringLiteral("--demo")});
+        QCOMPARE(demo.exitCode, 0);
+        QVERIFY2(demo.out.contains(QStringLiteral("site demo created")), qPrintable(demo.out));
         {
             auto opened = db::Database::open(db);
             QVERIFY(opened);
@@ -126,6 +121,12 @@ private Q_SLOTS:
         test::FaztProcess server;
         QVERIFY(server.start({QStringLiteral("server"), QStringLiteral("start")}, env));
         QTRY_VERIFY(server.output().contains("site demo: http://demo.localhost:"));
+        // No password yet: it says how to set one, for this very file.
+        const QByteArray setCredentials =
+            qgetenv("FAZT_BIN") + " server set-credentials --db " +
+            QFileInfo(path(QStringLiteral("from-env.db"))).absoluteFilePath().toUtf8() +
+            "', then '" + qgetenv("FAZT_BIN") + " login http://localhost:";
+        QTRY_VERIFY2(server.output().contains(setCredentials), server.output().constData());
         QVERIFY(QFile::exists(path(QStringLiteral("from-env.db"))));
         QCOMPARE(test::fetch(server.port(), "demo.localhost", "/").status, 200);
         QCOMPARE(server.stop(), 0);
@@ -231,7 +232,7 @@ private Q_SLOTS:
         QVERIFY2(running.out.contains(
                      QStringLiteral("running on port %1: version " FAZT_VERSION ", up ").arg(port)),
                  qPrintable(running.out));
-        QVERIFY2(running.out.contains(QStringLiteral("domain example.com, 1 site")),
+        QVERIFY2(running.out.contains(QStringLiteral("domain example.com, 0 sites")),
                  qPrintable(running.out));
         QVERIFY(running.out.contains(QStringLiteral("none tripped")));
         const Run json =

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "db/database.h"
 #include "support/faztprocess.h"
+#include "support/serversetup.h"
 #include "system/probe.h"
 
 #include <QDir>
@@ -223,6 +224,22 @@ class TestGuard : public QObject {
                     .toLatin1();
             return token.startsWith("fazt_");
         }
+        // A started server whose connection cap is `cap`.
+        bool startWithCap(int cap) {
+            return init() && start() &&
+                   call("PUT", "/api/system/limits",
+                        R"({"limits":{"maxConnections":)" + QByteArray::number(cap) + "}}")
+                           .status == 200;
+        }
+        bool setPassword(const QByteArray &password) {
+            const QString file = dir.filePath(QStringLiteral("password"));
+            test::writeFile(file, password + '\n');
+            int code = -1;
+            runFazt({QStringLiteral("server"), QStringLiteral("set-credentials"),
+                     QStringLiteral("--db"), db, QStringLiteral("--password-file"), file},
+                    env, &code);
+            return code == 0;
+        }
         bool start() {
             process =
                 std::make_unique<FaztProcess>(); // a fresh one: the old output has an old port
@@ -434,10 +451,7 @@ private Q_SLOTS:
 
     void connectionFloodGetsFast503() {
         Server s;
-        QVERIFY(s.init());
-        QVERIFY(s.start());
-        QCOMPARE(s.call("PUT", "/api/system/limits", R"({"limits":{"maxConnections":8}})").status,
-                 200);
+        QVERIFY(s.startWithCap(8));
         // The admin's keep-alive connection, opened first, then idle ones up to the cap.
         RawClient admin(s.fazt().port());
         const auto adminCall = [&](const QByteArray &path) {
@@ -496,11 +510,85 @@ private Q_SLOTS:
         QCOMPARE(s.fazt().stop(), 0);
     }
 
+    // The cockpit rule at the connection cap: user connections hold every place, and the owner
+    // still gets in on fresh connections (from the reserve past the cap), while users get the
+    // 503; idle sockets past the cap cannot keep the reserve from the admin.
+    void adminGetsInPastTheConnectionCap() {
+        Server s;
+        QVERIFY(s.startWithCap(16));
+        // User connections up to the cap (however many earlier calls still hold): kept alive
+        // until one is refused.
+        std::vector<std::unique_ptr<RawClient>> users;
+        // Opens user connections, kept alive, until one is refused; returns that answer.
+        const auto fillToCap = [&] {
+            for (;;) {
+                auto user = std::make_unique<RawClient>(s.fazt().port());
+                user->send(RawClient::request("demo.localhost", "/"));
+                HttpResponse answer = user->read();
+                if (answer.status != 200 || users.size() > 40) {
+                    if (!user->waitForClose())
+                        answer.status = -answer.status; // the refused connection stayed open
+                    return answer;
+                }
+                users.push_back(std::move(user));
+            }
+        };
+        QCOMPARE(fillToCap().status, 503);
+        QVERIFY(users.size() >= 15 && users.size() <= 17);
+        for (int i = 0; i < 20; ++i) {
+            QCOMPARE(s.call("GET", "/api/sites").status, 200);
+            // (a place the admin's connection held a moment ago may be free again)
+            const HttpResponse refused = fillToCap();
+            QCOMPARE(refused.status, 503);
+            QCOMPARE(refused.header("Retry-After"), QByteArray("5"));
+        }
+        QVERIFY(users.size() <= 17);
+        // More sockets past the cap than the reserve holds, sending nothing: the oldest give
+        // their places up to newer connections, and the admin's request gets through.
+        std::vector<std::unique_ptr<RawClient>> silent;
+        for (int i = 0; i < 80; ++i)
+            silent.push_back(std::make_unique<RawClient>(s.fazt().port()));
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(s.call("GET", "/api/sites").status, 200);
+        // A keep-alive admin connection opened past the cap keeps being served.
+        {
+            RawClient admin(s.fazt().port());
+            for (int i = 0; i < 5; ++i) {
+                admin.send(RawClient::request("admin.localhost", "/api/sites",
+                                              {"Authorization: Bearer " + s.token}));
+                QCOMPARE(admin.read().status, 200);
+            }
+            const QJsonObject connections = json(s.call("GET", "/api/system/metrics"))
+                                                .value(QStringLiteral("connections"))
+                                                .toObject();
+            QVERIFY(connections.value(QStringLiteral("reserved")).toInt() >= 1);
+            QVERIFY(connections.value(QStringLiteral("reserved")).toInt() <= 64);
+        }
+        silent.clear();
+        users.clear();
+        QTRY_COMPARE_WITH_TIMEOUT(s.site("/").status, 200, 5000);
+        const auto connectionsNow = [&s] {
+            return json(s.call("GET", "/api/system/metrics"))
+                .value(QStringLiteral("connections"))
+                .toObject();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(connectionsNow().value(QStringLiteral("reserved")).toInt(), 0,
+                                  5000);
+        // Everything closed but the metrics call's own connection (polled gently: each poll
+        // is a connection of its own).
+        int open = -1;
+        for (int i = 0; i < 40 && open != 1; ++i, QTest::qWait(250))
+            open = connectionsNow().value(QStringLiteral("open")).toInt();
+        QCOMPARE(open, 1);
+        QCOMPARE(s.fazt().stop(), 0);
+    }
+
     void memoryPressureRefusesFillsAndServesHits() {
         FakeMachine machine;
         Server s;
         s.env.insert(QStringLiteral("FAZT_PROBE_ROOT"), machine.root());
         QVERIFY(s.init());
+        QVERIFY(s.setPassword("cockpit password"));
         QVERIFY(s.start());
         QCOMPARE(s.site("/").status, 200); // cached now
         QVERIFY(s.isTripped(QStringLiteral("memory")) == false);
@@ -540,6 +628,11 @@ private Q_SLOTS:
         QCOMPARE(upload.status, 503);
         QVERIFY(upload.body.contains("memory"));
         QCOMPARE(s.call("GET", "/api/sites").status, 200); // the admin API keeps answering
+        const HttpResponse login = s.call("POST", "/api/login",
+                                          R"({"username":"admin","password":"cockpit password"})",
+                                          {"Content-Type: application/json"});
+        QCOMPARE(login.status, 200); // and so does the login
+        QVERIFY(!login.header("Set-Cookie").isEmpty());
         QVERIFY(s.trips(QStringLiteral("memory")) >= 2);
 
         machine.setMemory(qint64(4) << 30);

@@ -38,7 +38,6 @@ QJsonObject json(const HttpResponse &r) {
     return QJsonDocument::fromJson(r.body).object();
 }
 
-
 // In every source file of the function site: a response holding it has leaked the source.
 constexpr char SourceMarker[] = "SOURCE-MARKER-7f3a";
 constexpr char Password[] = "correct horse battery";
@@ -127,8 +126,8 @@ class TestSecurity : public QObject {
         QProcess init;
         init.start(qEnvironmentVariable("FAZT_BIN"),
                    {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                    domain, QStringLiteral("--db"), db, QStringLiteral("--password-file"),
-                    m_dir.filePath(QStringLiteral("password"))});
+                    domain, QStringLiteral("--db"), db, QStringLiteral("--demo"),
+                    QStringLiteral("--password-file"), m_dir.filePath(QStringLiteral("password"))});
         return init.waitForFinished(30000) && init.exitStatus() == QProcess::NormalExit &&
                init.exitCode() == 0;
     }
@@ -639,7 +638,7 @@ private Q_SLOTS:
         QVERIFY(!env.contains("fazt-enc"));
         const QString source = m_dir.filePath(QStringLiteral("src-vault"));
         test::writeFile(source + QStringLiteral("/api/main.js"),
-              "module.exports = () => ({ token: fazt.env.TOKEN });\n");
+                        "module.exports = () => ({ token: fazt.env.TOKEN });\n");
         QProcess deployed;
         deployed.start(qEnvironmentVariable("FAZT_BIN"),
                        {QStringLiteral("deploy"), source, QStringLiteral("--site"),

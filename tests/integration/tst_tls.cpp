@@ -3,8 +3,12 @@
 // redirects except on localhost, and hostile bytes on the TLS port cost nothing but the
 // connection.
 
+#include "support/faztrun.h"
 #include "tlstestsupport.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 
 using namespace fazt;
@@ -54,6 +58,34 @@ private Q_SLOTS:
     }
 
     void cleanupTestCase() { QCOMPARE(m_fazt.stop(), 0); }
+
+    // `fazt certificates list|renew`: the same list, as a table or the API's JSON.
+    void theCliListsCertificates() {
+        const QStringList server{QStringLiteral("--server"),
+                                 QStringLiteral("http://127.0.0.1:%1").arg(m_httpPort),
+                                 QStringLiteral("--token"), QString::fromLatin1(m_token)};
+        const auto list = test::runFazt(
+            QStringList{QStringLiteral("certificates"), QStringLiteral("list")} + server);
+        QCOMPARE(list.exitCode, 0);
+        QVERIFY2(list.out.contains(QStringLiteral("demo.example.test")), qPrintable(list.out));
+        QVERIFY(list.out.contains(QStringLiteral("Fazt local CA")));
+        const auto json =
+            test::runFazt(QStringList{QStringLiteral("certificates"), QStringLiteral("list"),
+                                      QStringLiteral("--json")} +
+                          server);
+        QCOMPARE(json.exitCode, 0);
+        QVERIFY(!QJsonDocument::fromJson(json.out.toUtf8())
+                     .object()
+                     .value(QLatin1String("certificates"))
+                     .toArray()
+                     .isEmpty());
+        const auto unknown =
+            test::runFazt(QStringList{QStringLiteral("certificates"), QStringLiteral("renew"),
+                                      QStringLiteral("unknown.example.net")} +
+                          server);
+        QCOMPARE(unknown.exitCode, 1);
+        QVERIFY(!unknown.err.isEmpty());
+    }
 
     void eachSiteGetsItsOwnCertificate() {
         for (const QByteArray name : {"example.test", "demo.example.test", "admin.example.test"}) {

@@ -220,12 +220,12 @@ inline HttpResponse fetch(quint16 port, const QByteArray &host, const QByteArray
     return client.read(method == "HEAD");
 }
 
-// Runs `fazt server init --domain DOMAIN --db DB`; true if it succeeded.
+// Runs `fazt server init --domain DOMAIN --db DB --demo`; true if it succeeded.
 inline bool initDatabase(const QString &db, const QString &domain) {
     QProcess init;
     init.start(qEnvironmentVariable("FAZT_BIN"),
                {QStringLiteral("server"), QStringLiteral("init"), QStringLiteral("--domain"),
-                domain, QStringLiteral("--db"), db});
+                domain, QStringLiteral("--db"), db, QStringLiteral("--demo")});
     return init.waitForFinished(30000) && init.exitStatus() == QProcess::NormalExit &&
            init.exitCode() == 0;
 }

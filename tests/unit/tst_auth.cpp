@@ -545,7 +545,6 @@ private Q_SLOTS:
         m_db.reset();
         m_db = openDatabase(dbPath());
         TokenStore tokens(db());
-        QVERIFY(!tokens.authenticate(kept)); // nothing before load()
         QVERIFY(tokens.load());
         const auto info = tokens.authenticate(kept);
         QVERIFY(info);
@@ -554,6 +553,28 @@ private Q_SLOTS:
         QCOMPARE(info->scopes, Scope::Read | Scope::Deploy);
         QVERIFY(!tokens.authenticate(revoked));
         QCOMPARE(tokens.list().size(), 1);
+    }
+
+    // `fazt server create-token` writes to the file of a running server: its token works at
+    // its first use there, not only after the server reloads its tokens.
+    void tokenMadeByAnotherStoreWorksAtItsFirstUse() {
+        TokenStore server(db());
+        QVERIFY(server.load());
+        TokenStore elsewhere(db());
+        const auto created =
+            elsewhere.create(QStringLiteral("cli"), Scope::Deploy, {QStringLiteral("blog")});
+        QVERIFY(created);
+        const auto info = server.authenticate(created->first);
+        QVERIFY(info);
+        QCOMPARE(info->id, created->second.id);
+        QCOMPARE(info->scopes, Scope::Deploy);
+        QCOMPARE(info->sites, QStringList{QStringLiteral("blog")});
+        QCOMPARE(server.list().size(), 1); // in RAM from now on
+        QVERIFY(elsewhere.revoke(created->second.id));
+        const auto revokedElsewhere = elsewhere.create(QStringLiteral("gone"), Scope::Read);
+        QVERIFY(revokedElsewhere && elsewhere.revoke(revokedElsewhere->second.id));
+        QVERIFY(!server.authenticate(revokedElsewhere->first));
+        QVERIFY(!server.authenticate(QByteArray("fazt_").append(QByteArray(43, 'A'))));
     }
 
     void tokenNeedsANameAndAScope() {

@@ -1,6 +1,7 @@
-// The capacity simulator: what Fazt would allow itself on a machine with this memory, these
-// CPUs and this disk, computed by the server (GET /api/simulate on the admin host, public and
-// rate-limited), so this page, the console and `fazt simulate` never disagree.
+// The landing page's script: the demo and dashboard links, and the capacity simulator: what
+// Fazt would allow itself on a machine with this memory, these CPUs and this disk, computed by
+// the server (GET /api/simulate on the admin host, public and rate-limited), so this page, the
+// console and `fazt simulate` never disagree.
 (function () {
   'use strict';
   const presets = [
@@ -13,10 +14,17 @@
   ];
   const MiB = 1048576;
   const $ = (id) => document.getElementById(id);
+  // The demo and the dashboard live in front of the server's domain, port included
+  // (localhost:8080); this page is also served at root.DOMAIN.
   const host = location.host.replace(/^(root|www)\./, '');
   const admin = location.protocol + '//admin.' + host;
   const link = document.querySelector('.admin-link');
   if (link) link.href = admin + '/';
+  const demo = $('demo');
+  if (demo) {
+    demo.href = location.protocol + '//demo.' + host + '/';
+    demo.textContent = 'demo.' + host;
+  }
 
   function size(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
