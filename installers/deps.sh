@@ -6,6 +6,10 @@
 #   installers/deps.sh package    + what `make package` needs (CPack's dpkg-shlibdeps)
 #   installers/deps.sh test       + what `make test` needs
 #   installers/deps.sh bench      + what `make bench` needs (nginx, Caddy, wrk)
+#
+# Then the npm packages, pinned by package-lock.json (npm ci, again only when the lockfile
+# changed): uPlot, bundled into the admin dashboard at build time, and for test and bench
+# playwright-core, which drives Debian's chromium in tests/web.
 set -euo pipefail
 
 build=(
@@ -21,41 +25,70 @@ build=(
   qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtquick-dialogs
   qml6-module-qt-labs-settings qml6-module-qtcharts qml6-module-qt-labs-folderlistmodel
   qml6-module-qtquick-shapes
+  # the admin dashboard's npm packages (uPlot), installed with npm ci
+  nodejs
 )
 package=(dpkg-dev file)
 # systemd: systemd-analyze verify and systemd-socket-activate; debootstrap: the clean Debian 12
 # the packages are installed into (tests/integration/tst_install.cpp)
 # wrk: the load under which a restart must refuse nothing (tests/integration/tst_systemd.cpp)
 test=(sqlite3 curl procps clang libclang-rt-dev qml6-module-qttest xvfb xauth pebble
-  "${package[@]}" systemd debootstrap wrk)
+  "${package[@]}" systemd debootstrap wrk
+  # the dashboard's end-to-end tests (tests/web): playwright-core drives Debian's chromium
+  chromium)
 bench=(nginx-light caddy wrk python3)
 
 wanted=("${build[@]}")
+npm_dev=no
 for group in "$@"; do
   case "$group" in
     build) ;;
     package) wanted+=("${package[@]}") ;;
-    test) wanted+=("${test[@]}") ;;
-    bench) wanted+=("${test[@]}" "${bench[@]}") ;;
+    test) wanted+=("${test[@]}"); npm_dev=yes ;;
+    bench) wanted+=("${test[@]}" "${bench[@]}"); npm_dev=yes ;;
     *) echo "deps.sh: unknown group '$group' (use: build, package, test, bench)" >&2; exit 2 ;;
   esac
 done
+
+npm_packages() {
+  cd "$(dirname "$0")/.."
+  command -v npm >/dev/null || apt_install npm
+  local lock stamp=node_modules/.fazt-deps
+  lock=$(sha256sum package-lock.json | cut -d' ' -f1)
+  # A stamp "LOCKHASH dev" (devDependencies too) also serves a build; "LOCKHASH prod" does
+  # not serve the tests.
+  if [[ -f $stamp ]]; then
+    read -r have mode < "$stamp" || true
+    [[ "$have" == "$lock" && ( "$mode" == dev || $npm_dev == no ) ]] && return 0
+  fi
+  echo "deps.sh: npm ci (package-lock.json)"
+  if [[ $npm_dev == yes ]]; then
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$lock dev" > "$stamp"
+  else
+    npm ci --omit=dev --no-audit --no-fund --loglevel=error
+    echo "$lock prod" > "$stamp"
+  fi
+}
+
+SUDO=
+apt_updated=no
+apt_install() {
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null; then SUDO=sudo; else
+      echo "deps.sh: missing packages: $*; run as root or install them." >&2; exit 1
+    fi
+  fi
+  echo "deps.sh: installing $*"
+  export DEBIAN_FRONTEND=noninteractive
+  if [[ $apt_updated == no ]]; then $SUDO apt-get update -qq; apt_updated=yes; fi
+  $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
 
 missing=()
 for pkg in "${wanted[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null; then SUDO=sudo; else
-    echo "deps.sh: missing packages: ${missing[*]}; run as root or install them." >&2; exit 1
-  fi
-else
-  SUDO=
-fi
-echo "deps.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+[[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
+npm_packages

@@ -1,6 +1,9 @@
 #include "admin/adminservice.h"
 
 #include "admin/auditapi.h"
+#include "admin/adminsite.h"
+#include "admin/backupapi.h"
+#include "admin/simulatorapi.h"
 #include "admin/siteaccess.h"
 #include "config/config.h"
 #include "db/database.h"
@@ -136,6 +139,15 @@ Result<QString> checkTextSetting(const QString &key, const QJsonValue &value,
     return text;
 }
 
+// Public endpoints other than login (the simulator, openapi.json): 60 at once per address,
+// then one a second, so no one can keep the admin thread busy for the owner.
+auth::LoginLimiter::Options publicLimits() {
+    auth::LoginLimiter::Options options;
+    options.burst = 60;
+    options.refillInterval = 1;
+    return options;
+}
+
 } // namespace
 
 Response jsonResponse(int status, const QJsonObject &body) {
@@ -200,6 +212,7 @@ AdminService::AdminService(db::Database &database, vfs::Vfs &vfs, vfs::VfsCache 
     , m_loginLimiter(auth::LoginLimiter::Options())
     , m_accountLimiter(accountLimits())
     , m_audit(database)
+    , m_publicLimiter(publicLimits())
     , m_adminThread(QStringLiteral("fazt-admin"), 256)
     , m_jobsThread(QStringLiteral("fazt-jobs"), 16) {
     addRoutes();
@@ -316,6 +329,8 @@ void AdminService::addRoutes() {
     add(Method::Put, "/api/config", Access::Admin, BodyKind::Json, &AdminService::setConfig);
     add(Method::Get, "/api/openapi.json", Access::Public, BodyKind::None, &AdminService::openApi);
     addAuditRoutes(*this, m_database);
+    addSimulatorRoutes(*this);
+    addBackupRoutes(*this, m_database);
 }
 
 const Route *AdminService::match(Method method, const QString &path,
@@ -355,15 +370,12 @@ void AdminService::handle(http::Exchange &exchange) {
         return;
     }
     const QString fullPath = u'/' + *path;
-    if (fullPath == QLatin1String("/")) {
-        Response page = http::makeResponse(
-            200, "text/html; charset=utf-8",
-            "<!doctype html><title>Fazt admin</title><h1>Fazt admin API</h1><p>Described at "
-            "<a href=\"/api/openapi.json\">/api/openapi.json</a>. Manage this server with the Fazt "
-            "Console or "
-            "<code>fazt</code> on the command line.</p>\n",
-            request.method() == Method::Head);
-        exchange.respond(std::move(page));
+    if (!fullPath.startsWith(QLatin1String("/api/")) && fullPath != QLatin1String("/api")) {
+        // The dashboard's files are served before this handler (SiteHandler::setDashboard).
+        exchange.respond(apiError(404, "not_found",
+                                  QStringLiteral("The admin dashboard is not installed on this "
+                                                 "server: run 'fazt server reset-admin'. The API "
+                                                 "is described at /api/openapi.json.")));
         return;
     }
     auto apiRequest = std::make_shared<ApiRequest>();
@@ -380,6 +392,14 @@ void AdminService::handle(http::Exchange &exchange) {
             QStringLiteral("%1 accepts %2.").arg(fullPath, allowed.join(QStringLiteral(", "))));
         refused.head.append("Allow: " + allowed.join(QStringLiteral(", ")).toLatin1() + "\r\n");
         exchange.respond(std::move(refused));
+        return;
+    }
+    // The dashboard's own site is the server's: no deploy, setting or deletion reaches it.
+    if (apiRequest->params.value(QStringLiteral("name")) == AdminSite::SiteName) {
+        exchange.respond(
+            apiError(403, "system_site",
+                     QStringLiteral("'admin' is the dashboard's system site, kept by fazt itself; "
+                                    "'fazt server reset-admin' puts the built-in one back.")));
         return;
     }
     apiRequest->method = request.method();
@@ -456,6 +476,19 @@ void AdminService::handle(http::Exchange &exchange) {
     }
     if (apiRequest->clientAddress.isEmpty()) // a token's caller has it already
         apiRequest->clientAddress = clientAddress(request);
+    const bool isSessionRoute = route->pattern == QLatin1String("/api/login") ||
+                                route->pattern == QLatin1String("/api/logout");
+    if (route->access == Access::Public && !isSessionRoute) {
+        if (const auto wait = m_publicLimiter.acquire(apiRequest->clientAddress)) {
+            Response limited =
+                apiError(429, "rate_limited",
+                         QStringLiteral("Too many requests from your address. Retry in %1 seconds.")
+                             .arg(*wait));
+            limited.head.append("Retry-After: " + QByteArray::number(*wait) + "\r\n");
+            exchange.respond(std::move(limited));
+            return;
+        }
+    }
     if (route->pattern == QLatin1String("/api/login")) {
         // A first look, so that a refused address does not even queue for the admin thread;
         // login() counts the attempt.
@@ -660,7 +693,7 @@ Response AdminService::listSites(ApiRequest &request) {
         return apiError(sites.error());
     QJsonArray list;
     for (const vfs::SiteInfo &site : *sites)
-        if (request.caller.mayTouch(site.name))
+        if (request.caller.mayTouch(site.name) && site.name != AdminSite::SiteName)
             list.append(siteJson(site));
     return jsonResponse(200, QJsonObject{{QStringLiteral("sites"), list}});
 }

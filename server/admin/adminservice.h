@@ -130,6 +130,7 @@ private:
     auth::LoginLimiter m_loginLimiter;   // per client address (an IPv6 /64)
     auth::LoginLimiter m_accountLimiter; // per username, whatever the address
     audit::AuditLog m_audit;
+    auth::LoginLimiter m_publicLimiter;  // other public endpoints, per client address
     QList<Route> m_routes;
     std::atomic<quint16> m_publicPort{80};
     QByteArray m_authFingerprint; // touched on the admin thread only (after load())

@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "audit/auditlog.h"
+#include "admin/adminsite.h"
 #include "auth/credentials.h"
 #include "auth/password.h"
 #include "auth/tokens.h"
@@ -224,6 +225,12 @@ int serverStart(const QCommandLineParser &parser) {
         for (const QString &line : *done)
             out() << "  " << line << Qt::endl;
     }
+    // A newer (or other) binary brings its own dashboard, matching its API.
+    auto dashboard = admin::AdminSite::install(**database, admin::AdminSite::Replace::IfOutdated);
+    if (!dashboard)
+        return fail(dashboard.error().message);
+    if (!dashboard->isEmpty())
+        out() << "  " << *dashboard << Qt::endl;
     Config config(**database);
     if (Status s = config.load(); !s)
         return fail(s.error().message);
@@ -255,8 +262,11 @@ int serverStart(const QCommandLineParser &parser) {
               << siteUrl(isLocal ? QStringLiteral("localhost") : settings.domain, port) << Qt::endl;
         if (sites) {
             for (const vfs::SiteInfo &site : *sites) {
+                const QString label = site.name == admin::AdminSite::SiteName
+                                          ? QStringLiteral("admin dashboard")
+                                          : QString(QStringLiteral("site ") + site.name);
                 if (site.name != QLatin1String("root"))
-                    out() << "  site " << site.name << ": "
+                    out() << "  " << label << ": "
                           << siteUrl(site.name + u'.' +
                                          (isLocal ? QStringLiteral("localhost") : settings.domain),
                                      port)
@@ -527,7 +537,7 @@ const QList<Command> &commands() {
         } +
         databaseCommands() + loginCommands() + remoteCommands() + siteCommands() + tokenCommands() +
         settingsCommands() + reportCommands() + functionCommands() + systemCommands() +
-        statusCommands() + serviceCommands() + auditCommands() + completionCommands(commands);
+        statusCommands() + serviceCommands() + auditCommands() + dashboardCommands() + completionCommands(commands);
     return list;
 }
 

@@ -122,5 +122,7 @@ QList<Command> reportCommands();
 QList<Command> completionCommands(const std::function<const QList<Command> &()> &commands);
 // `fazt audit`: the admin actions the server recorded (over the admin API).
 QList<Command> auditCommands();
+// `fazt server reset-admin`: the built-in admin dashboard stored again.
+QList<Command> dashboardCommands();
 
 } // namespace fazt::cli

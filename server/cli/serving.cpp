@@ -1,6 +1,7 @@
 #include "cli/serving.h"
 
 #include "admin/adminservice.h"
+#include "admin/adminsite.h"
 #include "admin/functionsapi.h"
 #include "admin/statsapi.h"
 #include "admin/upload.h"
@@ -223,6 +224,14 @@ int serve(db::Database &database, const ServeSettings &settings) {
             *adminService, vfs, functionStore,
             [runtime = functionRuntime.get()](const QString &site) { runtime->invalidate(site); });
         handler.setAdminHandler(adminService.get());
+        // The dashboard answers from RAM from the first request on, whatever user traffic
+        // does to the cache.
+        if (vfs.site(admin::AdminSite::SiteName)) {
+            handler.setDashboard(admin::AdminSite::SiteName, admin::AdminSite::securityHeaders());
+            if (auto pinned = handler.pinDashboard(); !pinned)
+                qWarning("fazt: the admin dashboard is not pinned in memory: %s",
+                         qPrintable(pinned.error().message));
+        }
     }
     guard::Guard guard(database, config, cache, router, handler);
     guard.attach(handler);

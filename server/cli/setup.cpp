@@ -1,5 +1,6 @@
 #include "cli/setup.h"
 
+#include "admin/adminsite.h"
 #include "config/config.h"
 #include "db/database.h"
 #include "system/limitstore.h"
@@ -90,6 +91,11 @@ Result<QStringList> initialize(db::Database &database, const QString &domain, Sy
                         .arg(deployed->bytes)
                         .arg(deployed->id));
     }
+    auto dashboard = admin::AdminSite::install(database, admin::AdminSite::Replace::IfOutdated);
+    if (!dashboard)
+        return dashboard.error();
+    if (!dashboard->isEmpty())
+        done.append(*dashboard);
     return done;
 }
 

@@ -19,7 +19,8 @@ SystemSites systemSitesFor(const QString &domain);
 
 // What `fazt server init` does, also done by `server start` on a database that is new: store
 // the base domain and seed the system sites from the resources built into the binary. Sites
-// that exist are left alone. Returns one line per thing it did, for the user.
+// that exist are left alone, except the admin dashboard, replaced when this binary's differs
+// (AdminSite). Returns one line per thing it did, for the user.
 Result<QStringList> initialize(db::Database &database, const QString &domain, SystemSites sites);
 
 // The base domain is a hostname (`example.com`, `localhost`): letters, digits, '-' and '.'.

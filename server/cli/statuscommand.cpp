@@ -35,7 +35,8 @@ Result<DatabaseFacts> readDatabase(const QString &path) {
     for (const char *suffix : {"", "-wal", "-shm"})
         facts.bytes += QFileInfo(path + QLatin1String(suffix)).size();
     auto version = (*connection)->queryInt("PRAGMA user_version");
-    auto sites = (*connection)->queryInt("SELECT count(*) FROM sites WHERE name <> 'root'");
+    auto sites =
+        (*connection)->queryInt("SELECT count(*) FROM sites WHERE name NOT IN ('root', 'admin')");
     if (!version || !sites)
         return version ? sites.error() : version.error();
     facts.schemaVersion = *version;

@@ -175,7 +175,7 @@ private:
 };
 
 QByteArray buildFileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip,
-                         const QByteArray &cacheControl) {
+                         const QByteArray &cacheControl, QByteArrayView extraHeaders) {
     HeadBuilder head(status);
     http::addStandardHeaders(head);
     head.add("Content-Type", file.mime.toLatin1());
@@ -189,16 +189,20 @@ QByteArray buildFileHead(int status, const vfs::FileInfo &file, qint64 length, b
         head.add("Vary", "Accept-Encoding");
     if (isGzip)
         head.add("Content-Encoding", "gzip");
-    return head.take();
+    return head.take() + extraHeaders.toByteArray();
 }
 
 } // namespace
 
-// A preview revalidates everything: what is being edited must show on the next load.
+// A preview revalidates everything: what is being edited must show on the next load. So do
+// the dashboard's files (the only ones with extra headers): after an upgrade the browser must
+// not mix new pages with old scripts, and a 304 from the pinned cache costs next to nothing.
 QByteArray SiteHandler::fileHead(int status, const vfs::FileInfo &file, qint64 length,
-                                 bool isGzip) const {
+                                 bool isGzip, QByteArrayView extraHeaders) const {
+    const bool revalidate = m_liveReload || !extraHeaders.isEmpty();
     return buildFileHead(status, file, length, isGzip,
-                         m_liveReload ? QByteArray("no-cache") : cacheControlFor(file));
+                         revalidate ? QByteArray("no-cache") : cacheControlFor(file),
+                         extraHeaders);
 }
 
 struct SiteHandler::Lookup {
@@ -326,6 +330,15 @@ void SiteHandler::handle(Exchange &exchange) {
         return;
     }
     case HostRouter::Route::Kind::Admin:
+        if (m_admin && !m_dashboardSite.isEmpty()) {
+            // The dashboard's files: everything but the API (/health and /metrics were
+            // answered before this handler).
+            const Result<QString> path = decodePath(request.path());
+            if (!path || !isFunctionPath(*path)) {
+                serveSite(exchange, m_dashboardSite, path);
+                return;
+            }
+        }
         if (m_admin) {
             m_admin->handle(exchange);
             return;
@@ -396,10 +409,12 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Resul
     switch (found.kind) {
     case Lookup::Kind::File:
         if (found.cached) {
-            m_cache.insert(site, key, found.cached);
+            m_cache.insert(site, key, found.cached,
+                           site == m_dashboardSite ? vfs::VfsCache::Pin::Yes
+                                                   : vfs::VfsCache::Pin::No);
             serveFile(exchange, *found.cached, 200);
         } else {
-            streamFile(exchange, found.file, 200);
+            streamFile(exchange, site, found.file, 200);
         }
         return;
     case Lookup::Kind::Redirect: {
@@ -442,7 +457,7 @@ SiteHandler::Lookup SiteHandler::resolve(const QString &site, const QString &pat
             continue;
         if (!m_cache.isCacheable(file->size))
             return {Lookup::Kind::File, nullptr, *file, {}};
-        auto prepared = prepare(*file);
+        auto prepared = prepare(site, *file);
         if (!prepared)
             return {Lookup::Kind::File, nullptr, *file, {}};
         return {Lookup::Kind::File, prepared, *file, {}};
@@ -457,7 +472,41 @@ SiteHandler::Lookup SiteHandler::resolve(const QString &site, const QString &pat
     return {};
 }
 
-std::shared_ptr<const vfs::CachedFile> SiteHandler::prepare(const vfs::FileInfo &file) {
+void SiteHandler::setDashboard(const QString &site, QByteArray headers) {
+    m_dashboardSite = site;
+    m_dashboardHeaders = std::move(headers);
+}
+
+Result<int> SiteHandler::pinDashboard() {
+    auto site = m_vfs.site(m_dashboardSite);
+    if (!site)
+        return site.error();
+    if (!site->activeDeployId)
+        return Error::notFound(
+            QStringLiteral("The dashboard site '%1' has no active deploy.").arg(m_dashboardSite));
+    auto files = m_vfs.files(site->activeDeployId);
+    if (!files)
+        return files.error();
+    int pinned = 0;
+    for (const vfs::FileInfo &file : *files) {
+        auto prepared = prepare(m_dashboardSite, file);
+        if (!prepared)
+            return Error::io(QStringLiteral("Cannot read the dashboard's %1.").arg(file.path));
+        if (!m_cache.insert(m_dashboardSite, file.path, prepared, vfs::VfsCache::Pin::Yes))
+            return Error{
+                Error::Code::TooLarge,
+                QStringLiteral("The dashboard's %1 (%2 bytes) does not fit in the file cache.")
+                    .arg(file.path)
+                    .arg(file.size)};
+        ++pinned;
+    }
+    return pinned;
+}
+
+std::shared_ptr<const vfs::CachedFile> SiteHandler::prepare(const QString &site,
+                                                            const vfs::FileInfo &file) {
+    const QByteArrayView extra =
+        site == m_dashboardSite ? QByteArrayView(m_dashboardHeaders) : QByteArrayView();
     auto body = m_vfs.readAll(file);
     if (!body)
         return nullptr;
@@ -470,10 +519,10 @@ std::shared_ptr<const vfs::CachedFile> SiteHandler::prepare(const vfs::FileInfo 
         if (!compressed.isEmpty() && compressed.size() < entry->body.size() * 9 / 10)
             entry->gzipBody = std::move(compressed);
     }
-    entry->head = fileHead(200, file, entry->body.size(), false);
+    entry->head = fileHead(200, file, entry->body.size(), false, extra);
     if (!entry->gzipBody.isEmpty())
-        entry->gzipHead = fileHead(200, file, entry->gzipBody.size(), true);
-    entry->notModifiedHead = fileHead(304, file, 0, false);
+        entry->gzipHead = fileHead(200, file, entry->gzipBody.size(), true, extra);
+    entry->notModifiedHead = fileHead(304, file, 0, false, extra);
     return entry;
 }
 
@@ -537,13 +586,16 @@ void SiteHandler::serveFile(Exchange &exchange, const vfs::CachedFile &entry, in
                               nullptr, false});
 }
 
-void SiteHandler::streamFile(Exchange &exchange, const vfs::FileInfo &file, int status) {
+void SiteHandler::streamFile(Exchange &exchange, const QString &site, const vfs::FileInfo &file,
+                             int status) {
+    const QByteArrayView extra =
+        site == m_dashboardSite ? QByteArrayView(m_dashboardHeaders) : QByteArrayView();
     const http::Request &request = exchange.request();
     const bool isHead = request.method() == Method::Head;
     if (status == 200) {
         if (const QByteArrayView inm = request.field("If-None-Match");
             !inm.isEmpty() && etagMatches(inm, file.hash.toHex())) {
-            exchange.respond(Response{fileHead(304, file, 0, false), {}, nullptr, false});
+            exchange.respond(Response{fileHead(304, file, 0, false, extra), {}, nullptr, false});
             return;
         }
     }
@@ -565,11 +617,11 @@ void SiteHandler::streamFile(Exchange &exchange, const vfs::FileInfo &file, int 
     if (r.kind == ByteRange::Kind::Satisfiable) {
         first = r.first;
         last = r.last;
-        head = fileHead(206, file, last - first + 1, false);
+        head = fileHead(206, file, last - first + 1, false, extra);
         head.append("Content-Range: bytes " + QByteArray::number(first) + '-' +
                     QByteArray::number(last) + '/' + QByteArray::number(file.size) + "\r\n");
     } else {
-        head = fileHead(status, file, file.size, false);
+        head = fileHead(status, file, file.size, false, extra);
     }
     Response response{std::move(head), {}, nullptr, false};
     if (!isHead && file.size > 0)
@@ -591,7 +643,7 @@ void SiteHandler::serveNotFound(Exchange &exchange, const QString &site) {
     std::shared_ptr<const vfs::CachedFile> page = m_cache.find(site, fallback);
     if (!page) {
         if (auto file = m_vfs.resolve(site, fallback); file && m_cache.isCacheable(file->size)) {
-            page = prepare(*file);
+            page = prepare(site, *file);
             if (page)
                 m_cache.insert(site, fallback, page);
         }

@@ -28,6 +28,14 @@ public:
     void handle(http::Exchange &exchange) override;
     // Requests for admin.<domain> go to `admin` (the admin API); without one they get 404.
     void setAdminHandler(http::Handler *admin) { m_admin = admin; }
+    // The web dashboard: on the admin host, every path outside /api/ is a file of `site`,
+    // served with `headers` ("Name: value\r\n" lines: its Content-Security-Policy) added.
+    // Call before serving, then pinDashboard().
+    void setDashboard(const QString &site, QByteArray headers);
+    // Loads every file of the dashboard's active deploy into the cache, pinned (never
+    // evicted): the admin host answers from RAM whatever user traffic does to the cache.
+    // Returns the number of files pinned.
+    Result<int> pinDashboard();
     // With a tracker, every request for a site that exists is counted and /track and
     // /pixel.gif take events (a made-up <name>.<domain> is never counted).
     void setTracker(Tracker *tracker) { m_tracker = tracker; }
@@ -62,16 +70,20 @@ private:
     void serveSite(http::Exchange &exchange, const QString &site, const Result<QString> &path);
     bool hasFunctions(const QString &site);
     Lookup resolve(const QString &site, const QString &path);
-    std::shared_ptr<const vfs::CachedFile> prepare(const vfs::FileInfo &file);
+    std::shared_ptr<const vfs::CachedFile> prepare(const QString &site, const vfs::FileInfo &file);
     void serveFile(http::Exchange &exchange, const vfs::CachedFile &entry, int status);
-    void streamFile(http::Exchange &exchange, const vfs::FileInfo &file, int status);
+    void streamFile(http::Exchange &exchange, const QString &site, const vfs::FileInfo &file,
+                    int status);
     void serveNotFound(http::Exchange &exchange, const QString &site);
-    QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip) const;
+    QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip,
+                        QByteArrayView extraHeaders = {}) const;
 
     vfs::Vfs &m_vfs;
     vfs::VfsCache &m_cache;
     HostRouter &m_router;
     http::Handler *m_admin = nullptr;
+    QString m_dashboardSite;
+    QByteArray m_dashboardHeaders;
     Tracker *m_tracker = nullptr;
     KnownSites m_knownSites;
     FunctionRuntime *m_functions = nullptr;

@@ -192,7 +192,7 @@ private Q_SLOTS:
         {
             auto opened = db::Database::open(copy);
             QVERIFY(opened);
-            QCOMPARE(vfs::Vfs(**opened).sites()->size(), 2);
+            QCOMPARE(vfs::Vfs(**opened).sites()->size(), 3); // root, demo, admin
         }
         const Run prune =
             runFazt({QStringLiteral("db"), QStringLiteral("prune"), QStringLiteral("--db"), db});

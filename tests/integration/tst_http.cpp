@@ -129,7 +129,7 @@ private Q_SLOTS:
         QCOMPARE(other.status, 404);
         QVERIFY(other.body.contains("No site is configured"));
         QCOMPARE(fetch(port(), "a.b.example.com", "/").status, 404);
-        QVERIFY(fetch(port(), "admin.example.com", "/").body.contains("Fazt admin API"));
+        QVERIFY(fetch(port(), "admin.example.com", "/").body.contains("<title>Fazt admin</title>"));
         QCOMPARE(fetch(port(), "bad host!", "/").status, 400); // the parser refuses such a Host
     }
 
