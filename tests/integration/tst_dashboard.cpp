@@ -147,7 +147,7 @@ private Q_SLOTS:
         const HttpResponse missing = test::fetch(m_server->port(), "admin.localhost", "/nope.js");
         QCOMPARE(missing.status, 404);
         // Hostile addresses get a clear 4xx, never a file from elsewhere.
-        for (const QByteArray target :
+        for (const QByteArray &target :
              {QByteArray("/js/../../index.html"), QByteArray("/%2e%2e/%2e%2e/etc/passwd"),
               QByteArray("/js%5capp.js"), QByteArray("/%00"), QByteArray("/%zz"),
               QByteArray("/" + QByteArray(4000, 'a'))}) {
