@@ -1,5 +1,6 @@
 #include "cli/folderdeploy.h"
 
+#include "archive/tarstream.h"
 #include "cli/command.h"
 #include "crypto/sha256.h"
 
@@ -119,17 +120,27 @@ Result<client::Deploy> deployFolder(client::ApiClient &api, const QString &site,
                                           .arg(withNewContent)
                                           .arg(humanBytes(newBytes))));
     if (!toSend.empty()) {
+        // To this machine, a plain tar packed as it is sent; else compressed first.
+        const bool isStreamed =
+            how.pack.compression == archive::Compression::None && archive::TarStream::fits(toSend);
         QTemporaryDir scratch;
-        if (!scratch.isValid())
-            return Error::io(
-                QStringLiteral("Cannot create a temporary folder: %1").arg(scratch.errorString()));
         const QString archivePath = scratch.filePath(QStringLiteral("content.tar"));
-        if (auto packed = archive::packFiles(toSend, archivePath, how.pack); !packed)
-            return packed.error();
+        std::unique_ptr<archive::TarStream> stream;
+        if (isStreamed) {
+            stream = std::make_unique<archive::TarStream>(std::move(toSend));
+        } else {
+            if (!scratch.isValid())
+                return Error::io(QStringLiteral("Cannot create a temporary folder: %1")
+                                     .arg(scratch.errorString()));
+            if (auto packed = archive::packFiles(toSend, archivePath, how.pack); !packed)
+                return packed.error();
+        }
         if (how.uploadProgress)
-            how.uploadProgress(0, QFileInfo(archivePath).size());
+            how.uploadProgress(0, isStreamed ? stream->size() : QFileInfo(archivePath).size());
         auto sent = client::waitFor<QJsonObject>([&](auto done) {
-            client::ApiCall *call = api.sendContent(site, jobId, archivePath, done);
+            client::ApiCall *call = isStreamed
+                                        ? api.sendContent(site, jobId, std::move(stream), done)
+                                        : api.sendContent(site, jobId, archivePath, done);
             if (how.uploadProgress)
                 QObject::connect(call, &client::ApiCall::uploadProgress, call, how.uploadProgress);
             if (how.deployProgress)

@@ -183,7 +183,8 @@ std::optional<Result<QJsonObject>> ApiCall::followJob(Result<QJsonObject> answer
         return Error::internal(QStringLiteral("%1 accepted the deploy without saying where to "
                                               "follow it.")
                                    .arg(m_target));
-    m_pollTimer.start(JobPollMs);
+    // Soon at first (a small deploy is stored in a moment), then every JobPollMs.
+    m_pollTimer.start(std::min(JobPollMs, 50 << std::min(m_polls++, 4)));
     return std::nullopt;
 }
 

@@ -347,12 +347,6 @@ ApiCall *ApiClient::deploy(const QString &site, const QString &archivePath,
                        }));
 }
 
-ApiCall *ApiClient::sendContent(const QString &site, qint64 jobId, const QString &archivePath,
-                                Callback<QJsonObject> done) {
-    return postArchive(sitePath(site) + QStringLiteral("/deploy-jobs/%1/blobs").arg(jobId),
-                       QString(), archivePath, QStringLiteral("receiving"), std::move(done));
-}
-
 QString ApiClient::queryFor(const DeployOptions &options) {
     QUrlQuery query;
     if (options.activation == Activation::Keep)
@@ -363,9 +357,40 @@ QString ApiClient::queryFor(const DeployOptions &options) {
     return query.toString();
 }
 
+ApiCall *ApiClient::sendContent(const QString &site, qint64 jobId,
+                                std::unique_ptr<QIODevice> archive, Callback<QJsonObject> done) {
+    return postBody(sitePath(site) + QStringLiteral("/deploy-jobs/%1/blobs").arg(jobId), QString(),
+                    std::move(archive), "application/x-tar", QStringLiteral("receiving"),
+                    std::move(done));
+}
+
+ApiCall *ApiClient::sendContent(const QString &site, qint64 jobId, const QString &archivePath,
+                                Callback<QJsonObject> done) {
+    return postArchive(sitePath(site) + QStringLiteral("/deploy-jobs/%1/blobs").arg(jobId),
+                       QString(), archivePath, QStringLiteral("receiving"), std::move(done));
+}
+
 ApiCall *ApiClient::postArchive(const QString &path, const QString &query,
                                 const QString &archivePath, const QString &jobEndState,
                                 Callback<QJsonObject> handler) {
+    // Streamed from the file as the socket drains: the archive is never in memory whole. The
+    // device cannot be rewound, so the network layer can never send the upload a second time
+    // by itself (Qt resends a request whose reused connection closed without an answer).
+    auto file = std::make_unique<OnceReadFile>(archivePath);
+    if (!file->open(QIODevice::ReadOnly)) {
+        ApiCall *call = newCall(m_endpoint.url.toString(), std::move(handler));
+        call->failBeforeStart(
+            Error::io(QStringLiteral("Cannot read %1: %2").arg(archivePath, file->errorString())));
+        return call;
+    }
+    return postBody(path, query, std::move(file), contentTypeFor(archivePath), jobEndState,
+                    std::move(handler));
+}
+
+// `body` must be sequential, with its size known (size()): Qt streams it and cannot rewind it.
+ApiCall *ApiClient::postBody(const QString &path, const QString &query,
+                             std::unique_ptr<QIODevice> body, const QByteArray &contentType,
+                             const QString &jobEndState, Callback<QJsonObject> handler) {
     QNetworkRequest r = request(path, query);
     authorize(r, Method::Post);
     ApiCall *call = newCall(r.url().adjusted(QUrl::RemovePath | QUrl::RemoveQuery).toString(),
@@ -378,23 +403,14 @@ ApiCall *ApiClient::postArchive(const QString &path, const QString &query,
         call->failBeforeStart(s.error());
         return call;
     }
-    // Streamed from the file as the socket drains: the archive is never in memory whole. The
-    // device cannot be rewound, so the network layer can never send the upload a second time
-    // by itself (Qt resends a request whose reused connection closed without an answer).
-    auto file = std::make_unique<OnceReadFile>(archivePath);
-    if (!file->open(QIODevice::ReadOnly)) {
-        call->failBeforeStart(
-            Error::io(QStringLiteral("Cannot read %1: %2").arg(archivePath, file->errorString())));
-        return call;
-    }
-    r.setHeader(QNetworkRequest::ContentTypeHeader, contentTypeFor(archivePath));
-    r.setHeader(QNetworkRequest::ContentLengthHeader, file->size());
+    r.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+    r.setHeader(QNetworkRequest::ContentLengthHeader, body->size());
     r.setAttribute(QNetworkRequest::DoNotBufferUploadDataAttribute, true);
     // Answer with a job to follow; and if this upload reached the server before, the same job.
     r.setRawHeader("Prefer", "respond-async");
     r.setRawHeader("Idempotency-Key", QUuid::createUuid().toByteArray(QUuid::WithoutBraces));
-    QNetworkReply *reply = m_manager->post(r, file.get());
-    file.release()->setParent(reply); // lives exactly as long as the reply reading it
+    QNetworkReply *reply = m_manager->post(r, body.get());
+    body.release()->setParent(reply); // lives exactly as long as the reply reading it
     call->m_jobEndState = jobEndState;
     call->m_uploadBytes = r.header(QNetworkRequest::ContentLengthHeader).toLongLong();
     call->start(reply, m_connectTimeout);

@@ -15,8 +15,10 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 
+class QIODevice;
 class QNetworkAccessManager;
 class QNetworkReply;
 class QNetworkRequest;
@@ -176,6 +178,7 @@ private:
     QString m_jobEndState;    // a deploy: the answer is a job, followed until this state
     QString m_jobPath;        // the job being followed, once the upload was accepted
     int m_pollFailures = 0;
+    int m_polls = 0;
     QTimer m_pollTimer;
 };
 
@@ -239,6 +242,9 @@ public:
     // the callback gets the job (see openapi.json).
     ApiCall *sendContent(const QString &site, qint64 jobId, const QString &archivePath,
                          Callback<QJsonObject> done);
+    // The same from a sequential device of known size (archive::TarStream: packed as sent).
+    ApiCall *sendContent(const QString &site, qint64 jobId, std::unique_ptr<QIODevice> archive,
+                         Callback<QJsonObject> done);
     // ?activate= and ?spa= of a deploy.
     static QString queryFor(const DeployOptions &options);
     // Activates the deploy before the active one.
@@ -290,6 +296,9 @@ private:
     ApiCall *newCall(const QString &target, Callback<QJsonObject> handler);
     ApiCall *postArchive(const QString &path, const QString &query, const QString &archivePath,
                          const QString &jobEndState, Callback<QJsonObject> handler);
+    ApiCall *postBody(const QString &path, const QString &query, std::unique_ptr<QIODevice> body,
+                      const QByteArray &contentType, const QString &jobEndState,
+                      Callback<QJsonObject> handler);
     QNetworkRequest request(const QString &path, const QString &query = QString()) const;
     void authorize(QNetworkRequest &request, Method method) const;
     Status mayCarrySecrets(bool isPassword) const;

@@ -205,7 +205,11 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 make_inputs() {
     local t0 summary
-    say "bench_deploy: generating the ${site_files}-file site, two ${big_mib} MiB and one ${load_mib} MiB archives"
+    if [[ $site_only == 1 ]]; then
+        say "bench_deploy: generating the ${site_files}-file site"
+    else
+        say "bench_deploy: generating the ${site_files}-file site, two ${big_mib} MiB and one ${load_mib} MiB archives"
+    fi
     t0=$(now)
     read -r -a summary <<<"$(python3 "$here/deploy/make_site.py" "$tmp/site" "$site_files" "$site_mib")"
     site_count=${summary[0]}

@@ -218,11 +218,12 @@ private Q_SLOTS:
         QVERIFY2(server.start({QStringLiteral("server"), QStringLiteral("start"),
                                QStringLiteral("--db"), db}),
                  server.output().constData());
+        const QByteArray head = "POST /api/sites/term/deploys HTTP/1.1\r\nHost: admin.localhost\r\n"
+                                "Authorization: Bearer " +
+                                token + "\r\nContent-Length: " + QByteArray::number(m_big.size()) +
+                                "\r\n\r\n";
         RawClient client(server.port());
-        client.send("POST /api/sites/term/deploys HTTP/1.1\r\nHost: admin.localhost\r\n"
-                    "Authorization: Bearer " +
-                    token + "\r\nContent-Length: " + QByteArray::number(m_big.size()) + "\r\n\r\n" +
-                    m_big.left(1 << 20));
+        client.send(head + m_big.left(1 << 20));
         QTest::qWait(200);
         ::kill(pid_t(server.pid()), SIGTERM);
         HttpResponse answer;
@@ -237,6 +238,22 @@ private Q_SLOTS:
         QCOMPARE(answer.status, 503);
         QVERIFY2(answer.body.contains("stopping"), answer.body);
         QCOMPARE(server.stop(SIGTERM, 30000), 0);
+
+        // SIGTERM once the whole upload is in, while it is stored, for a client that waits for
+        // the end: it ends with an answer (stored in time, or stopped), never with silence.
+        FaztProcess again;
+        QVERIFY2(again.start({QStringLiteral("server"), QStringLiteral("start"),
+                              QStringLiteral("--db"), db}),
+                 again.output().constData());
+        RawClient waiting(again.port());
+        waiting.send(head + m_big);
+        while (waiting.socket().bytesToWrite() > 0)
+            QVERIFY(waiting.socket().waitForBytesWritten(10000));
+        ::kill(pid_t(again.pid()), SIGTERM);
+        const HttpResponse end = waiting.read(false, 30000);
+        QVERIFY2(end.status == 201 || end.status == 503,
+                 QByteArray(end.statusLine + end.body).constData());
+        QCOMPARE(again.stop(SIGTERM, 30000), 0);
     }
 
     // kill -9 while a deploy is being stored; the next start marks its job abandoned and frees
