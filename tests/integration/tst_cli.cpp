@@ -265,15 +265,14 @@ private Q_SLOTS:
             0);
         const int latest = db::Database::latestSchemaVersion();
         {
-            // As an older fazt left it: without the last migration's column.
+            // As an older fazt left it: without the last migration's table (0011, deploy jobs).
             auto opened = db::Database::open(db);
             QVERIFY(opened);
-            QVERIFY(
-                (*opened)
-                    ->writer()
-                    .submitSql("ALTER TABLE api_tokens DROP COLUMN sites; PRAGMA user_version = " +
-                               std::to_string(latest - 1))
-                    .result());
+            QVERIFY((*opened)
+                        ->writer()
+                        .submitSql("DROP TABLE deploy_jobs; PRAGMA user_version = " +
+                                   std::to_string(latest - 1))
+                        .result());
         }
         const QString kept = db::Database::upgradeBackupPath(db, latest - 1);
         QVERIFY(!QFile::exists(kept));
