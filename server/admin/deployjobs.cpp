@@ -130,7 +130,7 @@ std::optional<Response> DeployJobs::refusalOrSameJob(ApiRequest &request,
     if (!key.isEmpty()) {
         std::unique_lock lock(m_mutex);
         for (auto &[id, existing] : m_jobs) {
-            if (existing->site != site || existing->key != key)
+            if (existing->site != site || existing->key != key || isRetryable(*existing))
                 continue;
             if (request.prefersAsync || existing->isFinished() ||
                 existing->state == State::Receiving)
@@ -141,8 +141,29 @@ std::optional<Response> DeployJobs::refusalOrSameJob(ApiRequest &request,
             return answeredLater();
         }
         lock.unlock();
-        if (auto stored = storedJob(site, 0, key))
-            return request.prefersAsync ? accepted(*stored) : finalAnswer(*stored);
+        if (auto stored = storedJob(site, 0, key)) {
+            const int status = stored->value(QStringLiteral("error"))
+                                   .toObject()
+                                   .value(QStringLiteral("status"))
+                                   .toInt();
+            if (status < 500)
+                return request.prefersAsync ? accepted(*stored) : finalAnswer(*stored);
+            // It ended because of the server (stopped, abandoned, busy): the key goes to this
+            // upload instead, as a retry is what the client means.
+            const qint64 old = stored->value(QStringLiteral("id")).toInteger();
+            if (Status s = m_database.writer().run([old](db::Connection &c) -> Status {
+                    auto release =
+                        c.prepare("UPDATE deploy_jobs SET idempotency_key = NULL WHERE id = ?");
+                    if (!release)
+                        return release.error();
+                    return release->bindAll(old).exec();
+                });
+                !s)
+                return apiError(s.error());
+            lock.lock();
+            if (auto it = m_jobs.find(old); it != m_jobs.end())
+                it->second->key.clear();
+        }
     }
     const QString spa = request.query.queryItemValue(QStringLiteral("spa"));
     if (!spa.isEmpty() && spa != QLatin1String("true") && spa != QLatin1String("false"))
@@ -165,6 +186,11 @@ std::optional<Response> DeployJobs::refusalOrSameJob(ApiRequest &request,
     job->upload = request.upload;
     job->uploadedBytes = request.upload ? request.upload->size() : 0;
     return std::nullopt;
+}
+
+// A job that ended because of the server, not the upload: its key may be used again.
+bool DeployJobs::isRetryable(const Job &job) {
+    return job.isFinished() && job.errorStatus >= 500;
 }
 
 Status DeployJobs::insert(Job &job, State state) {

@@ -77,6 +77,7 @@ private:
     // key answers with its job), ?spa= and ?activate=. An answer ends the request.
     std::optional<http::Response> refusalOrSameJob(ApiRequest &request, std::shared_ptr<Job> &job);
     Status insert(Job &job, State state);
+    static bool isRetryable(const Job &job);
     // Hands the job to the jobs thread; answers at once (Prefer: respond-async) or later.
     http::Response queue(const std::shared_ptr<Job> &job, ApiRequest &request,
                          void (DeployJobs::*work)(const std::shared_ptr<Job> &));

@@ -259,7 +259,8 @@ private Q_SLOTS:
     // kill -9 while a deploy is being stored; the next start marks its job abandoned and frees
     // what it had stored, at once.
     void restartAbandonsInterruptedDeploys() {
-        const HttpResponse accepted = upload("crash", m_big, {"Prefer: respond-async"});
+        const HttpResponse accepted =
+            upload("crash", m_big, {"Prefer: respond-async", "Idempotency-Key: crash-1"});
         QCOMPARE(accepted.status, 202);
         const QByteArray url =
             test::jsonBody(accepted).value(QStringLiteral("url")).toString().toUtf8();
@@ -291,6 +292,11 @@ private Q_SLOTS:
                              "(SELECT 1 FROM files WHERE files.blob_hash = blobs.hash)"),
                  0);
         QCOMPARE(test::fetch(m_server->port(), "crash.example.com", "/").status, 404);
+
+        // The server ended that one, not the upload: sent again with its key, it is stored.
+        const HttpResponse retried = upload("crash", m_big, {"Idempotency-Key: crash-1"});
+        QCOMPARE(retried.status, 201);
+        QCOMPARE(test::fetch(m_server->port(), "crash.example.com", "/").status, 200);
     }
 
     // A reader holding an old snapshot lets the WAL grow past its bound during a big deploy;
