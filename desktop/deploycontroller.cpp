@@ -180,6 +180,20 @@ void DeployController::upload(const QString &archivePath) {
             setState(State::Publishing, tr("Uploaded; the server is unpacking and storing the "
                                            "files…"));
     });
+    // The server answers the upload at once and the call follows the deploy to its end:
+    // progress is now the files stored.
+    connect(m_call, &client::ApiCall::deployProgress, this,
+            [this](const client::DeployProgress &job) {
+                if (m_state != State::Uploading && m_state != State::Publishing)
+                    return;
+                setProgress(job.bytes, job.bytesTotal);
+                setState(State::Publishing,
+                         job.state == QLatin1String("activating")
+                             ? tr("Stored; the server is making it live…")
+                             : tr("Uploaded; the server is storing the files: %1 of %2…")
+                                   .arg(job.files)
+                                   .arg(job.filesTotal));
+            });
 }
 
 void DeployController::cancel() {

@@ -171,31 +171,49 @@ Response apiError(int status, QByteArrayView code, const QString &message) {
                                          {QStringLiteral("message"), message}}}});
 }
 
-Response apiError(const Error &error) {
-    switch (error.code) {
+ErrorStatus errorStatus(Error::Code code) {
+    switch (code) {
     case Error::Code::Invalid:
-        return apiError(400, "invalid", error.message);
+        return {400, "invalid"};
     case Error::Code::NotFound:
-        return apiError(404, "not_found", error.message);
+        return {404, "not_found"};
     case Error::Code::Conflict:
-        return apiError(409, "conflict", error.message);
+        return {409, "conflict"};
     case Error::Code::Busy:
-        return apiError(503, "busy", error.message);
+        return {503, "busy"};
     case Error::Code::TooLarge:
-        return apiError(413, "too_large", error.message);
+        return {413, "too_large"};
     case Error::Code::DiskFull:
-        return apiError(507, "disk_full", error.message);
+        return {507, "disk_full"};
     case Error::Code::ReadOnly:
-        return apiError(503, "read_only", error.message);
+        return {503, "read_only"};
     case Error::Code::Unsupported:
-        return apiError(400, "unsupported", error.message);
+        return {400, "unsupported"};
     case Error::Code::Io:
     case Error::Code::Database:
     case Error::Code::Internal:
         break;
     }
-    qWarning("admin API: %s", qPrintable(error.message));
-    return apiError(500, "internal", error.message);
+    return {500, "internal"};
+}
+
+Response apiError(const Error &error) {
+    const ErrorStatus mapped = errorStatus(error.code);
+    if (mapped.status == 500)
+        qWarning("admin API: %s", qPrintable(error.message));
+    return apiError(mapped.status, mapped.code, error.message);
+}
+
+Response answeredLater() {
+    return {};
+}
+
+Response cannotCreateSites(const QString &site) {
+    return apiError(403, "forbidden",
+                    QStringLiteral("There is no site '%1', and this token may not create sites. "
+                                   "Create it with an admin token (fazt sites create, POST "
+                                   "/api/sites), or use a token with the create-sites scope.")
+                        .arg(site.left(80)));
 }
 
 AdminService::AdminService(db::Database &database, vfs::Vfs &vfs, vfs::VfsCache &cache,
@@ -215,6 +233,9 @@ AdminService::AdminService(db::Database &database, vfs::Vfs &vfs, vfs::VfsCache 
     , m_publicLimiter(publicLimits())
     , m_adminThread(QStringLiteral("fazt-admin"), 256)
     , m_jobsThread(QStringLiteral("fazt-jobs"), 16) {
+    m_deployJobs = std::make_unique<DeployJobs>(
+        database, vfs, m_options.archiveLimits, m_jobsThread,
+        [this](const vfs::DeployInfo &deploy) { return deployJson(deploy); });
     addRoutes();
 }
 
@@ -316,7 +337,23 @@ void AdminService::addRoutes() {
     add(Method::Get, "/api/sites/{name}/deploys", Access::Read, BodyKind::None,
         &AdminService::listDeploys);
     add(Method::Post, "/api/sites/{name}/deploys", Access::Deploy, BodyKind::Archive,
-        &AdminService::uploadDeploy, true);
+        &AdminService::uploadDeploy);
+    const auto addJobs = [this](Method method, const char *pattern, Access access, BodyKind body,
+                                Response (DeployJobs::*endpoint)(ApiRequest &)) {
+        m_routes.append({method, QString::fromLatin1(pattern), access, body, false,
+                         [this, endpoint](ApiRequest &r) { return (*m_deployJobs.*endpoint)(r); }});
+    };
+    addJobs(Method::Get, "/api/sites/{name}/deploy-jobs", Access::Deploy, BodyKind::None,
+            &DeployJobs::list);
+    addJobs(Method::Get, "/api/sites/{name}/deploy-jobs/{id}", Access::Read, BodyKind::None,
+            &DeployJobs::get);
+    // Incremental deploys: a manifest, the content the server lacks, a commit.
+    addJobs(Method::Post, "/api/sites/{name}/deploy-jobs", Access::Deploy, BodyKind::Archive,
+            &DeployJobs::startFromManifest);
+    addJobs(Method::Post, "/api/sites/{name}/deploy-jobs/{id}/blobs", Access::Deploy,
+            BodyKind::Archive, &DeployJobs::receiveBlobs);
+    addJobs(Method::Post, "/api/sites/{name}/deploy-jobs/{id}/commit", Access::Deploy,
+            BodyKind::None, &DeployJobs::commit);
     add(Method::Post, "/api/sites/{name}/deploys/{id}/activate", Access::Deploy, BodyKind::None,
         &AdminService::activateDeploy);
     add(Method::Post, "/api/sites/{name}/rollback", Access::Deploy, BodyKind::None,
@@ -408,6 +445,8 @@ void AdminService::handle(http::Exchange &exchange) {
     apiRequest->peer = request.peer();
     apiRequest->isSecure = m_options.isSecure;
     apiRequest->contentType = request.field("Content-Type").toByteArray();
+    apiRequest->idempotencyKey = request.field("Idempotency-Key").trimmed().toByteArray();
+    apiRequest->prefersAsync = request.field("Prefer").contains("respond-async");
 
     // Authenticate from RAM: a bearer token, or the session cookie (with CSRF for changes).
     const QByteArrayView authorization = request.field("Authorization");
@@ -554,6 +593,16 @@ void AdminService::handle(http::Exchange &exchange) {
                                                            QByteArrayView piece, bool last) {
             if (*failed)
                 return;
+            if (m_deployJobs->isStopping()) { // SIGTERM: answer while the connection is there
+                *failed = true;
+                Response stopping = apiError(
+                    503, "stopped",
+                    QStringLiteral("The server is stopping: this upload was not stored. Send "
+                                   "it again in a moment."));
+                stopping.closeConnection = true;
+                exchange.respond(std::move(stopping));
+                return;
+            }
             Status s = apiRequest->upload->append(piece);
             if (s && last)
                 s = apiRequest->upload->finish();
@@ -585,7 +634,10 @@ void AdminService::dispatch(const Route &route, std::shared_ptr<ApiRequest> requ
     const Route *r = &route;
     const bool posted =
         (route.isLongRunning ? m_jobsThread : m_adminThread).post([this, r, request, responder] {
+            request->responder = responder;
             Response response = r->run(*request);
+            if (response.head.isEmpty())
+                return; // it answers later (answeredLater())
             if (auto entry = auditEntryFor(*r, *request, response))
                 (void)m_audit.record(std::move(*entry)); // queued, never waited for
             responder.respond(std::move(response));
@@ -710,14 +762,6 @@ Response AdminService::createSite(ApiRequest &request) {
     if (!site)
         return apiError(site.error());
     return jsonResponse(201, siteJson(*site));
-}
-
-Response AdminService::cannotCreateSites(const QString &site) {
-    return apiError(403, "forbidden",
-                    QStringLiteral("There is no site '%1', and this token may not create sites. "
-                                   "Create it with an admin token (fazt sites create, POST "
-                                   "/api/sites), or use a token with the create-sites scope.")
-                        .arg(site.left(80)));
 }
 
 Response AdminService::getSite(ApiRequest &request) {
@@ -857,48 +901,9 @@ Response AdminService::listDeploys(ApiRequest &request) {
     return jsonResponse(200, QJsonObject{{QStringLiteral("deploys"), list}});
 }
 
-// Jobs thread: validate the whole archive first (nothing is stored from a rejected one), then
-// stream its files into a new deploy and activate it.
+// Stored by a job on the jobs thread: answered at once (Prefer: respond-async) or at its end.
 Response AdminService::uploadDeploy(ApiRequest &request) {
-    const QString name = request.params.value(QStringLiteral("name"));
-    if (Status s = vfs::Vfs::validateSiteName(name); !s)
-        return apiError(s.error());
-    const Upload &upload = *request.upload;
-    archive::ArchiveReader reader =
-        upload.isInMemory()
-            ? archive::ArchiveReader::fromMemory(upload.memory(), m_options.archiveLimits)
-            : archive::ArchiveReader::fromFile(upload.filePath(), m_options.archiveLimits);
-    auto summary = reader.validate();
-    if (!summary)
-        return apiError(summary.error().code == Error::Code::TooLarge ? 413 : 400,
-                        summary.error().code == Error::Code::TooLarge ? "too_large"
-                                                                      : "invalid_archive",
-                        summary.error().message);
-    if (!m_vfs.site(name)) {
-        if (!request.caller.mayCreateSites())
-            return cannotCreateSites(name);
-        if (Status s = vfs::Vfs::validateNewSiteName(name); !s)
-            return apiError(s.error());
-        if (auto created = m_vfs.createSite(name);
-            !created && created.error().code != Error::Code::Conflict)
-            return apiError(created.error());
-    }
-    auto writer = m_vfs.beginDeploy(name);
-    if (!writer)
-        return apiError(writer.error());
-    Status stored = reader.forEachFile(
-        [&](const QString &path, QIODevice &content) { return (*writer)->addFile(path, content); });
-    if (!stored) {
-        (void)(*writer)->abort();
-        return apiError(stored.error());
-    }
-    const bool activate =
-        request.query.queryItemValue(QStringLiteral("activate")) != QLatin1String("false");
-    auto deploy =
-        (*writer)->commit(activate ? vfs::Vfs::Activation::Activate : vfs::Vfs::Activation::Keep);
-    if (!deploy)
-        return apiError(deploy.error());
-    return jsonResponse(201, deployJson(*deploy));
+    return m_deployJobs->start(request);
 }
 
 Response AdminService::activateDeploy(ApiRequest &request) {

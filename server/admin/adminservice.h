@@ -1,6 +1,7 @@
 #pragma once
 
 #include "admin/api.h"
+#include "admin/deployjobs.h"
 #include "admin/taskthread.h"
 #include "archive/archivereader.h"
 #include "audit/auditlog.h"
@@ -54,6 +55,12 @@ public:
 
     // Loads users and tokens into RAM.
     Status load();
+    // At start, before serving: what deploys the previous process left unfinished is marked
+    // abandoned and freed (see DeployJobs).
+    Result<int> recoverInterruptedDeploys() { return m_deployJobs->recoverInterrupted(); }
+    // SIGTERM, before the HTTP server stops: uploads being received and deploys being stored
+    // end with an answer (503) while the connections are still there to carry it.
+    void beginShutdown() { m_deployJobs->beginShutdown(); }
     // The port in the URLs the API reports (the listening one, unless a proxy says otherwise).
     void setPublicPort(quint16 port) { m_publicPort = port; }
     // Picks up users and tokens changed by another process (call every few seconds).
@@ -90,7 +97,6 @@ private:
     QString siteUrl(const QString &site) const;
     QJsonObject siteJson(const vfs::SiteInfo &site) const;
     QJsonObject deployJson(const vfs::DeployInfo &deploy) const;
-    static http::Response cannotCreateSites(const QString &site);
 
     // Endpoints (admin thread unless noted).
     http::Response login(ApiRequest &request);
@@ -106,7 +112,7 @@ private:
     http::Response addDomain(ApiRequest &request);
     http::Response removeDomain(ApiRequest &request);
     http::Response listDeploys(ApiRequest &request);
-    http::Response uploadDeploy(ApiRequest &request); // jobs thread
+    http::Response uploadDeploy(ApiRequest &request);
     http::Response activateDeploy(ApiRequest &request);
     http::Response rollback(ApiRequest &request);
     http::Response listTokens(ApiRequest &request);
@@ -135,6 +141,8 @@ private:
     std::atomic<quint16> m_publicPort{80};
     QByteArray m_authFingerprint; // touched on the admin thread only (after load())
     qint64 m_usersSeenUpTo = 0;   // likewise
+    // Declared before the threads, so that both are joined before it goes.
+    std::unique_ptr<DeployJobs> m_deployJobs; // stores on m_jobsThread
     TaskThread m_adminThread;
     TaskThread m_jobsThread;
 };

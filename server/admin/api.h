@@ -52,6 +52,11 @@ struct ApiRequest {
     QHostAddress peer;
     QString clientAddress; // the peer, or the client behind a trusted proxy (IPv6: its /64)
     bool isSecure = false;
+    QByteArray idempotencyKey; // the Idempotency-Key header
+    bool prefersAsync = false; // Prefer: respond-async (RFC 7240)
+    // For an endpoint that answers later (a deploy followed to its end): it returns
+    // answeredLater() and calls this once, from any thread.
+    http::Responder responder;
 };
 
 struct Route {
@@ -69,5 +74,14 @@ http::Response jsonResponse(int status, const QJsonArray &body);
 http::Response apiError(int status, QByteArrayView code, const QString &message);
 // Maps a core Error to a status and code (NotFound 404, Conflict 409, Invalid 400, ...).
 http::Response apiError(const Error &error);
+struct ErrorStatus {
+    int status;
+    QByteArrayView code;
+};
+ErrorStatus errorStatus(Error::Code code);
+// What an endpoint returns when it answers through ApiRequest::responder instead.
+http::Response answeredLater();
+// 403 for a deploy to a site that does not exist by a caller who may not create sites.
+http::Response cannotCreateSites(const QString &site);
 
 } // namespace fazt::admin

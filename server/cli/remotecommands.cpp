@@ -4,11 +4,14 @@
 #include "archive/archivewriter.h"
 #include "cli/cli.h"
 #include "cli/command.h"
+#include "cli/folderdeploy.h"
 #include "client/apiclient.h"
 #include "vfs/vfs.h"
 
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QHostAddress>
+#include <QJsonObject>
 #include <QLocale>
 #include <QTemporaryDir>
 
@@ -30,6 +33,13 @@ const QCommandLineOption siteOption(QStringList{QStringLiteral("site")},
 const QCommandLineOption noActivateOption(QStringList{QStringLiteral("no-activate")},
                                           QStringLiteral("Upload only; activate later with "
                                                          "'fazt deploys activate'."));
+const QCommandLineOption spaOption(
+    QStringList{QStringLiteral("spa")},
+    QStringLiteral("Serve index.html for paths that are not files (a single-page app): sets the "
+                   "site's spa setting with the deploy."));
+const QCommandLineOption
+    verboseOption(QStringList{QStringLiteral("verbose")},
+                  QStringLiteral("List what the folder's .gitignore and .faztignore leave out."));
 const QCommandLineOption includeHiddenOption(
     QStringList{QStringLiteral("include-hidden")},
     QStringLiteral("Also deploy dotfiles of a folder (.git and node_modules never are)."));
@@ -83,7 +93,7 @@ public:
     }
 
     void update(qint64 sent, qint64 total) {
-        if (total <= 0)
+        if (total <= 0 || !m_lastState.isEmpty()) // the server's side has begun
             return;
         const int percent = int(sent * 100 / total);
         if (!m_isTerminal) {
@@ -109,6 +119,29 @@ public:
         m_isLineOpen = true;
     }
 
+    // The server's side, once the upload is in: a line per state off a terminal, a line
+    // redrawn with the files stored so far on one.
+    void update(const client::DeployProgress &job) {
+        if (job.state == QLatin1String("receiving")) // stored; the commit comes next
+            return;
+        if (!m_isTerminal) {
+            if (job.state != m_lastState)
+                err() << "Server: " << job.state << " (deploy job " << job.jobId << ")" << Qt::endl;
+            m_lastState = job.state;
+            return;
+        }
+        if (m_isLineOpen && job.state == m_lastState && job.files == m_lastFiles)
+            return;
+        m_lastState = job.state;
+        m_lastFiles = job.files;
+        err() << "\rServer: " << job.state;
+        if (job.filesTotal > 0)
+            err() << "  " << job.files << " of " << job.filesTotal << " files, "
+                  << humanBytes(job.bytes) << " of " << humanBytes(job.bytesTotal);
+        err() << "\x1b[K" << Qt::flush;
+        m_isLineOpen = true;
+    }
+
     // Ends the terminal line, so what follows starts on its own.
     void finish() {
         if (m_isLineOpen)
@@ -122,8 +155,27 @@ private:
     int m_lastQuarter = -1;
     qint64 m_lastDrawMs = -1;
     qint64 m_lastDrawnSent = -1;
+    QString m_lastState;
+    qint64 m_lastFiles = -1;
     QElapsedTimer m_clock;
 };
+
+// The compression that suits the link to `server`: none to this machine, gzip's fastest on
+// a private network, zstd (a thread per core) beyond.
+archive::Compression compressionFor(const QUrl &server) {
+    const QString host = server.host().toLower();
+    const QHostAddress address(host);
+    if (host == QLatin1String("localhost") || host.endsWith(QLatin1String(".localhost")) ||
+        address.isLoopback())
+        return archive::Compression::None;
+    const bool isPrivate =
+        address.isLinkLocal() ||
+        address.isInSubnet(QHostAddress::parseSubnet(QStringLiteral("10.0.0.0/8"))) ||
+        address.isInSubnet(QHostAddress::parseSubnet(QStringLiteral("172.16.0.0/12"))) ||
+        address.isInSubnet(QHostAddress::parseSubnet(QStringLiteral("192.168.0.0/16"))) ||
+        address.isInSubnet(QHostAddress::parseSubnet(QStringLiteral("fc00::/7")));
+    return isPrivate ? archive::Compression::Fast : archive::Compression::Small;
+}
 
 Result<archive::Summary> pack(const QString &folder, const QString &outputPath,
                               const archive::PackOptions &options) {
@@ -171,47 +223,102 @@ int deploy(const QCommandLineParser &p) {
                                         "uploaded as it is."));
     }
 
-    // A folder is packed into a temporary tar.gz, removed whatever happens next.
+    // A token that may not deploy here is refused now, before anything is packed or sent
+    // (a server without this check answers the upload itself).
+    const QString jobsPath = QStringLiteral("/api/sites/%1/deploy-jobs").arg(site);
+    auto allowed = client::waitFor<QJsonObject>(
+        [&](auto done) { api.call("GET", jobsPath, QString(), QByteArray(), done); });
+    if (!allowed && allowed.error().code != Error::Code::NotFound)
+        return fail(allowed.error().message);
+
+    const auto activation =
+        p.isSet(noActivateOption) ? client::Activation::Keep : client::Activation::Activate;
+    client::DeployOptions options{activation, std::nullopt};
+    if (p.isSet(spaOption))
+        options.spa = true;
+    archive::PackOptions packOptions;
+    packOptions.includeHidden = p.isSet(includeHiddenOption);
+    packOptions.compression = compressionFor(api.serverUrl());
+    qint64 ignored = 0;
+    const bool isVerbose = p.isSet(verboseOption);
+    packOptions.onIgnored = [&](const QString &path, const QString &rule) {
+        ++ignored;
+        if (isVerbose)
+            err() << "Left out " << path << " (" << rule << ")" << Qt::endl;
+    };
+    const auto reportIgnored = [&] {
+        if (ignored > 0 && !isVerbose)
+            err() << "Left out " << ignored
+                  << " paths named in .gitignore or .faztignore (--verbose lists them)."
+                  << Qt::endl;
+    };
+    UploadProgress progress;
+    // The upload's progress, then the server's side of the deploy.
+    const auto onUpload = [&progress](qint64 sent, qint64 total) { progress.update(sent, total); };
+    auto onJob = [&progress, isUploading = true](const client::DeployProgress &job) mutable {
+        if (std::exchange(isUploading, false)) // the upload is all in
+            progress.finish();
+        progress.update(job);
+    };
+
+    // A folder goes incrementally to a server that knows deploy jobs: only what it lacks.
+    std::optional<Result<client::Deploy>> deployed;
+    if (isFolder && allowed) {
+        FolderDeploy how{options, packOptions,
+                         [](const QString &line) { err() << line << Qt::endl; }, onUpload, onJob};
+        deployed = deployFolder(api, site, source.absoluteFilePath(), how);
+        reportIgnored();
+    }
+
+    // Else a folder is packed into a temporary archive, removed whatever happens next.
     QTemporaryDir scratch;
     QString archivePath = source.absoluteFilePath();
-    if (isFolder) {
+    if (isFolder && !deployed) {
         if (!scratch.isValid())
             return fail(
                 QStringLiteral("Cannot create a temporary folder: %1").arg(scratch.errorString()));
-        archivePath = scratch.filePath(site + QStringLiteral(".tar.gz"));
-        const bool includeHidden = p.isSet(includeHiddenOption);
-        auto packed = pack(source.absoluteFilePath(), archivePath, {includeHidden});
+        archivePath = scratch.filePath(
+            site + (packOptions.compression == archive::Compression::None ? QStringLiteral(".tar")
+                    : packOptions.compression == archive::Compression::Fast
+                        ? QStringLiteral(".tar.gz")
+                        : QStringLiteral(".tar.zst")));
+        auto packed = pack(source.absoluteFilePath(), archivePath, packOptions);
         if (!packed)
             return fail(packed.error().message);
+        reportIgnored();
         if (packed->skipped > 0)
             err() << "Left out " << packed->skipped
                   << " symbolic links or special files: a site is regular files only." << Qt::endl;
     }
-
-    const auto activation =
-        p.isSet(noActivateOption) ? client::Activation::Keep : client::Activation::Activate;
-    UploadProgress progress;
-    progress.update(0, QFileInfo(archivePath).size());
-    auto deployed = client::waitFor<client::Deploy>([&](auto done) {
-        client::ApiCall *call = api.deploy(site, archivePath, activation, done);
-        QObject::connect(call, &client::ApiCall::uploadProgress, call,
-                         [&progress](qint64 sent, qint64 total) { progress.update(sent, total); });
-    });
-    if (deployed)
-        progress.update(QFileInfo(archivePath).size(), QFileInfo(archivePath).size());
+    if (!deployed) {
+        const qint64 size = QFileInfo(archivePath).size();
+        progress.update(0, size);
+        deployed = client::waitFor<client::Deploy>([&](auto done) {
+            client::ApiCall *call = api.deploy(site, archivePath, options, done);
+            QObject::connect(call, &client::ApiCall::uploadProgress, call, onUpload);
+            QObject::connect(call, &client::ApiCall::deployProgress, call,
+                             [&, size](const client::DeployProgress &job) mutable {
+                                 progress.update(size, size);
+                                 onJob(job);
+                             });
+        });
+        if (*deployed)
+            progress.update(size, size);
+    }
     progress.finish();
-    if (!deployed)
-        return fail(deployed.error().message);
+    if (!*deployed)
+        return fail(deployed->error().message);
+    const client::Deploy &deploy = **deployed;
 
     const QString summary =
-        QStringLiteral("%1 files, %2").arg(deployed->fileCount).arg(humanBytes(deployed->bytes));
+        QStringLiteral("%1 files, %2").arg(deploy.fileCount).arg(humanBytes(deploy.bytes));
     if (activation == client::Activation::Keep) {
-        out() << "Uploaded deploy " << deployed->id << " of " << deployed->site << ": " << summary
-              << ", not active. Activate it with 'fazt deploys activate " << deployed->id
-              << " --site " << deployed->site << "'." << Qt::endl;
+        out() << "Uploaded deploy " << deploy.id << " of " << deploy.site << ": " << summary
+              << ", not active. Activate it with 'fazt deploys activate " << deploy.id << " --site "
+              << deploy.site << "'." << Qt::endl;
         return Ok;
     }
-    out() << "Deployed " << deployed->site << ": " << summary << " -> " << deployed->url.toString()
+    out() << "Deployed " << deploy.site << ": " << summary << " -> " << deploy.url.toString()
           << Qt::endl;
     return Ok;
 }
@@ -301,7 +408,9 @@ QList<Command> remoteCommands() {
              p.addOption(siteOption);
              addConnectionOptions(p);
              p.addOption(noActivateOption);
+             p.addOption(spaOption);
              p.addOption(includeHiddenOption);
+             p.addOption(verboseOption);
              p.addPositionalArgument(QStringLiteral("DIR|ARCHIVE"),
                                      QStringLiteral("A folder (packed for you) or an archive: "
                                                     ".zip, .tar, .tar.gz, .tgz, .tar.zst, "

@@ -218,6 +218,8 @@ int serve(db::Database &database, const ServeSettings &settings) {
             qCritical("fazt: %s", qPrintable(s.error().message));
             return Failure;
         }
+        if (auto recovered = adminService->recoverInterruptedDeploys(); !recovered)
+            qWarning("fazt: %s", qPrintable(recovered.error().message));
         if (statsBuffer)
             admin::addStatsRoutes(*adminService, database, *statsBuffer);
         admin::addFunctionRoutes(
@@ -376,6 +378,8 @@ int serve(db::Database &database, const ServeSettings &settings) {
         QCoreApplication::quit();
     });
     QCoreApplication::exec();
+    if (adminService)
+        adminService->beginShutdown();
     server.stop();
     if (https)
         https->stop();

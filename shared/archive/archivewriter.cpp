@@ -1,11 +1,13 @@
 #include "archive/archivewriter.h"
 
+#include "archive/ignorerules.h"
 #include "archive/utf8locale.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
+#include <QThread>
 
 #include <algorithm>
 #include <archive.h>
@@ -27,20 +29,16 @@ struct EntryFree {
     void operator()(archive_entry *entry) const { archive_entry_free(entry); }
 };
 
-struct FileToPack {
-    QString path; // relative to the packed folder, '/'-separated
-    QString absolutePath;
-    qint64 size = 0;
-};
-
 bool isAlwaysLeftOut(const QString &name) {
     return name == u".git" || name == u"node_modules";
 }
 
 // The files to pack, sorted by path. `leaveOut` is the output archive, in case it is written
-// inside the folder being packed.
+// inside the folder being packed. What the folder's .gitignore and .faztignore leave out goes
+// to PackOptions::onIgnored.
 Result<std::vector<FileToPack>> listFiles(const QString &root, const PackOptions &options,
-                                          const QString &leaveOut, qint64 &skipped) {
+                                          const QString &leaveOut, Summary &summary) {
+    const IgnoreRules ignore = IgnoreRules::forFolder(root);
     std::vector<FileToPack> files;
     QStringList pending{QString()}; // folders still to list, relative to root
     while (!pending.isEmpty()) {
@@ -57,12 +55,16 @@ Result<std::vector<FileToPack>> listFiles(const QString &root, const PackOptions
             if (isAlwaysLeftOut(name) || (!options.includeHidden && name.startsWith(u'.')))
                 continue;
             const QString path = folder.isEmpty() ? name : folder + u'/' + name;
-            if (info.isSymLink()) {
-                ++skipped;
+            const bool isFolder = info.isDir() && !info.isSymLink();
+            if (const QString why = ignore.why(path, isFolder); !why.isEmpty()) {
+                if (options.onIgnored)
+                    options.onIgnored(isFolder ? path + u'/' : path, why);
+            } else if (info.isSymLink()) {
+                ++summary.skipped;
             } else if (info.isDir()) {
                 pending.append(path);
             } else if (!info.isFile()) {
-                ++skipped; // a socket, a pipe or a device
+                ++summary.skipped; // a socket, a pipe or a device
             } else if (info.absoluteFilePath() != leaveOut) {
                 files.push_back({path, info.absoluteFilePath(), info.size()});
             }
@@ -71,6 +73,27 @@ Result<std::vector<FileToPack>> listFiles(const QString &root, const PackOptions
     std::sort(files.begin(), files.end(),
               [](const FileToPack &a, const FileToPack &b) { return a.path < b.path; });
     return files;
+}
+
+bool addCompression(::archive *writer, Compression compression) {
+    switch (compression) {
+    case Compression::None:
+        return true;
+    case Compression::Fast:
+        return archive_write_add_filter_gzip(writer) == ARCHIVE_OK &&
+               archive_write_set_options(writer, "gzip:!timestamp,gzip:compression-level=1") ==
+                   ARCHIVE_OK;
+    case Compression::Small:
+        break;
+    }
+    if (archive_write_add_filter_zstd(writer) != ARCHIVE_OK ||
+        archive_write_set_options(writer, "zstd:compression-level=3") != ARCHIVE_OK)
+        return false;
+    // A libarchive without the threads option compresses on one thread.
+    const std::string threads =
+        "zstd:threads=" + std::to_string(std::max(1, QThread::idealThreadCount()));
+    (void)archive_write_set_options(writer, threads.c_str());
+    return true;
 }
 
 Error writeError(::archive *writer, const QString &outputPath) {
@@ -130,26 +153,41 @@ Status packFile(::archive *writer, archive_entry *entry, const FileToPack &file,
 
 } // namespace
 
+Result<std::vector<FileToPack>> listDeployFiles(const QString &dir, const PackOptions &options,
+                                                Summary &summary, const QString &leaveOut) {
+    const QFileInfo root(dir);
+    if (!root.isDir())
+        return Error::notFound(u"'" + dir + u"' is not a folder.");
+    Result<std::vector<FileToPack>> files =
+        listFiles(root.absoluteFilePath(), options, leaveOut, summary);
+    if (files && files->empty())
+        return Error::invalid(u"The folder '" + dir +
+                              u"' has no files to pack (dotfiles are left out unless asked for).");
+    return files;
+}
+
 Result<Summary> packDirectory(const QString &dir, const QString &outputPath,
                               const PackOptions &options,
                               const std::function<void(const PackProgress &)> &progress,
                               const std::function<bool()> &isCancelled) {
-    const QFileInfo root(dir);
-    if (!root.isDir())
-        return Error::notFound(u"'" + dir + u"' is not a folder.");
-    Summary summary;
-    const Result<std::vector<FileToPack>> files =
-        listFiles(root.absoluteFilePath(), options, QFileInfo(outputPath).absoluteFilePath(),
-                  summary.skipped);
+    Summary listed;
+    auto files = listDeployFiles(dir, options, listed, QFileInfo(outputPath).absoluteFilePath());
     if (!files)
         return files.error();
-    if (files->empty()) {
-        return Error::invalid(u"The folder '" + dir +
-                              u"' has no files to pack (dotfiles are left out unless asked for).");
-    }
+    auto packed = packFiles(*files, outputPath, options, progress, isCancelled);
+    if (packed)
+        packed->skipped = listed.skipped;
+    return packed;
+}
+
+Result<Summary> packFiles(const std::vector<FileToPack> &files, const QString &outputPath,
+                          const PackOptions &options,
+                          const std::function<void(const PackProgress &)> &progress,
+                          const std::function<bool()> &isCancelled) {
+    Summary summary;
     PackProgress state;
-    state.totalFiles = qint64(files->size());
-    for (const FileToPack &file : *files)
+    state.totalFiles = qint64(files.size());
+    for (const FileToPack &file : files)
         state.totalBytes += file.size;
     if (progress)
         progress(state);
@@ -164,14 +202,13 @@ Result<Summary> packDirectory(const QString &dir, const QString &outputPath,
     ::archive *a = writer.get();
     // gzip:!timestamp keeps the time out of the gzip header, for reproducible output.
     if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-        archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
+        !addCompression(a, options.compression) ||
         archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
         archive_write_open_fd(a, output.handle()) != ARCHIVE_OK) {
         return writeError(a, outputPath);
     }
     QByteArray buffer(kChunkBytes, Qt::Uninitialized);
-    for (const FileToPack &file : *files) {
+    for (const FileToPack &file : files) {
         if (Status packed =
                 packFile(a, entry.get(), file, outputPath, state, progress, isCancelled, buffer);
             !packed) {

@@ -9,6 +9,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QUrlQuery>
+#include <QUuid>
 
 namespace fazt::client {
 
@@ -17,28 +18,6 @@ namespace {
 bool isLocalName(const QString &host) {
     return host == QLatin1String("localhost") || host.endsWith(QLatin1String(".localhost")) ||
            !QHostAddress(host).isNull();
-}
-
-// The server's error codes (server/admin/api.h) back to ours; anything else by status.
-Error::Code codeFor(const QString &serverCode, int status) {
-    if (serverCode == QLatin1String("not_found") || status == 404)
-        return Error::Code::NotFound;
-    if (serverCode == QLatin1String("conflict") || status == 409)
-        return Error::Code::Conflict;
-    if (serverCode == QLatin1String("too_large") || status == 413)
-        return Error::Code::TooLarge;
-    if (serverCode == QLatin1String("disk_full") || status == 507)
-        return Error::Code::DiskFull;
-    if (serverCode == QLatin1String("read_only"))
-        return Error::Code::ReadOnly;
-    if (serverCode == QLatin1String("unsupported"))
-        return Error::Code::Unsupported;
-    if (serverCode == QLatin1String("busy") || serverCode == QLatin1String("rate_limited") ||
-        status == 429 || status == 503)
-        return Error::Code::Busy;
-    if (status >= 500)
-        return Error::Code::Internal;
-    return Error::Code::Invalid;
 }
 
 QDateTime dateTime(const QJsonValue &value) {
@@ -50,16 +29,6 @@ Site siteFrom(const QJsonObject &o) {
             dateTime(o.value(QStringLiteral("createdAt"))),
             o.value(QStringLiteral("activeDeployId")).toInteger(),
             o.value(QStringLiteral("settings")).toObject(),
-            QUrl(o.value(QStringLiteral("url")).toString())};
-}
-
-Deploy deployFrom(const QJsonObject &o) {
-    return {o.value(QStringLiteral("id")).toInteger(),
-            o.value(QStringLiteral("site")).toString(),
-            dateTime(o.value(QStringLiteral("createdAt"))),
-            o.value(QStringLiteral("fileCount")).toInteger(),
-            o.value(QStringLiteral("bytes")).toInteger(),
-            o.value(QStringLiteral("isActive")).toBool(),
             QUrl(o.value(QStringLiteral("url")).toString())};
 }
 
@@ -87,6 +56,34 @@ QByteArray contentTypeFor(const QString &archivePath) {
     return "application/octet-stream"; // the server detects the format from the content
 }
 
+// An archive read front to back once: a sequential device, so Qt streams it and cannot rewind
+// it to send it again.
+class OnceReadFile : public QIODevice {
+public:
+    explicit OnceReadFile(const QString &path)
+        : m_file(path) {}
+    bool open(OpenMode mode) override {
+        if (!m_file.open(mode)) {
+            setErrorString(m_file.errorString());
+            return false;
+        }
+        return QIODevice::open(mode);
+    }
+    bool isSequential() const override { return true; }
+    bool atEnd() const override { return m_file.atEnd() && QIODevice::bytesAvailable() == 0; }
+    qint64 bytesAvailable() const override {
+        return m_file.bytesAvailable() + QIODevice::bytesAvailable();
+    }
+    qint64 size() const override { return m_file.size(); } // what Qt reports progress against
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override { return m_file.read(data, maxSize); }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QFile m_file;
+};
+
 QString sitePath(const QString &site) {
     return QStringLiteral("/api/sites/") + QString::fromLatin1(QUrl::toPercentEncoding(site));
 }
@@ -112,179 +109,17 @@ Health healthFrom(const QJsonObject &o) {
 
 } // namespace
 
-// --- ApiCall ---------------------------------------------------------------------------------
-
-ApiCall::ApiCall(QObject *parent, QString target, QString unreachableHint,
-                 Callback<QJsonObject> handler)
-    : QObject(parent)
-    , m_target(std::move(target))
-    , m_unreachableHint(std::move(unreachableHint))
-    , m_handler(std::move(handler)) {
-    m_connectTimer.setSingleShot(true);
-    connect(&m_connectTimer, &QTimer::timeout, this, [this] {
-        if (m_state != State::Running || !m_reply)
-            return;
-        m_state = State::ConnectTimedOut;
-        m_reply->abort();
-    });
-}
-
-ApiCall::~ApiCall() {
-    detach();
-}
-
-// Lets go of the reply without a callback: the call is being destroyed.
-void ApiCall::detach() {
-    if (!m_reply)
-        return;
-    m_reply->disconnect(this);
-    m_reply->abort();
-    m_reply->deleteLater();
-    m_reply = nullptr;
-}
-
-void ApiCall::start(QNetworkReply *reply, std::chrono::milliseconds connectTimeout) {
-    m_reply = reply;
-    // Connecting ends when the request is on its way; from then on, the transfer timeout of
-    // the request (no byte either way for that long) applies.
-    const auto connected = [this] { m_connectTimer.stop(); };
-    connect(reply, &QNetworkReply::requestSent, this, connected);
-    connect(reply, &QNetworkReply::metaDataChanged, this, connected);
-    connect(reply, &QNetworkReply::uploadProgress, this, [this](qint64 sent, qint64 total) {
-        if (sent > 0)
-            m_connectTimer.stop();
-        if (total > 0) // Qt ends with (0, 0), which would read as going back to the start
-            Q_EMIT uploadProgress(sent, total);
-    });
-    connect(reply, &QNetworkReply::finished, this, &ApiCall::onReplyFinished);
-    m_connectTimer.start(connectTimeout);
-}
-
-// An error found before any request was made (e.g. an unreadable archive) still reaches the
-// callback from the event loop, never from inside the method that started the call.
-void ApiCall::failBeforeStart(Error error) {
-    QMetaObject::invokeMethod(
-        this, [this, error = std::move(error)] { complete(error); }, Qt::QueuedConnection);
-}
-
-ApiCall *ApiCall::boundTo(QObject *owner) {
-    // `destroyed` comes from ~QObject, after the owner's own destructor: nothing of it may
-    // run from here on, so the callback goes without being called.
-    connect(owner, &QObject::destroyed, this, [this] {
-        if (m_state == State::Finished)
-            return;
-        m_state = State::Finished;
-        m_handler = {};
-        m_connectTimer.stop();
-        detach();
-        deleteLater();
-    });
-    return this;
-}
-
-void ApiCall::abort() {
-    if (m_state != State::Running)
-        return;
-    m_state = State::Cancelled;
-    if (m_reply)
-        m_reply->abort(); // finishes the reply at once: onReplyFinished() reports it
-    else
-        complete(Error::io(QStringLiteral("The request to %1 was cancelled.").arg(m_target)));
-}
-
-void ApiCall::onReplyFinished() {
-    m_connectTimer.stop();
-    Result<QJsonObject> result = outcome();
-    m_reply->deleteLater();
-    m_reply = nullptr;
-    complete(std::move(result));
-}
-
-void ApiCall::complete(Result<QJsonObject> result) {
-    if (m_state == State::Finished)
-        return;
-    m_state = State::Finished;
-    const Callback<QJsonObject> handler = std::exchange(m_handler, {});
-    if (handler)
-        handler(std::move(result));
-    Q_EMIT finished();
-    deleteLater();
-}
-
-Result<QJsonObject> ApiCall::outcome() {
-    if (m_state == State::Cancelled)
-        return Error::io(QStringLiteral("The request to %1 was cancelled.").arg(m_target));
-    m_httpStatus = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (m_httpStatus == 0)
-        return networkError();
-
-    const QByteArray body = m_reply->readAll();
-    if (m_httpStatus >= 300 && m_httpStatus < 400) {
-        const QString location =
-            m_reply->header(QNetworkRequest::LocationHeader).toUrl().toString();
-        return Error::invalid(QStringLiteral("%1 redirects to %2: use that address for the "
-                                             "server instead.")
-                                  .arg(m_target, location));
-    }
-    QJsonParseError parseError{};
-    const QJsonDocument document = QJsonDocument::fromJson(body, &parseError);
-    const bool isJsonObject = parseError.error == QJsonParseError::NoError && document.isObject();
-    if (m_httpStatus == m_statusWithBody && isJsonObject &&
-        !document.object().contains(QStringLiteral("error")))
-        return document.object();
-    if (m_httpStatus >= 400) {
-        const QJsonObject error = document.object().value(QStringLiteral("error")).toObject();
-        const QString message = error.value(QStringLiteral("message")).toString();
-        m_serverErrorCode = error.value(QStringLiteral("code")).toString();
-        if (isJsonObject && !message.isEmpty())
-            return Error{codeFor(m_serverErrorCode, m_httpStatus), message};
-        return Error{
-            codeFor(QString(), m_httpStatus),
-            QStringLiteral("%1 answered HTTP %2 (%3) without a Fazt error: is it the "
-                           "address of a Fazt server?")
-                .arg(m_target)
-                .arg(m_httpStatus)
-                .arg(m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString())};
-    }
-    if (m_httpStatus == 204 || body.isEmpty())
-        return QJsonObject();
-    if (!isJsonObject)
-        return Error::internal(QStringLiteral("%1 answered with something other than JSON: is "
-                                              "it the address of a Fazt server?")
-                                   .arg(m_target));
-    return document.object();
-}
-
-Error ApiCall::networkError() const {
-    const QString unreachable =
-        QStringLiteral("Cannot reach %1: %2. Is the server running?") +
-        (m_unreachableHint.isEmpty() ? QString() : QString(u' ' + m_unreachableHint));
-    if (m_state == State::ConnectTimedOut)
-        return Error::io(unreachable.arg(
-            m_target,
-            QStringLiteral("no connection within %1 s").arg(m_connectTimer.interval() / 1000)));
-    switch (m_reply->error()) {
-    case QNetworkReply::ConnectionRefusedError:
-        return Error::io(unreachable.arg(m_target, QStringLiteral("connection refused")));
-    case QNetworkReply::HostNotFoundError:
-        return Error::io(unreachable.arg(
-            m_target, QStringLiteral("host %1 not found").arg(m_reply->url().host())));
-    case QNetworkReply::OperationCanceledError: // Qt's transfer timeout aborts the reply
-    case QNetworkReply::TimeoutError:
-        return Error::io(QStringLiteral("%1 stopped answering: nothing was sent or received "
-                                        "for %2 s.")
-                             .arg(m_target)
-                             .arg(m_reply->request().transferTimeout() / 1000));
-    case QNetworkReply::SslHandshakeFailedError:
-        return Error::io(QStringLiteral("Cannot make a secure connection to %1: %2.")
-                             .arg(m_target, m_reply->errorString()));
-    default:
-        return Error::io(QStringLiteral("The connection to %1 failed: %2.")
-                             .arg(m_target, m_reply->errorString()));
-    }
-}
-
 // --- ApiClient -------------------------------------------------------------------------------
+
+Deploy deployFromJson(const QJsonObject &o) {
+    return {o.value(QStringLiteral("id")).toInteger(),
+            o.value(QStringLiteral("site")).toString(),
+            dateTime(o.value(QStringLiteral("createdAt"))),
+            o.value(QStringLiteral("fileCount")).toInteger(),
+            o.value(QStringLiteral("bytes")).toInteger(),
+            o.value(QStringLiteral("isActive")).toBool(),
+            QUrl(o.value(QStringLiteral("url")).toString())};
+}
 
 ApiClient::ApiClient(QObject *parent)
     : QObject(parent)
@@ -498,21 +333,68 @@ ApiCall *ApiClient::deploys(const QString &site, Callback<QList<Deploy>> done) {
                 handlerFor(std::move(done), [](const QJsonObject &o) {
                     QList<Deploy> list;
                     for (const QJsonValue &v : o.value(QStringLiteral("deploys")).toArray())
-                        list.append(deployFrom(v.toObject()));
+                        list.append(deployFromJson(v.toObject()));
                     return Result<QList<Deploy>>(list);
                 }));
 }
 
-ApiCall *ApiClient::deploy(const QString &site, const QString &archivePath, Activation activation,
-                           Callback<Deploy> done) {
-    QNetworkRequest r =
-        request(sitePath(site) + QStringLiteral("/deploys"),
-                activation == Activation::Keep ? QStringLiteral("activate=false") : QString());
+ApiCall *ApiClient::deploy(const QString &site, const QString &archivePath,
+                           const DeployOptions &options, Callback<Deploy> done) {
+    return postArchive(sitePath(site) + QStringLiteral("/deploys"), queryFor(options), archivePath,
+                       QStringLiteral("done"),
+                       handlerFor(std::move(done), [](const QJsonObject &o) {
+                           return Result<Deploy>(deployFromJson(o));
+                       }));
+}
+
+QString ApiClient::queryFor(const DeployOptions &options) {
+    QUrlQuery query;
+    if (options.activation == Activation::Keep)
+        query.addQueryItem(QStringLiteral("activate"), QStringLiteral("false"));
+    if (options.spa)
+        query.addQueryItem(QStringLiteral("spa"),
+                           *options.spa ? QStringLiteral("true") : QStringLiteral("false"));
+    return query.toString();
+}
+
+ApiCall *ApiClient::sendContent(const QString &site, qint64 jobId,
+                                std::unique_ptr<QIODevice> archive, Callback<QJsonObject> done) {
+    return postBody(sitePath(site) + QStringLiteral("/deploy-jobs/%1/blobs").arg(jobId), QString(),
+                    std::move(archive), "application/x-tar", QStringLiteral("receiving"),
+                    std::move(done));
+}
+
+ApiCall *ApiClient::sendContent(const QString &site, qint64 jobId, const QString &archivePath,
+                                Callback<QJsonObject> done) {
+    return postArchive(sitePath(site) + QStringLiteral("/deploy-jobs/%1/blobs").arg(jobId),
+                       QString(), archivePath, QStringLiteral("receiving"), std::move(done));
+}
+
+ApiCall *ApiClient::postArchive(const QString &path, const QString &query,
+                                const QString &archivePath, const QString &jobEndState,
+                                Callback<QJsonObject> handler) {
+    // Streamed from the file as the socket drains: the archive is never in memory whole. The
+    // device cannot be rewound, so the network layer can never send the upload a second time
+    // by itself (Qt resends a request whose reused connection closed without an answer).
+    auto file = std::make_unique<OnceReadFile>(archivePath);
+    if (!file->open(QIODevice::ReadOnly)) {
+        ApiCall *call = newCall(m_endpoint.url.toString(), std::move(handler));
+        call->failBeforeStart(
+            Error::io(QStringLiteral("Cannot read %1: %2").arg(archivePath, file->errorString())));
+        return call;
+    }
+    return postBody(path, query, std::move(file), contentTypeFor(archivePath), jobEndState,
+                    std::move(handler));
+}
+
+// `body` must be sequential, with its size known (size()): Qt streams it and cannot rewind it.
+ApiCall *ApiClient::postBody(const QString &path, const QString &query,
+                             std::unique_ptr<QIODevice> body, const QByteArray &contentType,
+                             const QString &jobEndState, Callback<QJsonObject> handler) {
+    QNetworkRequest r = request(path, query);
     authorize(r, Method::Post);
     ApiCall *call = newCall(r.url().adjusted(QUrl::RemovePath | QUrl::RemoveQuery).toString(),
-                            handlerFor(std::move(done), [](const QJsonObject &o) {
-                                return Result<Deploy>(deployFrom(o));
-                            }));
+                            std::move(handler));
     if (!m_endpoint.url.isValid()) {
         call->failBeforeStart(Error::invalid(QStringLiteral("No server is set.")));
         return call;
@@ -521,17 +403,16 @@ ApiCall *ApiClient::deploy(const QString &site, const QString &archivePath, Acti
         call->failBeforeStart(s.error());
         return call;
     }
-    // Streamed from the file as the socket drains: the archive is never in memory whole.
-    auto file = std::make_unique<QFile>(archivePath);
-    if (!file->open(QIODevice::ReadOnly)) {
-        call->failBeforeStart(
-            Error::io(QStringLiteral("Cannot read %1: %2").arg(archivePath, file->errorString())));
-        return call;
-    }
-    r.setHeader(QNetworkRequest::ContentTypeHeader, contentTypeFor(archivePath));
-    r.setHeader(QNetworkRequest::ContentLengthHeader, file->size());
-    QNetworkReply *reply = m_manager->post(r, file.get());
-    file.release()->setParent(reply); // lives exactly as long as the reply reading it
+    r.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+    r.setHeader(QNetworkRequest::ContentLengthHeader, body->size());
+    r.setAttribute(QNetworkRequest::DoNotBufferUploadDataAttribute, true);
+    // Answer with a job to follow; and if this upload reached the server before, the same job.
+    r.setRawHeader("Prefer", "respond-async");
+    r.setRawHeader("Idempotency-Key", QUuid::createUuid().toByteArray(QUuid::WithoutBraces));
+    QNetworkReply *reply = m_manager->post(r, body.get());
+    body.release()->setParent(reply); // lives exactly as long as the reply reading it
+    call->m_jobEndState = jobEndState;
+    call->m_uploadBytes = r.header(QNetworkRequest::ContentLengthHeader).toLongLong();
     call->start(reply, m_connectTimeout);
     return call;
 }
@@ -539,13 +420,13 @@ ApiCall *ApiClient::deploy(const QString &site, const QString &archivePath, Acti
 ApiCall *ApiClient::rollback(const QString &site, Callback<Deploy> done) {
     return send(Method::Post, sitePath(site) + QStringLiteral("/rollback"), {},
                 handlerFor(std::move(done),
-                           [](const QJsonObject &o) { return Result<Deploy>(deployFrom(o)); }));
+                           [](const QJsonObject &o) { return Result<Deploy>(deployFromJson(o)); }));
 }
 
 ApiCall *ApiClient::activate(const QString &site, qint64 deployId, Callback<Deploy> done) {
     return send(Method::Post, sitePath(site) + QStringLiteral("/deploys/%1/activate").arg(deployId),
                 {}, handlerFor(std::move(done), [](const QJsonObject &o) {
-                    return Result<Deploy>(deployFrom(o));
+                    return Result<Deploy>(deployFromJson(o));
                 }));
 }
 

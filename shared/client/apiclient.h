@@ -15,8 +15,10 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 
+class QIODevice;
 class QNetworkAccessManager;
 class QNetworkReply;
 class QNetworkRequest;
@@ -42,6 +44,9 @@ struct Deploy {
     bool isActive = false;
     QUrl url; // where the site is served
 };
+
+// A deploy as the API describes it (GET /api/sites/NAME/deploys, a deploy job's "deploy").
+Deploy deployFromJson(const QJsonObject &json);
 
 // A custom hostname that serves a site.
 struct Domain {
@@ -93,6 +98,21 @@ struct Session {
 // Whether a new deploy is served at once or only stored (to be activated later).
 enum class Activation { Activate, Keep };
 
+struct DeployOptions {
+    Activation activation = Activation::Activate;
+    std::optional<bool> spa; // set the site's SPA fallback with the deploy; unset: unchanged
+};
+
+// Where a deploy is while the server works on it (GET /api/sites/NAME/deploy-jobs/ID).
+struct DeployProgress {
+    qint64 jobId = 0;
+    QString state; // storing, activating (then the call ends: done, failed or abandoned)
+    qint64 files = 0;
+    qint64 filesTotal = 0;
+    qint64 bytes = 0;
+    qint64 bytesTotal = 0;
+};
+
 // Where requests for a server URL go. See ApiClient::endpointFor().
 struct Endpoint {
     QUrl url;            // scheme, host and port the connection is made to
@@ -124,6 +144,8 @@ public:
 
 Q_SIGNALS:
     void uploadProgress(qint64 bytesSent, qint64 bytesTotal);
+    // A deploy, once uploaded, as the server stores and activates it (see ApiClient::deploy).
+    void deployProgress(const fazt::client::DeployProgress &progress);
     void finished();
 
 private:
@@ -139,6 +161,9 @@ private:
     Error networkError() const;
     void complete(Result<QJsonObject> result);
     void detach();
+    // Deploys: an answer that is a job (202) is followed to its end, polling its URL.
+    std::optional<Result<QJsonObject>> followJob(Result<QJsonObject> answer);
+    void pollJob();
 
     QPointer<QNetworkReply> m_reply;
     QTimer m_connectTimer;
@@ -149,6 +174,12 @@ private:
     QString m_unreachableHint;
     Callback<QJsonObject> m_handler;
     int m_statusWithBody = 0; // an error status whose JSON is an answer, not an error (health)
+    qint64 m_uploadBytes = 0; // the body's size, when the call streams one
+    QString m_jobEndState;    // a deploy: the answer is a job, followed until this state
+    QString m_jobPath;        // the job being followed, once the upload was accepted
+    int m_pollFailures = 0;
+    int m_polls = 0;
+    QTimer m_pollTimer;
 };
 
 // The admin API of one Fazt server, from the outside: the one implementation used by
@@ -195,9 +226,27 @@ public:
     ApiCall *removeDomain(const QString &site, const QString &hostname, Callback<void> done);
     ApiCall *deploys(const QString &site, Callback<QList<Deploy>> done);
     // Streams the archive file (zip, tar, tar.gz, tar.zst, ...) from disk; the site is
-    // created if it does not exist. Progress comes as ApiCall::uploadProgress.
-    ApiCall *deploy(const QString &site, const QString &archivePath, Activation activation,
+    // created if it does not exist. Progress comes as ApiCall::uploadProgress, then, while
+    // the server stores and activates it, as ApiCall::deployProgress: the upload is answered
+    // at once with a job that the call follows to its end, so a deploy that takes the server
+    // minutes is never mistaken for a silent server. The upload carries an Idempotency-Key
+    // and is never sent twice by the network layer.
+    ApiCall *deploy(const QString &site, const QString &archivePath, const DeployOptions &options,
                     Callback<Deploy> done);
+    ApiCall *deploy(const QString &site, const QString &archivePath, Activation activation,
+                    Callback<Deploy> done) {
+        return deploy(site, archivePath, DeployOptions{activation, std::nullopt}, std::move(done));
+    }
+    // An incremental deploy's missing content (an archive of entries named by their SHA-256),
+    // for the job that POST /api/sites/NAME/deploy-jobs started: followed until it is stored,
+    // the callback gets the job (see openapi.json).
+    ApiCall *sendContent(const QString &site, qint64 jobId, const QString &archivePath,
+                         Callback<QJsonObject> done);
+    // The same from a sequential device of known size (archive::TarStream: packed as sent).
+    ApiCall *sendContent(const QString &site, qint64 jobId, std::unique_ptr<QIODevice> archive,
+                         Callback<QJsonObject> done);
+    // ?activate= and ?spa= of a deploy.
+    static QString queryFor(const DeployOptions &options);
     // Activates the deploy before the active one.
     ApiCall *rollback(const QString &site, Callback<Deploy> done);
     ApiCall *activate(const QString &site, qint64 deployId, Callback<Deploy> done);
@@ -240,10 +289,16 @@ public:
     static Result<Endpoint> endpointFor(const QString &serverUrl);
 
 private:
+    friend class ApiCall;
     enum class Method { Get, Post, Put, Delete };
     ApiCall *send(Method method, const QString &path, const QByteArray &jsonBody,
                   Callback<QJsonObject> handler, const QString &query = QString());
     ApiCall *newCall(const QString &target, Callback<QJsonObject> handler);
+    ApiCall *postArchive(const QString &path, const QString &query, const QString &archivePath,
+                         const QString &jobEndState, Callback<QJsonObject> handler);
+    ApiCall *postBody(const QString &path, const QString &query, std::unique_ptr<QIODevice> body,
+                      const QByteArray &contentType, const QString &jobEndState,
+                      Callback<QJsonObject> handler);
     QNetworkRequest request(const QString &path, const QString &query = QString()) const;
     void authorize(QNetworkRequest &request, Method method) const;
     Status mayCarrySecrets(bool isPassword) const;

@@ -121,8 +121,13 @@ Status Database::makePrivate() const {
 }
 
 Status Database::applyPragmas(Connection &c, qint64 cacheSizeKiB) const {
+    // journal_size_limit: a WAL that grew while readers held old snapshots (a big deploy
+    // while files are served, Litestream's long read) is cut back to 32 MiB when it next
+    // starts over, instead of keeping its largest size for good. SQLite only starts a WAL over
+    // when no reader needs it, so this never gets in a reader's (or Litestream's) way.
     const std::string pragmas = "PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL; "
                                 "PRAGMA foreign_keys=ON; PRAGMA mmap_size=0; "
+                                "PRAGMA journal_size_limit=33554432; "
                                 "PRAGMA cache_size=-" +
                                 std::to_string(cacheSizeKiB) + ";";
     return c.exec(pragmas);

@@ -3,6 +3,7 @@
 #include "db/database.h"
 #include "result.h"
 #include "vfs/blobreader.h"
+#include "vfs/deploymanifest.h"
 #include "vfs/vfstypes.h"
 
 #include <QIODevice>
@@ -109,6 +110,13 @@ public:
     // Streams `content` from its current position to its end.
     Status addFile(const QString &path, QIODevice &content);
     Status addFile(const QString &path, const QByteArray &content);
+    // The same, for content that must hash to `expectedHash` (SHA-256, 32 bytes): otherwise
+    // Invalid, and nothing of it is kept.
+    Status addFile(const QString &path, QIODevice &content, const QByteArray &expectedHash);
+    // Adds, in one transaction, the files whose content is stored already (an incremental
+    // deploy), and returns the others, whose content has to come through addFile(). A file
+    // whose hash is stored with another size is refused (Invalid).
+    Result<QList<ManifestFile>> addStored(const QList<ManifestFile> &files);
 
     // Marks the deploy complete (immutable from then on) and, by default, activates it.
     Result<DeployInfo> commit(Vfs::Activation activation = Vfs::Activation::Activate);
@@ -118,8 +126,10 @@ public:
 private:
     friend class Vfs;
     DeployWriter(Vfs &vfs, QString site, qint64 siteId, qint64 deployId);
-    Status storeSmall(const QString &path, const QByteArray &content);
-    Status storeLarge(const QString &path, QByteArray firstChunk, QIODevice &rest);
+    Status storeSmall(const QString &path, const QByteArray &content,
+                      const QByteArray &expectedHash);
+    Status storeLarge(const QString &path, QByteArray firstChunk, QIODevice &rest,
+                      const QByteArray &expectedHash);
 
     Vfs &m_vfs;
     const QString m_site;

@@ -8,6 +8,8 @@
 #    of the same archive into a fresh folder (no fsync, no hashing, no database). Each of
 #    BENCH_DEPLOY_RUNS runs gets a fresh copy of the database: blobs are content-addressed, so
 #    a second deploy of the same bytes into the same database would store almost nothing.
+#    Next to it: `fazt deploy FOLDER` of the same site (packing, uploading, following the job),
+#    into a fresh database too. Target: at most 1.5x the time of curl with the ready archive.
 # 2. One file of BENCH_DEPLOY_BIG_MIB (1023: the upload limit is 1 GiB including the archive's
 #    own bytes, so a file of exactly 1 GiB cannot be deployed) of incompressible bytes in a
 #    plain .tar. The server's RSS growth (peak VmRSS, sampled every 100 ms, minus the RSS
@@ -31,7 +33,8 @@
 # Knobs (environment): BENCH_DEPLOY_RUNS (3), BENCH_DEPLOY_BIG_MIB (1023),
 # BENCH_DEPLOY_LOAD_MIB (300), BENCH_DEPLOY_WRK_SECONDS (20), BENCH_DEPLOY_BATCH (200),
 # BENCH_DEPLOY_SCRATCH (the folder to make the scratch folder in; BUILD_DIR),
-# BENCH_DEPLOY_KEEP=1 keeps the scratch folder (archives, databases, logs, samples).
+# BENCH_DEPLOY_KEEP=1 keeps the scratch folder (archives, databases, logs, samples),
+# BENCH_DEPLOY_SITE_ONLY=1 runs part 1 only (the 5,000-file site: curl, fazt deploy DIR, tar).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +45,7 @@ big_mib=${BENCH_DEPLOY_BIG_MIB:-1023}
 load_mib=${BENCH_DEPLOY_LOAD_MIB:-300}
 wrk_seconds=${BENCH_DEPLOY_WRK_SECONDS:-20}
 batch=${BENCH_DEPLOY_BATCH:-200}
+site_only=${BENCH_DEPLOY_SITE_ONLY:-0}
 site_files=5000
 site_mib=100
 # The upload RAM buffer `server start` takes on this machine (Capacity: 10 % of the budget, at most 64 MiB).
@@ -201,16 +205,23 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 make_inputs() {
     local t0 summary
-    say "bench_deploy: generating the ${site_files}-file site, two ${big_mib} MiB and one ${load_mib} MiB archives"
+    if [[ $site_only == 1 ]]; then
+        say "bench_deploy: generating the ${site_files}-file site"
+    else
+        say "bench_deploy: generating the ${site_files}-file site, two ${big_mib} MiB and one ${load_mib} MiB archives"
+    fi
     t0=$(now)
     read -r -a summary <<<"$(python3 "$here/deploy/make_site.py" "$tmp/site" "$site_files" "$site_mib")"
     site_count=${summary[0]}
     site_bytes=${summary[1]}
     tar --sort=name --owner=0 --group=0 --numeric-owner -cf - -C "$tmp/site" . | gzip -6n >"$tmp/site.tar.gz"
-    rm -rf "$tmp/site"
 
     # Incompressible and deterministic: AES-CTR of zeros, a different key per archive.
     local name mib
+    if [[ $site_only == 1 ]]; then
+        say "  took $(elapsed "$t0" "$(now)") s; site.tar.gz $(stat -c %s "$tmp/site.tar.gz") B"
+        return 0
+    fi
     for name in big big2 load; do
         mib=$big_mib
         [[ $name == load ]] && mib=$load_mib
@@ -245,7 +256,7 @@ uploads_left() { find "$uploads" -mindepth 1 | wc -l; }
 
 # --- 1: the 5,000-file site --------------------------------------------------------------
 
-declare -a fazt_s fazt_peak fazt_hwm fazt_before tar_s tar_peak
+declare -a fazt_s fazt_peak fazt_hwm fazt_before tar_s tar_peak cli_s
 
 bench_site() { # RUN
     local run=$1 db=$tmp/site-$1.db out=$tmp/site-$1.json samples=$tmp/site-$1.rss result files
@@ -267,6 +278,19 @@ bench_site() { # RUN
     (($(uploads_left) == 0)) || say "  WARNING: FAZT_TEMP_DIR is not empty after deploy $run: $(ls "$uploads")"
     rm -f "$db" "$db-wal" "$db-shm"
 
+    # The same site as a folder, with the CLI (it packs, uploads and follows the deploy).
+    fresh_database "$db"
+    start_server "$db" "$tmp/server-cli-$run.log"
+    sync
+    local t0
+    t0=$(now)
+    "$fazt" deploy "$tmp/site" --site "cli$run" --server "http://127.0.0.1:$port" --token "$token" \
+        >"$tmp/cli-$run.out" 2>"$tmp/cli-$run.err" || die "fazt deploy $run failed: $(tail -n 5 "$tmp/cli-$run.err")"
+    cli_s[run]=$(elapsed "$t0" "$(now)")
+    grep -q "Deployed cli$run: $site_count files" "$tmp/cli-$run.out" || die "fazt deploy $run: $(cat "$tmp/cli-$run.out")"
+    stop_server
+    rm -f "$db" "$db-wal" "$db-shm"
+
     rm -rf "$tmp/extract" && mkdir "$tmp/extract" && sync
     read -r -a result <<<"$(python3 "$here/deploy/timed.py" tar -xzf "$tmp/site.tar.gz" -C "$tmp/extract")"
     [[ ${result[2]} == 0 ]] || die "tar -xzf failed"
@@ -275,7 +299,7 @@ bench_site() { # RUN
     tar_s[run]=${result[0]}
     tar_peak[run]=${result[1]}
     rm -rf "$tmp/extract"
-    say "  run $run: fazt $(seconds_list "${fazt_s[run]}") s (RSS before $(mib "${fazt_before[run]}") MiB, peak $(mib "${fazt_peak[run]}"), VmHWM $(mib "${fazt_hwm[run]}")); tar -xzf ${tar_s[run]} s"
+    say "  run $run: fazt $(seconds_list "${fazt_s[run]}") s, fazt deploy DIR ${cli_s[run]} s (RSS before $(mib "${fazt_before[run]}") MiB, peak $(mib "${fazt_peak[run]}"), VmHWM $(mib "${fazt_hwm[run]}")); tar -xzf ${tar_s[run]} s"
 }
 
 # --- 2: one big file ---------------------------------------------------------------------
@@ -447,7 +471,14 @@ print_tables() {
     rule
     printf '  %-14s %9s   (fazt time / tar time; runs: fazt %s s, tar %s s)\n' "ratio" "$(ratio "$s" "$t")x" \
         "$(seconds_list "${fazt_s[@]}")" "$(seconds_list "${tar_s[@]}")"
+    local c
+    c=$(median "${cli_s[@]}")
+    printf '  %-14s %9.2f %9s %9s   (the folder: packs, uploads, follows the job; runs: %s s)\n' "fazt deploy DIR" "$c" \
+        "$(rate "$site_count" "$c")" "$(mbps "$site_bytes" "$c")" "$(seconds_list "${cli_s[@]}")"
+    printf '  %-14s %9s   (fazt deploy DIR / curl of the ready archive; target <= 1.5x: %s)\n' "ratio" "$(ratio "$c" "$s")x" \
+        "$(met "$(awk -v c="$c" -v s="$s" 'BEGIN { print (c <= 1.5 * s) }')")"
 
+    [[ $site_only == 1 ]] && return 0
     echo
     echo "2. One file of $big_mib MiB (incompressible, plain .tar of $(awk -v b="${big_size[cold]}" 'BEGIN { printf "%.1f", b / 1e6 }') MB), one run each:"
     echo "   cold = the first deploy of a freshly started server, warm = its second (other bytes)"
@@ -504,17 +535,19 @@ busy_before=$(cpu_busy)
 say "bench_deploy: 1. the ${site_files}-file site, $runs runs"
 for ((run = 1; run <= runs; run++)); do bench_site "$run"; done
 
-say "bench_deploy: 2. one ${big_mib} MiB file"
-fresh_database "$tmp/big.db"
-start_server "$tmp/big.db" "$tmp/server-big.log"
-sleep 1 # let the start settle before taking "RSS before"
-bench_big cold "$tmp/big.tar"
-bench_big warm "$tmp/big2.tar"
-bench_big_tar
-rm -f "$tmp/big.tar" "$tmp/big2.tar"
+if [[ $site_only != 1 ]]; then
+    say "bench_deploy: 2. one ${big_mib} MiB file"
+    fresh_database "$tmp/big.db"
+    start_server "$tmp/big.db" "$tmp/server-big.log"
+    sleep 1 # let the start settle before taking "RSS before"
+    bench_big cold "$tmp/big.tar"
+    bench_big warm "$tmp/big2.tar"
+    bench_big_tar
+    rm -f "$tmp/big.tar" "$tmp/big2.tar"
 
-say "bench_deploy: 3. admin latency (same server)"
-bench_latency
-stop_server
+    say "bench_deploy: 3. admin latency (same server)"
+    bench_latency
+    stop_server
+fi
 busy_after=$(cpu_busy)
 print_tables

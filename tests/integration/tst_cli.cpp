@@ -268,12 +268,12 @@ private Q_SLOTS:
             0);
         const int latest = db::Database::latestSchemaVersion();
         {
-            // As an older fazt left it: without the last migration's table.
+            // As an older fazt left it: without the last migration's table (0011, deploy jobs).
             auto opened = db::Database::open(db);
             QVERIFY(opened);
             QVERIFY((*opened)
                         ->writer()
-                        .submitSql("DROP TABLE audit_log; PRAGMA user_version = " +
+                        .submitSql("DROP TABLE deploy_jobs; PRAGMA user_version = " +
                                    std::to_string(latest - 1))
                         .result());
         }

@@ -5,6 +5,8 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTcpSocket>
@@ -108,6 +110,11 @@ struct HttpResponse {
         return false;
     }
 };
+
+// The body of an admin API answer, as a JSON object (empty if it is not one).
+inline QJsonObject jsonBody(const HttpResponse &response) {
+    return QJsonDocument::fromJson(response.body).object();
+}
 
 // A raw HTTP/1.1 client over one TCP connection (keep-alive, pipelining by hand).
 class RawClient {

@@ -12,6 +12,8 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QRandomGenerator>
 #include <QTest>
 
 namespace fazt::test {
@@ -22,6 +24,33 @@ inline void writeFile(const QString &path, const QByteArray &content) {
     QFile file(path);
     QVERIFY(file.open(QIODevice::WriteOnly));
     file.write(content);
+}
+
+// `size` incompressible bytes, the same for the same seed.
+inline QByteArray randomBytes(qsizetype size, quint32 seed) {
+    QByteArray bytes(size, Qt::Uninitialized);
+    QRandomGenerator generator(seed);
+    generator.fillRange(reinterpret_cast<quint32 *>(bytes.data()), size / 4);
+    return bytes;
+}
+
+// Runs `fazt deploy SOURCE --site SITE` (and `extra`) against the server on `port`; returns
+// its stderr, starting with "FAILED: " if it did not exit with 0.
+inline QString deployWithCli(quint16 port, const QByteArray &token, const QString &source,
+                             const QString &site, const QStringList &extra = {}) {
+    QProcess cli;
+    cli.start(qEnvironmentVariable("FAZT_BIN"),
+              QStringList{QStringLiteral("deploy"), source, QStringLiteral("--site"), site,
+                          QStringLiteral("--server"),
+                          QStringLiteral("http://127.0.0.1:%1").arg(port),
+                          QStringLiteral("--token"), QString::fromLatin1(token)} +
+                  extra);
+    if (!cli.waitForFinished(60000))
+        return QStringLiteral("FAILED: timed out");
+    const QString err = QString::fromUtf8(cli.readAllStandardError());
+    return cli.exitStatus() == QProcess::NormalExit && cli.exitCode() == 0
+               ? err
+               : QStringLiteral("FAILED: ") + err;
 }
 
 // Sets one config key in `db` (read by the next server start).
