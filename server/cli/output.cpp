@@ -114,7 +114,7 @@ QByteArray askHidden(const char *prompt) {
 }
 
 QString humanBytes(qint64 bytes) {
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
 }
 
 int fail(const QString &message) {

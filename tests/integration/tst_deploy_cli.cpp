@@ -305,20 +305,20 @@ private Q_SLOTS:
         const Run up = deploy(site, QStringLiteral("big"));
         QVERIFY2(up.exitCode == 0, qPrintable(up.err));
         const QStringList lines = up.err.trimmed().split(u'\n');
-        QVERIFY2(lines.first().startsWith(QStringLiteral("0 of 2 files (0 bytes of 4.0 MB) are on "
+        QVERIFY2(lines.first().startsWith(QStringLiteral("0 of 2 files (0 bytes of 4.0 MiB) are on "
                                                          "the server already; sending 2 files")),
                  qPrintable(up.err));
         const QStringList uploading =
             lines.filter(QRegularExpression(QStringLiteral("^Uploading")));
-        QVERIFY2(uploading.first().startsWith(QStringLiteral("Uploading: 0% (0 bytes of 4.0 MB)")),
+        QVERIFY2(uploading.first().startsWith(QStringLiteral("Uploading: 0% (0 bytes of 4.0 MiB)")),
                  qPrintable(up.err));
-        QVERIFY2(uploading.last().startsWith(QStringLiteral("Uploading: 100% (4.0 MB of 4.0 MB)")),
+        QVERIFY2(uploading.last().startsWith(QStringLiteral("Uploading: 100% (4.0 MiB of 4.0 MiB)")),
                  qPrintable(up.err));
         QVERIFY2(uploading.size() <= 5, qPrintable(up.err));
         const QStringList server = lines.filter(QRegularExpression(QStringLiteral("^Server: ")));
         QVERIFY2(server.last().startsWith(QStringLiteral("Server: done (deploy job ")),
                  qPrintable(up.err));
-        QVERIFY2(lines.last().startsWith(QStringLiteral("Uploaded 4.0 MB for this deploy")),
+        QVERIFY2(lines.last().startsWith(QStringLiteral("Uploaded 4.0 MiB for this deploy")),
                  qPrintable(up.err));
         QVERIFY(!up.err.contains(u'\r'));
         QCOMPARE(fetch(m_server.port(), "big.example.com", "/noise.bin").body.size(),
