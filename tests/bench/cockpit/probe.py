@@ -28,8 +28,9 @@ def main():
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    authorization = f"Authorization: Bearer {args.token}\r\n" if args.token else ""
     request = (f"GET {args.path} HTTP/1.1\r\nHost: {args.host}\r\n"
-               f"Authorization: Bearer {args.token}\r\n\r\n").encode()
+               f"{authorization}\r\n").encode()
 
     def connect():
         sock = socket.create_connection(("127.0.0.1", args.port), timeout=10)
