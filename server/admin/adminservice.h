@@ -80,13 +80,26 @@ public:
     auth::TokenStore &tokens() { return m_tokens; }
     // Every call that changes something is recorded here (see admin/auditapi.h).
     audit::AuditLog &auditLog() { return m_audit; }
+    const Options &options() const { return m_options; }
+    qint64 uploadRamBytes() const { return m_uploadRamBytes.load(); }
+
+    // For the session endpoints (admin/sessionsapi.h): the owner's sessions, and the login
+    // limiters per client address (also asked in handle(), before a login queues) and per
+    // account.
+    auth::SessionStore &sessions() { return m_sessions; }
+    auth::LoginLimiter &loginLimiter() { return m_loginLimiter; }
+    auth::LoginLimiter &accountLimiter() { return m_accountLimiter; }
+    // Rereads users and tokens if another process changed them (admin thread only).
+    void reloadAuthIfChanged();
+
+    // The JSON the API gives for a site and a deploy (with the URL they are served at).
+    QJsonObject siteJson(const vfs::SiteInfo &site) const;
+    QJsonObject deployJson(const vfs::DeployInfo &deploy) const;
 
 private:
     void addRoutes();
     QByteArray authFingerprint();
     void endSessionsOfChangedUsers();
-    // Rereads users and tokens if another process changed them (admin thread only).
-    void reloadAuthIfChanged();
     QString clientAddress(const http::Request &request) const;
     const Route *match(http::Method method, const QString &path, QHash<QString, QString> &params,
                        QStringList &allowed) const;
@@ -95,32 +108,8 @@ private:
     void refuse(http::Exchange &exchange, const Route &route, const ApiRequest &request,
                 http::Response response);
     QString siteUrl(const QString &site) const;
-    QJsonObject siteJson(const vfs::SiteInfo &site) const;
-    QJsonObject deployJson(const vfs::DeployInfo &deploy) const;
-
-    // Endpoints (admin thread unless noted).
-    http::Response login(ApiRequest &request);
-    static http::Response loginRefused(int retryAfterSeconds, const QString &why);
-    http::Response logout(ApiRequest &request);
-    http::Response session(ApiRequest &request);
-    http::Response listSites(ApiRequest &request);
-    http::Response createSite(ApiRequest &request);
-    http::Response getSite(ApiRequest &request);
-    http::Response deleteSite(ApiRequest &request);
-    http::Response updateSettings(ApiRequest &request);
-    http::Response listDomains(ApiRequest &request);
-    http::Response addDomain(ApiRequest &request);
-    http::Response removeDomain(ApiRequest &request);
-    http::Response listDeploys(ApiRequest &request);
-    http::Response uploadDeploy(ApiRequest &request);
-    http::Response activateDeploy(ApiRequest &request);
-    http::Response rollback(ApiRequest &request);
-    http::Response listTokens(ApiRequest &request);
-    http::Response createToken(ApiRequest &request);
-    http::Response revokeToken(ApiRequest &request);
-    http::Response getConfig(ApiRequest &request);
-    http::Response setConfig(ApiRequest &request);
-    http::Response openApi(ApiRequest &request);
+    // GET /api/openapi.json: the API's description, built into the binary.
+    static http::Response openApi(ApiRequest &request);
 
     db::Database &m_database;
     vfs::Vfs &m_vfs;
@@ -136,7 +125,7 @@ private:
     auth::LoginLimiter m_loginLimiter;   // per client address (an IPv6 /64)
     auth::LoginLimiter m_accountLimiter; // per username, whatever the address
     audit::AuditLog m_audit;
-    auth::LoginLimiter m_publicLimiter;  // other public endpoints, per client address
+    auth::LoginLimiter m_publicLimiter; // other public endpoints, per client address
     QList<Route> m_routes;
     std::atomic<quint16> m_publicPort{80};
     QByteArray m_authFingerprint; // touched on the admin thread only (after load())

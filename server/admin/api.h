@@ -83,5 +83,7 @@ ErrorStatus errorStatus(Error::Code code);
 http::Response answeredLater();
 // 403 for a deploy to a site that does not exist by a caller who may not create sites.
 http::Response cannotCreateSites(const QString &site);
+// A time in the API's JSON: ISO 8601 in UTC, or "" for none (0).
+QString isoTime(qint64 unixSeconds);
 
 } // namespace fazt::admin
