@@ -454,11 +454,14 @@ void AdminService::dispatch(const Route &route, std::shared_ptr<ApiRequest> requ
         (route.isLongRunning ? m_jobsThread : m_adminThread).post([this, r, request, responder] {
             request->responder = responder;
             Response response = r->run(*request);
-            if (response.head.isEmpty())
-                return; // it answers later (answeredLater())
-            if (auto entry = auditEntryFor(*r, *request, response))
+            // An endpoint that answers later (a deploy job the client waits for) has taken
+            // the request on: audited as accepted.
+            const bool isLater = response.head.isEmpty();
+            Response accepted{"HTTP/1.1 202 Accepted\r\n", {}, nullptr, false};
+            if (auto entry = auditEntryFor(*r, *request, isLater ? accepted : response))
                 (void)m_audit.record(std::move(*entry)); // queued, never waited for
-            responder.respond(std::move(response));
+            if (!isLater)
+                responder.respond(std::move(response));
         });
     if (!posted)
         exchange.respond(apiError(

@@ -34,6 +34,11 @@ constexpr ActionName actionNames[] = {
     {Method::Post, "/api/sites/{name}/domains", "domain.add", true},
     {Method::Delete, "/api/sites/{name}/domains/{hostname}", "domain.remove", false},
     {Method::Post, "/api/sites/{name}/deploys", "deploy", false},
+    // An incremental deploy is audited once, at its commit (the manifest and the blobs are
+    // its steps).
+    {Method::Post, "/api/sites/{name}/deploy-jobs", "", false},
+    {Method::Post, "/api/sites/{name}/deploy-jobs/{id}/blobs", "", false},
+    {Method::Post, "/api/sites/{name}/deploy-jobs/{id}/commit", "deploy", false},
     {Method::Post, "/api/sites/{name}/deploys/{id}/activate", "deploy.activate", false},
     {Method::Post, "/api/sites/{name}/rollback", "deploy.rollback", false},
     {Method::Put, "/api/sites/{name}/env/{var}", "env.set", false},

@@ -359,7 +359,7 @@ private Q_SLOTS:
             {"site.create", "password login", "shop", "", 201},
             {"token.create", "token owner", "", tokenId, 201},
             {"token.revoke", "token owner", "", tokenId, 204},
-            {"deploy", "token owner", "blog", "", 201},
+            {"deploy", "token owner", "blog", "", 200}, // the commit of an incremental deploy
             {"deploy.rollback", "token owner", "blog", "", 200},
             {"deploy.activate", "token owner", "blog", newest, 200},
             {"site.settings", "token owner", "blog", "", 200},
