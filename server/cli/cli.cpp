@@ -335,7 +335,8 @@ int preview(const QCommandLineParser &parser) {
     settings.fixedSite = site;
     // Open pages reload themselves after each redeploy; waiting ones are let go at Ctrl+C.
     hosting::LiveReload liveReload;
-    settings.liveReload = &liveReload;
+    if (!parser.isSet(QStringLiteral("no-live-reload")))
+        settings.liveReload = &liveReload;
     // Redeploy when anything in the folder changes, after a short quiet period. Directories
     // report files added and removed; files report being rewritten in place.
     QFileSystemWatcher watcher;
@@ -500,6 +501,9 @@ const QList<Command> &commands() {
                  addServingOptions(p, QStringLiteral("localhost"));
                  p.addOption({QStringLiteral("spa"),
                               QStringLiteral("Single-page app: unknown paths serve index.html.")});
+                 p.addOption({QStringLiteral("no-live-reload"),
+                              QStringLiteral("Serve pages as they are, with their usual caching: "
+                                             "no reload script, no 'no-cache' (as deployed).")});
                  p.addPositionalArgument(QStringLiteral("DIR"),
                                          QStringLiteral("The folder to serve."));
              },

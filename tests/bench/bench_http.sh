@@ -146,7 +146,7 @@ start_server() { # NAME PORT
     case $name in
     fazt)
         TMPDIR=$tmp/fazt-tmp HOME=$tmp/home \
-            setsid "$fazt" preview "$root" --listen 127.0.0.1 --port "$port" --workers 2 \
+            setsid "$fazt" preview "$root" --no-live-reload --listen 127.0.0.1 --port "$port" --workers 2 \
             >"$log" 2>&1 </dev/null &
         ;;
     nginx)

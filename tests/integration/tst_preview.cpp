@@ -82,6 +82,22 @@ private Q_SLOTS:
         QVERIFY(!released.body.contains("reload"));
     }
 
+    // --no-live-reload: the pages as a deploy serves them (what a benchmark compares).
+    void withoutLiveReload() {
+        QTemporaryDir site;
+        const QByteArray page = "<body><h1>as deployed</h1></body>";
+        write(site.filePath(QStringLiteral("index.html")), page);
+        write(site.filePath(QStringLiteral("style.css")), "h1 { color: red }");
+        FaztProcess fazt;
+        QVERIFY2(fazt.start({QStringLiteral("preview"), site.path(),
+                             QStringLiteral("--no-live-reload")}),
+                 fazt.output().constData());
+        QCOMPARE(fetch(fazt.port(), "localhost", "/").body, page);
+        QVERIFY(fetch(fazt.port(), "localhost", "/style.css").header("Cache-Control") !=
+                QByteArray("no-cache"));
+        QCOMPARE(fetch(fazt.port(), "localhost", "/__fazt/livereload").status, 404);
+    }
+
     void refusesWhatIsNotAFolder() {
         QProcess p;
         p.start(qEnvironmentVariable("FAZT_BIN"), {QStringLiteral("preview"), QStringLiteral("/no/such/folder")});
