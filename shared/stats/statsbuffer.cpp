@@ -21,10 +21,6 @@ constexpr qint64 DaySeconds = 86400;
 // that disagree a little and flushes that were retried.
 constexpr qint64 VisitorKeepSeconds = 2 * DaySeconds;
 
-// Dimension kinds, as stored in stats_dimensions.kind.
-enum Kind : quint8 { Referrer, AgentKind, Status_, EventName };
-const char *const KindNames[] = {"referrer", "agent", "status", "event"};
-
 // Rough heap cost of one entry, for the byte budget: strings are UTF-16, plus the hash node.
 qint64 costOf(const QString &a, const QString &b = {}) {
     return 2 * (a.size() + b.size()) + 96;
@@ -49,17 +45,6 @@ const QString &recentText(QByteArrayView utf8) {
     return entry.text;
 }
 
-// Agent names as bound to SQL.
-QByteArrayView agentUtf8(Agent agent) {
-    static const auto names = [] {
-        std::array<QByteArray, 5> n;
-        for (int i = 0; i < 5; ++i)
-            n[size_t(i)] = agentName(Agent(i)).toUtf8();
-        return n;
-    }();
-    return names[size_t(agent)];
-}
-
 // "200", "404": built once, so counting a status allocates nothing.
 const QString &statusText(int status) {
     static const auto table = [] {
@@ -77,136 +62,7 @@ const QString &otherValue() {
     return other;
 }
 
-// A visitor id as stored: 8 bytes, big-endian (bind it with bindBlob, which copies).
-struct VisitorBlob {
-    explicit VisitorBlob(VisitorId id) { qToBigEndian(id, bytes); }
-    QByteArrayView view() const { return QByteArrayView(bytes, sizeof bytes); }
-    char bytes[8];
-};
-
 } // namespace
-
-void Event::setTexts(QByteArrayView path, QByteArrayView name, QByteArrayView properties,
-                     QByteArrayView referrerHost) {
-    m_texts.clear();
-    m_texts.reserve(path.size() + name.size() + properties.size() + referrerHost.size());
-    const QByteArrayView parts[] = {path, name, properties, referrerHost};
-    for (size_t i = 0; i < m_ends.size(); ++i) {
-        m_texts.append(parts[i]);
-        m_ends[i] = quint32(m_texts.size());
-    }
-}
-
-size_t qHash(const StatsBuffer::PathKey &key, size_t seed) {
-    return qHashMulti(seed, key.site, key.hour, key.path);
-}
-size_t qHash(const StatsBuffer::DimensionKey &key, size_t seed) {
-    return qHashMulti(seed, key.site, key.hour, key.kind, key.value);
-}
-size_t qHash(const StatsBuffer::VisitorKey &key, size_t seed) {
-    return qHashMulti(seed, key.site, key.hour, key.visitor);
-}
-
-QString agentName(Agent agent) {
-    switch (agent) {
-    case Agent::Desktop:
-        return QStringLiteral("desktop");
-    case Agent::Mobile:
-        return QStringLiteral("mobile");
-    case Agent::Tablet:
-        return QStringLiteral("tablet");
-    case Agent::Bot:
-        return QStringLiteral("bot");
-    case Agent::Other:
-        break;
-    }
-    return QStringLiteral("other");
-}
-
-Agent classifyAgent(QByteArrayView ua) {
-    const auto has = [ua](QByteArrayView needle) {
-        return ua.contains(needle); // case matters less than speed: the usual spellings
-    };
-    if (ua.isEmpty())
-        return Agent::Other;
-    if (has("bot") || has("Bot") || has("spider") || has("Spider") || has("crawl") ||
-        has("Crawl") || has("curl/") || has("Wget/") || has("python-") || has("Go-http") ||
-        has("HeadlessChrome") || has("monitor"))
-        return Agent::Bot;
-    if (has("iPad") || has("Tablet") || (has("Android") && !has("Mobile")))
-        return Agent::Tablet;
-    if (has("Mobile") || has("iPhone") || has("Android"))
-        return Agent::Mobile;
-    if (has("Mozilla/"))
-        return Agent::Desktop;
-    return Agent::Other;
-}
-
-QString referrerHost(QByteArrayView referer, QByteArrayView ownHost) {
-    const qsizetype scheme = referer.indexOf("://");
-    if (scheme <= 0 || scheme > 10)
-        return {};
-    QByteArrayView rest = referer.sliced(scheme + 3);
-    qsizetype end = 0;
-    while (end < rest.size() && rest[end] != '/' && rest[end] != '?' && rest[end] != '#')
-        ++end;
-    QByteArrayView host = rest.first(end);
-    if (const qsizetype at = host.lastIndexOf('@'); at >= 0)
-        host = host.sliced(at + 1);
-    if (const qsizetype colon = host.lastIndexOf(':'); colon >= 0 && !host.endsWith(']'))
-        host = host.first(colon);
-    if (host.isEmpty() || host.size() > 253)
-        return {};
-    for (char c : host) {
-        const bool isHostChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '[' ||
-                                c == ']' || c == ':';
-        if (!isHostChar)
-            return {};
-    }
-    QByteArrayView own = ownHost;
-    if (const qsizetype colon = own.lastIndexOf(':'); colon >= 0 && !own.endsWith(']'))
-        own = own.first(colon);
-    if (host.compare(own, Qt::CaseInsensitive) == 0)
-        return {};
-    return QString::fromLatin1(host).toLower();
-}
-
-void StatsBuffer::Batch::absorb(Batch &&other, Place place) {
-    // Into an empty batch (the first shard a flush collects) everything moves as it is.
-    if (paths.isEmpty()) {
-        paths = std::move(other.paths);
-    } else {
-        for (auto it = other.paths.cbegin(); it != other.paths.cend(); ++it) {
-            PathCounts &c = paths[it.key()];
-            c.hits += it->hits;
-            c.views += it->views;
-            c.bytes += it->bytes;
-        }
-    }
-    if (dimensions.isEmpty()) {
-        dimensions = std::move(other.dimensions);
-    } else {
-        for (auto it = other.dimensions.cbegin(); it != other.dimensions.cend(); ++it)
-            dimensions[it.key()] += *it;
-    }
-    if (visitors.isEmpty())
-        visitors = std::move(other.visitors);
-    else
-        visitors.unite(other.visitors);
-    if (events.empty()) {
-        events = std::move(other.events);
-    } else if (place == Place::After) {
-        events.insert(events.end(), std::make_move_iterator(other.events.begin()),
-                      std::make_move_iterator(other.events.end()));
-    } else {
-        other.events.insert(other.events.end(), std::make_move_iterator(events.begin()),
-                            std::make_move_iterator(events.end()));
-        events = std::move(other.events);
-    }
-    records += other.records;
-    bytes += other.bytes;
-}
 
 StatsBuffer::StatsBuffer(db::Database &database, Options options, QObject *parent)
     : QObject(parent)
@@ -254,13 +110,13 @@ StatsBuffer::Shard &StatsBuffer::shardOfThisThread() {
     return m_shards[size_t(index)];
 }
 
-int StatsBuffer::addDimension(Batch &batch, const QString &site, qint64 hour, quint8 kind,
+int StatsBuffer::addDimension(StatsBatch &batch, const QString &site, qint64 hour, quint8 kind,
                               const QString &value) {
-    DimensionKey key{site, hour, kind, value};
+    StatsBatch::DimensionKey key{site, hour, kind, value};
     auto it = batch.dimensions.find(key);
     int added = 0;
     if (it == batch.dimensions.end()) {
-        if (isOverBudget() && kind != Status_) {
+        if (isOverBudget() && kind != StatsBatch::StatusKind) {
             key.value = otherValue();
             it = batch.dimensions.find(key);
         }
@@ -274,7 +130,8 @@ int StatsBuffer::addDimension(Batch &batch, const QString &site, qint64 hour, qu
     return added;
 }
 
-int StatsBuffer::addVisitor(Batch &batch, const QString &site, qint64 hour, VisitorId visitor) {
+int StatsBuffer::addVisitor(StatsBatch &batch, const QString &site, qint64 hour,
+                            VisitorId visitor) {
     // Past the budget, new visitors go uncounted rather than growing memory.
     if (visitor == 0 || isOverBudget())
         return 0;
@@ -300,9 +157,9 @@ void StatsBuffer::record(const RequestRecord &r) {
     qint64 rows = 0;
     {
         std::lock_guard lock(shard.mutex);
-        Batch &b = shard.batch;
+        StatsBatch &b = shard.batch;
         const qint64 bytesBefore = b.bytes;
-        PathKey key{r.site, hour, r.path};
+        StatsBatch::PathKey key{r.site, hour, r.path};
         auto it = b.paths.find(key);
         if (it == b.paths.end()) {
             if (isOverBudget()) {
@@ -318,12 +175,12 @@ void StatsBuffer::record(const RequestRecord &r) {
         }
         ++it->hits;
         it->bytes += r.bytes;
-        rows += addDimension(b, r.site, hour, Status_, statusText(r.status));
+        rows += addDimension(b, r.site, hour, StatsBatch::StatusKind, statusText(r.status));
         if (r.isPageView) {
             ++it->views;
-            rows += addDimension(b, r.site, hour, AgentKind, agentName(r.agent));
+            rows += addDimension(b, r.site, hour, StatsBatch::AgentKind, agentName(r.agent));
             if (!r.referrerHost.isEmpty())
-                rows += addDimension(b, r.site, hour, Referrer, r.referrerHost);
+                rows += addDimension(b, r.site, hour, StatsBatch::ReferrerKind, r.referrerHost);
             rows += addVisitor(b, r.site, hour, r.visitor);
         }
         ++b.records;
@@ -345,11 +202,12 @@ void StatsBuffer::record(const Event &e) {
     qint64 rows = 1; // the raw event
     {
         std::lock_guard lock(shard.mutex);
-        Batch &b = shard.batch;
+        StatsBatch &b = shard.batch;
         const qint64 bytesBefore = b.bytes;
-        rows += addDimension(b, e.site, hour, EventName, recentText(e.name()));
+        rows += addDimension(b, e.site, hour, StatsBatch::EventKind, recentText(e.name()));
         if (!e.referrerHost().isEmpty())
-            rows += addDimension(b, e.site, hour, Referrer, recentText(e.referrerHost()));
+            rows += addDimension(b, e.site, hour, StatsBatch::ReferrerKind,
+                                 recentText(e.referrerHost()));
         rows += addVisitor(b, e.site, hour, e.visitor);
         b.bytes += costOf(e);
         b.events.push_back(e);
@@ -387,7 +245,7 @@ void StatsBuffer::dropOldestEvents() {
         if (!isOverBudget())
             break;
         std::lock_guard lock(shard.mutex);
-        Batch &b = shard.batch;
+        StatsBatch &b = shard.batch;
         while (isOverBudget() && !b.events.empty()) {
             const qint64 cost = costOf(b.events.front());
             b.bytes -= cost;
@@ -537,114 +395,6 @@ QJsonObject StatsBuffer::Counters::toJson() const {
                        {QStringLiteral("budgetBytes"), budgetBytes}};
 }
 
-Status StatsBuffer::write(db::Connection &c, const Batch &batch) {
-    auto paths = c.prepare(
-        "INSERT INTO stats_hourly (site, hour, path, hits, views, bytes) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (site, hour, path) DO UPDATE SET hits = hits + excluded.hits, "
-        "views = views + excluded.views, bytes = bytes + excluded.bytes");
-    if (!paths)
-        return paths.error();
-    for (auto it = batch.paths.cbegin(); it != batch.paths.cend(); ++it) {
-        paths->bindAll(it.key().site, it.key().hour);
-        paths->bindText(3, it.key().path);
-        paths->bind(4, it->hits).bind(5, it->views).bind(6, it->bytes);
-        if (Status s = paths->exec(); !s)
-            return s;
-    }
-    auto dimensions = c.prepare(
-        "INSERT INTO stats_dimensions (site, hour, kind, value, count) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (site, hour, kind, value) DO UPDATE SET count = count + excluded.count");
-    if (!dimensions)
-        return dimensions.error();
-    for (auto it = batch.dimensions.cbegin(); it != batch.dimensions.cend(); ++it) {
-        dimensions->bindAll(it.key().site, it.key().hour,
-                            QString::fromLatin1(KindNames[it.key().kind]), it.key().value, *it);
-        if (Status s = dimensions->exec(); !s)
-            return s;
-    }
-    // A visitor is new in a period if its hash was not there yet; the counts per period go
-    // up by the number of new hashes.
-    auto seen = c.prepare("INSERT OR IGNORE INTO stats_visitors (site, period, start, visitor) "
-                          "VALUES (?, ?, ?, ?)");
-    auto uniques =
-        c.prepare("INSERT INTO stats_uniques (site, period, start, visitors) VALUES (?, ?, ?, 1) "
-                  "ON CONFLICT (site, period, start) DO UPDATE SET visitors = visitors + 1");
-    if (!seen)
-        return seen.error();
-    if (!uniques)
-        return uniques.error();
-    const QString hourly = QStringLiteral("h"), daily = QStringLiteral("d");
-    for (const VisitorKey &v : batch.visitors) {
-        const VisitorBlob id(v.visitor);
-        for (const auto &[period, start] :
-             {std::pair{hourly, v.hour}, std::pair{daily, v.hour - v.hour % DaySeconds}}) {
-            seen->bindAll(v.site, period, start);
-            seen->bindBlob(4, id.view());
-            if (Status s = seen->exec(); !s)
-                return s;
-            if (c.changes() == 0)
-                continue;
-            uniques->bindAll(v.site, period, start);
-            if (Status s = uniques->exec(); !s)
-                return s;
-        }
-    }
-    // Raw events go in 64 rows per statement: one step of a multi-row INSERT costs SQLite
-    // much less per row than a step per row.
-    constexpr int Columns = 8;
-    constexpr int RowsPerInsert = 64;
-    const auto sqlFor = [](int rows) {
-        QByteArray sql = "INSERT INTO stats_events (at, site, path, name, properties, referrer, "
-                         "agent, visitor) VALUES ";
-        for (int row = 0; row < rows; ++row)
-            sql += row == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?)";
-        return sql;
-    };
-    static const QByteArray oneRow = sqlFor(1), manyRows = sqlFor(RowsPerInsert);
-    const auto insertFor = [&c](int rows) {
-        const QByteArray &sql = rows == 1 ? oneRow : manyRows;
-        return c.prepare(std::string_view(sql.constData(), size_t(sql.size())));
-    };
-    // The batch outlives the statements: its texts are bound where they lie.
-    const auto bindEvent = [](db::Statement &st, int first, const Event &e) {
-        st.bind(first, e.atMs).bind(first + 1, e.site);
-        st.bindTextInPlace(first + 2, e.path()).bindTextInPlace(first + 3, e.name());
-        if (e.properties().isEmpty())
-            st.bindNull(first + 4);
-        else
-            st.bindTextInPlace(first + 4, e.properties());
-        if (e.referrerHost().isEmpty())
-            st.bindNull(first + 5);
-        else
-            st.bindTextInPlace(first + 5, e.referrerHost());
-        st.bindTextInPlace(first + 6, agentUtf8(e.agent));
-        if (e.visitor == 0)
-            st.bindNull(first + 7);
-        else
-            st.bindBlob(first + 7, VisitorBlob(e.visitor).view());
-    };
-    // Shards interleave in time: raw events are written in the order they happened.
-    std::vector<const Event *> inOrder;
-    inOrder.reserve(batch.events.size());
-    for (const Event &e : batch.events)
-        inOrder.push_back(&e);
-    std::stable_sort(inOrder.begin(), inOrder.end(),
-                     [](const Event *a, const Event *b) { return a->atMs < b->atMs; });
-    auto it = inOrder.cbegin();
-    for (qsizetype left = qsizetype(inOrder.size()); left > 0;) {
-        const int rows = left >= RowsPerInsert ? RowsPerInsert : 1;
-        auto insert = insertFor(rows);
-        if (!insert)
-            return insert.error();
-        for (int row = 0; row < rows; ++row, ++it)
-            bindEvent(*insert, 1 + row * Columns, **it);
-        if (Status s = insert->exec(); !s)
-            return s;
-        left -= rows;
-    }
-    return {};
-}
-
 void StatsBuffer::flush() {
     m_isFlushRequested = false;
     if (m_inFlight)
@@ -653,9 +403,9 @@ void StatsBuffer::flush() {
         std::lock_guard lock(m_mutex);
         reportDrops();
     }
-    auto batch = std::make_shared<Batch>();
+    auto batch = std::make_shared<StatsBatch>();
     for (Shard &shard : m_shards) {
-        Batch taken;
+        StatsBatch taken;
         {
             std::lock_guard lock(shard.mutex);
             std::swap(taken, shard.batch);
@@ -663,14 +413,14 @@ void StatsBuffer::flush() {
         m_pendingRecords.fetch_sub(taken.records);
         m_pendingRows.fetch_sub(taken.rows());
         m_pendingBytes.fetch_sub(taken.bytes);
-        batch->absorb(std::move(taken), Batch::Place::After); // write() puts events in order
+        batch->absorb(std::move(taken), StatsBatch::Place::After); // write() puts events in order
     }
     if (batch->isEmpty())
         return;
     auto flight = std::make_shared<InFlight>();
     flight->batch = batch;
     flight->result = m_database.writer().submit(
-        [batch](db::Connection &c) -> Status { return write(c, *batch); });
+        [batch](db::Connection &c) -> Status { return batch->write(c); });
     m_inFlight = flight;
     flight->result.then(this, [this, flight](const Status &status) {
         if (m_inFlight == flight) // not already handled by flushAll()
@@ -680,7 +430,7 @@ void StatsBuffer::flush() {
 
 void StatsBuffer::finishFlush(const std::shared_ptr<InFlight> &flight, const Status &status) {
     m_inFlight.reset();
-    Batch &batch = *flight->batch;
+    StatsBatch &batch = *flight->batch;
     if (status) {
         m_failedAttempts = 0;
         {
@@ -708,7 +458,7 @@ void StatsBuffer::finishFlush(const std::shared_ptr<InFlight> &flight, const Sta
     {
         std::lock_guard lock(m_shards[0].mutex);
         rows = -m_shards[0].batch.rows();
-        m_shards[0].batch.absorb(std::move(batch), Batch::Place::Before);
+        m_shards[0].batch.absorb(std::move(batch), StatsBatch::Place::Before);
         rows += m_shards[0].batch.rows();
     }
     m_pendingRecords += records;

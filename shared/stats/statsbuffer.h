@@ -1,19 +1,18 @@
 #pragma once
 
 #include "result.h"
+#include "stats/statsbatch.h"
+#include "stats/statsrecord.h"
 
 #include <QByteArray>
 #include <QFuture>
-#include <QHash>
 #include <QJsonObject>
 #include <QObject>
-#include <QSet>
 #include <QString>
 #include <QTimer>
 
 #include <array>
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <mutex>
 
@@ -23,58 +22,6 @@ class Database;
 } // namespace fazt::db
 
 namespace fazt::stats {
-
-// A browser class, from the User-Agent header.
-enum class Agent : quint8 { Desktop, Mobile, Tablet, Bot, Other };
-QString agentName(Agent agent);
-Agent classifyAgent(QByteArrayView userAgent);
-// The host of a Referer header if it is another site's ("news.example.org"); empty for none,
-// a malformed one, or a link from `ownHost` itself (navigation inside a site is not a referral).
-QString referrerHost(QByteArrayView referer, QByteArrayView ownHost);
-
-// A visitor: a hash of the client address and user agent with a salt that changes every day
-// (UTC). 0 means "not counted".
-using VisitorId = quint64;
-
-// One request a site answered, as the HTTP layer saw it.
-struct RequestRecord {
-    QString site;
-    QByteArray path; // as requested (UTF-8, percent-encoding kept), without the query
-    int status = 0;
-    qint64 bytes = 0;        // body bytes sent
-    bool isPageView = false; // an HTML document answered 200
-    QString referrerHost;    // page views only
-    Agent agent = Agent::Other;
-    VisitorId visitor = 0; // page views only
-    qint64 at = 0;         // Unix seconds
-};
-
-// One explicit event (POST /track, GET /pixel.gif). Its texts are UTF-8 packed into one
-// buffer: one allocation per event, and the writer binds them where they lie.
-struct Event {
-    qint64 atMs = 0;
-    QString site;
-    Agent agent = Agent::Other;
-    VisitorId visitor = 0;
-
-    // The path ("/pricing"), the event's name, its properties (a compact JSON object, or
-    // empty) and the referrer's host (or empty). Copied: none may point into this event.
-    void setTexts(QByteArrayView path, QByteArrayView name, QByteArrayView properties = {},
-                  QByteArrayView referrerHost = {});
-    QByteArrayView path() const { return text(0); }
-    QByteArrayView name() const { return text(1); }
-    QByteArrayView properties() const { return text(2); }
-    QByteArrayView referrerHost() const { return text(3); }
-    qsizetype textBytes() const { return m_texts.size(); }
-
-private:
-    QByteArrayView text(size_t i) const {
-        const quint32 begin = i == 0 ? 0 : m_ends[i - 1];
-        return QByteArrayView(m_texts.constData() + begin, qsizetype(m_ends[i] - begin));
-    }
-    QByteArray m_texts;
-    std::array<quint32, 4> m_ends{};
-};
 
 // Counts every request and event in memory and writes them to the database in one
 // transaction per flush, as rollups (per site, hour and path; per dimension; unique visitors)
@@ -162,52 +109,8 @@ public Q_SLOTS:
     void flush();
 
 private:
-    struct PathKey {
-        QString site;
-        qint64 hour;
-        QByteArray path;
-        bool operator==(const PathKey &) const = default;
-    };
-    struct PathCounts {
-        qint64 hits = 0, views = 0, bytes = 0;
-    };
-    struct DimensionKey {
-        QString site;
-        qint64 hour;
-        quint8 kind;
-        QString value;
-        bool operator==(const DimensionKey &) const = default;
-    };
-    struct VisitorKey {
-        QString site;
-        qint64 hour;
-        VisitorId visitor;
-        bool operator==(const VisitorKey &) const = default;
-    };
-    friend size_t qHash(const PathKey &key, size_t seed);
-    friend size_t qHash(const DimensionKey &key, size_t seed);
-    friend size_t qHash(const VisitorKey &key, size_t seed);
-
-    // What one flush writes.
-    struct Batch {
-        QHash<PathKey, PathCounts> paths;
-        QHash<DimensionKey, qint64> dimensions;
-        QSet<VisitorKey> visitors;
-        std::deque<Event> events;
-        qint64 records = 0;
-        qint64 bytes = 0;
-        // Rows a flush of this batch writes: raw events and distinct rollup keys.
-        qint64 rows() const {
-            return paths.size() + dimensions.size() + visitors.size() + qint64(events.size());
-        }
-        bool isEmpty() const { return records == 0; }
-        // Adds `other`'s counts, and its raw events before or after these (dropping from the
-        // front drops the oldest).
-        enum class Place { Before, After };
-        void absorb(Batch &&other, Place place);
-    };
     struct InFlight {
-        std::shared_ptr<Batch> batch;
+        std::shared_ptr<StatsBatch> batch;
         QFuture<Status> result;
     };
     // Threads record into shards of their own, so HTTP workers never wait for each other: a
@@ -215,15 +118,15 @@ private:
     static constexpr int ShardCount = 8;
     struct alignas(64) Shard {
         mutable std::mutex mutex;
-        Batch batch;
+        StatsBatch batch;
         quint64 accepted = 0;
     };
     Shard &shardOfThisThread();
 
     // Each returns the rows it added to the batch (a new key; 0 for a count that went up).
-    int addDimension(Batch &batch, const QString &site, qint64 hour, quint8 kind,
+    int addDimension(StatsBatch &batch, const QString &site, qint64 hour, quint8 kind,
                      const QString &value);
-    int addVisitor(Batch &batch, const QString &site, qint64 hour, VisitorId visitor);
+    int addVisitor(StatsBatch &batch, const QString &site, qint64 hour, VisitorId visitor);
     bool isOverBudget() const {
         return m_pendingBytes.load(std::memory_order_relaxed) >
                m_budgetBytes.load(std::memory_order_relaxed);
@@ -232,7 +135,6 @@ private:
     void requestFlushIfDue();
     void dropOldestEvents();
     void reportDrops();
-    static Status write(db::Connection &writer, const Batch &batch);
     void finishFlush(const std::shared_ptr<InFlight> &flight, const Status &status);
     void insertNaive(const QString &site, QByteArrayView path, QByteArrayView name, qint64 atMs);
     QByteArray saltForDay(qint64 day);
@@ -245,7 +147,7 @@ private:
     std::array<Shard, ShardCount> m_shards;
     std::atomic<int> m_nextShard{0};
     std::atomic<qint64> m_pendingRecords{0}; // in the shards, not in a flush in flight
-    std::atomic<qint64> m_pendingRows{0};    // what writing them takes (Batch::rows)
+    std::atomic<qint64> m_pendingRows{0};    // what writing them takes (StatsBatch::rows)
     std::atomic<qint64> m_pendingBytes{0};
     std::atomic<qint64> m_flushThreshold;
     std::atomic<qint64> m_budgetBytes;
