@@ -31,6 +31,7 @@
 using namespace fazt;
 using fazt::test::FaztProcess;
 using fazt::test::HttpResponse;
+using fazt::test::jsonBody;
 using fazt::test::RawClient;
 
 namespace {
@@ -76,11 +77,8 @@ QByteArray tarGz(const QList<Entry> &entries) {
     return out;
 }
 
-QJsonObject json(const HttpResponse &r) {
-    return QJsonDocument::fromJson(r.body).object();
-}
 QString errorMessage(const HttpResponse &r) {
-    return json(r)
+    return jsonBody(r)
         .value(QStringLiteral("error"))
         .toObject()
         .value(QStringLiteral("message"))
@@ -116,7 +114,7 @@ class TestAdmin : public QObject {
     }
 
     int deployCount(const QByteArray &site) {
-        return json(call("GET", "/api/sites/" + site + "/deploys", m_adminToken))
+        return jsonBody(call("GET", "/api/sites/" + site + "/deploys", m_adminToken))
             .value(QStringLiteral("deploys"))
             .toArray()
             .size();
@@ -163,7 +161,7 @@ private Q_SLOTS:
     void openApiDescribesEveryRoute() {
         const HttpResponse r = call("GET", "/api/openapi.json");
         QCOMPARE(r.status, 200);
-        const QJsonObject paths = json(r).value(QStringLiteral("paths")).toObject();
+        const QJsonObject paths = jsonBody(r).value(QStringLiteral("paths")).toObject();
         QVERIFY(!paths.isEmpty());
         // The routes, from a service built in-process on a scratch database.
         QTemporaryDir scratch;
@@ -230,7 +228,7 @@ private Q_SLOTS:
         const HttpResponse none = call("GET", "/api/sites");
         QCOMPARE(none.status, 401);
         QVERIFY(errorMessage(none).contains(QStringLiteral("Log in")));
-        QCOMPARE(json(none)
+        QCOMPARE(jsonBody(none)
                      .value(QStringLiteral("error"))
                      .toObject()
                      .value(QStringLiteral("code"))
@@ -267,7 +265,7 @@ private Q_SLOTS:
         QVERIFY(cookie.contains("SameSite=Strict"));
         const QByteArray session = cookie.split(';').first();
         const QByteArray csrf =
-            json(login).value(QStringLiteral("csrfToken")).toString().toLatin1();
+            jsonBody(login).value(QStringLiteral("csrfToken")).toString().toLatin1();
         QVERIFY(!csrf.isEmpty());
         QCOMPARE(call("GET", "/api/session", {}, {}, {"Cookie: " + session}).status, 200);
         const HttpResponse noCsrf =
@@ -305,8 +303,8 @@ private Q_SLOTS:
         const HttpResponse first = upload(
             "blog", tarGz({{"index.html", "<h1>v1</h1>"}, {"css/a.css", "a{}"}}), m_deployToken);
         QCOMPARE(first.status, 201);
-        QCOMPARE(json(first).value(QStringLiteral("fileCount")).toInt(), 2);
-        QVERIFY(json(first)
+        QCOMPARE(jsonBody(first).value(QStringLiteral("fileCount")).toInt(), 2);
+        QVERIFY(jsonBody(first)
                     .value(QStringLiteral("url"))
                     .toString()
                     .startsWith(QStringLiteral("http://blog.example.com:")));
@@ -327,7 +325,7 @@ private Q_SLOTS:
         QCOMPARE(test::fetch(m_fazt.port(), "blog.example.com", "/").body,
                  QByteArray("<h1>v1</h1>"));
         const QByteArray id =
-            QByteArray::number(json(staged).value(QStringLiteral("id")).toInteger());
+            QByteArray::number(jsonBody(staged).value(QStringLiteral("id")).toInteger());
         QCOMPARE(
             call("POST", "/api/sites/blog/deploys/" + id + "/activate", m_deployToken, "").status,
             200);
@@ -434,7 +432,7 @@ private Q_SLOTS:
             call("POST", "/api/sites/app/domains", m_adminToken, R"({"hostname": "x.example.com"})")
                 .status,
             400);
-        QCOMPARE(json(call("GET", "/api/sites/app/domains", m_readToken))
+        QCOMPARE(jsonBody(call("GET", "/api/sites/app/domains", m_readToken))
                      .value(QStringLiteral("domains"))
                      .toArray()
                      .size(),
@@ -452,12 +450,13 @@ private Q_SLOTS:
         const HttpResponse created =
             call("POST", "/api/tokens", m_adminToken, R"({"name": "temp", "scopes": ["read"]})");
         QCOMPARE(created.status, 201);
-        const QByteArray token = json(created).value(QStringLiteral("token")).toString().toLatin1();
+        const QByteArray token =
+            jsonBody(created).value(QStringLiteral("token")).toString().toLatin1();
         QCOMPARE(call("GET", "/api/sites", token).status, 200);
         const QByteArray listed = call("GET", "/api/tokens", m_adminToken).body;
         QVERIFY(!listed.contains(token)); // secrets are never listed
         const QByteArray id =
-            QByteArray::number(json(created).value(QStringLiteral("id")).toInteger());
+            QByteArray::number(jsonBody(created).value(QStringLiteral("id")).toInteger());
         QCOMPARE(call("DELETE", "/api/tokens/" + id, m_adminToken).status, 204);
         QCOMPARE(call("GET", "/api/sites", token).status, 401); // revoked
         QCOMPARE(call("POST", "/api/tokens", m_adminToken, R"({"name": "x", "scopes": ["root"]})")
@@ -470,17 +469,17 @@ private Q_SLOTS:
         const HttpResponse set =
             call("PUT", "/api/config", m_adminToken, R"({"cache.large_file_bytes": 4194304})");
         QCOMPARE(set.status, 200);
-        QCOMPARE(json(set)
+        QCOMPARE(jsonBody(set)
                      .value(QStringLiteral("values"))
                      .toObject()
                      .value(QStringLiteral("cache.large_file_bytes"))
                      .toString(),
                  QStringLiteral("4194304"));
-        QVERIFY(json(set).value(QStringLiteral("warnings")).toArray().isEmpty());
+        QVERIFY(jsonBody(set).value(QStringLiteral("warnings")).toArray().isEmpty());
         const HttpResponse risky =
             call("PUT", "/api/config", m_adminToken, R"({"cache.large_file_bytes": 134217728})");
         QCOMPARE(risky.status, 200);
-        QCOMPARE(json(risky).value(QStringLiteral("warnings")).toArray().size(), 1);
+        QCOMPARE(jsonBody(risky).value(QStringLiteral("warnings")).toArray().size(), 1);
         QCOMPARE(
             call("PUT", "/api/config", m_adminToken, R"({"cache.large_file_bytes": -5})").status,
             400);

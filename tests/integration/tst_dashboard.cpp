@@ -22,14 +22,12 @@
 using namespace fazt;
 using test::HttpResponse;
 
+using fazt::test::jsonBody;
+
 namespace {
 
-QJsonObject json(const HttpResponse &r) {
-    return QJsonDocument::fromJson(r.body).object();
-}
-
 QString errorCode(const HttpResponse &r) {
-    return json(r)
+    return jsonBody(r)
         .value(QStringLiteral("error"))
         .toObject()
         .value(QStringLiteral("code"))
@@ -113,7 +111,7 @@ private Q_SLOTS:
 
     void servedFromPinnedCacheWithCsp() {
         // Pinned before the port opened: the first request for a file is a hit.
-        const QJsonObject before = json(call("GET", "/api/system/metrics", m_adminToken));
+        const QJsonObject before = jsonBody(call("GET", "/api/system/metrics", m_adminToken));
         const QJsonObject cacheBefore = before.value(QStringLiteral("cache")).toObject();
         QVERIFY(cacheBefore.value(QStringLiteral("entries")).toInt() >= 8);
 
@@ -135,7 +133,7 @@ private Q_SLOTS:
             QVERIFY2(r.header("Content-Security-Policy") == csp, asset);
             QVERIFY2(r.header("Cache-Control") == "no-cache", asset); // new binary, new files
         }
-        const QJsonObject cacheAfter = json(call("GET", "/api/system/metrics", m_adminToken))
+        const QJsonObject cacheAfter = jsonBody(call("GET", "/api/system/metrics", m_adminToken))
                                            .value(QStringLiteral("cache"))
                                            .toObject();
         // Five files served, and none of them missed the cache.
@@ -193,7 +191,7 @@ private Q_SLOTS:
         resources.memoryBytes = 536870912;
         resources.cpus = 1;
         resources.diskTotalBytes = resources.diskFreeBytes = 10737418240;
-        QCOMPARE(json(r).value(QStringLiteral("limits")).toObject(),
+        QCOMPARE(jsonBody(r).value(QStringLiteral("limits")).toObject(),
                  system::Capacity::compute(resources).toJson());
         // Disk is optional; memory and CPUs are not, and must be sane numbers.
         QCOMPARE(call("GET", "/api/simulate?memoryBytes=1073741824&cpus=2").status, 200);
@@ -205,7 +203,7 @@ private Q_SLOTS:
                  "?memoryBytes=" + QByteArray(5000, '9') + "&cpus=1"}) {
             const HttpResponse bad = call("GET", "/api/simulate" + query);
             QVERIFY2(bad.status == 400, query.left(80).constData());
-            QVERIFY(json(bad)
+            QVERIFY(jsonBody(bad)
                         .value(QStringLiteral("error"))
                         .toObject()
                         .value(QStringLiteral("message"))

@@ -27,6 +27,8 @@ using test::FaztProcess;
 using test::HttpResponse;
 using test::RawClient;
 
+using fazt::test::jsonBody;
+
 namespace {
 
 constexpr int Slots = 3;
@@ -86,11 +88,6 @@ module.exports = function (request) {
 };
 )JS";
 
-QJsonObject json(const HttpResponse &r) {
-    return QJsonDocument::fromJson(r.body).object();
-}
-
-
 } // namespace
 
 class TestFunctionWorkers : public QObject {
@@ -126,13 +123,15 @@ class TestFunctionWorkers : public QObject {
                  200);
     }
     QJsonObject functionMetrics() {
-        return json(admin("GET", "/api/system/metrics")).value(QStringLiteral("functions")).toObject();
+        return jsonBody(admin("GET", "/api/system/metrics"))
+            .value(QStringLiteral("functions"))
+            .toObject();
     }
     QJsonArray workers() { return functionMetrics().value(QStringLiteral("workers")).toArray(); }
     QString logText(const QByteArray &site = "attack") {
         QString all;
         const HttpResponse log = admin("GET", "/api/sites/" + site + "/logs?limit=1000");
-        for (const QJsonValue &entry : json(log).value(QStringLiteral("entries")).toArray())
+        for (const QJsonValue &entry : jsonBody(log).value(QStringLiteral("entries")).toArray())
             all += entry.toObject().value(QStringLiteral("message")).toString() + u'\n';
         return all;
     }
@@ -161,7 +160,8 @@ private Q_SLOTS:
         QVERIFY(test::overrideLimits(m_db, {{QStringLiteral("maxConcurrentJs"), Slots},
                                             {QStringLiteral("jsWorkerMemoryBytes"), 128 << 20}}));
         // Every attack below kills workers of one site: no backing off here (see the last test).
-        QVERIFY(test::setConfig(m_db, QStringLiteral("functions.crash_limit"), QStringLiteral("1000")));
+        QVERIFY(
+            test::setConfig(m_db, QStringLiteral("functions.crash_limit"), QStringLiteral("1000")));
         QVERIFY2(start(), m_fazt->output().constData());
         m_serverPid = m_fazt->pid();
         deploy(QStringLiteral("attack"), AttackJs);
@@ -297,10 +297,10 @@ private Q_SLOTS:
                 sockets += fd != QLatin1String("2") && target.contains(QLatin1String("socket:["));
             }
             return status.contains("\nSeccomp:\t2\n") &&
-                   status.contains(QByteArray(QByteArray("\nPPid:\t") +
-                                              QByteArray::number(m_serverPid))) &&
-                   !addressSpace.isEmpty() && !addressSpace.contains("unlimited") &&
-                   sockets == 1 && read("environ").isEmpty();
+                   status.contains(
+                       QByteArray(QByteArray("\nPPid:\t") + QByteArray::number(m_serverPid))) &&
+                   !addressSpace.isEmpty() && !addressSpace.contains("unlimited") && sockets == 1 &&
+                   read("environ").isEmpty();
         };
         const auto sandboxedWorkers = [&] {
             int count = 0;
@@ -358,7 +358,8 @@ private Q_SLOTS:
 
     void aSiteThatKeepsKillingWorkersIsBackedOff() {
         QCOMPARE(m_fazt->stop(SIGTERM), 0);
-        QVERIFY(test::setConfig(m_db, QStringLiteral("functions.crash_limit"), QStringLiteral("3")));
+        QVERIFY(
+            test::setConfig(m_db, QStringLiteral("functions.crash_limit"), QStringLiteral("3")));
         QVERIFY2(start(), m_fazt->output().constData());
         for (int i = 0; i < 3; ++i)
             QCOMPARE(get("/api/proxies?n=2000000").status, 500);

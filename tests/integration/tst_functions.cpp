@@ -23,13 +23,11 @@ using test::FaztProcess;
 using test::HttpResponse;
 using test::RawClient;
 
+using fazt::test::jsonBody;
+
 namespace {
 
 constexpr int Slots = 4;
-
-QJsonObject json(const HttpResponse &r) {
-    return QJsonDocument::fromJson(r.body).object();
-}
 
 // The test site: every behaviour the tests need, chosen by path.
 constexpr char MainJs[] = R"JS(
@@ -126,7 +124,6 @@ module.exports = function (request) {
 };
 )JS";
 
-
 } // namespace
 
 class TestFunctions : public QObject {
@@ -162,7 +159,7 @@ class TestFunctions : public QObject {
         test::writeFile(dir + QStringLiteral("/data.txt"), "static data");
         test::writeFile(dir + QStringLiteral("/api/main.js"), mainJs);
         test::writeFile(dir + QStringLiteral("/api/lib/greet.js"),
-              "exports.greet = name => 'hello ' + name;\n");
+                        "exports.greet = name => 'hello ' + name;\n");
         const auto [code, output] =
             cli({QStringLiteral("deploy"), dir, QStringLiteral("--site"), site});
         QVERIFY2(code == 0, output.constData());
@@ -177,12 +174,12 @@ class TestFunctions : public QObject {
     QString logText(const QByteArray &site = "demo") {
         QString all;
         const HttpResponse log = admin("GET", "/api/sites/" + site + "/logs?limit=1000");
-        for (const QJsonValue &entry : json(log).value(QStringLiteral("entries")).toArray())
+        for (const QJsonValue &entry : jsonBody(log).value(QStringLiteral("entries")).toArray())
             all += entry.toObject().value(QStringLiteral("message")).toString() + u'\n';
         return all;
     }
     QJsonObject functionMetrics() {
-        return json(admin("GET", "/api/system/metrics"))
+        return jsonBody(admin("GET", "/api/system/metrics"))
             .value(QStringLiteral("functions"))
             .toObject();
     }
@@ -212,7 +209,7 @@ private Q_SLOTS:
                                            {"User-Agent: tester/1"});
         QCOMPARE(r.status, 200);
         QVERIFY(r.header("Content-Type").startsWith("application/json"));
-        const QJsonObject body = json(r);
+        const QJsonObject body = jsonBody(r);
         QCOMPARE(body.value(QStringLiteral("message")).toString(), QStringLiteral("hello fazt"));
         QCOMPARE(body.value(QStringLiteral("method")).toString(), QStringLiteral("GET"));
         QCOMPARE(body.value(QStringLiteral("agent")).toString(), QStringLiteral("tester/1"));
@@ -222,7 +219,7 @@ private Q_SLOTS:
         // The rest of the site stays static.
         QCOMPARE(get("/data.txt").body, QByteArray("static data"));
         QCOMPARE(get("/api/nothing").status, 404);
-        QCOMPARE(json(get("/api/nothing")).value(QStringLiteral("error")).toString(),
+        QCOMPARE(jsonBody(get("/api/nothing")).value(QStringLiteral("error")).toString(),
                  QStringLiteral("no such function"));
     }
 
@@ -300,7 +297,7 @@ private Q_SLOTS:
                     doc);
         const HttpResponse parsed = client.read();
         QCOMPARE(parsed.status, 200);
-        QCOMPARE(json(parsed).value(QStringLiteral("got")).toObject(),
+        QCOMPARE(jsonBody(parsed).value(QStringLiteral("got")).toObject(),
                  QJsonDocument::fromJson(doc).object());
 
         // Broken JSON: the script's JSON.parse throws, which is a 500 without the reason.
@@ -385,9 +382,9 @@ private Q_SLOTS:
     void kvPersistsAcrossRequestsAndRestart() {
         const HttpResponse counted = get("/api/count");
         QVERIFY2(counted.status == 200, counted.body.constData());
-        const int first = json(counted).value(QStringLiteral("count")).toInt();
-        QCOMPARE(json(get("/api/count")).value(QStringLiteral("count")).toInt(), first + 1);
-        const QJsonObject kv = json(get("/api/kv"));
+        const int first = jsonBody(counted).value(QStringLiteral("count")).toInt();
+        QCOMPARE(jsonBody(get("/api/count")).value(QStringLiteral("count")).toInt(), first + 1);
+        const QJsonObject kv = jsonBody(get("/api/kv"));
         QCOMPARE(kv.value(QStringLiteral("keys")).toArray(), QJsonArray{QStringLiteral("k:a")});
         QCOMPARE(kv.value(QStringLiteral("a")).toObject(),
                  QJsonObject({{QStringLiteral("deep"), QJsonArray{1, 2}}}));
@@ -395,7 +392,7 @@ private Q_SLOTS:
 
         QCOMPARE(m_fazt->stop(SIGTERM), 0);
         QVERIFY2(start(), m_fazt->output().constData());
-        QCOMPARE(json(get("/api/count")).value(QStringLiteral("count")).toInt(), first + 2);
+        QCOMPARE(jsonBody(get("/api/count")).value(QStringLiteral("count")).toInt(), first + 2);
     }
 
     void envIsSetThroughTheAdminApi() {
@@ -407,7 +404,7 @@ private Q_SLOTS:
                        R"({"value": "tok-1234567890-abcdef", "secret": true})")
                      .status,
                  200);
-        const QJsonObject env = json(get("/api/env"));
+        const QJsonObject env = jsonBody(get("/api/env"));
         QCOMPARE(env.value(QStringLiteral("greeting")).toString(), QStringLiteral("hi there"));
         QCOMPARE(env.value(QStringLiteral("token")).toString(),
                  QStringLiteral("tok-1234567890-abcdef"));
@@ -429,7 +426,7 @@ private Q_SLOTS:
         QCOMPARE(admin("PUT", "/api/sites/nosuch/env/OK", R"({"value": "x"})").status, 404);
         // Removing one is seen at once.
         QCOMPARE(admin("DELETE", "/api/sites/demo/env/TOKEN").status, 204);
-        QVERIFY(!json(get("/api/env")).contains(QStringLiteral("token")));
+        QVERIFY(!jsonBody(get("/api/env")).contains(QStringLiteral("token")));
         QCOMPARE(admin("DELETE", "/api/sites/demo/env/TOKEN").status, 404);
     }
 
@@ -455,9 +452,10 @@ private Q_SLOTS:
         // The name is listed, but it resolves to the loopback, which is not.
         egress({QString::fromLatin1(named)});
         QCOMPARE(get(url).status, 500);
-        QTRY_VERIFY_WITH_TIMEOUT(logText().contains(QStringLiteral(
-                                     "'demo.localhost' resolves to 127.0.0.1, an internal address")),
-                                 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            logText().contains(
+                QStringLiteral("'demo.localhost' resolves to 127.0.0.1, an internal address")),
+            10000);
         // Naming the address too allows it.
         egress({QString::fromLatin1(named), QStringLiteral("127.0.0.1")});
         const HttpResponse allowed = get(url);
@@ -515,19 +513,20 @@ private Q_SLOTS:
             const HttpResponse leak = get("/api/leak?site=demo");
             QVERIFY2(leak.status == 200, leak.body.constData());
         }
-        const QJsonObject other = json(get("/api/peek", "other.localhost"));
+        const QJsonObject other = jsonBody(get("/api/peek", "other.localhost"));
         QCOMPARE(other.value(QStringLiteral("global")), QJsonValue(QJsonValue::Null));
         QCOMPARE(other.value(QStringLiteral("kv")), QJsonValue(QJsonValue::Null));
         QCOMPARE(other.value(QStringLiteral("env")), QJsonValue(QJsonValue::Null));
-        const QJsonObject demo = json(get("/api/peek"));
+        const QJsonObject demo = jsonBody(get("/api/peek"));
         QCOMPARE(demo.value(QStringLiteral("kv")).toString(), QStringLiteral("demo"));
     }
 
     void redeployIsServedAtOnce() {
         deploy(QStringLiteral("other"), "module.exports = () => ({ version: 2 });\n");
-        QCOMPARE(
-            json(get("/api/anything", "other.localhost")).value(QStringLiteral("version")).toInt(),
-            2);
+        QCOMPARE(jsonBody(get("/api/anything", "other.localhost"))
+                     .value(QStringLiteral("version"))
+                     .toInt(),
+                 2);
         deploy(QStringLiteral("other"), MainJs);
     }
 

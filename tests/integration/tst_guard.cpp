@@ -28,13 +28,10 @@
 using namespace fazt;
 using fazt::test::FaztProcess;
 using fazt::test::HttpResponse;
+using fazt::test::jsonBody;
 using fazt::test::RawClient;
 
 namespace {
-
-QJsonObject json(const HttpResponse &r) {
-    return QJsonDocument::fromJson(r.body).object();
-}
 
 // Runs `fazt ARGS`; returns its standard output (standard error in `errors`).
 QString runFazt(const QStringList &args,
@@ -258,7 +255,7 @@ class TestGuard : public QObject {
             client.send(RawClient::request("admin.localhost", path, headers, method) + body);
             return client.read(method == "HEAD", 60000);
         }
-        QJsonObject health() { return json(call("GET", "/api/system/health")); }
+        QJsonObject health() { return jsonBody(call("GET", "/api/system/health")); }
         bool isTripped(const QString &kind) {
             for (const QJsonValue &b : health().value(QStringLiteral("breakers")).toArray())
                 if (b.toObject().value(QStringLiteral("kind")).toString() == kind)
@@ -266,7 +263,7 @@ class TestGuard : public QObject {
             return false;
         }
         qint64 trips(const QString &kind) {
-            return qint64(json(call("GET", "/api/system/metrics"))
+            return qint64(jsonBody(call("GET", "/api/system/metrics"))
                               .value(QStringLiteral("breakers"))
                               .toObject()
                               .value(kind)
@@ -297,7 +294,7 @@ private Q_SLOTS:
 
         const HttpResponse ready = s.call("GET", "/api/system/health");
         QCOMPARE(ready.status, 200);
-        const QJsonObject health = json(ready);
+        const QJsonObject health = jsonBody(ready);
         QCOMPARE(health.value(QStringLiteral("ready")).toBool(), true);
         QCOMPARE(health.value(QStringLiteral("maintenance")).toBool(), false);
         QVERIFY(!health.value(QStringLiteral("version")).toString().isEmpty());
@@ -312,7 +309,7 @@ private Q_SLOTS:
         // Without credentials: refused.
         QCOMPARE(test::fetch(s.fazt().port(), "admin.localhost", "/api/system/health").status, 401);
 
-        const QJsonObject metrics = json(s.call("GET", "/api/system/metrics"));
+        const QJsonObject metrics = jsonBody(s.call("GET", "/api/system/metrics"));
         for (const char *key : {"uptimeSeconds", "rssBytes", "limits", "cache", "writeQueue",
                                 "connections", "breakers", "requests"})
             QVERIFY2(metrics.contains(QLatin1String(key)), key);
@@ -363,7 +360,7 @@ private Q_SLOTS:
             QVERIFY2(prometheus.body.contains(line), line);
         QCOMPARE(s.site("/metrics").status, 404); // a site's own path, untouched
 
-        const QJsonObject limits = json(s.call("GET", "/api/system/limits"));
+        const QJsonObject limits = jsonBody(s.call("GET", "/api/system/limits"));
         QVERIFY(limits.value(QStringLiteral("limits"))
                     .toObject()
                     .contains(QStringLiteral("cacheBytes")));
@@ -382,7 +379,7 @@ private Q_SLOTS:
         QVERIFY(s.init());
         QVERIFY(s.start());
         const QJsonObject safe =
-            json(s.call("GET", "/api/system/limits")).value(QStringLiteral("safe")).toObject();
+            jsonBody(s.call("GET", "/api/system/limits")).value(QStringLiteral("safe")).toObject();
         const qint64 tooMuch = qint64(safe.value(QStringLiteral("cacheBytes")).toDouble()) * 4;
         const QByteArray body = R"({"limits":{"cacheBytes":)" + QByteArray::number(tooMuch) + "}}";
         const HttpResponse refused = s.call("PUT", "/api/system/limits", body);
@@ -396,15 +393,15 @@ private Q_SLOTS:
                    R"({"limits":{"cacheBytes":)" + QByteArray::number(tooMuch) +
                        R"(,"maxConnections":100},"force":true})");
         QCOMPARE(forced.status, 200);
-        QVERIFY(!json(forced).value(QStringLiteral("warnings")).toArray().isEmpty());
-        QCOMPARE(qint64(json(forced)
+        QVERIFY(!jsonBody(forced).value(QStringLiteral("warnings")).toArray().isEmpty());
+        QCOMPARE(qint64(jsonBody(forced)
                             .value(QStringLiteral("limits"))
                             .toObject()
                             .value(QStringLiteral("cacheBytes"))
                             .toDouble()),
                  tooMuch);
         // Applied live...
-        const QJsonObject metrics = json(s.call("GET", "/api/system/metrics"));
+        const QJsonObject metrics = jsonBody(s.call("GET", "/api/system/metrics"));
         QCOMPARE(qint64(metrics.value(QStringLiteral("cache"))
                             .toObject()
                             .value(QStringLiteral("budgetBytes"))
@@ -441,8 +438,9 @@ private Q_SLOTS:
         // They survive a restart: `server start` runs with the stored limits.
         QCOMPARE(s.fazt().stop(), 0);
         QVERIFY(s.start());
-        const QJsonObject after =
-            json(s.call("GET", "/api/system/limits")).value(QStringLiteral("limits")).toObject();
+        const QJsonObject after = jsonBody(s.call("GET", "/api/system/limits"))
+                                      .value(QStringLiteral("limits"))
+                                      .toObject();
         QCOMPARE(after.value(QStringLiteral("cacheBytes")).toInt(), 1);
         QCOMPARE(after.value(QStringLiteral("maxConnections")).toInt(), 100);
         QCOMPARE(after.value(QStringLiteral("maintenanceRatio")).toInt(), 50);
@@ -461,7 +459,7 @@ private Q_SLOTS:
         };
         QCOMPARE(adminCall("/api/system/health").status, 200);
         // Earlier calls' connections are gone: only the admin's is open.
-        QTRY_COMPARE_WITH_TIMEOUT(json(adminCall("/api/system/metrics"))
+        QTRY_COMPARE_WITH_TIMEOUT(jsonBody(adminCall("/api/system/metrics"))
                                       .value(QStringLiteral("connections"))
                                       .toObject()
                                       .value(QStringLiteral("open"))
@@ -484,7 +482,7 @@ private Q_SLOTS:
         }
         // The admin keeps answering on its connection, and readiness says why it is not ready.
         QTRY_VERIFY_WITH_TIMEOUT(adminCall("/api/system/health").status == 503, 5000);
-        const QJsonObject health = json(adminCall("/api/system/health"));
+        const QJsonObject health = jsonBody(adminCall("/api/system/health"));
         QCOMPARE(health.value(QStringLiteral("ready")).toBool(), false);
         bool found = false;
         for (const QJsonValue &b : health.value(QStringLiteral("breakers")).toArray()) {
@@ -497,7 +495,7 @@ private Q_SLOTS:
             }
         }
         QVERIFY(found);
-        QTRY_VERIFY_WITH_TIMEOUT(json(adminCall("/api/system/metrics"))
+        QTRY_VERIFY_WITH_TIMEOUT(jsonBody(adminCall("/api/system/metrics"))
                                          .value(QStringLiteral("breakers"))
                                          .toObject()
                                          .value(QStringLiteral("connections"))
@@ -558,7 +556,7 @@ private Q_SLOTS:
                                               {"Authorization: Bearer " + s.token}));
                 QCOMPARE(admin.read().status, 200);
             }
-            const QJsonObject connections = json(s.call("GET", "/api/system/metrics"))
+            const QJsonObject connections = jsonBody(s.call("GET", "/api/system/metrics"))
                                                 .value(QStringLiteral("connections"))
                                                 .toObject();
             QVERIFY(connections.value(QStringLiteral("reserved")).toInt() >= 1);
@@ -568,7 +566,7 @@ private Q_SLOTS:
         users.clear();
         QTRY_COMPARE_WITH_TIMEOUT(s.site("/").status, 200, 5000);
         const auto connectionsNow = [&s] {
-            return json(s.call("GET", "/api/system/metrics"))
+            return jsonBody(s.call("GET", "/api/system/metrics"))
                 .value(QStringLiteral("connections"))
                 .toObject();
         };
@@ -597,7 +595,7 @@ private Q_SLOTS:
         machine.setMemory(16 << 20);
         const HttpResponse recalibrated = s.call("POST", "/api/system/recalibrate");
         QCOMPARE(recalibrated.status, 200);
-        QCOMPARE(json(recalibrated)
+        QCOMPARE(jsonBody(recalibrated)
                      .value(QStringLiteral("probe"))
                      .toObject()
                      .value(QStringLiteral("memoryBytes"))
@@ -605,7 +603,7 @@ private Q_SLOTS:
                  16 << 20);
         QTRY_VERIFY_WITH_TIMEOUT(s.isTripped(QStringLiteral("memory")), 5000);
         QCOMPARE(s.call("GET", "/api/system/health").status, 503);
-        const QJsonObject metrics = json(s.call("GET", "/api/system/metrics"));
+        const QJsonObject metrics = jsonBody(s.call("GET", "/api/system/metrics"));
         QCOMPARE(qint64(metrics.value(QStringLiteral("cache"))
                             .toObject()
                             .value(QStringLiteral("budgetBytes"))
@@ -628,9 +626,9 @@ private Q_SLOTS:
         QCOMPARE(upload.status, 503);
         QVERIFY(upload.body.contains("memory"));
         QCOMPARE(s.call("GET", "/api/sites").status, 200); // the admin API keeps answering
-        const HttpResponse login = s.call("POST", "/api/login",
-                                          R"({"username":"admin","password":"cockpit password"})",
-                                          {"Content-Type: application/json"});
+        const HttpResponse login =
+            s.call("POST", "/api/login", R"({"username":"admin","password":"cockpit password"})",
+                   {"Content-Type: application/json"});
         QCOMPARE(login.status, 200); // and so does the login
         QVERIFY(!login.header("Set-Cookie").isEmpty());
         QVERIFY(s.trips(QStringLiteral("memory")) >= 2);
@@ -671,7 +669,7 @@ private Q_SLOTS:
 
         const HttpResponse full = s.deploy("two");
         QCOMPARE(full.status, 507);
-        QVERIFY2(json(full)
+        QVERIFY2(jsonBody(full)
                      .value(QStringLiteral("error"))
                      .toObject()
                      .value(QStringLiteral("message"))
@@ -728,7 +726,7 @@ private Q_SLOTS:
         QCOMPARE(s.call("GET", "/api/sites").status, 200); // the admin is served
         const HttpResponse notReady = s.call("GET", "/api/system/health");
         QCOMPARE(notReady.status, 503);
-        QCOMPARE(json(notReady).value(QStringLiteral("maintenance")).toBool(), true);
+        QCOMPARE(jsonBody(notReady).value(QStringLiteral("maintenance")).toBool(), true);
         QVERIFY(notReady.body.contains("times this machine"));
         QVERIFY(s.trips(QStringLiteral("maintenance")) >= 1);
 
@@ -736,7 +734,7 @@ private Q_SLOTS:
         QCOMPARE(s.call("POST", "/api/system/maintenance", R"({})").status, 400);
         const HttpResponse left = s.call("POST", "/api/system/maintenance", R"({"enabled":false})");
         QCOMPARE(left.status, 200);
-        QCOMPARE(json(left).value(QStringLiteral("maintenance")).toBool(), false);
+        QCOMPARE(jsonBody(left).value(QStringLiteral("maintenance")).toBool(), false);
         QCOMPARE(s.site("/").status, 200);
         QCOMPARE(s.call("GET", "/api/system/health").status, 200);
         QCOMPARE(s.call("POST", "/api/system/maintenance", R"({"enabled":true})").status, 200);
@@ -774,26 +772,26 @@ private Q_SLOTS:
             const HttpResponse r = s.call("POST", "/api/system/recalibrate");
             QCOMPARE(r.status, 200);
             // The HTTP workers follow, live: retired ones serve their connections to the end.
-            const int workers = json(r)
+            const int workers = jsonBody(r)
                                     .value(QStringLiteral("limits"))
                                     .toObject()
                                     .value(QStringLiteral("workerThreads"))
                                     .toInt();
             QCOMPARE(workers, round % 2 ? 2 : 1);
-            QCOMPARE(json(s.call("GET", "/api/system/metrics"))
+            QCOMPARE(jsonBody(s.call("GET", "/api/system/metrics"))
                          .value(QStringLiteral("connections"))
                          .toObject()
                          .value(QStringLiteral("workers"))
                          .toInt(),
                      workers);
-            const qint64 cache = qint64(json(r)
+            const qint64 cache = qint64(jsonBody(r)
                                             .value(QStringLiteral("limits"))
                                             .toObject()
                                             .value(QStringLiteral("cacheBytes"))
                                             .toDouble());
             QVERIFY(cache != previousCache); // resized each time
             previousCache = cache;
-            QCOMPARE(qint64(json(s.call("GET", "/api/system/metrics"))
+            QCOMPARE(qint64(jsonBody(s.call("GET", "/api/system/metrics"))
                                 .value(QStringLiteral("cache"))
                                 .toObject()
                                 .value(QStringLiteral("budgetBytes"))

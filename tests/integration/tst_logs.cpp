@@ -21,10 +21,6 @@ namespace {
 
 const QByteArray Password = "correct horse battery staple";
 
-QJsonObject json(const HttpResponse &response) {
-    return QJsonDocument::fromJson(response.body).object();
-}
-
 // A User-Agent no log format may take as it is: quotes that would end the field, a
 // backslash, a tab, a C1 control (U+0085, which a terminal obeys), bytes that are not UTF-8,
 // and 20 KB of it (the parser lets each of these through in a header value).
@@ -81,8 +77,9 @@ class TestLogs : public QObject {
         QElapsedTimer timer;
         timer.start();
         while (timer.elapsed() < 10000) {
-            entries =
-                json(api("GET", "/api/audit?" + query)).value(QLatin1String("entries")).toArray();
+            entries = jsonBody(api("GET", "/api/audit?" + query))
+                          .value(QLatin1String("entries"))
+                          .toArray();
             if (entries.size() >= count)
                 break;
             QTest::qWait(50);
@@ -116,7 +113,7 @@ private Q_SLOTS:
 
     void accessLogIsOffByDefault() {
         QCOMPARE(fetch(m_server.port(), "localhost", "/").status, 200);
-        QVERIFY(json(api("GET", "/api/config"))
+        QVERIFY(jsonBody(api("GET", "/api/config"))
                     .value(QLatin1String("values"))
                     .toObject()
                     .value(QLatin1String("log.access"))
@@ -146,7 +143,7 @@ private Q_SLOTS:
         for (const QByteArray &body : refused) {
             const HttpResponse r = api("PUT", "/api/config", body);
             QVERIFY2(r.status == 400, body.constData());
-            QVERIFY2(!json(r)
+            QVERIFY2(!jsonBody(r)
                           .value(QLatin1String("error"))
                           .toObject()
                           .value(QLatin1String("message"))
@@ -155,7 +152,7 @@ private Q_SLOTS:
                      r.body.constData());
         }
         // Nothing half-applied: the log is still off, and the server still answers.
-        QVERIFY(json(api("GET", "/api/config"))
+        QVERIFY(jsonBody(api("GET", "/api/config"))
                     .value(QLatin1String("values"))
                     .toObject()
                     .value(QLatin1String("log.access"))
@@ -280,7 +277,8 @@ private Q_SLOTS:
                      "{\"username\": \"admin\", \"password\": \"" + Password + "\"}");
         QCOMPARE(login.status, 200);
         const QByteArray cookie = login.header("Set-Cookie").split(';').first();
-        const QByteArray csrf = json(login).value(QLatin1String("csrfToken")).toString().toLatin1();
+        const QByteArray csrf =
+            jsonBody(login).value(QLatin1String("csrfToken")).toString().toLatin1();
         const QByteArray site = "{\"name\": \"shop\"}";
         QCOMPARE(
             call(port, "POST", "/api/sites", {}, site,
@@ -292,8 +290,9 @@ private Q_SLOTS:
             api("POST", "/api/tokens", "{\"name\": \"ci\", \"scopes\": \"deploy\"}");
         QCOMPARE(created.status, 201);
         const QByteArray tokenId =
-            QByteArray::number(json(created).value(QLatin1String("id")).toInteger());
-        const QByteArray secret = json(created).value(QLatin1String("token")).toString().toLatin1();
+            QByteArray::number(jsonBody(created).value(QLatin1String("id")).toInteger());
+        const QByteArray secret =
+            jsonBody(created).value(QLatin1String("token")).toString().toLatin1();
         QCOMPARE(api("DELETE", "/api/tokens/" + tokenId).status, 204);
         // Deploys, activation, rollback.
         writeFile(m_dir.filePath(QStringLiteral("site/index.html")), "<h1>one</h1>");
@@ -307,8 +306,9 @@ private Q_SLOTS:
         QCOMPARE(runTool(qEnvironmentVariable("FAZT_BIN"), deploy), 0);
         QCOMPARE(api("POST", "/api/sites/blog/rollback").status, 200);
         qint64 newestId = 0;
-        for (const QJsonValue &d :
-             json(api("GET", "/api/sites/blog/deploys")).value(QLatin1String("deploys")).toArray())
+        for (const QJsonValue &d : jsonBody(api("GET", "/api/sites/blog/deploys"))
+                                       .value(QLatin1String("deploys"))
+                                       .toArray())
             newestId = std::max(newestId, d.toObject().value(QLatin1String("id")).toInteger());
         const QByteArray newest = QByteArray::number(newestId);
         QCOMPARE(api("POST", "/api/sites/blog/deploys/" + newest + "/activate").status, 200);
@@ -317,7 +317,7 @@ private Q_SLOTS:
         QCOMPARE(api("POST", "/api/sites/blog/domains", "{\"hostname\": \"www.blog.test\"}").status,
                  201);
         QCOMPARE(api("DELETE", "/api/sites/blog/domains/www.blog.test").status, 204);
-        const qint64 cache = json(api("GET", "/api/system/limits"))
+        const qint64 cache = jsonBody(api("GET", "/api/system/limits"))
                                  .value(QLatin1String("limits"))
                                  .toObject()
                                  .value(QLatin1String("cacheBytes"))
@@ -428,7 +428,7 @@ private Q_SLOTS:
                         .startsWith(QLatin1String("token.")));
         for (const QJsonValue &v : auditEntries("site=blog", 1))
             QCOMPARE(v.toObject().value(QLatin1String("site")).toString(), QStringLiteral("blog"));
-        const QJsonObject first = json(api("GET", "/api/audit?limit=2"));
+        const QJsonObject first = jsonBody(api("GET", "/api/audit?limit=2"));
         QCOMPARE(first.value(QLatin1String("entries")).toArray().size(), 2);
         const qint64 next = first.value(QLatin1String("next")).toInteger();
         QCOMPARE(next, first.value(QLatin1String("entries"))
@@ -438,7 +438,7 @@ private Q_SLOTS:
                            .value(QLatin1String("id"))
                            .toInteger());
         const QJsonArray second =
-            json(api("GET", "/api/audit?limit=2&before=" + QByteArray::number(next)))
+            jsonBody(api("GET", "/api/audit?limit=2&before=" + QByteArray::number(next)))
                 .value(QLatin1String("entries"))
                 .toArray();
         QCOMPARE(second.size(), 2);
@@ -447,7 +447,7 @@ private Q_SLOTS:
         for (const QByteArray query : {"limit=0", "limit=5000", "before=x", "since=yesterday"}) {
             const HttpResponse r = api("GET", "/api/audit?" + query);
             QVERIFY2(r.status == 400, query.constData());
-            QVERIFY(!json(r)
+            QVERIFY(!jsonBody(r)
                          .value(QLatin1String("error"))
                          .toObject()
                          .value(QLatin1String("message"))
@@ -504,7 +504,7 @@ private Q_SLOTS:
         QElapsedTimer timer;
         timer.start();
         while (entries.isEmpty() && timer.elapsed() < 20000) {
-            entries = json(server.api("GET", "/api/audit?action=certificate.issued", token))
+            entries = jsonBody(server.api("GET", "/api/audit?action=certificate.issued", token))
                           .value(QLatin1String("entries"))
                           .toArray();
             QTest::qWait(100);

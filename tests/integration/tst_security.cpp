@@ -32,11 +32,9 @@ using test::FaztProcess;
 using test::HttpResponse;
 using test::RawClient;
 
-namespace {
+using fazt::test::jsonBody;
 
-QJsonObject json(const HttpResponse &r) {
-    return QJsonDocument::fromJson(r.body).object();
-}
+namespace {
 
 // In every source file of the function site: a response holding it has leaked the source.
 constexpr char SourceMarker[] = "SOURCE-MARKER-7f3a";
@@ -146,7 +144,7 @@ class TestSecurity : public QObject {
         return token;
     }
     qint64 passwordChecks() {
-        return qint64(json(api("GET", "/api/system/metrics", m_admin))
+        return qint64(jsonBody(api("GET", "/api/system/metrics", m_admin))
                           .value(QStringLiteral("auth"))
                           .toObject()
                           .value(QStringLiteral("passwordChecks"))
@@ -272,7 +270,7 @@ private Q_SLOTS:
         QCOMPARE(r.status, 200);
         QVERIFY(r.header("Content-Type").startsWith("application/json"));
         if (method != "HEAD")
-            QCOMPARE(json(r).value(QStringLiteral("path")).toString(),
+            QCOMPARE(jsonBody(r).value(QStringLiteral("path")).toString(),
                      QString::fromLatin1(functionPath));
     }
 
@@ -305,7 +303,7 @@ private Q_SLOTS:
             const HttpResponse session =
                 test::call(m_fazt->port(), "GET", "/api/session", {}, {}, {"Cookie: " + cookie});
             QCOMPARE(session.status, 200);
-            QCOMPARE(json(session).value(QLatin1String("username")).toString(),
+            QCOMPARE(jsonBody(session).value(QLatin1String("username")).toString(),
                      QStringLiteral("admin"));
         }
     }
@@ -319,7 +317,7 @@ private Q_SLOTS:
             QTest::qWait(100);
             stored = api("GET", "/api/sites/fn/logs?limit=1000", m_admin).body;
         }
-        const QJsonArray entries = json(api("GET", "/api/sites/fn/logs?limit=1000", m_admin))
+        const QJsonArray entries = jsonBody(api("GET", "/api/sites/fn/logs?limit=1000", m_admin))
                                        .value(QLatin1String("entries"))
                                        .toArray();
         bool found = false;
@@ -363,7 +361,7 @@ private Q_SLOTS:
             QVERIFY2(r.status == 400 || (QByteArray(name) == "root" && r.status == 409),
                      r.body.constData());
         }
-        QVERIFY(json(api("POST", "/api/sites", m_admin, R"({"name": "admin"})"))
+        QVERIFY(jsonBody(api("POST", "/api/sites", m_admin, R"({"name": "admin"})"))
                     .value(QLatin1String("error"))
                     .toObject()
                     .value(QLatin1String("message"))
@@ -648,7 +646,7 @@ private Q_SLOTS:
         QVERIFY(deployed.waitForFinished(60000));
         QCOMPARE(deployed.exitCode(), 0);
         const HttpResponse seen = test::fetch(server.port(), "demo.localhost", "/api/token");
-        QCOMPARE(json(seen).value(QLatin1String("token")).toString(),
+        QCOMPARE(jsonBody(seen).value(QLatin1String("token")).toString(),
                  QStringLiteral("s3cr3t-value"));
     }
 
@@ -672,7 +670,7 @@ private Q_SLOTS:
         QCOMPARE(api("GET", "/api/sites/blog/env", blog).status, 200);
         QCOMPARE(api("GET", "/api/stats?site=blog", blog).status, 200);
         const QJsonArray listed =
-            json(api("GET", "/api/sites", blog)).value(QLatin1String("sites")).toArray();
+            jsonBody(api("GET", "/api/sites", blog)).value(QLatin1String("sites")).toArray();
         QCOMPARE(listed.size(), 1);
         QCOMPARE(listed.first().toObject().value(QLatin1String("name")).toString(),
                  QStringLiteral("blog"));
@@ -682,7 +680,7 @@ private Q_SLOTS:
         QCOMPARE(code, 1);
         QVERIFY2(output.contains("limited to the sites blog"), output.constData());
         const QByteArray id =
-            QByteArray::number(json(api("GET", "/api/sites/docs/deploys", m_admin))
+            QByteArray::number(jsonBody(api("GET", "/api/sites/docs/deploys", m_admin))
                                    .value(QLatin1String("deploys"))
                                    .toArray()
                                    .first()
@@ -710,7 +708,7 @@ private Q_SLOTS:
             const HttpResponse r = api(method, path, blog, method == "GET" ? QByteArray() : "{}");
             QVERIFY2(r.status == 403, QByteArray(method + " " + path + ": " + r.body).constData());
             QVERIFY2(!r.body.contains("docs-secret"), r.body.constData());
-            QVERIFY(json(r)
+            QVERIFY(jsonBody(r)
                         .value(QLatin1String("error"))
                         .toObject()
                         .value(QLatin1String("message"))
@@ -719,7 +717,7 @@ private Q_SLOTS:
         }
         QCOMPARE(api("POST", "/api/sites", blog, R"({"name": "elsewhere"})").status, 403);
         QCOMPARE(api("GET", "/api/sites/docs", m_admin).status, 200); // still there
-        QCOMPARE(json(api("GET", "/api/sites/docs/deploys", m_admin))
+        QCOMPARE(jsonBody(api("GET", "/api/sites/docs/deploys", m_admin))
                      .value(QLatin1String("deploys"))
                      .toArray()
                      .size(),

@@ -16,11 +16,9 @@ using test::FaztProcess;
 using test::HttpResponse;
 using test::RawClient;
 
-namespace {
+using fazt::test::jsonBody;
 
-QJsonObject json(const HttpResponse &r) {
-    return QJsonDocument::fromJson(r.body).object();
-}
+namespace {
 
 QByteArray trackRequest(const QByteArray &body, const QByteArray &host = "demo.localhost") {
     return RawClient::request(host, "/track",
@@ -48,10 +46,10 @@ class TestStats : public QObject {
         const HttpResponse r = call("POST", "/api/stats/flush");
         if (r.status != 200)
             qWarning("flush: %d %s", r.status, r.body.constData());
-        return json(r);
+        return jsonBody(r);
     }
     QJsonObject totals(const QByteArray &site = "demo") {
-        return json(call("GET", "/api/stats?site=" + site))
+        return jsonBody(call("GET", "/api/stats?site=" + site))
             .value(QStringLiteral("totals"))
             .toObject();
     }
@@ -114,7 +112,7 @@ private Q_SLOTS:
 
         const QJsonObject counters = flush();
         QCOMPARE(counters.value(QStringLiteral("pending")).toInt(), 0);
-        const QJsonObject report = json(call("GET", "/api/stats?site=demo"));
+        const QJsonObject report = jsonBody(call("GET", "/api/stats?site=demo"));
         const QJsonObject t = report.value(QStringLiteral("totals")).toObject();
         const auto delta = [&](const char *key) {
             return t.value(QLatin1String(key)).toInteger() -
@@ -133,7 +131,7 @@ private Q_SLOTS:
             saw404 |= v.toObject().value(QStringLiteral("status")).toInt() == 404;
         QVERIFY(saw404);
 
-        const QJsonArray events = json(call("GET", "/api/stats/events?site=demo&name=signup"))
+        const QJsonArray events = jsonBody(call("GET", "/api/stats/events?site=demo&name=signup"))
                                       .value(QStringLiteral("events"))
                                       .toArray();
         QCOMPARE(events.size(), 1);
@@ -157,7 +155,7 @@ private Q_SLOTS:
     void reportAcrossSitesAndRanges() {
         QCOMPARE(test::fetch(m_fazt.port(), "localhost", "/").status, 200);
         flush();
-        const QJsonObject all = json(call("GET", "/api/stats?bucket=day"));
+        const QJsonObject all = jsonBody(call("GET", "/api/stats?bucket=day"));
         QCOMPARE(all.value(QStringLiteral("bucket")).toString(), QStringLiteral("day"));
         QCOMPARE(all.value(QStringLiteral("series")).toArray().size(), 31); // 30 days and today
         QVERIFY(all.value(QStringLiteral("topSites")).toArray().size() >= 2);
@@ -210,7 +208,7 @@ private Q_SLOTS:
         const HttpResponse r = track(body);
         QCOMPARE(r.status, status);
         if (status == 400)
-            QVERIFY2(!json(r).value(QStringLiteral("error")).toString().isEmpty(),
+            QVERIFY2(!jsonBody(r).value(QStringLiteral("error")).toString().isEmpty(),
                      r.body.constData());
         flush();
         QCOMPARE(eventCount(), before); // nothing stored
@@ -282,7 +280,7 @@ private Q_SLOTS:
 
         // The metrics show the drops while it happens.
         const QJsonObject metrics =
-            json(call("GET", "/api/system/metrics")).value(QStringLiteral("stats")).toObject();
+            jsonBody(call("GET", "/api/system/metrics")).value(QStringLiteral("stats")).toObject();
         QVERIFY2(metrics.value(QStringLiteral("dropped")).toInteger() >
                      countersBefore.value(QStringLiteral("dropped")).toInteger(),
                  QJsonDocument(metrics).toJson().constData());
