@@ -20,6 +20,7 @@
 #include "http/accesslog.h"
 #include "http/httpserver.h"
 #include "http/socketactivation.h"
+#include "metrics/prometheus.h"
 #include "stats/statsbuffer.h"
 #include "tls/https.h"
 #include "vfs/vfs.h"
@@ -275,7 +276,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
             [credentials]() -> QByteArray {
                 return "# HELP fazt_login_password_checks_total Passwords hashed to check a "
                        "login.\n# TYPE fazt_login_password_checks_total counter\n" +
-                       guard::prometheusLine("fazt_login_password_checks_total",
+                       metrics::prometheusLine("fazt_login_password_checks_total",
                                              double(credentials->passwordChecks()));
             });
     }
@@ -288,7 +289,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
                 QByteArray text;
                 const auto add = [&text](const char *name, const char *type, double value) {
                     text += QByteArray("# TYPE ") + name + ' ' + type + '\n' +
-                            guard::prometheusLine(name, value);
+                            metrics::prometheusLine(name, value);
                 };
                 add("fazt_stats_records_accepted_total", "counter", double(c.accepted));
                 add("fazt_stats_records_flushed_total", "counter", double(c.flushed));
