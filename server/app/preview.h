@@ -26,8 +26,8 @@ public:
         QString folder;
         http::ServerOptions http; // where it listens, its workers and timeouts
         bool isSpa = false;       // unknown paths serve index.html
-        bool isLiveReloading =
-            true; // false: pages as a deploy serves them (no script, usual caching)
+        // false: the pages as a deploy serves them (no reload script, their usual caching)
+        bool isLiveReloading = true;
     };
 
     explicit Preview(QObject *parent = nullptr);

@@ -82,7 +82,7 @@ struct Server::Parts {
     system::ProbeResult probe;
     system::Limits limits;
     std::unique_ptr<vfs::VfsCache> cache;
-    std::unique_ptr<vfs::Vfs> vfs;
+    std::unique_ptr<vfs::Vfs> fileSystem; // the database as the sites' files
     std::unique_ptr<hosting::HostRouter> router;
     std::unique_ptr<hosting::SiteHandler> handler;
     std::unique_ptr<Config> config;
@@ -98,7 +98,7 @@ struct Server::Parts {
     // The admin API's threads must end before the HTTP servers' workers are destroyed (their
     // Responders post to the workers).
     std::unique_ptr<admin::AdminService> adminService;
-    std::unique_ptr<guard::Guard> guard;
+    std::unique_ptr<guard::Guard> frontDoor; // the guard: health, metrics, breakers
     http::AccessLog accessLog;
     // Config changes reach the access log only while this lives (it goes before the log).
     QObject accessLogContext;
@@ -115,14 +115,14 @@ Status Server::Parts::start() {
                           : system::Probe(system::Probe::defaultRoot()).run(database.path());
     limits = options.limits ? *options.limits : system::Capacity::compute(probe.resources);
 
-    cache = std::make_unique<fazt::vfs::VfsCache>(limits.cacheBytes, options.largeFileBytes);
-    vfs = std::make_unique<fazt::vfs::Vfs>(database, cache.get());
+    cache = std::make_unique<vfs::VfsCache>(limits.cacheBytes, options.largeFileBytes);
+    fileSystem = std::make_unique<vfs::Vfs>(database, cache.get());
     router = std::make_unique<hosting::HostRouter>(options.domain);
     if (isPreview)
         router->setFixedSite(options.fixedSite);
     if (Status s = router->reloadDomains(database); !s)
         return s;
-    handler = std::make_unique<hosting::SiteHandler>(*vfs, *cache, *router);
+    handler = std::make_unique<hosting::SiteHandler>(*fileSystem, *cache, *router);
     handler->setLiveReload(options.liveReload);
     config = std::make_unique<Config>(database);
     if (Status s = config->load(); !s)
@@ -143,12 +143,12 @@ Status Server::Parts::start() {
         if (Status s = startAdmin(); !s)
             return s;
     }
-    guard = std::make_unique<fazt::guard::Guard>(database, *config, *cache, *router, *handler);
-    guard->attach(*handler);
+    frontDoor = std::make_unique<guard::Guard>(database, *config, *cache, *router, *handler);
+    frontDoor->attach(*handler);
     if (adminService)
-        guard->attach(*adminService);
+        frontDoor->attach(*adminService);
     http::ServerOptions httpOptions = options.http;
-    guard->configure(httpOptions, limits);
+    frontDoor->configure(httpOptions, limits);
     startAccessLog(httpOptions);
     addMetricSources();
     return listen(httpOptions);
@@ -218,7 +218,7 @@ void Server::Parts::startFunctions() {
             return visitors->visitorHex(request);
         };
     functionRuntime =
-        std::make_unique<hosting::FunctionRuntime>(*vfs, *functionStore, functionOptions);
+        std::make_unique<hosting::FunctionRuntime>(*fileSystem, *functionStore, functionOptions);
     handler->setFunctionRuntime(functionRuntime.get());
 }
 
@@ -229,8 +229,8 @@ Status Server::Parts::startAdmin() {
     admin::AdminService::Options adminOptions;
     adminOptions.uploadRamBytes = limits.uploadRamBytes;
     adminOptions.isSecure = options.https.isEnabled;
-    adminService = std::make_unique<admin::AdminService>(database, *vfs, *cache, *config, *router,
-                                                         adminOptions);
+    adminService = std::make_unique<admin::AdminService>(database, *fileSystem, *cache, *config,
+                                                         *router, adminOptions);
     if (Status s = adminService->load(); !s)
         return s;
     if (auto recovered = adminService->recoverInterruptedDeploys(); !recovered)
@@ -238,12 +238,12 @@ Status Server::Parts::startAdmin() {
     if (statsBuffer)
         admin::addStatsRoutes(*adminService, database, *statsBuffer);
     admin::addFunctionRoutes(
-        *adminService, *vfs, *functionStore,
+        *adminService, *fileSystem, *functionStore,
         [runtime = functionRuntime.get()](const QString &site) { runtime->invalidate(site); });
     handler->setAdminHandler(adminService.get());
     // The dashboard answers from RAM from the first request on, whatever user traffic does to
     // the cache.
-    if (vfs->site(admin::AdminSite::SiteName)) {
+    if (fileSystem->site(admin::AdminSite::SiteName)) {
         handler->setDashboard(admin::AdminSite::SiteName, admin::AdminSite::securityHeaders());
         if (auto pinned = handler->pinDashboard(); !pinned)
             qWarning("fazt: the admin dashboard is not pinned in memory: %s",
@@ -280,7 +280,7 @@ void Server::Parts::startAccessLog(http::ServerOptions &httpOptions) {
 
 void Server::Parts::addMetricSources() {
     using fazt::metrics::prometheusLine;
-    fazt::guard::Metrics &sources = guard->metrics();
+    guard::Metrics &sources = frontDoor->metrics();
     if (adminService) {
         const auth::Credentials *credentials = &adminService->credentials();
         sources.addSource(
@@ -329,8 +329,8 @@ void Server::Parts::addMetricSources() {
 // HTTP-01 challenges and redirects the rest to HTTPS.
 Status Server::Parts::listen(http::ServerOptions httpOptions) {
     if (options.https.isEnabled) {
-        auto created = tls::Https::create(database, *router, *guard, options.domain, options.https,
-                                          httpOptions);
+        auto created = tls::Https::create(database, *router, *frontDoor, options.domain,
+                                          options.https, httpOptions);
         if (!created)
             return created.error();
         https = std::move(*created);
@@ -340,14 +340,14 @@ Status Server::Parts::listen(http::ServerOptions httpOptions) {
             return s;
     }
     server = std::make_unique<http::HttpServer>(
-        https ? https->plainHandler() : static_cast<http::Handler &>(*guard), httpOptions);
-    guard->attach(*server, options.workersFollowLimits);
-    guard->onLimits([runtime = functionRuntime.get()](const system::Limits &applied) {
+        https ? https->plainHandler() : static_cast<http::Handler &>(*frontDoor), httpOptions);
+    frontDoor->attach(*server, options.workersFollowLimits);
+    frontDoor->onLimits([runtime = functionRuntime.get()](const system::Limits &applied) {
         runtime->setMaxConcurrent(applied.maxConcurrentJs);
     });
     if (https)
-        guard->attach(https->server(), options.workersFollowLimits);
-    guard->start(probe, limits);
+        frontDoor->attach(https->server(), options.workersFollowLimits);
+    frontDoor->start(probe, limits);
     if (Status s = server->listen(); !s)
         return s;
     if (adminService)
@@ -415,7 +415,7 @@ bool Server::isSocketActivated() const {
 }
 
 vfs::Vfs &Server::servingVfs() {
-    return *m_parts->vfs;
+    return *m_parts->fileSystem;
 }
 
 } // namespace fazt::app
