@@ -1,12 +1,14 @@
 #include "format.h"
 
+#include "system/units.h"
+
 #include <QLocale>
 #include <QRegularExpression>
 
 namespace fazt::console {
 
 QString Format::bytes(double bytes) {
-    return QLocale().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeIecFormat);
+    return system::humanBytes(qint64(bytes), QLocale());
 }
 
 QString Format::duration(double seconds) {

@@ -1,6 +1,7 @@
 // fazt-console: the desktop app that manages Fazt servers, deploys by drag-and-drop, previews
 // a folder locally and simulates what a machine can carry.
 
+#include "app/functionworker.h"
 #include "secretstore.h"
 #include "serverlistmodel.h"
 
@@ -17,6 +18,9 @@ Q_IMPORT_QML_PLUGIN(Fazt_ConsolePlugin)
 Q_IMPORT_QML_PLUGIN(Fazt_UiPlugin)
 
 int main(int argc, char *argv[]) {
+    // The preview's functions run in workers started as this executable.
+    if (const std::optional<int> worker = fazt::app::runAsFunctionWorker(argc, argv))
+        return *worker;
     // Qt Charts draws with QGraphicsView: it needs a QApplication, not a QGuiApplication.
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Fazt"));

@@ -1,22 +1,17 @@
 #pragma once
 
-#include <QFileSystemWatcher>
+#include "app/preview.h"
+
 #include <QObject>
-#include <QThreadPool>
-#include <QTimer>
 #include <QUrl>
 #include <QtQml/qqmlregistration.h>
 
-#include <memory>
-
 namespace fazt::console {
 
-// A local preview of a folder: the folder is deployed into a scratch database and served on
-// loopback by the same code as a server (libfaztserver: HttpServer, HostRouter, SiteHandler),
-// so clean URLs, 404.html and caching behave as they will once deployed. Edits to the folder
-// are picked up (file watching, redeployed off the UI thread), and the pages open in a browser
-// reload themselves (hosting::LiveReload, as `fazt preview`); every file is sent with
-// Cache-Control: no-cache meanwhile.
+// The console's local preview of a folder: app::Preview (the one behind `fazt preview`) on
+// loopback, with its state and messages for QML. The folder is served as it will be once
+// deployed (clean URLs, 404.html, the SPA fallback, functions), picked up again as it changes
+// (redeployed off the UI thread), and the pages open in a browser reload themselves.
 class PreviewController : public QObject {
     Q_OBJECT
     QML_ELEMENT
@@ -27,19 +22,23 @@ class PreviewController : public QObject {
     Q_PROPERTY(int fileCount READ fileCount NOTIFY reloaded)
     Q_PROPERTY(int reloadCount READ reloadCount NOTIFY reloaded)
     Q_PROPERTY(QString message READ message NOTIFY stateChanged)
+    // Single-page app: unknown paths serve index.html. Applies from the next start().
+    Q_PROPERTY(bool isSpa READ isSpa WRITE setSpa NOTIFY spaChanged)
 
 public:
     explicit PreviewController(QObject *parent = nullptr);
     ~PreviewController() override;
 
     bool isRunning() const;
-    bool isLoading() const { return m_isLoading; }
+    bool isLoading() const { return m_preview.isLoading(); }
     QUrl url() const { return m_url; }
     QString folder() const { return m_folder; }
     int fileCount() const { return m_fileCount; }
     // How many times the folder was deployed again after a change.
     int reloadCount() const { return m_reloadCount; }
     QString message() const { return m_message; }
+    bool isSpa() const { return m_isSpa; }
+    void setSpa(bool isSpa);
 
     // Serves `folder` (a local URL or path), replacing any preview running.
     Q_INVOKABLE void start(const QUrl &folder);
@@ -48,25 +47,19 @@ public:
 Q_SIGNALS:
     void stateChanged();
     void reloaded();
+    void spaChanged();
 
 private:
-    struct Serving;
-    void deployFolder(bool isReload);
-    void watchFolder();
+    void onLoaded(qint64 fileCount, bool isReload);
     void fail(const QString &message);
 
-    std::unique_ptr<Serving> m_serving;
-    QThreadPool m_loader; // one deploy at a time, off the UI thread
-    QFileSystemWatcher m_watcher;
-    QTimer m_debounce;
+    app::Preview m_preview;
     QString m_folder;
     QUrl m_url;
     QString m_message;
     int m_fileCount = 0;
     int m_reloadCount = 0;
-    bool m_isLoading = false;
-    bool m_isReloadPending = false;
-    quint64 m_generation = 0;
+    bool m_isSpa = false;
 };
 
 } // namespace fazt::console

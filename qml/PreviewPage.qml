@@ -37,7 +37,7 @@ Pane {
 
         Label { text: qsTr("Local preview"); font.bold: true; font.pixelSize: 18 }
         Label {
-            text: qsTr("Drop a folder here, or choose one. It is served on this computer exactly as a Fazt server would serve it (clean URLs, 404.html), and the pages open in your browser reload by themselves each time you save a file.")
+            text: qsTr("Drop a folder here, or choose one. It is served on this computer exactly as a Fazt server would serve it (clean URLs, 404.html, functions in api/), and the pages open in your browser reload by themselves each time you save a file.")
             wrapMode: Text.Wrap
             Layout.fillWidth: true
             color: Theme.muted
@@ -51,6 +51,14 @@ Pane {
                 text: qsTr("Stop")
                 enabled: preview.isRunning
                 onClicked: preview.stop()
+            }
+            CheckBox {
+                objectName: "previewSpa"
+                text: qsTr("Single-page app")
+                ToolTip.text: qsTr("Unknown paths serve index.html; applies when a folder is chosen.")
+                ToolTip.visible: hovered
+                checked: preview.isSpa
+                onToggled: preview.isSpa = checked
             }
             Spinner { running: preview.isLoading; implicitWidth: 28; implicitHeight: 28 }
         }

@@ -1,7 +1,8 @@
 #include "cli/cli.h"
 
-#include "audit/auditlog.h"
 #include "admin/adminsite.h"
+#include "app/preview.h"
+#include "audit/auditlog.h"
 #include "auth/credentials.h"
 #include "auth/password.h"
 #include "auth/tokens.h"
@@ -11,9 +12,8 @@
 #include "config/config.h"
 #include "db/connection.h"
 #include "db/database.h"
-#include "hosting/functions/sandbox.h"
 #include "hosting/functions/scriptworker.h"
-#include "hosting/livereload.h"
+#include "hosting/functions/workerprocess.h"
 #include "stats/statsbuffer.h"
 #include "system/limitstore.h"
 #include "system/privatefiles.h"
@@ -22,13 +22,8 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QDir>
-#include <QDirIterator>
 #include <QFileInfo>
-#include <QFileSystemWatcher>
-#include <QTemporaryDir>
 #include <QTextStream>
-#include <QTimer>
 
 #include <functional>
 #include <sys/stat.h>
@@ -234,7 +229,7 @@ int serverStart(const QCommandLineParser &parser) {
     Config config(**database);
     if (Status s = config.load(); !s)
         return fail(s.error().message);
-    ServeSettings settings;
+    app::Server::Options settings;
     settings.http = *options;
     settings.domain = config.value(QStringLiteral("domain"), QStringLiteral("localhost"));
     // The limits stored by `server init` (or the last recalibration); the probe is fresh, for
@@ -254,7 +249,7 @@ int serverStart(const QCommandLineParser &parser) {
         return Usage;
     }
     settings.https = *https;
-    settings.onListening = [&](quint16 port, vfs::Vfs &vfs) {
+    const auto onListening = [&](quint16 port, vfs::Vfs &vfs) {
         out() << "Fazt is serving " << QFileInfo(path).absoluteFilePath() << Qt::endl;
         auto sites = vfs.sites();
         const bool isLocal = settings.domain == QLatin1String("localhost");
@@ -291,7 +286,7 @@ int serverStart(const QCommandLineParser &parser) {
                   << Qt::endl;
         out() << "Press Ctrl+C to stop." << Qt::endl;
     };
-    return serve(**database, settings);
+    return serve(**database, settings, onListening);
 }
 
 int preview(const QCommandLineParser &parser) {
@@ -307,78 +302,39 @@ int preview(const QCommandLineParser &parser) {
         err() << "fazt: " << options.error().message << Qt::endl;
         return Usage;
     }
-    const QString folder = QFileInfo(args.first()).absoluteFilePath();
-    if (!QFileInfo(folder).isDir())
-        return fail(QStringLiteral("%1 is not a folder.").arg(args.first()));
-    QTemporaryDir scratch;
-    if (!scratch.isValid())
-        return fail(
-            QStringLiteral("Cannot create a temporary folder: %1").arg(scratch.errorString()));
-    auto database = db::Database::open(scratch.filePath(QStringLiteral("preview.db")));
-    if (!database)
-        return fail(database.error().message);
-    vfs::Vfs loader(**database);
-    const QString site = QStringLiteral("preview");
-    if (auto created = loader.createSite(site); !created)
-        return fail(created.error().message);
-    if (parser.isSet(QStringLiteral("spa"))) {
-        if (Status s = loader.setSiteSettings(site, QStringLiteral("{\"spa\": true}")); !s)
-            return fail(s.error().message);
-    }
-    auto deployed = loader.deployDirectory(site, folder);
-    if (!deployed)
-        return fail(deployed.error().message);
-
-    ServeSettings settings;
-    settings.http = *options;
-    settings.domain = QStringLiteral("localhost");
-    settings.fixedSite = site;
-    // Open pages reload themselves after each redeploy; waiting ones are let go at Ctrl+C.
-    hosting::LiveReload liveReload;
-    if (!parser.isSet(QStringLiteral("no-live-reload")))
-        settings.liveReload = &liveReload;
-    // Redeploy when anything in the folder changes, after a short quiet period. Directories
-    // report files added and removed; files report being rewritten in place.
-    QFileSystemWatcher watcher;
-    QTimer debounce;
-    debounce.setSingleShot(true);
-    debounce.setInterval(300);
-    QObject::connect(QCoreApplication::instance(), &QCoreApplication::aboutToQuit, &debounce,
-                     [&liveReload] { liveReload.releaseAll(); });
-    const auto watchAll = [&watcher, folder] {
-        const QStringList watched = watcher.directories() + watcher.files();
-        if (!watched.isEmpty())
-            watcher.removePaths(watched);
-        QStringList paths{folder};
-        QDirIterator it(folder, QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden,
-                        QDirIterator::Subdirectories);
-        while (it.hasNext())
-            paths.append(it.next());
-        watcher.addPaths(paths);
-    };
-    vfs::Vfs *serving = nullptr;
-    QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, &debounce,
-                     qOverload<>(&QTimer::start));
-    QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, &debounce,
-                     qOverload<>(&QTimer::start));
-    QObject::connect(&debounce, &QTimer::timeout, [&] {
-        auto again = serving->deployDirectory(site, folder);
-        if (again) {
-            out() << "Reloaded: " << again->fileCount << " files" << Qt::endl;
-            liveReload.notify();
-        } else {
-            err() << "fazt: reload failed: " << again.error().message << Qt::endl;
+    ServingProcess process;
+    app::Preview preview;
+    QObject::connect(&preview, &app::Preview::loaded, [&preview](qint64 fileCount, bool isReload) {
+        if (isReload) {
+            out() << "Reloaded: " << fileCount << " files" << Qt::endl;
+            return;
         }
-        watchAll();
-    });
-    settings.onListening = [&](quint16 port, vfs::Vfs &vfs) {
-        serving = &vfs; // the serving Vfs invalidates the cache when a deploy activates
-        out() << "Previewing " << folder << " (" << deployed->fileCount << " files) at "
-              << siteUrl(QStringLiteral("localhost"), port) << Qt::endl
+        out() << "Previewing " << preview.folder() << " (" << fileCount << " files) at "
+              << siteUrl(QStringLiteral("localhost"), preview.port()) << Qt::endl
               << "Pages open in a browser reload as you save. Press Ctrl+C to stop." << Qt::endl;
-        watchAll();
-    };
-    return serve(**database, settings);
+    });
+    QObject::connect(&preview, &app::Preview::loadFailed,
+                     [](const QString &message, bool isReload) {
+                         if (isReload) {
+                             err() << "fazt: reload failed: " << message << Qt::endl;
+                             return;
+                         }
+                         err() << "fazt: " << message << Qt::endl;
+                         QCoreApplication::exit(Failure);
+                     });
+    app::Preview::Options previewOptions;
+    previewOptions.folder = args.first();
+    previewOptions.http = *options;
+    previewOptions.isSpa = parser.isSet(QStringLiteral("spa"));
+    // Open pages reload themselves after each redeploy; waiting ones are let go at Ctrl+C.
+    previewOptions.isLiveReloading = !parser.isSet(QStringLiteral("no-live-reload"));
+    if (Status s = preview.start(previewOptions); !s)
+        return fail(s.error().message);
+    const int code = process.run();
+    preview.stop();
+    if (code == Ok)
+        qInfo("fazt: stopped");
+    return code;
 }
 
 // What a command does to the database itself, not through a server, is audited too.
@@ -565,28 +521,12 @@ QString overview(const QString &group = QString()) {
 
 } // namespace
 
-namespace {
-
-// `fazt __function-worker --memory BYTES`: what the server starts for its function pool (not
-// for people: it speaks the pool's framing on fd 3). `--check-sandbox` enters the worker's
-// sandbox and reports what it refuses.
-int functionWorker(const QStringList &args) {
-    if (args.contains(QLatin1String("--check-sandbox")))
-        return hosting::functions::sandbox::check();
-    const qsizetype at = args.indexOf(QLatin1String("--memory"));
-    bool isNumber = false;
-    const qint64 memory = args.value(at + 1).toLongLong(&isNumber);
-    if (at < 0 || !isNumber || memory <= 0)
-        return fail(QStringLiteral("__function-worker is started by the server, not by hand."));
-    return hosting::functions::runScriptWorker(3, memory);
-}
-
-} // namespace
-
 int run(const QStringList &arguments) {
     const QStringList args = arguments.mid(1);
-    if (!args.isEmpty() && args.first() == QLatin1String("__function-worker"))
-        return functionWorker(args);
+    // What the server starts for its function pool (not for people: it speaks the pool's
+    // framing on fd 3).
+    if (!args.isEmpty() && args.first() == hosting::functions::WorkerProcess::Command)
+        return hosting::functions::runWorkerCommand(args);
     if (args.isEmpty() || args.first() == QLatin1String("help") ||
         args.first() == QLatin1String("--help") || args.first() == QLatin1String("-h")) {
         (args.isEmpty() ? err() : out()) << overview();

@@ -86,8 +86,6 @@ QString coloured(const QString &text, Colour colour);
 Result<QByteArray> readPasswordFile(const QString &path);
 // Reads a line from the terminal without echoing it (a password), after `prompt` on stderr.
 QByteArray askHidden(const char *prompt);
-// "1.5 MB": sizes as people read them.
-QString humanBytes(qint64 bytes);
 // "512M", "1.5G", "20GB", "300000000": bytes (K/M/G/T are powers of 1024). `option` names
 // the option or value in the error.
 Result<qint64> parseSize(const QString &text, const QString &option);

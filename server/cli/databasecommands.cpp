@@ -8,6 +8,7 @@
 #include "db/database.h"
 #include "stats/statsbuffer.h"
 #include "system/privatefiles.h"
+#include "system/units.h"
 #include "vfs/vfs.h"
 
 #include <QDateTime>
@@ -34,7 +35,7 @@ int dbVacuum(const QCommandLineParser &parser) {
         return fail(vacuumed.error().message);
     auto pageSize = d.reader().queryInt("PRAGMA page_size");
     if (before && pageSize)
-        out() << "Returned " << humanBytes(*before * *pageSize) << " of free pages to the "
+        out() << "Returned " << system::humanBytes(*before * *pageSize) << " of free pages to the "
               << "filesystem." << Qt::endl;
     return Ok;
 }
@@ -53,7 +54,7 @@ int dbBackup(const QCommandLineParser &parser) {
     if (Status s = (*database)->backup(args.first()); !s)
         return fail(s.error().message);
     out() << "Backup written to " << QFileInfo(args.first()).absoluteFilePath() << " ("
-          << humanBytes(QFileInfo(args.first()).size()) << ")." << Qt::endl;
+          << system::humanBytes(QFileInfo(args.first()).size()) << ")." << Qt::endl;
     return Ok;
 }
 
@@ -194,7 +195,7 @@ int dbPrune(const QCommandLineParser &parser) {
     out() << "Removed " << *events << " analytics events older than " << age
           << " (hourly and daily totals are kept), " << *auditEntries
           << " audit entries older than " << auditDays << " days, " << report->blobsRemoved
-          << " unreferenced blobs (" << humanBytes(report->bytesFreed) << ") and "
+          << " unreferenced blobs (" << system::humanBytes(report->bytesFreed) << ") and "
           << report->deploysRemoved << " abandoned deploys. Run 'fazt db vacuum' to shrink the "
           << "file." << Qt::endl;
     return Ok;

@@ -3,6 +3,7 @@
 #include "archive/tarstream.h"
 #include "cli/command.h"
 #include "crypto/sha256.h"
+#include "system/units.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -114,11 +115,11 @@ Result<client::Deploy> deployFolder(client::ApiClient &api, const QString &site,
     how.say(QStringLiteral("%1 of %2 files (%3 of %4) are on the server already; sending %5.")
                 .arg(qint64(files->size()) - withNewContent)
                 .arg(files->size())
-                .arg(humanBytes(total - newBytes), humanBytes(total),
+                .arg(system::humanBytes(total - newBytes), system::humanBytes(total),
                      toSend.empty() ? QStringLiteral("nothing else")
                                     : QStringLiteral("%1 files (%2)")
                                           .arg(withNewContent)
-                                          .arg(humanBytes(newBytes))));
+                                          .arg(system::humanBytes(newBytes))));
     if (!toSend.empty()) {
         // To this machine, a plain tar packed as it is sent; else compressed first.
         const bool isStreamed =
@@ -159,7 +160,8 @@ Result<client::Deploy> deployFolder(client::ApiClient &api, const QString &site,
         how.deployProgress({jobId, committed->value(QStringLiteral("state")).toString(),
                             qint64(files->size()), qint64(files->size()), total, total});
     how.say(QStringLiteral("Uploaded %1 for this deploy (the manifest and the new content).")
-                .arg(humanBytes(committed->value(QStringLiteral("uploadedBytes")).toInteger())));
+                .arg(system::humanBytes(
+                    committed->value(QStringLiteral("uploadedBytes")).toInteger())));
     return client::deployFromJson(committed->value(QStringLiteral("deploy")).toObject());
 }
 

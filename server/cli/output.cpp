@@ -5,7 +5,6 @@
 
 #include <QFile>
 #include <QJsonDocument>
-#include <QLocale>
 
 #include <cstdio>
 #include <termios.h>
@@ -111,10 +110,6 @@ QByteArray askHidden(const char *prompt) {
         tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     err() << Qt::endl;
     return line;
-}
-
-QString humanBytes(qint64 bytes) {
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
 }
 
 int fail(const QString &message) {

@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/folderdeploy.h"
 #include "client/apiclient.h"
+#include "system/units.h"
 #include "vfs/vfs.h"
 
 #include <QElapsedTimer>
@@ -100,8 +101,8 @@ public:
             const int quarter = percent / 25;
             if (quarter > m_lastQuarter) {
                 m_lastQuarter = quarter;
-                err() << "Uploading: " << quarter * 25 << "% (" << humanBytes(sent) << " of "
-                      << humanBytes(total) << ")" << Qt::endl;
+                err() << "Uploading: " << quarter * 25 << "% (" << system::humanBytes(sent)
+                      << " of " << system::humanBytes(total) << ")" << Qt::endl;
             }
             return;
         }
@@ -114,8 +115,9 @@ public:
         const int filled = int(sent * width / total);
         const qint64 speed = now > 0 ? sent * 1000 / now : 0;
         err() << "\rUploading [" << QString(filled, u'#') << QString(width - filled, u'-') << "] "
-              << QString::number(percent).rightJustified(3) << "%  " << humanBytes(sent) << " / "
-              << humanBytes(total) << "  " << humanBytes(speed) << "/s\x1b[K" << Qt::flush;
+              << QString::number(percent).rightJustified(3) << "%  " << system::humanBytes(sent)
+              << " / " << system::humanBytes(total) << "  " << system::humanBytes(speed)
+              << "/s\x1b[K" << Qt::flush;
         m_isLineOpen = true;
     }
 
@@ -137,7 +139,7 @@ public:
         err() << "\rServer: " << job.state;
         if (job.filesTotal > 0)
             err() << "  " << job.files << " of " << job.filesTotal << " files, "
-                  << humanBytes(job.bytes) << " of " << humanBytes(job.bytesTotal);
+                  << system::humanBytes(job.bytes) << " of " << system::humanBytes(job.bytesTotal);
         err() << "\x1b[K" << Qt::flush;
         m_isLineOpen = true;
     }
@@ -189,8 +191,8 @@ Result<archive::Summary> pack(const QString &folder, const QString &outputPath,
                 return;
             lastDrawMs = clock.elapsed();
             err() << "\rPacking: " << progress.files << " of " << progress.totalFiles << " files, "
-                  << humanBytes(progress.bytes) << " of " << humanBytes(progress.totalBytes)
-                  << "\x1b[K" << Qt::flush;
+                  << system::humanBytes(progress.bytes) << " of "
+                  << system::humanBytes(progress.totalBytes) << "\x1b[K" << Qt::flush;
         });
     if (isTerminal && lastDrawMs >= 0)
         err() << "\r\x1b[K" << Qt::flush;
@@ -311,7 +313,7 @@ int deploy(const QCommandLineParser &p) {
     const client::Deploy &deploy = **deployed;
 
     const QString summary =
-        QStringLiteral("%1 files, %2").arg(deploy.fileCount).arg(humanBytes(deploy.bytes));
+        QStringLiteral("%1 files, %2").arg(deploy.fileCount).arg(system::humanBytes(deploy.bytes));
     if (activation == client::Activation::Keep) {
         out() << "Uploaded deploy " << deploy.id << " of " << deploy.site << ": " << summary
               << ", not active. Activate it with 'fazt deploys activate " << deploy.id << " --site "
@@ -350,7 +352,7 @@ int deploysList(const QCommandLineParser &p) {
     for (const client::Deploy &d : *deploys)
         rows.append({QString::number(d.id),
                      d.createdAt.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
-                     QString::number(d.fileCount), humanBytes(d.bytes),
+                     QString::number(d.fileCount), system::humanBytes(d.bytes),
                      d.isActive ? QStringLiteral("yes") : QString()});
     printTable(rows);
     return Ok;
@@ -366,7 +368,7 @@ int deploysRollback(const QCommandLineParser &p) {
     if (!deploy)
         return fail(deploy.error().message);
     out() << "Rolled " << deploy->site << " back to deploy " << deploy->id << " ("
-          << deploy->fileCount << " files, " << humanBytes(deploy->bytes) << ") -> "
+          << deploy->fileCount << " files, " << system::humanBytes(deploy->bytes) << ") -> "
           << deploy->url.toString() << Qt::endl;
     return Ok;
 }
@@ -388,7 +390,7 @@ int deploysActivate(const QCommandLineParser &p) {
     if (!deploy)
         return fail(deploy.error().message);
     out() << "Activated deploy " << deploy->id << " of " << deploy->site << " ("
-          << deploy->fileCount << " files, " << humanBytes(deploy->bytes) << ") -> "
+          << deploy->fileCount << " files, " << system::humanBytes(deploy->bytes) << ") -> "
           << deploy->url.toString() << Qt::endl;
     return Ok;
 }

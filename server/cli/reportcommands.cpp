@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/command.h"
 #include "client/apiclient.h"
+#include "system/units.h"
 #include "vfs/vfs.h"
 
 #include <QDateTime>
@@ -27,8 +28,8 @@ void printStats(const QString &title, const QJsonObject &answer) {
     const QJsonObject totals = answer.value(QLatin1String("totals")).toObject();
     out() << coloured(title, Colour::Bold) << ", the last 24 hours: " << count(totals, "visits")
           << " visits, " << count(totals, "visitors") << " visitors, " << count(totals, "hits")
-          << " hits, " << humanBytes(totals.value(QLatin1String("bytes")).toInteger()) << ", "
-          << count(totals, "events") << " events" << Qt::endl
+          << " hits, " << system::humanBytes(totals.value(QLatin1String("bytes")).toInteger())
+          << ", " << count(totals, "events") << " events" << Qt::endl
           << Qt::endl;
     QList<QStringList> hours{{QStringLiteral("HOUR (UTC)"), QStringLiteral("VISITS"),
                               QStringLiteral("VISITORS"), QStringLiteral("HITS"),
@@ -39,7 +40,7 @@ void printStats(const QString &title, const QJsonObject &answer) {
             QDateTime::fromString(b.value(QLatin1String("t")).toString(), Qt::ISODate).toUTC();
         hours.append({at.toString(QStringLiteral("MM-dd HH:00")), count(b, "visits"),
                       count(b, "visitors"), count(b, "hits"),
-                      humanBytes(b.value(QLatin1String("bytes")).toInteger())});
+                      system::humanBytes(b.value(QLatin1String("bytes")).toInteger())});
     }
     printTable(hours);
     const QJsonArray paths = answer.value(QLatin1String("topPaths")).toArray();

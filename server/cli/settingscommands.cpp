@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/command.h"
 #include "client/apiclient.h"
+#include "system/units.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -93,9 +94,9 @@ QString limitText(const QString &key, const QJsonValue &value) {
     if (value.isUndefined() || value.isNull())
         return QStringLiteral("-");
     if (key.endsWith(QLatin1String("Bytes")))
-        return humanBytes(value.toInteger());
+        return system::humanBytes(value.toInteger());
     if (key.endsWith(QLatin1String("KiB")))
-        return humanBytes(value.toInteger() * 1024);
+        return system::humanBytes(value.toInteger() * 1024);
     const double number = value.toDouble();
     return number == std::floor(number) ? QString::number(qint64(number))
                                         : QString::number(number, 'f', 1);
@@ -167,7 +168,7 @@ void printRecalibrated(const QJsonObject &answer) {
                                       .value(QLatin1String("resources"))
                                       .toObject();
     note() << "Measured again: "
-           << humanBytes(resources.value(QLatin1String("memoryBytes")).toInteger())
+           << system::humanBytes(resources.value(QLatin1String("memoryBytes")).toInteger())
            << " of memory, " << resources.value(QLatin1String("cpus")).toDouble()
            << " CPUs. The new limits apply now:" << Qt::endl;
     if (!isQuiet())

@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "db/connection.h"
 #include "db/database.h"
+#include "system/units.h"
 
 #include <QFileInfo>
 #include <QJsonArray>
@@ -125,9 +126,10 @@ int serverStatus(const QCommandLineParser &parser) {
                      .toJson();
         return isRunning ? Ok : Failure;
     }
-    out() << "Database  " << QFileInfo(path).absoluteFilePath() << " (" << humanBytes(facts->bytes)
-          << ", schema version " << facts->schemaVersion << "): domain " << facts->domain << ", "
-          << facts->sites << (facts->sites == 1 ? " site" : " sites") << Qt::endl;
+    out() << "Database  " << QFileInfo(path).absoluteFilePath() << " ("
+          << system::humanBytes(facts->bytes) << ", schema version " << facts->schemaVersion
+          << "): domain " << facts->domain << ", " << facts->sites
+          << (facts->sites == 1 ? " site" : " sites") << Qt::endl;
     if (!isRunning) {
         out() << "Server    not answering on port " << port
               << " (start it: fazt service install, or fazt server start)" << Qt::endl;

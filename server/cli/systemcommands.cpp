@@ -5,6 +5,7 @@
 #include "result.h"
 #include "system/capacity.h"
 #include "system/probe.h"
+#include "system/units.h"
 
 #include <QJsonDocument>
 #include <QRegularExpression>
@@ -37,25 +38,25 @@ void printLimits(const system::Limits &limits, qint64 memoryBytes) {
         out() << "  " << QString::fromLatin1(label).leftJustified(22) << value << Qt::endl;
     };
     out() << "Fazt's limits there:" << Qt::endl;
-    row("memory budget",
-        humanBytes(limits.usableMemoryBytes) + QStringLiteral(" (70 % of what the OS leaves)"));
-    row("file cache", humanBytes(limits.cacheBytes));
-    row("upload RAM buffer", humanBytes(limits.uploadRamBytes) +
+    row("memory budget", system::humanBytes(limits.usableMemoryBytes) +
+                             QStringLiteral(" (70 % of what the OS leaves)"));
+    row("file cache", system::humanBytes(limits.cacheBytes));
+    row("upload RAM buffer", system::humanBytes(limits.uploadRamBytes) +
                                  QStringLiteral(" (larger uploads go to a temporary file)"));
     row("connections",
         number(limits.maxConnections) + QStringLiteral(" (then 503 with Retry-After)"));
     row("worker threads", number(limits.workerThreads));
     row("function workers",
-        number(limits.maxConcurrentJs) +
-            QStringLiteral(" (each may grow by %1)").arg(humanBytes(limits.jsWorkerMemoryBytes)));
-    row("SQLite cache",
-        humanBytes(qint64(limits.sqliteCacheKiB) * 1024) + QStringLiteral(" per connection"));
+        number(limits.maxConcurrentJs) + QStringLiteral(" (each may grow by %1)")
+                                             .arg(system::humanBytes(limits.jsWorkerMemoryBytes)));
+    row("SQLite cache", system::humanBytes(qint64(limits.sqliteCacheKiB) * 1024) +
+                            QStringLiteral(" per connection"));
     out() << "That is about " << number(limits.concurrentVisitors)
           << " concurrent visitors; the largest upload is about "
-          << humanBytes(limits.largestUploadBytes) << "." << Qt::endl;
+          << system::humanBytes(limits.largestUploadBytes) << "." << Qt::endl;
     out() << "Maintenance mode starts when the database passes "
-          << humanBytes(limits.maintenanceDbBytes) << " (" << limits.maintenanceRatio << " x "
-          << humanBytes(memoryBytes) << " of memory)." << Qt::endl;
+          << system::humanBytes(limits.maintenanceDbBytes) << " (" << limits.maintenanceRatio
+          << " x " << system::humanBytes(memoryBytes) << " of memory)." << Qt::endl;
 }
 
 int probe(const QCommandLineParser &parser) {
@@ -77,13 +78,13 @@ int probe(const QCommandLineParser &parser) {
                                                : QStringLiteral("/proc/meminfo");
     };
     out() << "This machine, as Fazt sees it:" << Qt::endl;
-    out() << "  memory  " << humanBytes(result.resources.memoryBytes) << " ("
+    out() << "  memory  " << system::humanBytes(result.resources.memoryBytes) << " ("
           << source(result.memorySource) << "; the machine has "
-          << humanBytes(result.physicalMemoryBytes) << ")" << Qt::endl;
+          << system::humanBytes(result.physicalMemoryBytes) << ")" << Qt::endl;
     out() << "  CPUs    " << result.resources.cpus << " (" << source(result.cpuSource) << "; "
           << result.onlineCpus << " online)" << Qt::endl;
-    out() << "  disk    " << humanBytes(result.resources.diskFreeBytes) << " free of "
-          << humanBytes(result.resources.diskTotalBytes) << " (" << result.diskPath << ")"
+    out() << "  disk    " << system::humanBytes(result.resources.diskFreeBytes) << " free of "
+          << system::humanBytes(result.resources.diskTotalBytes) << " (" << result.diskPath << ")"
           << Qt::endl;
     printLimits(limits, result.resources.memoryBytes);
     return Ok;
@@ -125,9 +126,9 @@ int simulate(const QCommandLineParser &parser) {
                      .toJson();
         return Ok;
     }
-    out() << "A machine with " << humanBytes(machine.memoryBytes) << " of memory, " << cpus
-          << " CPU" << (cpus == 1 ? "" : "s") << " and " << humanBytes(machine.diskFreeBytes)
-          << " of free disk:" << Qt::endl;
+    out() << "A machine with " << system::humanBytes(machine.memoryBytes) << " of memory, " << cpus
+          << " CPU" << (cpus == 1 ? "" : "s") << " and "
+          << system::humanBytes(machine.diskFreeBytes) << " of free disk:" << Qt::endl;
     printLimits(limits, machine.memoryBytes);
     return Ok;
 }

@@ -1,10 +1,12 @@
 #include "guard/breakers.h"
 
-#include "guard/metrics.h"
+#include "metrics/prometheus.h"
 
 #include <QJsonObject>
 
 namespace fazt::guard {
+
+using fazt::metrics::prometheusLine;
 
 namespace {
 

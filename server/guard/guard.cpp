@@ -9,6 +9,7 @@
 #include "hosting/sitehandler.h"
 #include "http/httpserver.h"
 #include "http/responses.h"
+#include "metrics/prometheus.h"
 #include "system/limitstore.h"
 #include "vfs/vfscache.h"
 
@@ -18,6 +19,8 @@
 #include <malloc.h>
 
 namespace fazt::guard {
+
+using fazt::metrics::prometheusLine;
 
 namespace {
 

@@ -1,22 +1,13 @@
 #include "guard/metrics.h"
 
+#include "metrics/prometheus.h"
 #include "system/probe.h"
 
 #include <QCoreApplication>
-#include <QJsonArray>
 
 namespace fazt::guard {
 
-QByteArray prometheusLine(QByteArrayView name, double value, QByteArrayView labels) {
-    QByteArray line = name.toByteArray();
-    if (!labels.isEmpty())
-        line += QByteArray('{' + labels.toByteArray() + '}');
-    line += ' ';
-    line += (value == double(qint64(value))) ? QByteArray::number(qint64(value))
-                                             : QByteArray::number(value, 'g', 9);
-    line += '\n';
-    return line;
-}
+using metrics::prometheusLine;
 
 Metrics::Metrics()
     : m_start(std::chrono::steady_clock::now()) {}
@@ -24,13 +15,7 @@ Metrics::Metrics()
 void Metrics::recordResponse(int status, std::chrono::nanoseconds elapsed) {
     const int statusClass = std::clamp(status / 100, 1, 5) - 1;
     m_byClass[size_t(statusClass)].fetch_add(1, std::memory_order_relaxed);
-    const double seconds = std::chrono::duration<double>(elapsed).count();
-    size_t bucket = 0;
-    while (bucket < LatencyBounds.size() && seconds > LatencyBounds[bucket])
-        ++bucket;
-    m_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
-    m_latencySumNs.fetch_add(quint64(std::max<qint64>(0, elapsed.count())),
-                             std::memory_order_relaxed);
+    m_latency.record(elapsed);
 }
 
 void Metrics::addSource(const QString &name, std::function<QJsonObject()> json,
@@ -66,22 +51,9 @@ QJsonObject Metrics::requestsJson() const {
     QJsonObject byClass;
     for (size_t i = 1; i < counts.byClass.size(); ++i) // 1xx (100 Continue) is not an answer
         byClass.insert(QString::number(i + 1) + QStringLiteral("xx"), qint64(counts.byClass[i]));
-    QJsonArray buckets;
-    quint64 cumulative = 0;
-    for (size_t i = 0; i < m_buckets.size(); ++i) {
-        cumulative += m_buckets[i].load(std::memory_order_relaxed);
-        const QJsonValue le = i < LatencyBounds.size() ? QJsonValue(LatencyBounds[i])
-                                                       : QJsonValue(QStringLiteral("+Inf"));
-        buckets.append(
-            QJsonObject{{QStringLiteral("le"), le}, {QStringLiteral("count"), qint64(cumulative)}});
-    }
-    const double sum = double(m_latencySumNs.load(std::memory_order_relaxed)) / 1e9;
     return {{QStringLiteral("total"), qint64(counts.total)},
             {QStringLiteral("byClass"), byClass},
-            {QStringLiteral("latencySeconds"),
-             QJsonObject{{QStringLiteral("buckets"), buckets},
-                         {QStringLiteral("sum"), sum},
-                         {QStringLiteral("count"), qint64(cumulative)}}}};
+            {QStringLiteral("latencySeconds"), m_latency.snapshot().json()}};
 }
 
 QJsonObject Metrics::json() const {
@@ -117,17 +89,7 @@ QByteArray Metrics::prometheus() const {
     text += "# HELP fazt_http_request_duration_seconds Time from a request's head to the start "
             "of its response.\n"
             "# TYPE fazt_http_request_duration_seconds histogram\n";
-    quint64 cumulative = 0;
-    for (size_t i = 0; i < m_buckets.size(); ++i) {
-        cumulative += m_buckets[i].load(std::memory_order_relaxed);
-        const QByteArray le =
-            i < LatencyBounds.size() ? QByteArray::number(LatencyBounds[i]) : QByteArray("+Inf");
-        text += prometheusLine("fazt_http_request_duration_seconds_bucket", double(cumulative),
-                               QByteArray("le=\"" + le + '"'));
-    }
-    text += prometheusLine("fazt_http_request_duration_seconds_sum",
-                           double(m_latencySumNs.load(std::memory_order_relaxed)) / 1e9);
-    text += prometheusLine("fazt_http_request_duration_seconds_count", double(cumulative));
+    text += m_latency.snapshot().prometheus("fazt_http_request_duration_seconds");
 
     QMutexLocker lock(&m_sourcesMutex);
     for (const Source &source : m_sources) {

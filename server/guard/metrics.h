@@ -1,5 +1,7 @@
 #pragma once
 
+#include "metrics/latencyhistogram.h"
+
 #include <QByteArray>
 #include <QJsonObject>
 #include <QList>
@@ -20,8 +22,7 @@ namespace fazt::guard {
 class Metrics {
 public:
     // Upper bounds of the latency buckets, in seconds (the last one, +Inf, is implied).
-    static constexpr std::array<double, 12> LatencyBounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                          0.05,   0.1,   0.25,   0.5,   1,    5};
+    static constexpr auto LatencyBounds = metrics::LatencyHistogram::Bounds;
 
     Metrics();
 
@@ -55,13 +56,9 @@ private:
 
     const std::chrono::steady_clock::time_point m_start;
     std::array<std::atomic<quint64>, 5> m_byClass{};
-    std::array<std::atomic<quint64>, LatencyBounds.size() + 1> m_buckets{}; // not cumulative
-    std::atomic<quint64> m_latencySumNs{0};
+    metrics::LatencyHistogram m_latency;
     mutable QMutex m_sourcesMutex;
     QList<Source> m_sources;
 };
-
-// One Prometheus sample line: `name{labels} value\n` ("labels" without braces, may be empty).
-QByteArray prometheusLine(QByteArrayView name, double value, QByteArrayView labels = {});
 
 } // namespace fazt::guard

@@ -1,10 +1,12 @@
 // The console's local preview (PreviewController): a folder served on loopback by the server's
-// own code, picked up again as it changes, and the pages open in a browser told to reload
-// through the live-reload event stream (hosting::LiveReload, shared with `fazt preview`).
+// own code (app::Preview, the one behind `fazt preview`), picked up again as it changes, and
+// the pages open in a browser told to reload through the live-reload event stream.
 
+#include "app/functionworker.h"
 #include "consoleserver.h"
 #include "previewcontroller.h"
 
+#include <QApplication>
 #include <QCoreApplication>
 #include <QSignalSpy>
 #include <QTest>
@@ -122,7 +124,50 @@ private Q_SLOTS:
         preview.stop();
         QVERIFY(held.waitForClose(3000));
     }
+
+    // The preview serves a folder as a deploy would: api/main.js answers /api/... from a
+    // function worker, and a single-page app's deep link gets its index.html.
+    void functionsAnswerAndSpaDeepLinksWork() {
+        const QString folder = scratch(QStringLiteral("app"));
+        QVERIFY(writeFile(folder + QStringLiteral("/index.html"), "<div id=app></div>"));
+        QVERIFY(writeFile(folder + QStringLiteral("/api/main.js"),
+                          "module.exports = request => ({ path: request.path, sum: 20 + 22 });\n"));
+        PreviewController preview;
+        QSignalSpy spaChanged(&preview, &PreviewController::spaChanged);
+        preview.setSpa(true);
+        QCOMPARE(spaChanged.size(), 1);
+        QSignalSpy reloaded(&preview, &PreviewController::reloaded);
+        preview.start(QUrl::fromLocalFile(folder));
+        QVERIFY(reloaded.wait(10000));
+        const quint16 port = quint16(preview.url().port());
+
+        const test::HttpResponse answer = test::fetch(port, "localhost", "/api/hello");
+        QCOMPARE(answer.status, 200);
+        const QJsonObject json = test::jsonBody(answer);
+        QCOMPARE(json.value(QStringLiteral("path")).toString(), QStringLiteral("/api/hello"));
+        QCOMPARE(json.value(QStringLiteral("sum")).toInt(), 42);
+
+        const test::HttpResponse deepLink = test::fetch(port, "localhost", "/settings/profile");
+        QCOMPARE(deepLink.status, 200);
+        QVERIFY(deepLink.body.startsWith("<div id=app></div>"));
+
+        // Without the SPA setting, the same deep link is the 404 a deploy would answer.
+        preview.setSpa(false);
+        preview.start(QUrl::fromLocalFile(folder));
+        QVERIFY(reloaded.wait(10000));
+        const quint16 again = quint16(preview.url().port());
+        QCOMPARE(test::fetch(again, "localhost", "/settings/profile").status, 404);
+        QCOMPARE(test::fetch(again, "localhost", "/api/hello").status, 200);
+        preview.stop();
+    }
 };
 
-QTEST_MAIN(TestConsolePreview)
+// QTEST_MAIN, but a function worker first: the preview starts its workers as this executable.
+int main(int argc, char *argv[]) {
+    if (const std::optional<int> worker = fazt::app::runAsFunctionWorker(argc, argv))
+        return *worker;
+    QApplication app(argc, argv);
+    TestConsolePreview test;
+    return QTest::qExec(&test, argc, argv);
+}
 #include "tst_consolepreview.moc"

@@ -208,7 +208,7 @@ QJsonObject FunctionRuntime::metricsJson() const {
                        {QStringLiteral("restarts"), qint64(c.restarts)},
                        {QStringLiteral("backedOff"), qint64(c.backedOff)},
                        {QStringLiteral("workers"), m_pool.workersJson()},
-                       {QStringLiteral("latencySumSeconds"), c.latencySumSeconds}};
+                       {QStringLiteral("latencySumSeconds"), c.latency.sumSeconds}};
 }
 
 } // namespace fazt::hosting

@@ -605,6 +605,19 @@ int runScriptWorker(int fd, qint64 memoryBytes) {
     return args.exitCode;
 }
 
+int runWorkerCommand(const QStringList &arguments) {
+    if (arguments.contains(QLatin1String("--check-sandbox")))
+        return sandbox::check();
+    const qsizetype at = arguments.indexOf(QLatin1String("--memory"));
+    bool isNumber = false;
+    const qint64 memory = arguments.value(at + 1).toLongLong(&isNumber);
+    if (at < 0 || !isNumber || memory <= 0) {
+        qCritical("fazt: __function-worker is started by the server, not by hand.");
+        return 1;
+    }
+    return runScriptWorker(3, memory);
+}
+
 } // namespace fazt::hosting::functions
 
 #include "scriptworker.moc"

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <QtGlobal>
+#include <QStringList>
 
 namespace fazt::hosting::functions {
 
@@ -14,5 +14,10 @@ namespace fazt::hosting::functions {
 //
 // Returns the process's exit code: 0 when the server closed the channel.
 int runScriptWorker(int fd, qint64 memoryBytes);
+
+// A worker's command line, after the program's name: `__function-worker --memory BYTES`
+// (what WorkerProcess starts: runScriptWorker() on fd 3), or `__function-worker
+// --check-sandbox` (sandbox::check()). Returns the process's exit code.
+int runWorkerCommand(const QStringList &arguments);
 
 } // namespace fazt::hosting::functions

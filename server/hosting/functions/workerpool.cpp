@@ -1,10 +1,10 @@
 #include "hosting/functions/workerpool.h"
 
-#include "guard/metrics.h"
+#include "db/database.h"
 #include "hosting/functions/answerresponse.h"
 #include "hosting/functions/slot.h"
-#include "db/database.h"
 #include "http/responses.h"
+#include "metrics/prometheus.h"
 #include "system/spin.h"
 
 #include <QJsonDocument>
@@ -17,7 +17,6 @@ namespace fazt::hosting::functions {
 
 namespace {
 
-constexpr auto LatencyBounds = guard::Metrics::LatencyBounds;
 constexpr int WatchIntervalMs = 5;
 // A slot counts as held up, so that a parked one may run beside it, while its script waits on
 // the host (fazt.fetch), or once one invocation has kept it this long: longer than a normal
@@ -231,11 +230,10 @@ std::shared_ptr<Job> WorkerPool::takeJob(Slot &slot) {
     return job;
 }
 
-void WorkerPool::finish(std::shared_ptr<Job> job, http::Response response, double seconds) {
+void WorkerPool::finish(std::shared_ptr<Job> job, http::Response response,
+                        std::chrono::nanoseconds elapsed) {
     ++m_invocations;
-    const auto bucket = std::lower_bound(LatencyBounds.begin(), LatencyBounds.end(), seconds);
-    ++m_latency[size_t(bucket - LatencyBounds.begin())];
-    m_latencySumNs += quint64(seconds * 1e9);
+    m_latency.record(elapsed);
     // The slot is free before the client hears back: one that asks again at once finds it.
     m_busy.fetch_sub(1);
     if (job->counter)
@@ -289,7 +287,8 @@ void WorkerPool::runThread(int index) {
         }
         if (isStopping) {
             finish(std::move(job),
-                   jsonError(503, QStringLiteral("The server is stopping."), job->isHead), 0);
+                   jsonError(503, QStringLiteral("The server is stopping."), job->isHead),
+                   std::chrono::nanoseconds(0));
             continue;
         }
         slot.busySinceMs = steadyMs();
@@ -297,8 +296,8 @@ void WorkerPool::runThread(int index) {
         http::Response response = run(slot, *job);
         m_running.fetch_sub(1, std::memory_order_relaxed);
         slot.busySinceMs = 0;
-        const double seconds = job->started.nsecsElapsed() / 1e9;
-        finish(std::move(job), std::move(response), seconds);
+        const std::chrono::nanoseconds elapsed(job->started.nsecsElapsed());
+        finish(std::move(job), std::move(response), elapsed);
     }
     (void)slot.worker.kill();
     slot.pid = -1;
@@ -390,9 +389,7 @@ WorkerPool::Counters WorkerPool::counters() const {
     c.waiting = quint64(std::max(0, m_busy.load() - running));
     for (int i = 0; i < m_slotCount.load(); ++i)
         c.workers += m_slots[size_t(i)]->pid.load() > 0;
-    for (size_t i = 0; i < m_latency.size(); ++i)
-        c.latencyBuckets[i] = m_latency[i];
-    c.latencySumSeconds = m_latencySumNs / 1e9;
+    c.latency = m_latency.snapshot();
     return c;
 }
 
@@ -422,7 +419,7 @@ QByteArray WorkerPool::prometheus() const {
     const Counters c = counters();
     QByteArray out;
     const auto line = [&out](QByteArrayView name, double value, QByteArrayView labels = {}) {
-        out += guard::prometheusLine(name, value, labels);
+        out += metrics::prometheusLine(name, value, labels);
     };
     const std::pair<const char *, double> counters[] = {
         {"fazt_function_invocations_total", double(c.invocations)},
@@ -446,16 +443,7 @@ QByteArray WorkerPool::prometheus() const {
     out += "# TYPE fazt_function_workers gauge\n";
     line("fazt_function_workers", double(c.workers));
     out += "# TYPE fazt_function_duration_seconds histogram\n";
-    quint64 cumulative = 0;
-    for (size_t i = 0; i < LatencyBounds.size(); ++i) {
-        cumulative += c.latencyBuckets[i];
-        line("fazt_function_duration_seconds_bucket", double(cumulative),
-             QByteArray("le=\"" + QByteArray::number(LatencyBounds[i], 'g', 6) + '"'));
-    }
-    cumulative += c.latencyBuckets.back();
-    line("fazt_function_duration_seconds_bucket", double(cumulative), "le=\"+Inf\"");
-    line("fazt_function_duration_seconds_sum", c.latencySumSeconds);
-    line("fazt_function_duration_seconds_count", double(cumulative));
+    out += c.latency.prometheus("fazt_function_duration_seconds");
     return out;
 }
 

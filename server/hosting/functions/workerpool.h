@@ -2,6 +2,7 @@
 
 #include "hosting/functions/job.h"
 #include "hosting/functions/workerprocess.h"
+#include "metrics/latencyhistogram.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -80,8 +81,7 @@ public:
         quint64 running = 0;
         quint64 waiting = 0;
         int workers = 0; // live worker processes
-        std::array<quint64, 13> latencyBuckets{}; // guard::Metrics::LatencyBounds + +Inf
-        double latencySumSeconds = 0;
+        metrics::LatencyHistogram::Snapshot latency;
     };
 
     // `database`: its per-thread readers (fazt.kv reads) are released when a slot thread ends.
@@ -120,7 +120,8 @@ private:
     void notify(Slot *slot);
     void runThread(int index);
     void watch();
-    void finish(std::shared_ptr<Job> job, http::Response response, double seconds);
+    void finish(std::shared_ptr<Job> job, http::Response response,
+                std::chrono::nanoseconds elapsed);
     std::shared_ptr<Job> takeJob(Slot &slot); // with m_queueMutex held, queue not empty
     // invocation.cpp: one job on the slot's worker, start to answer.
     http::Response run(Slot &slot, Job &job);
@@ -165,8 +166,7 @@ private:
     std::atomic<quint64> m_invocations{0}, m_errors{0}, m_timeouts{0}, m_memoryStops{0},
         m_rejected{0}, m_crashes{0}, m_memoryKills{0}, m_deadlineKills{0}, m_restarts{0},
         m_backedOff{0};
-    std::array<std::atomic<quint64>, 13> m_latency{};
-    std::atomic<quint64> m_latencySumNs{0};
+    metrics::LatencyHistogram m_latency;
 };
 
 } // namespace fazt::hosting::functions

@@ -55,7 +55,7 @@ Status WorkerProcess::start(qint64 memoryBytes) {
     ::posix_spawnattr_setsigdefault(&attributes, &all);
     ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     const QByteArray memory = QByteArray::number(memoryBytes);
-    char *const argv[] = {const_cast<char *>("fazt"), const_cast<char *>("__function-worker"),
+    char *const argv[] = {const_cast<char *>("fazt"), const_cast<char *>(Command.data()),
                           const_cast<char *>("--memory"), const_cast<char *>(memory.constData()),
                           nullptr};
     char *const environment[] = {nullptr};

@@ -27,6 +27,11 @@ public:
         int code = 0; // exit code or signal number
     };
 
+    // The first argument of a worker's command line. A program that serves functions starts
+    // its workers as itself (/proc/self/exe): its main() hands such a command line to
+    // runWorkerCommand() (scriptworker.h) before anything else.
+    static constexpr QLatin1StringView Command{"__function-worker"};
+
     WorkerProcess() = default;
     ~WorkerProcess();
     WorkerProcess(const WorkerProcess &) = delete;
