@@ -48,6 +48,7 @@ Connection::Connection(Worker &worker, int fd, QHostAddress peer)
             return;
         }
         SSL_set_accept_state(m_ssl);
+        SSL_set_app_data(m_ssl, this); // for pausesForServerName
     }
 }
 
@@ -151,9 +152,9 @@ void Connection::drive() {
         break; // Handling: the handler answers later
     }
     m_isDriving = false;
-    if (m_isHandingOff && m_state != State::Closed) {
-        m_isHandingOff = false;
-        m_worker->handOff(*this); // last touch on this thread
+    if (m_handOffTo && m_state != State::Closed) {
+        Worker *target = std::exchange(m_handOffTo, nullptr);
+        m_worker->handOff(*this, target); // last touch on this thread
         return;
     }
     if ((round == MaxRounds || isYielding) && m_state != State::Closed) {
@@ -228,6 +229,9 @@ ssize_t Connection::receive(char *data, size_t size) {
     case SSL_ERROR_WANT_WRITE:
         errno = EAGAIN;
         return -1;
+    case SSL_ERROR_WANT_CLIENT_HELLO_CB: // paused to move (pausesForServerName): not here
+        errno = EAGAIN;
+        return -1;
     case SSL_ERROR_ZERO_RETURN: // close_notify
         return 0;
     default: // a failed handshake, a bad record, a reset: nothing more to say to this peer
@@ -259,14 +263,12 @@ bool Connection::parseHead() {
     m_bodyReceiver = nullptr;
     m_closeAfterResponse = !m_head.keepAlive || m_isShuttingDown;
     m_deadlineMs = 0; // the handler's time is not the client's
-    if (m_requestSerial == 1 && !m_worker->isPriority()) {
+    if (m_requestSerial == 1) {
         // A connection's first request says whose it is: the owner's admin moves to the
-        // priority worker, where user traffic never queues in front of it.
-        if (m_worker->takesPriority(m_request)) {
-            m_isHandingOff = true;
-            return true;
-        }
-        if (m_reservePlace) { // past the cap, and not for the admin
+        // priority worker, where user traffic never queues in front of it; a user's the
+        // priority worker accepted moves to an accepting worker.
+        const Worker::Traffic traffic = m_worker->trafficOf(m_request.host());
+        if (traffic == Worker::Traffic::User && m_reservePlace) { // past the cap
             Response refused = errorResponse(
                 503, QStringLiteral("The server is at its connection limit. Retry in a few "
                                     "seconds."),
@@ -277,14 +279,33 @@ bool Connection::parseHead() {
             respond(std::move(refused));
             return true;
         }
+        if (Worker *home = m_worker->homeFor(traffic)) {
+            m_handOffTo = home;
+            return true;
+        }
     }
     m_worker->handler().handle(*this);
     return true;
 }
 
+bool Connection::pausesForServerName(ssl_st *ssl, QByteArrayView name) {
+    auto *connection = static_cast<Connection *>(SSL_get_app_data(ssl));
+    if (!connection || name.isEmpty())
+        return false;
+    Worker &worker = *connection->m_worker;
+    Worker *home = worker.homeFor(worker.trafficOf(name));
+    if (!home)
+        return false;
+    connection->m_handOffTo = home;
+    return true;
+}
+
 void Connection::resumeOn(Worker &worker) {
     m_worker = &worker;
-    m_worker->handler().handle(*this);
+    if (m_state == State::Handling)
+        m_worker->handler().handle(*this);
+    else
+        m_canRead = true; // a handshake paused at its ClientHello goes on here
     drive(); // bytes that arrived meanwhile, or the response the handler gave
 }
 
