@@ -104,6 +104,10 @@ void Worker::start() {
         sigset_t all; // signals are the main thread's business
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, nullptr);
+        // Named for top -H, perf and /proc: which thread is the admin's, which the users'.
+        const QByteArray name = isPriority() ? QByteArray("fazt-http-admin")
+                                             : "fazt-http-" + QByteArray::number(m_index);
+        pthread_setname_np(pthread_self(), name.left(15).constData());
         if (isPriority())
             m_nice.store(system::favourThisThread(PriorityNice));
         run();
