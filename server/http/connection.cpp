@@ -91,10 +91,12 @@ void Connection::drive() {
     // when the bound is hit the connection resumes on the loop's next pass (edge-triggered
     // epoll would not report the bytes already buffered again).
     constexpr int MaxRounds = 4096;
-    // Likewise for a large body to a fast reader: past this many bytes written in one pass,
-    // the other connections of this worker get their turn first.
+    // Likewise for a large body to a fast reader, or from a fast sender (a 1 GiB deploy on
+    // loopback arrives as fast as it is read): past this many bytes written, or body bytes
+    // read, in one pass, the other connections of this worker get their turn first.
     constexpr qint64 MaxBytesPerPass = 1 << 20;
     qint64 written = 0;
+    m_receivedThisPass = 0;
     bool isYielding = false;
     int round = 0;
     for (; round < MaxRounds && m_state != State::Closed; ++round) {
@@ -143,6 +145,10 @@ void Connection::drive() {
         if (m_state == State::ReadingBody) {
             if (pumpBody())
                 continue;
+            if (m_canRead && m_receivedThisPass >= MaxBytesPerPass) {
+                isYielding = true;
+                break;
+            }
             if (m_canRead && readSome())
                 continue;
             if (m_peerClosed)
@@ -157,14 +163,20 @@ void Connection::drive() {
         m_worker->handOff(*this, target); // last touch on this thread
         return;
     }
-    if ((round == MaxRounds || isYielding) && m_state != State::Closed) {
+    // One resumption waits at a time: an event that drives the connection meanwhile (more
+    // of a fast upload arrived) must not queue another, or they would pile up, each a full
+    // pass, in front of every other connection of this worker.
+    if ((round == MaxRounds || isYielding) && m_state != State::Closed && !m_isResumePosted) {
+        m_isResumePosted = true;
         Worker *worker = m_worker;
         const int fd = m_fd;
         const quint64 id = m_id;
         worker->post([worker, fd, id] {
             if (Connection *connection = worker->connection(fd);
-                connection && connection->id() == id)
+                connection && connection->id() == id) {
+                connection->m_isResumePosted = false;
                 connection->drive();
+            }
         });
     }
 }
@@ -192,6 +204,7 @@ bool Connection::readSome() {
     const ssize_t n = receive(m_in.data() + m_inEnd, room);
     if (n > 0) {
         m_inEnd += n;
+        m_receivedThisPass += n;
         // Fewer bytes than asked for: the socket is drained, and edge-triggered epoll reports
         // the next arrival. Skipping the recv() that would only say EAGAIN saves a system call
         // per request. (Unless the peer is closing: then read on to see the end. Not under

@@ -111,6 +111,8 @@ private:
     // Its first request is a priority one: once drive() unwinds, the connection moves to the
     // priority worker (Worker::handOff) and this thread no longer touches it.
     Worker *m_handOffTo = nullptr; // set when the connection is to move there
+    qint64 m_receivedThisPass = 0; // bytes read in the current drive() pass
+    bool m_isResumePosted = false; // a drive() posted to the worker after a yield, not run yet
     qint64 m_deadlineMs = 0;
     bool m_deadlineIsIdle = false;
     // When the worker accepted it; on shutdown, a connection younger than FreshGraceMs that

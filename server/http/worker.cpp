@@ -365,6 +365,11 @@ void Worker::run() {
             m_isWaiting.store(false, std::memory_order_relaxed);
             if (isWaitingAcceptor)
                 m_waitingAcceptors.fetch_sub(1, std::memory_order_relaxed);
+        } else if (n == 0) {
+            // Tasks wait (a connection that yielded its turn re-posts itself): the events of
+            // the other connections are collected first, or a 1 GiB upload arriving as fast
+            // as it is read would keep them waiting until it ends.
+            n = epoll_wait(m_epoll, events, 256, 0);
         }
         refreshClock();
         for (int i = 0; i < n; ++i) {

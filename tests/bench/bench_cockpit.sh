@@ -9,6 +9,8 @@
 # the pinned cache) on a keep-alive connection. They run, in the same run:
 #   idle          nothing else
 #   wrk-c2000     wrk -t2 -c2000 saturating a user site (keep-alive GETs of its page)
+#   deploy-1g     a 1000 MiB deploy in progress (ten files of random bytes, incompressible,
+#                 sent by `fazt deploy` over plain HTTP: upload, store and activation)
 #   at-cap        the connection cap lowered to 500 and 500 served, idle user connections
 #                 holding it; a user's new connection must get the 503 meanwhile
 # Each row: p50, p99 and max in milliseconds, and the requests answered 2xx of those sent.
@@ -96,6 +98,21 @@ sleep 1
 probes wrk-c2000
 wait "$load" || true
 say "  wrk during wrk-c2000: $(grep -E 'Requests/sec' "$tmp/wrk.txt" | tr -s ' ') $(grep -E 'Non-2xx|Socket errors' "$tmp/wrk.txt" | tr -s ' ' | tr '\n' ' ')"
+
+mkdir -p "$tmp/big"
+for i in $(seq 1 10); do head -c 100M /dev/urandom >"$tmp/big/part$i.bin"; done
+deploy_started=$(date +%s%N)
+"$fazt" deploy "$tmp/big" --site big --server "http://127.0.0.1:$port" --token "$token" \
+    >"$tmp/deploy.txt" 2>&1 &
+load=$!
+sleep 1
+probes deploy-1g
+deploy_running=no
+kill -0 "$load" 2>/dev/null && deploy_running=yes
+wait "$load" || die "the 1000 MiB deploy failed: $(tail -n 3 "$tmp/deploy.txt")"
+say "  deploy-1g: the deploy took $((($(date +%s%N) - deploy_started) / 1000000)) ms; still" \
+    "running when the probes ended: $deploy_running"
+rm -rf "$tmp/big"
 
 admin PUT /api/system/limits '{"limits":{"maxConnections":500}}' >/dev/null || die "cannot lower the cap"
 sleep 1

@@ -41,6 +41,7 @@ namespace {
 constexpr qint64 KiB = 1024;
 constexpr qint64 MiB = 1024 * KiB;
 constexpr qint64 DefaultEchoLimit = 8 * MiB;
+constexpr qint64 SinkFastBytes = 256 * MiB;
 
 // Streamed bodies repeat the bytes 0..250: a prime period, so a lost or repeated piece of
 // any usual size shows as a mismatch.
@@ -179,6 +180,8 @@ public:
             busy(exchange);
         else if (path == "/hold")
             hold(exchange);
+        else if (path == "/sink")
+            sink(exchange);
         else if (path == "/hello")
             exchange.respond(makeResponse(200, "text/plain", "hello\n"));
         else if (path == "/later")
@@ -219,6 +222,8 @@ public:
         m_holdReleased.notify_all();
     }
     bool isHolding() const { return m_isHolding.load(); }
+    // Body bytes /sink has taken so far.
+    qint64 sunk() const { return m_sunk.load(); }
 
     void reset() {
         releaseHold();
@@ -295,6 +300,22 @@ private:
         exchange.respond(makeResponse(200, "text/plain", "held\n"));
     }
 
+    // Takes a body of any size and keeps only its length, spending ?usPerMiB on each MiB (a
+    // receiver slower than the sender, as one writing a deploy to disk).
+    void sink(Exchange &exchange) {
+        m_sunk = 0;
+        const qint64 usPerMiB = queryNumber(exchange.request().query(), "usPerMiB", 0);
+        exchange.receiveBody(qint64(1) << 40, [this, &exchange, usPerMiB](QByteArrayView piece,
+                                                                          bool last) {
+            m_sunk += piece.size();
+            if (m_sunk > SinkFastBytes) // fast first: the kernel grows the socket's buffers
+                std::this_thread::sleep_for(
+                    std::chrono::microseconds(usPerMiB * piece.size() / MiB));
+            if (last)
+                exchange.respond(makeResponse(200, "text/plain", "sunk\n"));
+        });
+    }
+
     void count(Exchange &exchange) {
         const qint64 size = queryNumber(exchange.request().query(), "n", 0);
         const qint64 failAt = queryNumber(exchange.request().query(), "failAt", size + 1);
@@ -316,6 +337,7 @@ private:
     std::condition_variable m_holdReleased;
     bool m_isHoldReleased = false; // under m_mutex
     std::atomic<bool> m_isHolding{false};
+    std::atomic<qint64> m_sunk{0};
     QList<QByteArray> m_paths;
     std::shared_ptr<StreamStats> m_lastStream;
     std::vector<std::thread> m_laterThreads;
@@ -1021,6 +1043,42 @@ private Q_SLOTS:
         QVERIFY2(response.startsWith("HTTP/1.1 503 "), response.constData());
         char byte = 0;
         QCOMPARE(eager.read(&byte, 1), 0); // end of stream, not ECONNRESET
+    }
+
+    // A body arriving as fast as the worker reads it (a large deploy over loopback) does not
+    // keep the worker's other connections waiting until it ends: each pass reads a bounded
+    // share of it, and the other connections' events are taken between passes.
+    void aFastUploadDoesNotStarveTheWorker() {
+        ServerOptions options = testOptions();
+        options.workers = 1;
+        QVERIFY(startServer(options));
+        RawClient other(port());
+        other.send(RawClient::request("test", "/hello"));
+        QCOMPARE(other.read().status, 200);
+
+        constexpr qint64 size = qint64(4) << 30;
+        SocketClient uploader(port());
+        std::thread sender([&] {
+            const QByteArray block(int(MiB), 'x');
+            bool ok = uploader.send(postHead("/sink?usPerMiB=20000", {contentLength(size)}));
+            for (qint64 sent = 0; ok && sent < size; sent += block.size())
+                ok = uploader.send(block);
+        });
+        QTRY_VERIFY(m_handler.sunk() > SinkFastBytes + 16 * MiB);
+        // Each pass of the upload now takes about 20 ms; the other client waits for one.
+        QElapsedTimer timer;
+        timer.start();
+        for (int i = 0; i < 20; ++i) {
+            other.send(RawClient::request("test", "/hello"));
+            QCOMPARE(other.read().status, 200);
+        }
+        const qint64 elapsedMs = timer.elapsed();
+        const qint64 sunkWhenAnswered = m_handler.sunk();
+        uploader.shutdown(); // no need to send the rest
+        sender.join();
+        QVERIFY2(sunkWhenAnswered < size, "the upload ended before the other client was served");
+        // Resumptions piling up (one per arrival of upload bytes) made this 30 s.
+        QVERIFY2(elapsedMs < 5000, qPrintable(QString::number(elapsedMs)));
     }
 
     // --- The owner's connections -------------------------------------------------------------
