@@ -95,7 +95,7 @@ AdminService::AdminService(db::Database &database, vfs::Vfs &vfs, vfs::VfsCache 
     , m_accountLimiter(accountLimits())
     , m_audit(database)
     , m_publicLimiter(publicLimits())
-    , m_adminThread(QStringLiteral("fazt-admin"), 256)
+    , m_adminThread(QStringLiteral("fazt-admin"), 256, TaskThread::Scheduling::Favoured)
     , m_jobsThread(QStringLiteral("fazt-jobs"), 16) {
     m_deployJobs = std::make_unique<DeployJobs>(
         database, vfs, m_options.archiveLimits, m_jobsThread,

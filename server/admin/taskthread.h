@@ -15,7 +15,12 @@ namespace fazt::admin {
 // connection (Database::reader() is per thread): the admin never competes with the sites.
 class TaskThread {
 public:
-    TaskThread(QString name, int maxQueued);
+    // Favoured: the thread runs at a lower nice value where the process may set one
+    // (system::favourThisThread), for the admin's short requests, which must not wait for a
+    // time slice behind busy user workers.
+    enum class Scheduling { Normal, Favoured };
+
+    TaskThread(QString name, int maxQueued, Scheduling scheduling = Scheduling::Normal);
     // Runs what is queued, then stops.
     ~TaskThread();
 

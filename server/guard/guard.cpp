@@ -64,8 +64,8 @@ void Guard::configure(http::ServerOptions &options, const system::Limits &limits
     // One cap for every port (HTTP and HTTPS), changed live by recalibration.
     options.connectionLimit = std::make_shared<http::ConnectionLimit>(options.maxConnections);
     // The owner's admin gets a worker of its own and a reserve past the cap.
-    options.isPriority = [router = &m_router](const http::Request &request) {
-        return router->isAdminHost(request.host());
+    options.isPriorityHost = [router = &m_router](QByteArrayView host) {
+        return router->isAdminHost(host);
     };
     options.onResponse = [this](int status, std::chrono::nanoseconds elapsed) {
         m_metrics.recordResponse(status, elapsed);
@@ -345,6 +345,8 @@ void Guard::registerSources() {
                                {QStringLiteral("reserved"),
                                 m_server ? m_server->reservedConnections() : 0},
                                {QStringLiteral("workers"), m_server ? m_server->workerCount() : 0},
+                               {QStringLiteral("adminNice"),
+                                m_server ? m_server->priorityNice() : 0},
                                {QStringLiteral("cap"),
                                 m_server ? m_server->maxConnections() : limits().maxConnections}};
         },

@@ -48,6 +48,7 @@ Connection::Connection(Worker &worker, int fd, QHostAddress peer)
             return;
         }
         SSL_set_accept_state(m_ssl);
+        SSL_set_app_data(m_ssl, this); // for pausesForServerName
     }
 }
 
@@ -90,10 +91,12 @@ void Connection::drive() {
     // when the bound is hit the connection resumes on the loop's next pass (edge-triggered
     // epoll would not report the bytes already buffered again).
     constexpr int MaxRounds = 4096;
-    // Likewise for a large body to a fast reader: past this many bytes written in one pass,
-    // the other connections of this worker get their turn first.
+    // Likewise for a large body to a fast reader, or from a fast sender (a 1 GiB deploy on
+    // loopback arrives as fast as it is read): past this many bytes written, or body bytes
+    // read, in one pass, the other connections of this worker get their turn first.
     constexpr qint64 MaxBytesPerPass = 1 << 20;
     qint64 written = 0;
+    m_receivedThisPass = 0;
     bool isYielding = false;
     int round = 0;
     for (; round < MaxRounds && m_state != State::Closed; ++round) {
@@ -142,6 +145,10 @@ void Connection::drive() {
         if (m_state == State::ReadingBody) {
             if (pumpBody())
                 continue;
+            if (m_canRead && m_receivedThisPass >= MaxBytesPerPass) {
+                isYielding = true;
+                break;
+            }
             if (m_canRead && readSome())
                 continue;
             if (m_peerClosed)
@@ -151,19 +158,25 @@ void Connection::drive() {
         break; // Handling: the handler answers later
     }
     m_isDriving = false;
-    if (m_isHandingOff && m_state != State::Closed) {
-        m_isHandingOff = false;
-        m_worker->handOff(*this); // last touch on this thread
+    if (m_handOffTo && m_state != State::Closed) {
+        Worker *target = std::exchange(m_handOffTo, nullptr);
+        m_worker->handOff(*this, target); // last touch on this thread
         return;
     }
-    if ((round == MaxRounds || isYielding) && m_state != State::Closed) {
+    // One resumption waits at a time: an event that drives the connection meanwhile (more
+    // of a fast upload arrived) must not queue another, or they would pile up, each a full
+    // pass, in front of every other connection of this worker.
+    if ((round == MaxRounds || isYielding) && m_state != State::Closed && !m_isResumePosted) {
+        m_isResumePosted = true;
         Worker *worker = m_worker;
         const int fd = m_fd;
         const quint64 id = m_id;
         worker->post([worker, fd, id] {
             if (Connection *connection = worker->connection(fd);
-                connection && connection->id() == id)
+                connection && connection->id() == id) {
+                connection->m_isResumePosted = false;
                 connection->drive();
+            }
         });
     }
 }
@@ -191,6 +204,7 @@ bool Connection::readSome() {
     const ssize_t n = receive(m_in.data() + m_inEnd, room);
     if (n > 0) {
         m_inEnd += n;
+        m_receivedThisPass += n;
         // Fewer bytes than asked for: the socket is drained, and edge-triggered epoll reports
         // the next arrival. Skipping the recv() that would only say EAGAIN saves a system call
         // per request. (Unless the peer is closing: then read on to see the end. Not under
@@ -228,6 +242,9 @@ ssize_t Connection::receive(char *data, size_t size) {
     case SSL_ERROR_WANT_WRITE:
         errno = EAGAIN;
         return -1;
+    case SSL_ERROR_WANT_CLIENT_HELLO_CB: // paused to move (pausesForServerName): not here
+        errno = EAGAIN;
+        return -1;
     case SSL_ERROR_ZERO_RETURN: // close_notify
         return 0;
     default: // a failed handshake, a bad record, a reset: nothing more to say to this peer
@@ -259,14 +276,12 @@ bool Connection::parseHead() {
     m_bodyReceiver = nullptr;
     m_closeAfterResponse = !m_head.keepAlive || m_isShuttingDown;
     m_deadlineMs = 0; // the handler's time is not the client's
-    if (m_requestSerial == 1 && !m_worker->isPriority()) {
+    if (m_requestSerial == 1) {
         // A connection's first request says whose it is: the owner's admin moves to the
-        // priority worker, where user traffic never queues in front of it.
-        if (m_worker->takesPriority(m_request)) {
-            m_isHandingOff = true;
-            return true;
-        }
-        if (m_reservePlace) { // past the cap, and not for the admin
+        // priority worker, where user traffic never queues in front of it; a user's the
+        // priority worker accepted moves to an accepting worker.
+        const Worker::Traffic traffic = m_worker->trafficOf(m_request.host());
+        if (traffic == Worker::Traffic::User && m_reservePlace) { // past the cap
             Response refused = errorResponse(
                 503, QStringLiteral("The server is at its connection limit. Retry in a few "
                                     "seconds."),
@@ -277,14 +292,33 @@ bool Connection::parseHead() {
             respond(std::move(refused));
             return true;
         }
+        if (Worker *home = m_worker->homeFor(traffic)) {
+            m_handOffTo = home;
+            return true;
+        }
     }
     m_worker->handler().handle(*this);
     return true;
 }
 
+bool Connection::pausesForServerName(ssl_st *ssl, QByteArrayView name) {
+    auto *connection = static_cast<Connection *>(SSL_get_app_data(ssl));
+    if (!connection || name.isEmpty())
+        return false;
+    Worker &worker = *connection->m_worker;
+    Worker *home = worker.homeFor(worker.trafficOf(name));
+    if (!home)
+        return false;
+    connection->m_handOffTo = home;
+    return true;
+}
+
 void Connection::resumeOn(Worker &worker) {
     m_worker = &worker;
-    m_worker->handler().handle(*this);
+    if (m_state == State::Handling)
+        m_worker->handler().handle(*this);
+    else
+        m_canRead = true; // a handshake paused at its ClientHello goes on here
     drive(); // bytes that arrived meanwhile, or the response the handler gave
 }
 

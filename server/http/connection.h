@@ -54,9 +54,14 @@ public:
     }
     // Whether its first request has not been seen yet (a reserved connection on probation).
     bool isUnidentified() const { return m_requestSerial == 0; }
-    // On the priority worker's thread, after Worker::adopt(): serve the request whose head
-    // was parsed on the worker that accepted the connection.
+    // On the worker it moved to, after Worker::adopt(): serve the request whose head was
+    // parsed on the worker it came from, or go on with its TLS handshake.
     void resumeOn(Worker &worker);
+    // From the TLS ClientHello callback, with the server name the client asked for: whether
+    // the connection is to move to another worker (Worker::homeFor) before its handshake goes
+    // on. The callback then answers SSL_CLIENT_HELLO_RETRY, the read that ran it stops, the
+    // connection moves, and the handshake resumes there (the callback runs again and lets it).
+    static bool pausesForServerName(ssl_st *ssl, QByteArrayView name);
 
     // Exchange
     const Request &request() const override { return m_request; }
@@ -105,7 +110,9 @@ private:
     std::atomic<int> *m_reservePlace = nullptr; // admitted from the reserve past the cap
     // Its first request is a priority one: once drive() unwinds, the connection moves to the
     // priority worker (Worker::handOff) and this thread no longer touches it.
-    bool m_isHandingOff = false;
+    Worker *m_handOffTo = nullptr; // set when the connection is to move there
+    qint64 m_receivedThisPass = 0; // bytes read in the current drive() pass
+    bool m_isResumePosted = false; // a drive() posted to the worker after a yield, not run yet
     qint64 m_deadlineMs = 0;
     bool m_deadlineIsIdle = false;
     // When the worker accepted it; on shutdown, a connection younger than FreshGraceMs that

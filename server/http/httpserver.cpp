@@ -90,8 +90,10 @@ Status HttpServer::listen() {
 
 void HttpServer::startWorkers(int listenFd) {
     m_listenFd = listenFd;
-    if (m_options.isPriority) {
-        m_priority = std::make_unique<Worker>(-1, -1, m_handler, m_options, m_connectionCount);
+    if (m_options.isPriorityHost) {
+        m_priority = std::make_unique<Worker>(-1, listenFd, Worker::Role::Priority, m_handler,
+                                              m_options, m_connectionCount, m_waitingAcceptors);
+        m_priority->setNextAcceptor([this] { return nextAcceptor(); });
         m_priority->start();
     }
     setWorkerCount(m_options.workers);
@@ -104,8 +106,8 @@ void HttpServer::setWorkerCount(int count) {
         return; // not listening (yet, or any more)
     while (int(m_workers.size()) < count) {
         auto worker = std::make_unique<Worker>(int(m_workers.size() + m_retired.size()),
-                                               m_listenFd, m_handler, m_options,
-                                               m_connectionCount);
+                                               m_listenFd, Worker::Role::Accepting, m_handler,
+                                               m_options, m_connectionCount, m_waitingAcceptors);
         worker->setPriorityWorker(m_priority.get());
         worker->start();
         m_workers.push_back(std::move(worker));
@@ -117,12 +119,28 @@ void HttpServer::setWorkerCount(int count) {
     }
 }
 
+// On the priority worker's thread. It must never wait for this lock: stop() holds it while it
+// joins the workers and then the priority worker itself. When the lock is taken (workers
+// starting or stopping), the connection stays where it is.
+Worker *HttpServer::nextAcceptor() {
+    std::unique_lock lock(m_workersMutex, std::try_to_lock);
+    if (!lock.owns_lock() || m_workers.empty() || m_listenFd < 0)
+        return nullptr;
+    return m_workers[m_nextAcceptor++ % m_workers.size()].get();
+}
+
 int HttpServer::workerCount() const {
     std::lock_guard lock(m_workersMutex);
     return int(m_workers.size());
 }
 
+int HttpServer::priorityNice() const {
+    return m_priority ? m_priority->nice() : 0;
+}
+
 void HttpServer::stop() {
+    if (m_priority) // first: it would hand what it accepts to workers that are ending
+        m_priority->stopAccepting();
     std::lock_guard lock(m_workersMutex);
     for (auto &worker : m_workers)
         worker->requestStop();

@@ -15,7 +15,7 @@ namespace fazt::http {
 class Worker;
 
 // The HTTP engine: one listening socket shared by N workers, each with its own epoll loop,
-// and, when the options say which requests are the owner's (isPriority), one more worker that
+// and, when the options say which requests are the owner's (isPriorityHost), one more worker that
 // serves only those connections, so user traffic never queues in front of the admin.
 class HttpServer {
 public:
@@ -41,12 +41,16 @@ public:
     // close, then its thread ends: no connection is dropped. Any thread.
     void setWorkerCount(int count);
     int workerCount() const;
+    // The nice value of the thread serving the admin's connections (0 when the process may not
+    // favour it, or there is none).
+    int priorityNice() const;
     // Connections admitted past the cap from the reserve kept for the admin.
     int reservedConnections() const { return m_options.connectionLimit->inReserve.load(); }
     const ServerOptions &options() const { return m_options; }
 
 private:
     void startWorkers(int listenFd);
+    Worker *nextAcceptor();
 
     Handler &m_handler;
     const ServerOptions m_options;
@@ -59,6 +63,8 @@ private:
     // Retired by setWorkerCount: kept until destruction, since a Responder may still post.
     std::vector<std::unique_ptr<Worker>> m_retired;
     std::unique_ptr<Worker> m_priority;
+    std::atomic<int> m_waitingAcceptors{0};
+    size_t m_nextAcceptor = 0; // under m_workersMutex
 };
 
 } // namespace fazt::http

@@ -21,7 +21,7 @@ class Request;
 // changeable while they run (recalibration); counts the connections it refused.
 //
 // Past the cap, up to `reserve` more connections (a share per worker) are admitted on
-// probation when the server has priority requests (ServerOptions::isPriority): the owner's
+// probation when the server has priority requests (ServerOptions::isPriorityHost): the owner's
 // admin still gets in while user connections hold the cap. A reserved connection whose first
 // request is not a priority one gets the connection-limit 503; one still silent when its
 // worker's share is full is evicted for the newer one.
@@ -53,10 +53,11 @@ struct ServerOptions {
     // Called on the worker thread as each response starts, with its status and the time since
     // the request's head was parsed (metrics).
     std::function<void(int status, std::chrono::nanoseconds elapsed)> onResponse;
-    // Which requests are the owner's (the admin): a connection whose first request is one
-    // moves to a worker of its own, and is admitted from the reserve past the cap. Called once
-    // per connection, on a worker thread. Unset: no priority worker, no reserve.
-    std::function<bool(const Request &)> isPriority;
+    // Which hosts are the owner's (the admin): a connection whose TLS server name or first
+    // request's Host is one is served by a worker of its own, and is admitted from the reserve
+    // past the cap. Called once or twice per connection, on a worker thread; must not
+    // allocate or block. Unset: no priority worker, no reserve.
+    std::function<bool(QByteArrayView host)> isPriorityHost;
     // Each response is recorded here as it starts, when the log is on (owned elsewhere,
     // outliving the server; see http/accesslog.h).
     AccessLog *accessLog = nullptr;

@@ -3,6 +3,7 @@
 #include "http/connection.h"
 #include "http/responses.h"
 #include "system/spin.h"
+#include "system/threadpriority.h"
 
 #include <QDateTime>
 
@@ -38,6 +39,11 @@ qint64 monotonicNs() {
 }
 
 constexpr int SweepIntervalMs = 250;
+// The priority worker's nice value where the process may lower it (see favourThisThread):
+// -10 gives it about ten times the weight of a user worker at 0, so the admin's request runs
+// as soon as it arrives even when every core is busy with user traffic. It serves only the
+// admin's connections, one thread, so a flood on the admin host cannot take more than a core.
+constexpr int PriorityNice = -10;
 constexpr int AcceptBatch = 64;
 // Answers from other threads (functions) come one after another under load. A loop that
 // took one within AnswerFlowNs looks again, yielding its core, for up to AnswerSpin before
@@ -48,13 +54,15 @@ constexpr auto AnswerSpin = std::chrono::microseconds(50);
 
 } // namespace
 
-Worker::Worker(int index, int listenFd, Handler &handler, const ServerOptions &options,
-               std::atomic<int> &connectionCount)
+Worker::Worker(int index, int listenFd, Role role, Handler &handler, const ServerOptions &options,
+               std::atomic<int> &connectionCount, WaitingCount &waitingAcceptors)
     : m_index(index)
     , m_listenFd(listenFd)
+    , m_role(role)
     , m_handler(handler)
     , m_options(options)
-    , m_connectionCount(connectionCount) {
+    , m_connectionCount(connectionCount)
+    , m_waitingAcceptors(waitingAcceptors) {
     m_epoll = epoll_create1(EPOLL_CLOEXEC);
     m_wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (m_epoll < 0 || m_wakeFd < 0)
@@ -66,7 +74,9 @@ Worker::Worker(int index, int listenFd, Handler &handler, const ServerOptions &o
     m_isListening = m_listenFd >= 0;
     if (m_isListening) {
         epoll_event listen{};
-        listen.events = EPOLLIN | EPOLLEXCLUSIVE;
+        // The priority worker is told of every new connection (and takes it only when no
+        // accepting worker waits); the accepting ones share them, one woken for each.
+        listen.events = isPriority() ? EPOLLIN | EPOLLET : EPOLLIN | EPOLLEXCLUSIVE;
         listen.data.ptr = &listenerTag;
         epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_listenFd, &listen);
     }
@@ -94,6 +104,12 @@ void Worker::start() {
         sigset_t all; // signals are the main thread's business
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, nullptr);
+        // Named for top -H, perf and /proc: which thread is the admin's, which the users'.
+        const QByteArray name = isPriority() ? QByteArray("fazt-http-admin")
+                                             : "fazt-http-" + QByteArray::number(m_index);
+        pthread_setname_np(pthread_self(), name.left(15).constData());
+        if (isPriority())
+            m_nice.store(system::favourThisThread(PriorityNice));
         run();
     });
 }
@@ -109,6 +125,14 @@ void Worker::retire() {
             epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listenFd, nullptr);
         m_isListening = false;
         m_isRetired = true;
+    });
+}
+
+void Worker::stopAccepting() {
+    post([this] {
+        if (m_isListening)
+            epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listenFd, nullptr);
+        m_isListening = false;
     });
 }
 
@@ -206,7 +230,7 @@ void Worker::closeScheduled() {
 // connections to every worker, not a few idle ones, and the admin's connection sends its
 // request at once. (Shares, not one pool: a worker can only evict its own connections.)
 bool Worker::admitToReserve() {
-    if (!m_priorityWorker || !m_options.isPriority)
+    if (!m_options.isPriorityHost || (!isPriority() && !m_priorityWorker))
         return false;
     ConnectionLimit &limit = *m_options.connectionLimit;
     const int share = std::max(1, limit.reserve.load() / std::max(1, m_options.workers));
@@ -240,7 +264,13 @@ void Worker::addConnection(std::unique_ptr<Connection> connection) {
     m_connections.emplace(fd, std::move(connection));
 }
 
-void Worker::handOff(Connection &connection) {
+Worker *Worker::homeFor(Traffic traffic) const {
+    if (traffic == Traffic::Owner)
+        return isPriority() ? nullptr : m_priorityWorker;
+    return isPriority() && m_nextAcceptor ? m_nextAcceptor() : nullptr;
+}
+
+void Worker::handOff(Connection &connection, Worker *target) {
     auto it = m_connections.find(connection.fd());
     if (it == m_connections.end())
         return;
@@ -248,7 +278,6 @@ void Worker::handOff(Connection &connection) {
     auto moving = std::make_shared<std::unique_ptr<Connection>>(std::move(it->second));
     m_connections.erase(it);
     epoll_ctl(m_epoll, EPOLL_CTL_DEL, connection.fd(), nullptr);
-    Worker *target = m_priorityWorker;
     target->post([target, moving] { target->adopt(std::move(*moving)); });
 }
 
@@ -328,15 +357,28 @@ void Worker::run() {
             });
         }
         if (n == 0 && !m_hasTasks.load(std::memory_order_relaxed)) {
+            const bool isWaitingAcceptor = m_isListening && !isPriority();
+            if (isWaitingAcceptor)
+                m_waitingAcceptors.fetch_add(1, std::memory_order_relaxed);
             m_isWaiting.store(true);
             n = epoll_wait(m_epoll, events, 256, m_hasTasks.load() ? 0 : SweepIntervalMs);
             m_isWaiting.store(false, std::memory_order_relaxed);
+            if (isWaitingAcceptor)
+                m_waitingAcceptors.fetch_sub(1, std::memory_order_relaxed);
+        } else if (n == 0) {
+            // Tasks wait (a connection that yielded its turn re-posts itself): the events of
+            // the other connections are collected first, or a 1 GiB upload arriving as fast
+            // as it is read would keep them waiting until it ends.
+            n = epoll_wait(m_epoll, events, 256, 0);
         }
         refreshClock();
         for (int i = 0; i < n; ++i) {
             void *tag = events[i].data.ptr;
             if (tag == &listenerTag) {
-                if (m_isListening)
+                // The priority worker leaves a new connection to an accepting worker that
+                // waits (the kernel woke one); when none does, all are busy and it takes it.
+                if (m_isListening &&
+                    (!isPriority() || m_waitingAcceptors.load(std::memory_order_relaxed) == 0))
                     acceptAll();
             } else if (tag == &wakeTag) {
                 quint64 count = 0;

@@ -30,10 +30,21 @@ class Worker {
 public:
     enum class Tail { KeepAlive, KeepAlive10, Close };
 
-    // listenFd -1: the priority worker, which accepts nothing and serves the connections the
-    // others hand it (handOff).
-    Worker(int index, int listenFd, Handler &handler, const ServerOptions &options,
-           std::atomic<int> &connectionCount);
+    // Accepting workers share the listening socket (EPOLLEXCLUSIVE: a new connection wakes one
+    // that waits) and serve the connections they accept.
+    //
+    // The priority worker serves the owner's connections, which the others hand it (handOff).
+    // It also watches the listening socket (edge-triggered, never exclusive) and accepts when
+    // no accepting worker is waiting for work, that is when user traffic keeps them all busy:
+    // the owner's fresh connection then never waits for a busy worker's loop. The user
+    // connections it accepts meanwhile go, once their first request says whose they are, to
+    // an accepting worker (nextAcceptor); a TLS one as soon as its ClientHello names its host.
+    enum class Role { Accepting, Priority };
+    // Per server: how many accepting workers wait in epoll_wait right now.
+    using WaitingCount = std::atomic<int>;
+
+    Worker(int index, int listenFd, Role role, Handler &handler, const ServerOptions &options,
+           std::atomic<int> &connectionCount, WaitingCount &waitingAcceptors);
     ~Worker();
 
     void start();
@@ -66,15 +77,31 @@ public:
 
     // Priority (admin) connections: the worker that serves them, set before start().
     void setPriorityWorker(Worker *worker) { m_priorityWorker = worker; }
-    bool isPriority() const { return m_listenFd < 0; }
-    // Whether `request`, the first of its connection on this (accepting) worker, is a
-    // priority one that the priority worker should serve.
-    bool takesPriority(const Request &request) const {
-        return m_priorityWorker && m_options.isPriority && m_options.isPriority(request);
+    // The priority worker's way to an accepting worker for a user connection it accepted,
+    // round robin; null when there is none to take it (the server is stopping): it is then
+    // served where it is. Set before start().
+    void setNextAcceptor(std::function<Worker *()> nextAcceptor) {
+        m_nextAcceptor = std::move(nextAcceptor);
     }
-    // Moves `connection` (its first request parsed, not yet handled) to the priority worker.
-    // On this worker's thread; the connection is not touched here afterwards.
-    void handOff(Connection &connection);
+    bool isPriority() const { return m_role == Role::Priority; }
+    // Stops taking new connections (the priority worker, before the accepting ones stop).
+    // Any thread.
+    void stopAccepting();
+    // The nice value of this worker's thread once started (the priority worker lowers it).
+    int nice() const { return m_nice.load(); }
+    // Whose a connection is, from its first request or its TLS server name.
+    enum class Traffic { User, Owner };
+    Traffic trafficOf(QByteArrayView host) const {
+        return m_options.isPriorityHost && m_options.isPriorityHost(host) ? Traffic::Owner
+                                                                          : Traffic::User;
+    }
+    // The worker that should serve a connection carrying `traffic`, when it is not this one:
+    // the priority worker for the owner's, an accepting worker for a user's the priority
+    // worker accepted. Null: this one.
+    Worker *homeFor(Traffic traffic) const;
+    // Moves `connection` to `target` (homeFor). On this worker's thread; the connection is not
+    // touched here afterwards.
+    void handOff(Connection &connection, Worker *target);
 
 private:
     void run();
@@ -92,9 +119,12 @@ private:
 
     const int m_index;
     const int m_listenFd;
+    const Role m_role;
+    std::atomic<int> m_nice{0};
     Handler &m_handler;
     const ServerOptions m_options;
     std::atomic<int> &m_connectionCount;
+    WaitingCount &m_waitingAcceptors;
     int m_epoll = -1;
     int m_wakeFd = -1;
     std::thread m_thread;
@@ -127,6 +157,7 @@ private:
     qint64 m_lastAnswerNs = 0; // when the loop last took an answer (monotonic ns)
     QByteArray m_overloaded;   // the canned 503 for connections past the cap
     Worker *m_priorityWorker = nullptr;
+    std::function<Worker *()> m_nextAcceptor;
     // Connections this worker admitted from the reserve, oldest first, while their first
     // request is awaited (fd and Connection::id; stale entries are skipped).
     std::deque<std::pair<int, quint64>> m_probation;

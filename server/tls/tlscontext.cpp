@@ -3,6 +3,8 @@
 #include "tls/certcache.h"
 #include "tls/clienthello.h"
 
+#include "http/connection.h"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -38,6 +40,10 @@ int onClientHello(SSL *ssl, int *alert, void *arg) {
     QByteArray name;
     if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &data, &length) == 1)
         name = parseServerName(QByteArrayView(data, qsizetype(length)));
+    // The owner's connection moves to the priority worker, a user's to an accepting worker,
+    // before the handshake's costly part runs on the wrong one.
+    if (http::Connection::pausesForServerName(ssl, name))
+        return SSL_CLIENT_HELLO_RETRY;
     bool isChallenge = false;
     if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &data,
                                   &length) == 1) {

@@ -26,8 +26,12 @@ class CertCache;
 //   - else the fallback, and the name is reported as a miss (on-demand issuance).
 // A miss does not hold the handshake: waiting for a CA would pin the connection for seconds
 // to minutes, and a client that asked for a name we cannot prove yet gets the fallback now
-// and the real certificate on its next connection. (OpenSSL could suspend the handshake with
-// SSL_CLIENT_HELLO_RETRY; fail-fast keeps every handshake bounded instead.)
+// and the real certificate on its next connection.
+//
+// The one pause: before anything else, the server name says whose the connection is, and one
+// on the wrong worker (the owner's on a user worker, a user's the priority worker accepted)
+// answers SSL_CLIENT_HELLO_RETRY, moves, and resumes its handshake on the right one
+// (http::Connection::pausesForServerName). The move costs a hand-over, never a wait.
 class TlsContext {
 public:
     explicit TlsContext(CertCache &cache);

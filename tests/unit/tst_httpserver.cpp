@@ -7,15 +7,20 @@
 
 #include "http/httpserver.h"
 #include "http/responses.h"
+#include "tls/certcache.h"
+#include "tls/pki.h"
+#include "tls/tlscontext.h"
 #include "support/faztprocess.h"
 
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QSslSocket>
 #include <QTest>
 
 #include <arpa/inet.h>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -36,6 +41,7 @@ namespace {
 constexpr qint64 KiB = 1024;
 constexpr qint64 MiB = 1024 * KiB;
 constexpr qint64 DefaultEchoLimit = 8 * MiB;
+constexpr qint64 SinkFastBytes = 256 * MiB;
 
 // Streamed bodies repeat the bytes 0..250: a prime period, so a lost or repeated piece of
 // any usual size shows as a mismatch.
@@ -172,6 +178,10 @@ public:
             exchange.respond(makeResponse(403, "text/plain", "refused\n"));
         else if (path == "/busy")
             busy(exchange);
+        else if (path == "/hold")
+            hold(exchange);
+        else if (path == "/sink")
+            sink(exchange);
         else if (path == "/hello")
             exchange.respond(makeResponse(200, "text/plain", "hello\n"));
         else if (path == "/later")
@@ -203,13 +213,27 @@ public:
         std::lock_guard lock(m_mutex);
         return m_lastStream;
     }
+    // Lets the worker that /hold holds go.
+    void releaseHold() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_isHoldReleased = true;
+        }
+        m_holdReleased.notify_all();
+    }
+    bool isHolding() const { return m_isHolding.load(); }
+    // Body bytes /sink has taken so far.
+    qint64 sunk() const { return m_sunk.load(); }
+
     void reset() {
+        releaseHold();
         joinLaterThreads();
         std::lock_guard lock(m_mutex);
         m_paths.clear();
         m_lastStream.reset();
         m_released = 0;
         m_releasedElsewhere = 0;
+        m_isHoldReleased = false;
     }
 
 private:
@@ -263,6 +287,35 @@ private:
         exchange.respond(makeResponse(200, "text/plain", "done\n"));
     }
 
+    // Holds the worker thread until the test lets it go (releaseHold), at most 10 s: every
+    // accepting worker busy, as under heavy user traffic, but for as long as a test needs.
+    void hold(Exchange &exchange) {
+        {
+            std::unique_lock lock(m_mutex);
+            m_isHolding = true;
+            m_holdReleased.wait_for(lock, std::chrono::seconds(10),
+                                    [this] { return m_isHoldReleased; });
+            m_isHolding = false;
+        }
+        exchange.respond(makeResponse(200, "text/plain", "held\n"));
+    }
+
+    // Takes a body of any size and keeps only its length, spending ?usPerMiB on each MiB (a
+    // receiver slower than the sender, as one writing a deploy to disk).
+    void sink(Exchange &exchange) {
+        m_sunk = 0;
+        const qint64 usPerMiB = queryNumber(exchange.request().query(), "usPerMiB", 0);
+        exchange.receiveBody(qint64(1) << 40, [this, &exchange, usPerMiB](QByteArrayView piece,
+                                                                          bool last) {
+            m_sunk += piece.size();
+            if (m_sunk > SinkFastBytes) // fast first: the kernel grows the socket's buffers
+                std::this_thread::sleep_for(
+                    std::chrono::microseconds(usPerMiB * piece.size() / MiB));
+            if (last)
+                exchange.respond(makeResponse(200, "text/plain", "sunk\n"));
+        });
+    }
+
     void count(Exchange &exchange) {
         const qint64 size = queryNumber(exchange.request().query(), "n", 0);
         const qint64 failAt = queryNumber(exchange.request().query(), "failAt", size + 1);
@@ -281,6 +334,10 @@ private:
     }
 
     mutable std::mutex m_mutex;
+    std::condition_variable m_holdReleased;
+    bool m_isHoldReleased = false; // under m_mutex
+    std::atomic<bool> m_isHolding{false};
+    std::atomic<qint64> m_sunk{0};
     QList<QByteArray> m_paths;
     std::shared_ptr<StreamStats> m_lastStream;
     std::vector<std::thread> m_laterThreads;
@@ -986,6 +1043,142 @@ private Q_SLOTS:
         QVERIFY2(response.startsWith("HTTP/1.1 503 "), response.constData());
         char byte = 0;
         QCOMPARE(eager.read(&byte, 1), 0); // end of stream, not ECONNRESET
+    }
+
+    // A body arriving as fast as the worker reads it (a large deploy over loopback) does not
+    // keep the worker's other connections waiting until it ends: each pass reads a bounded
+    // share of it, and the other connections' events are taken between passes.
+    void aFastUploadDoesNotStarveTheWorker() {
+        ServerOptions options = testOptions();
+        options.workers = 1;
+        QVERIFY(startServer(options));
+        RawClient other(port());
+        other.send(RawClient::request("test", "/hello"));
+        QCOMPARE(other.read().status, 200);
+
+        constexpr qint64 size = qint64(4) << 30;
+        SocketClient uploader(port());
+        std::thread sender([&] {
+            const QByteArray block(int(MiB), 'x');
+            bool ok = uploader.send(postHead("/sink?usPerMiB=20000", {contentLength(size)}));
+            for (qint64 sent = 0; ok && sent < size; sent += block.size())
+                ok = uploader.send(block);
+        });
+        QTRY_VERIFY(m_handler.sunk() > SinkFastBytes + 16 * MiB);
+        // Each pass of the upload now takes about 20 ms; the other client waits for one.
+        QElapsedTimer timer;
+        timer.start();
+        for (int i = 0; i < 20; ++i) {
+            other.send(RawClient::request("test", "/hello"));
+            QCOMPARE(other.read().status, 200);
+        }
+        const qint64 elapsedMs = timer.elapsed();
+        const qint64 sunkWhenAnswered = m_handler.sunk();
+        uploader.shutdown(); // no need to send the rest
+        sender.join();
+        QVERIFY2(sunkWhenAnswered < size, "the upload ended before the other client was served");
+        // Resumptions piling up (one per arrival of upload bytes) made this 30 s.
+        QVERIFY2(elapsedMs < 5000, qPrintable(QString::number(elapsedMs)));
+    }
+
+    // --- The owner's connections -------------------------------------------------------------
+
+    // The only accepting worker is held by a user's request, as when user traffic keeps every
+    // worker busy: the owner's fresh connection is still accepted and answered at once (by
+    // the priority worker), and a user's fresh connection it accepted meanwhile is handed to
+    // the accepting worker and answered there once it is free again.
+    void ownerGetsInWhileEveryWorkerIsBusy() {
+        ServerOptions options = testOptions();
+        options.workers = 1;
+        options.isPriorityHost = [](QByteArrayView host) { return host == "owner"; };
+        QVERIFY(startServer(options));
+        RawClient holder(port());
+        holder.send(RawClient::request("test", "/hold"));
+        QTRY_VERIFY(m_handler.isHolding());
+
+        for (int i = 0; i < 5; ++i) {
+            RawClient owner(port());
+            owner.send(RawClient::request("owner", "/hello"));
+            const HttpResponse response = owner.read(false, 5000);
+            QCOMPARE(response.status, 200);
+            QCOMPARE(response.body, QByteArray("hello\n"));
+        }
+        QVERIFY(m_handler.isHolding()); // answered while the accepting worker was held
+
+        RawClient user(port());
+        user.send(RawClient::request("test", "/hello"));
+        QTest::qWait(200);
+        QVERIFY(m_handler.isHolding());
+        m_handler.releaseHold();
+        QCOMPARE(holder.read().status, 200);
+        const HttpResponse answered = user.read();
+        QCOMPARE(answered.status, 200);
+        QCOMPARE(answered.body, QByteArray("hello\n"));
+        // Once the worker is free again it accepts as before, and keep-alive connections moved
+        // between workers go on serving.
+        expectServing();
+        user.send(RawClient::request("test", "/hello"));
+        QCOMPARE(user.read().status, 200);
+        QTRY_COMPARE(m_server->connectionCount(), 2); // the holder and the user
+    }
+
+    // Over TLS the worker is chosen from the ClientHello's server name, before the handshake's
+    // costly part: the owner's handshake completes while the only accepting worker is held,
+    // and a user's handshake the priority worker took waits for the accepting worker (it was
+    // moved there), then completes and is answered.
+    void tlsConnectionsMoveAtTheirServerName() {
+        tls::CertificateRequest request;
+        request.commonName = QStringLiteral("fallback");
+        request.dnsNames = {QStringLiteral("owner"), QStringLiteral("user")};
+        auto cert = tls::makeSelfSigned(request);
+        QVERIFY(cert);
+        tls::CertCache cache;
+        cache.setFallback(*cert);
+        tls::TlsContext context(cache);
+        QVERIFY(context.init());
+        ServerOptions options = testOptions();
+        options.workers = 1;
+        options.tls = context.handle();
+        options.isPriorityHost = [](QByteArrayView host) { return host == "owner"; };
+        QVERIFY(startServer(options));
+
+        const auto connect = [this](QSslSocket &socket, const QString &name) {
+            QObject::connect(&socket, &QSslSocket::sslErrors, &socket,
+                             [&socket] { socket.ignoreSslErrors(); });
+            socket.setPeerVerifyMode(QSslSocket::VerifyNone);
+            socket.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port(), name);
+        };
+        const auto get = [](QSslSocket &socket, const QByteArray &host, const QByteArray &path) {
+            socket.write(RawClient::request(host, path));
+            QByteArray answer;
+            QElapsedTimer timer;
+            timer.start();
+            while (!answer.contains("\r\n\r\n") && timer.elapsed() < 10000) {
+                if (socket.waitForReadyRead(200))
+                    answer += socket.readAll();
+            }
+            return answer;
+        };
+
+        QSslSocket holder;
+        connect(holder, QStringLiteral("user"));
+        QVERIFY(holder.waitForEncrypted(10000));
+        holder.write(RawClient::request("user", "/hold"));
+        QTRY_VERIFY(m_handler.isHolding());
+
+        QSslSocket owner;
+        connect(owner, QStringLiteral("owner"));
+        QVERIFY(owner.waitForEncrypted(5000));
+        QVERIFY(get(owner, "owner", "/hello").startsWith("HTTP/1.1 200 "));
+
+        QSslSocket user;
+        connect(user, QStringLiteral("user"));
+        QVERIFY(!user.waitForEncrypted(300)); // its handshake waits for the held worker
+        QVERIFY(m_handler.isHolding());
+        m_handler.releaseHold();
+        QVERIFY(user.waitForEncrypted(5000));
+        QVERIFY(get(user, "user", "/hello").startsWith("HTTP/1.1 200 "));
+        QVERIFY(get(holder, "user", "/hello").contains("held"));
     }
 
     // --- Graceful stop --------------------------------------------------------------------
