@@ -3,6 +3,7 @@
 #include "hosting/hostrouter.h"
 #include "hosting/knownsites.h"
 #include "hosting/tracker.h"
+#include "http/conditional.h"
 #include "http/exchange.h"
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
@@ -29,9 +30,9 @@ public:
     // Requests for admin.<domain> go to `admin` (the admin API); without one they get 404.
     void setAdminHandler(http::Handler *admin) { m_admin = admin; }
     // The web dashboard: on the admin host, every path outside /api/ is a file of `site`,
-    // served with `headers` ("Name: value\r\n" lines: its Content-Security-Policy) added.
+    // served with `headers` (its Content-Security-Policy) added.
     // Call before serving, then pinDashboard().
-    void setDashboard(const QString &site, QByteArray headers);
+    void setDashboard(const QString &site, std::vector<http::Header> headers);
     // Loads every file of the dashboard's active deploy into the cache, pinned (never
     // evicted): the admin host answers from RAM whatever user traffic does to the cache.
     // Returns the number of files pinned.
@@ -71,19 +72,23 @@ private:
     bool hasFunctions(const QString &site);
     Lookup resolve(const QString &site, const QString &path);
     std::shared_ptr<const vfs::CachedFile> prepare(const QString &site, const vfs::FileInfo &file);
-    void serveFile(http::Exchange &exchange, const vfs::CachedFile &entry, int status);
+    enum class Encoding { Identity, Gzip };
+    void serveFile(http::Exchange &exchange, const QString &site, const vfs::CachedFile &entry,
+                   int status);
     void streamFile(http::Exchange &exchange, const QString &site, const vfs::FileInfo &file,
                     int status);
     void serveNotFound(http::Exchange &exchange, const QString &site);
-    QByteArray fileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip,
-                        QByteArrayView extraHeaders = {}) const;
+    // A file's response without its body: type, validators, caching, the site's extra fields.
+    http::Response fileResponse(int status, const QString &site, const vfs::FileInfo &file,
+                                Encoding encoding) const;
+    static http::Validators validatorsOf(const vfs::CachedFile &entry);
 
     vfs::Vfs &m_vfs;
     vfs::VfsCache &m_cache;
     HostRouter &m_router;
     http::Handler *m_admin = nullptr;
     QString m_dashboardSite;
-    QByteArray m_dashboardHeaders;
+    std::vector<http::Header> m_dashboardHeaders;
     Tracker *m_tracker = nullptr;
     KnownSites m_knownSites;
     FunctionRuntime *m_functions = nullptr;

@@ -269,10 +269,9 @@ bool Connection::parseHead() {
         if (m_reservePlace) { // past the cap, and not for the admin
             Response refused = errorResponse(
                 503, QStringLiteral("The server is at its connection limit. Retry in a few "
-                                    "seconds."),
-                m_request.method() == Method::Head);
-            refused.head.append("Retry-After: 5\r\n");
-            refused.closeConnection = true;
+                                    "seconds."));
+            refused.retryAfterSeconds = 5;
+            refused.connection = ConnectionPolicy::Close;
             m_worker->options().connectionLimit->refused.fetch_add(1, std::memory_order_relaxed);
             respond(std::move(refused));
             return true;
@@ -377,19 +376,22 @@ void Responder::respond(Response response, std::shared_ptr<void> release) const 
 void Connection::respond(Response response) {
     if (m_isResponding || m_state == State::Closed || m_state == State::Lingering)
         return;
-    if (!m_bodyComplete || response.closeConnection || m_isShuttingDown)
+    if (!m_bodyComplete || response.connection == ConnectionPolicy::Close || m_isShuttingDown)
         m_closeAfterResponse = true; // unread body bytes must never be parsed as a request
     const Worker::Tail tail = m_closeAfterResponse       ? Worker::Tail::Close
                               : m_head.minorVersion == 0 ? Worker::Tail::KeepAlive10
                                                          : Worker::Tail::KeepAlive;
-    if (const auto &onResponse = m_worker->options().onResponse;
-        onResponse && response.head.size() > 12)
-        onResponse(QByteArrayView(response.head).sliced(9, 3).toInt(),
-                   std::chrono::steady_clock::now() - m_requestStart);
+    // The one place that decides which responses carry a body (HEAD, 1xx, 204, 304 do not).
+    response.dropBodyFor(m_request.method());
+    if (const auto &onResponse = m_worker->options().onResponse; onResponse)
+        onResponse(response.status, std::chrono::steady_clock::now() - m_requestStart);
     if (AccessLog *log = m_worker->options().accessLog; log && log->isOn())
-        log->record(m_request, m_peer, response.head, response.stream ? -1 : response.body.size(),
+        log->record(m_request, m_peer, response.status, response.bodyBytes(m_request.method()),
                     std::chrono::steady_clock::now() - m_requestStart);
-    queue(std::move(response.head));
+    // A cached file's head was serialised when it entered the cache: the hot path sends it
+    // as it is.
+    queue(response.preparedHead.isEmpty() ? response.serializeHead()
+                                          : std::move(response.preparedHead));
     queue(m_worker->tail(tail));
     if (!response.body.isEmpty())
         queue(std::move(response.body));

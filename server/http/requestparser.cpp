@@ -425,6 +425,7 @@ Problem HeadParser::parseFieldLine(const char *p, qsizetype begin, qsizetype end
 
     const RequestHead::Field field{spanOf(begin, nameEnd), spanOf(valueBegin, valueEnd)};
     head.fields.append(field);
+    head.indexKnownField(QByteArrayView(p + begin, nameEnd - begin));
     return interpretField(QByteArrayView(p + begin, nameEnd - begin),
                           QByteArrayView(p + valueBegin, valueEnd - valueBegin), field.value, head);
 }
