@@ -3,7 +3,7 @@
 #include "db/database.h"
 #include "hosting/hostrouter.h"
 #include "hosting/livereload.h"
-#include "hosting/sitehandler.h"
+#include "hosting/sitedispatcher.h"
 #include "http/httpserver.h"
 #include "vfs/vfs.h"
 #include "vfs/vfscache.h"
@@ -31,7 +31,8 @@ struct PreviewController::Serving {
     std::unique_ptr<vfs::Vfs> vfs;
     std::unique_ptr<hosting::HostRouter> router;
     hosting::LiveReload liveReload;
-    std::unique_ptr<hosting::SiteHandler> handler;
+    std::unique_ptr<hosting::SiteHandler> files;
+    std::unique_ptr<hosting::SiteDispatcher> handler;
     std::unique_ptr<http::HttpServer> server;
 
     ~Serving() {
@@ -100,8 +101,9 @@ void PreviewController::start(const QUrl &folder) {
     }
     serving->router = std::make_unique<hosting::HostRouter>(QStringLiteral("localhost"));
     serving->router->setFixedSite(kSite);
-    serving->handler =
-        std::make_unique<hosting::SiteHandler>(*serving->vfs, *serving->cache, *serving->router);
+    serving->files = std::make_unique<hosting::SiteHandler>(*serving->vfs, *serving->cache);
+    serving->handler = std::make_unique<hosting::SiteDispatcher>(*serving->files,
+                                                                 *serving->router, *serving->vfs);
     serving->handler->setLiveReload(&serving->liveReload);
     http::ServerOptions options;
     options.address = QHostAddress(QHostAddress::LocalHost);

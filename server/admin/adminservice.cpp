@@ -12,7 +12,7 @@
 #include "admin/tokensapi.h"
 #include "config/config.h"
 #include "db/database.h"
-#include "hosting/sitehandler.h"
+#include "http/urlpath.h"
 #include "http/clientaddress.h"
 #include "http/responses.h"
 
@@ -219,7 +219,7 @@ const Route *AdminService::match(Method method, const QString &path,
 
 void AdminService::handle(http::Exchange &exchange) {
     const http::Request &request = exchange.request();
-    auto path = hosting::SiteHandler::decodePath(request.path());
+    auto path = http::decodePath(request.path());
     if (!path) {
         exchange.respond(apiError(400, "invalid", path.error().message));
         return;

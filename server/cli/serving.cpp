@@ -15,7 +15,7 @@
 #include "guard/servicenotifier.h"
 #include "hosting/functions/functionruntime.h"
 #include "hosting/hostrouter.h"
-#include "hosting/sitehandler.h"
+#include "hosting/sitedispatcher.h"
 #include "hosting/tracker.h"
 #include "http/accesslog.h"
 #include "http/httpserver.h"
@@ -110,7 +110,8 @@ int serve(db::Database &database, const ServeSettings &settings) {
         qCritical("fazt: %s", qPrintable(s.error().message));
         return Failure;
     }
-    hosting::SiteHandler handler(vfs, cache, router);
+    hosting::SiteHandler files(vfs, cache);
+    hosting::SiteDispatcher handler(files, router, vfs);
     handler.setLiveReload(settings.liveReload);
     Config config(database);
     if (Status s = config.load(); !s) {
@@ -229,14 +230,14 @@ int serve(db::Database &database, const ServeSettings &settings) {
         // The dashboard answers from RAM from the first request on, whatever user traffic
         // does to the cache.
         if (vfs.site(admin::AdminSite::SiteName)) {
-            handler.setDashboard(admin::AdminSite::SiteName, admin::AdminSite::securityHeaders());
-            if (auto pinned = handler.pinDashboard(); !pinned)
+            files.setDashboard(admin::AdminSite::SiteName, admin::AdminSite::securityHeaders());
+            if (auto pinned = files.pinDashboard(); !pinned)
                 qWarning("fazt: the admin dashboard is not pinned in memory: %s",
                          qPrintable(pinned.error().message));
         }
     }
     guard::Guard guard(database, config, cache, router, handler);
-    guard.attach(handler);
+    guard.attach(files);
     if (adminService)
         guard.attach(*adminService);
     http::ServerOptions httpOptions = settings.http;

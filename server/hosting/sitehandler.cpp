@@ -1,6 +1,5 @@
 #include "hosting/sitehandler.h"
 
-#include "hosting/functions/functionruntime.h"
 #include "hosting/livereload.h"
 #include "http/fieldvalues.h"
 #include "http/responses.h"
@@ -132,62 +131,13 @@ struct SiteHandler::Lookup {
     std::shared_ptr<const vfs::CachedFile> cached; // File, cacheable
     vfs::FileInfo file;                            // File
     QString location;                              // Redirect
+    bool isCertain = true; // Missing: every read said "not found" (none failed)
 };
 
-SiteHandler::SiteHandler(vfs::Vfs &vfs, vfs::VfsCache &cache, HostRouter &router)
+SiteHandler::SiteHandler(vfs::Vfs &vfs, vfs::VfsCache &cache)
     : m_vfs(vfs)
     , m_cache(cache)
-    , m_router(router)
-    , m_knownSites(vfs) {}
-
-Result<QString> SiteHandler::decodePath(QByteArrayView raw) {
-    QString path;
-    // Most addresses are plain ASCII without escapes: taken as they are.
-    if (std::all_of(raw.begin(), raw.end(), [](char c) {
-            const auto byte = static_cast<unsigned char>(c);
-            return byte != 0 && byte < 0x80 && c != '%';
-        })) {
-        path = QString::fromLatin1(raw);
-    } else {
-        QByteArray decoded;
-        decoded.reserve(raw.size());
-        for (qsizetype i = 0; i < raw.size(); ++i) {
-            const char c = raw[i];
-            if (c != '%') {
-                decoded.append(c);
-                continue;
-            }
-            const int hi = i + 2 < raw.size() ? http::hexDigitValue(raw[i + 1]) : -1;
-            const int lo = i + 2 < raw.size() ? http::hexDigitValue(raw[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
-                return Error::invalid(QStringLiteral("The address has a malformed %-escape."));
-            decoded.append(char(hi * 16 + lo));
-            i += 2;
-        }
-        if (decoded.contains('\0'))
-            return Error::invalid(QStringLiteral("The address contains a NUL byte."));
-        QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
-        path = utf8(decoded);
-        if (utf8.hasError())
-            return Error::invalid(QStringLiteral("The address is not valid UTF-8."));
-    }
-    QStringList kept;
-    const QStringList segments = path.split(u'/');
-    for (const QString &segment : segments) {
-        if (segment == QLatin1String(".."))
-            return Error::invalid(QStringLiteral("The address may not contain '..'."));
-        if (segment.contains(u'\\'))
-            return Error::invalid(QStringLiteral("The address may not contain a backslash."));
-        if (!segment.isEmpty() && segment != QLatin1String("."))
-            kept.append(segment);
-    }
-    // "/docs/" and "/docs/." name the folder (its index.html): the trailing '/' stays.
-    const bool namesFolder = segments.last().isEmpty() || segments.last() == QLatin1String(".");
-    QString normalised = kept.join(u'/');
-    if (namesFolder && !normalised.isEmpty())
-        normalised += u'/';
-    return normalised;
-}
+    , m_misses(vfs) {}
 
 bool SiteHandler::isFunctionPath(QStringView path) {
     return path == u"api" || path.startsWith(u"api/");
@@ -223,61 +173,7 @@ bool SiteHandler::isCompressible(const QString &mime) {
            mime == QLatin1String("application/wasm") || mime == QLatin1String("image/x-icon");
 }
 
-void SiteHandler::handle(Exchange &exchange) {
-    const http::Request &request = exchange.request();
-    const HostRouter::Route route = m_router.route(request.host());
-    switch (route.kind) {
-    case HostRouter::Route::Kind::Site: {
-        // Decoded and normalised once: the same path decides "function or file" and, for a
-        // file, which one, so no spelling of /api/... (//api, /./api, /%61pi, /api%2f...)
-        // reaches the static files of a site that has functions.
-        const Result<QString> path = decodePath(request.path());
-        if (m_liveReload && m_liveReload->handle(exchange))
-            return;
-        Tracker *tracker = m_tracker && m_knownSites.contains(route.site) ? m_tracker : nullptr;
-        if (path && m_functions && isFunctionPath(*path) &&
-            m_functions->handle(exchange, route.site, u'/' + *path,
-                                tracker ? tracker->counterFor(request, route.site)
-                                        : FunctionRuntime::Counter()))
-            return;
-        if (tracker) {
-            if (tracker->handleEndpoint(exchange, route.site))
-                return;
-            Tracker::CountingExchange counted(exchange, *tracker, route.site);
-            serveSite(counted, route.site, path);
-            return;
-        }
-        serveSite(exchange, route.site, path);
-        return;
-    }
-    case HostRouter::Route::Kind::Admin:
-        if (m_admin && !m_dashboardSite.isEmpty()) {
-            // The dashboard's files: everything but the API (/health and /metrics were
-            // answered before this handler).
-            const Result<QString> path = decodePath(request.path());
-            if (!path || !isFunctionPath(*path)) {
-                serveSite(exchange, m_dashboardSite, path);
-                return;
-            }
-        }
-        if (m_admin) {
-            m_admin->handle(exchange);
-            return;
-        }
-        exchange.respond(http::errorResponse(
-            404, QStringLiteral("This server has no admin interface here.")));
-        return;
-    case HostRouter::Route::Kind::Unknown:
-        exchange.respond(
-            http::errorResponse(404,
-                                QStringLiteral("No site is configured for the host '%1'.")
-                                    .arg(QString::fromLatin1(request.host().first(
-                                        std::min<qsizetype>(200, request.host().size()))))));
-        return;
-    }
-}
-
-void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Result<QString> &path) {
+void SiteHandler::serve(Exchange &exchange, const QString &site, const Result<QString> &path) {
     const http::Request &request = exchange.request();
     const Method method = request.method();
     if (method != Method::Get && method != Method::Head) {
@@ -322,6 +218,11 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Resul
         exchange.respond(std::move(busy));
         return;
     }
+    if (m_misses.isMissing(site, key)) {
+        serveNotFound(exchange, site);
+        return;
+    }
+    const quint64 seen = m_misses.generation();
     const Lookup found = resolve(site, key);
     switch (found.kind) {
     case Lookup::Kind::File:
@@ -349,6 +250,8 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Resul
             http::errorResponse(400, QStringLiteral("That address cannot name a file.")));
         return;
     case Lookup::Kind::Missing:
+        if (found.isCertain)
+            m_misses.rememberMissing(site, key, seen);
         serveNotFound(exchange, site);
         return;
     }
@@ -365,28 +268,38 @@ SiteHandler::Lookup SiteHandler::resolve(const QString &site, const QString &pat
                                 (path.size() == 10 || path.at(path.size() - 11) == u'/');
     if (!namesDirectory && !path.endsWith(QLatin1String(".html")))
         candidates.append(path + QLatin1String(".html"));
+    bool isCertain = true;
+    const auto noteAbsent = [&isCertain](const Error &error) {
+        isCertain = isCertain && error.code == Error::Code::NotFound;
+    };
     for (const QString &candidate : candidates) {
         auto normalized = vfs::Vfs::normalizePath(candidate);
         if (!normalized)
-            return {Lookup::Kind::Invalid, {}, {}, {}};
+            return {Lookup::Kind::Invalid, {}, {}, {}, false};
         auto file = m_vfs.resolve(site, *normalized);
-        if (!file)
+        if (!file) {
+            noteAbsent(file.error());
             continue;
+        }
         if (!m_cache.isCacheable(file->size))
-            return {Lookup::Kind::File, nullptr, *file, {}};
+            return {Lookup::Kind::File, nullptr, *file, {}, false};
         auto prepared = prepare(site, *file);
         if (!prepared)
-            return {Lookup::Kind::File, nullptr, *file, {}};
-        return {Lookup::Kind::File, prepared, *file, {}};
+            return {Lookup::Kind::File, nullptr, *file, {}, false};
+        return {Lookup::Kind::File, prepared, *file, {}, false};
     }
     if (!namesDirectory) {
         if (auto normalized = vfs::Vfs::normalizePath(path + QLatin1String("/index.html"));
             normalized) {
-            if (m_vfs.resolve(site, *normalized))
-                return {Lookup::Kind::Redirect, nullptr, {}, u'/' + path + u'/'};
+            auto index = m_vfs.resolve(site, *normalized);
+            if (index)
+                return {Lookup::Kind::Redirect, nullptr, {}, u'/' + path + u'/', false};
+            noteAbsent(index.error());
         }
     }
-    return {};
+    Lookup missing;
+    missing.isCertain = isCertain;
+    return missing;
 }
 
 void SiteHandler::setDashboard(const QString &site, std::vector<http::Header> headers) {
@@ -555,22 +468,43 @@ void SiteHandler::streamFile(Exchange &exchange, const QString &site, const vfs:
     exchange.respond(std::move(response));
 }
 
-void SiteHandler::serveNotFound(Exchange &exchange, const QString &site) {
-    auto info = m_vfs.site(site);
+LookupCache::Fallback SiteHandler::fallbackOf(const QString &site) {
+    if (const auto known = m_misses.fallback(site))
+        return *known;
+    const quint64 seen = m_misses.generation();
+    const auto info = m_vfs.site(site);
     if (!info) {
+        // A failed read is not remembered: only a site that is not there.
+        if (info.error().code == Error::Code::NotFound)
+            m_misses.rememberFallback(site, LookupCache::Fallback::NoSuchSite, seen);
+        return LookupCache::Fallback::NoSuchSite;
+    }
+    const QJsonObject settings = QJsonDocument::fromJson(info->settings.toUtf8()).object();
+    const LookupCache::Fallback fallback = settings.value(QLatin1String("spa")).toBool()
+                                               ? LookupCache::Fallback::SinglePageApp
+                                               : LookupCache::Fallback::NotFoundPage;
+    m_misses.rememberFallback(site, fallback, seen);
+    return fallback;
+}
+
+void SiteHandler::serveNotFound(Exchange &exchange, const QString &site) {
+    const LookupCache::Fallback fallback = fallbackOf(site);
+    if (fallback == LookupCache::Fallback::NoSuchSite) {
         exchange.respond(http::errorResponse(
             404, QStringLiteral("There is no site named '%1' on this server.").arg(site)));
         return;
     }
-    const QJsonObject settings = QJsonDocument::fromJson(info->settings.toUtf8()).object();
-    const bool isSpa = settings.value(QLatin1String("spa")).toBool();
-    const QString fallback = isSpa ? QStringLiteral("index.html") : QStringLiteral("404.html");
-    std::shared_ptr<const vfs::CachedFile> page = m_cache.find(site, fallback);
-    if (!page) {
-        if (auto file = m_vfs.resolve(site, fallback); file && m_cache.isCacheable(file->size)) {
+    const bool isSpa = fallback == LookupCache::Fallback::SinglePageApp;
+    const QString pagePath = isSpa ? QStringLiteral("index.html") : QStringLiteral("404.html");
+    std::shared_ptr<const vfs::CachedFile> page = m_cache.find(site, pagePath);
+    if (!page && !m_misses.isMissing(site, pagePath)) {
+        const quint64 seen = m_misses.generation();
+        if (auto file = m_vfs.resolve(site, pagePath); file && m_cache.isCacheable(file->size)) {
             page = prepare(site, *file);
             if (page)
-                m_cache.insert(site, fallback, page);
+                m_cache.insert(site, pagePath, page);
+        } else if (!file && file.error().code == Error::Code::NotFound) {
+            m_misses.rememberMissing(site, pagePath, seen);
         }
     }
     if (page) {

@@ -519,10 +519,9 @@ void HeadParser::parseConnection(QByteArrayView value, RequestHead &head) {
 }
 
 QByteArrayView RequestHead::field(QByteArrayView buffer, QByteArrayView name) const {
-    for (const Field &f : fields) {
+    for (const Field &f : fields)
         if (f.name.length == name.size() && equalsIgnoringCase(f.name.in(buffer), name))
             return f.value.in(buffer);
-    }
     return {};
 }
 
