@@ -70,8 +70,8 @@ void Connection::onEvents(quint32 events) {
     }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
         m_canRead = true;
-    if (events & (EPOLLRDHUP | EPOLLHUP))
-        m_isPeerClosing = true;
+    if ((events & (EPOLLRDHUP | EPOLLHUP)) && m_peerInput == PeerInput::Open)
+        m_peerInput = PeerInput::Closing;
     if (events & (EPOLLOUT | EPOLLHUP))
         m_canWrite = true;
     // OpenSSL may need to write while we read (handshake) and read while we write: under TLS
@@ -100,7 +100,7 @@ void Connection::drive() {
         if (m_state == State::Lingering) {
             while (m_canRead && readSome()) {
             } // discards
-            if (m_peerClosed)
+            if (m_peerInput == PeerInput::Ended)
                 close();
             break;
         }
@@ -126,7 +126,7 @@ void Connection::drive() {
                 break;        // wait for EPOLLOUT
             }
         }
-        if (m_isResponding) {
+        if (m_state == State::Responding) {
             finishResponse();
             continue;
         }
@@ -135,7 +135,7 @@ void Connection::drive() {
                 continue;
             if (m_canRead && readSome())
                 continue;
-            if (m_peerClosed && !m_isResponding)
+            if (m_peerInput == PeerInput::Ended)
                 close();
             break;
         }
@@ -144,15 +144,15 @@ void Connection::drive() {
                 continue;
             if (m_canRead && readSome())
                 continue;
-            if (m_peerClosed)
+            if (m_peerInput == PeerInput::Ended)
                 close(); // the body will never be complete
             break;
         }
-        break; // Handling: the handler answers later
+        break; // Handling (the handler answers later) or HandingOff
     }
     m_isDriving = false;
-    if (m_isHandingOff && m_state != State::Closed) {
-        m_isHandingOff = false;
+    if (m_state == State::HandingOff) {
+        m_state = State::Handling;
         m_worker->handOff(*this); // last touch on this thread
         return;
     }
@@ -195,7 +195,7 @@ bool Connection::readSome() {
         // the next arrival. Skipping the recv() that would only say EAGAIN saves a system call
         // per request. (Unless the peer is closing: then read on to see the end. Not under
         // TLS either: SSL_read returns one record at a time, whatever else is waiting.)
-        if (size_t(n) < room && !m_isPeerClosing && !m_ssl)
+        if (size_t(n) < room && m_peerInput == PeerInput::Open && !m_ssl)
             m_canRead = false;
         if (m_deadlineIsIdle || (m_state == State::ReadingHead && m_inEnd - m_inStart == n))
             setDeadline(m_worker->options().headerTimeoutMs); // a new request begins
@@ -205,7 +205,7 @@ bool Connection::readSome() {
     }
     m_canRead = false;
     if (n == 0) {
-        m_peerClosed = true;
+        m_peerInput = PeerInput::Ended;
         return false;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -238,7 +238,7 @@ ssize_t Connection::receive(char *data, size_t size) {
 }
 
 bool Connection::parseHead() {
-    if (m_inEnd == m_inStart || m_isResponding)
+    if (m_inEnd == m_inStart)
         return false;
     const QByteArrayView data(m_in.constData() + m_inStart, m_inEnd - m_inStart);
     const HeadResult result = http::parseHead(data, m_worker->options().head, m_head, m_scanned);
@@ -263,7 +263,7 @@ bool Connection::parseHead() {
         // A connection's first request says whose it is: the owner's admin moves to the
         // priority worker, where user traffic never queues in front of it.
         if (m_worker->takesPriority(m_request)) {
-            m_isHandingOff = true;
+            m_state = State::HandingOff;
             return true;
         }
         if (m_reservePlace) { // past the cap, and not for the admin
@@ -289,7 +289,7 @@ void Connection::resumeOn(Worker &worker) {
 
 void Connection::receiveBody(qint64 maxBytes,
                              std::function<void(QByteArrayView piece, bool last)> receiver) {
-    if (m_state != State::Handling || m_isResponding)
+    if (m_state != State::Handling)
         return;
     if (!m_head.hasBody()) {
         receiver({}, true);
@@ -352,7 +352,7 @@ bool Connection::pumpBody() {
     // state across pieces, and no piece pays for a copy of it.
     auto receiver = std::exchange(m_bodyReceiver, nullptr);
     receiver(piece, isLast);
-    if (!isLast && m_state == State::ReadingBody && !m_isResponding && !m_bodyReceiver)
+    if (!isLast && m_state == State::ReadingBody && !m_bodyReceiver)
         m_bodyReceiver = std::move(receiver);
     return true;
 }
@@ -362,7 +362,7 @@ Responder Connection::defer() {
 }
 
 void Connection::respondDeferred(quint64 serial, Response response) {
-    if (serial != m_requestSerial || m_isResponding)
+    if (serial != m_requestSerial)
         return;
     respond(std::move(response));
 }
@@ -374,7 +374,8 @@ void Responder::respond(Response response, std::shared_ptr<void> release) const 
 }
 
 void Connection::respond(Response response) {
-    if (m_isResponding || m_state == State::Closed || m_state == State::Lingering)
+    if (m_state == State::Responding || m_state == State::Closed ||
+        m_state == State::Lingering)
         return;
     if (!m_bodyComplete || response.connection == ConnectionPolicy::Close || m_isShuttingDown)
         m_closeAfterResponse = true; // unread body bytes must never be parsed as a request
@@ -396,8 +397,7 @@ void Connection::respond(Response response) {
     if (!response.body.isEmpty())
         queue(std::move(response.body));
     m_stream = std::move(response.stream);
-    m_isResponding = true;
-    m_state = State::Handling;
+    m_state = State::Responding;
     m_bodyReceiver = nullptr;
     setDeadline(m_worker->options().sendTimeoutMs);
     drive();
@@ -406,7 +406,6 @@ void Connection::respond(Response response) {
 void Connection::failRequest(int status, const char *reason) {
     m_bodyComplete = false; // forces close after the response
     m_state = State::Handling;
-    m_isResponding = false;
     m_stream.reset();
     respond(errorResponse(status, QString::fromLatin1(reason ? reason : "Bad request") +
                                       QStringLiteral(".")));
@@ -518,7 +517,6 @@ void Connection::refillFromStream() {
 }
 
 void Connection::finishResponse() {
-    m_isResponding = false;
     m_request = Request();
     m_bodyReceiver = nullptr;
     m_chunked.reset();
@@ -547,8 +545,7 @@ void Connection::finishResponse() {
 void Connection::checkDeadline(qint64 nowMs) {
     if (m_state == State::Closed || m_deadlineMs == 0 || nowMs < m_deadlineMs)
         return;
-    if (m_state == State::ReadingHead && !m_deadlineIsIdle && m_inEnd > m_inStart &&
-        !m_isResponding) {
+    if (m_state == State::ReadingHead && !m_deadlineIsIdle && m_inEnd > m_inStart) {
         failRequest(408, "The request took too long to arrive");
         if (m_state != State::Closed)
             m_deadlineMs = nowMs + LingerMs; // a client that does not read the 408 either
@@ -565,7 +562,7 @@ void Connection::shutdownWhenIdle() {
     // "Connection: close". An idle keep-alive connection closes now.
     const bool isFresh =
         m_requestSerial == 0 && m_worker->nowMs() - m_acceptedMs < FreshGraceMs;
-    if (m_state == State::ReadingHead && !m_isResponding && m_inEnd == m_inStart && !isFresh)
+    if (m_state == State::ReadingHead && m_inEnd == m_inStart && !isFresh)
         close();
 }
 
