@@ -15,6 +15,23 @@ constexpr std::array<QByteArrayView, size_t(Field::Count)> Names = {
     "X-Real-IP",
 };
 
+// The fields whose names have each length: a name is compared with one to three of them,
+// not seventeen (every request's Host, Accept and the like are ruled out by length alone).
+// A longer name, or a fifth name of one length, fails to compile here.
+constexpr qsizetype MaxNameLength = 17;
+struct Candidates {
+    std::array<quint8, 4> fields{};
+    int count = 0;
+};
+constexpr std::array<Candidates, MaxNameLength + 1> ByLength = [] {
+    std::array<Candidates, MaxNameLength + 1> table{};
+    for (size_t i = 0; i < Names.size(); ++i) {
+        Candidates &slot = table[size_t(Names[i].size())];
+        slot.fields[size_t(slot.count++)] = quint8(i);
+    }
+    return table;
+}();
+
 char lower(char c) {
     return c >= 'A' && c <= 'Z' ? char(c + ('a' - 'A')) : c;
 }
@@ -29,14 +46,12 @@ bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b) {
 } // namespace
 
 Field fieldOf(QByteArrayView name) {
-    // Length and first letter rule out all but one or two names without a loop over bytes.
-    const char first = name.isEmpty() ? 0 : lower(name.front());
-    for (size_t i = 0; i < Names.size(); ++i) {
-        const QByteArrayView known = Names[i];
-        if (known.size() == name.size() && lower(known.front()) == first &&
-            equalsIgnoringCase(known, name))
-            return Field(i);
-    }
+    if (name.size() > MaxNameLength)
+        return Field::Count;
+    const Candidates &candidates = ByLength[size_t(name.size())];
+    for (int i = 0; i < candidates.count; ++i)
+        if (equalsIgnoringCase(Names[candidates.fields[size_t(i)]], name))
+            return Field(candidates.fields[size_t(i)]);
     return Field::Count;
 }
 
