@@ -12,7 +12,7 @@
 #include "admin/tokensapi.h"
 #include "config/config.h"
 #include "db/database.h"
-#include "hosting/sitehandler.h"
+#include "http/urlpath.h"
 #include "http/clientaddress.h"
 #include "http/responses.h"
 
@@ -219,7 +219,7 @@ const Route *AdminService::match(Method method, const QString &path,
 
 void AdminService::handle(http::Exchange &exchange) {
     const http::Request &request = exchange.request();
-    auto path = hosting::SiteHandler::decodePath(request.path());
+    auto path = http::decodePath(request.path());
     if (!path) {
         exchange.respond(apiError(400, "invalid", path.error().message));
         return;
@@ -245,7 +245,7 @@ void AdminService::handle(http::Exchange &exchange) {
         Response refused = apiError(
             405, "method_not_allowed",
             QStringLiteral("%1 accepts %2.").arg(fullPath, allowed.join(QStringLiteral(", "))));
-        refused.head.append("Allow: " + allowed.join(QStringLiteral(", ")).toLatin1() + "\r\n");
+        refused.allow = allowed.join(QStringLiteral(", ")).toLatin1();
         exchange.respond(std::move(refused));
         return;
     }
@@ -262,17 +262,17 @@ void AdminService::handle(http::Exchange &exchange) {
     apiRequest->query = QUrlQuery(QString::fromUtf8(request.query()));
     apiRequest->peer = request.peer();
     apiRequest->isSecure = m_options.isSecure;
-    apiRequest->contentType = request.field("Content-Type").toByteArray();
-    apiRequest->idempotencyKey = request.field("Idempotency-Key").trimmed().toByteArray();
-    apiRequest->prefersAsync = request.field("Prefer").contains("respond-async");
+    apiRequest->contentType = request.field(http::Field::ContentType).toByteArray();
+    apiRequest->idempotencyKey = request.field(http::Field::IdempotencyKey).trimmed().toByteArray();
+    apiRequest->prefersAsync = request.field(http::Field::Prefer).contains("respond-async");
 
     // Authenticate from RAM: a bearer token, or the session cookie (with CSRF for changes).
-    const QByteArrayView authorization = request.field("Authorization");
+    const QByteArrayView authorization = request.field(http::Field::Authorization);
     // The first cookie that is a live session: one planted beside it (by a sibling site, over
     // plain HTTP) cannot push the owner's aside.
     std::optional<auth::Session> liveSession;
     for (const QByteArray &id :
-         auth::sessionIdsFromCookieHeader(request.field("Cookie"), m_options.isSecure)) {
+         auth::sessionIdsFromCookieHeader(request.field(http::Field::Cookie), m_options.isSecure)) {
         if ((liveSession = m_sessions.find(id)))
             break;
     }
@@ -313,7 +313,7 @@ void AdminService::handle(http::Exchange &exchange) {
         isAuthenticated = true;
     } else if (liveSession) {
         if (isStateChanging(request.method()) &&
-            !auth::csrfMatches(*liveSession, request.field("X-CSRF-Token"))) {
+            !auth::csrfMatches(*liveSession, request.field(http::Field::XCsrfToken))) {
             exchange.respond(apiError(
                 403, "csrf",
                 QStringLiteral("This change needs the session's CSRF token in the "
@@ -341,7 +341,7 @@ void AdminService::handle(http::Exchange &exchange) {
                 apiError(429, "rate_limited",
                          QStringLiteral("Too many requests from your address. Retry in %1 seconds.")
                              .arg(*wait));
-            limited.head.append("Retry-After: " + QByteArray::number(*wait) + "\r\n");
+            limited.retryAfterSeconds = int(*wait);
             exchange.respond(std::move(limited));
             return;
         }
@@ -417,7 +417,7 @@ void AdminService::handle(http::Exchange &exchange) {
                     503, "stopped",
                     QStringLiteral("The server is stopping: this upload was not stored. Send "
                                    "it again in a moment."));
-                stopping.closeConnection = true;
+                stopping.connection = http::ConnectionPolicy::Close;
                 exchange.respond(std::move(stopping));
                 return;
             }
@@ -456,8 +456,8 @@ void AdminService::dispatch(const Route &route, std::shared_ptr<ApiRequest> requ
             Response response = r->run(*request);
             // An endpoint that answers later (a deploy job the client waits for) has taken
             // the request on: audited as accepted.
-            const bool isLater = response.head.isEmpty();
-            Response accepted{"HTTP/1.1 202 Accepted\r\n", {}, nullptr, false};
+            const bool isLater = response.status == 0; // answeredLater()
+            const Response accepted(202);
             if (auto entry = auditEntryFor(*r, *request, isLater ? accepted : response))
                 (void)m_audit.record(std::move(*entry)); // queued, never waited for
             if (!isLater)
@@ -505,7 +505,7 @@ Response AdminService::openApi(ApiRequest &) {
         return apiError(500, "internal",
                         QStringLiteral("openapi.json is missing from this build."));
     Response response = http::makeResponse(200, "application/json", file.readAll());
-    response.head.append("Cache-Control: no-cache\r\n");
+    response.cacheControl = "no-cache";
     return response;
 }
 

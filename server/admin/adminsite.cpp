@@ -68,12 +68,13 @@ Result<QString> AdminSite::install(db::Database &database, Replace replace) {
         .arg(deployed->id);
 }
 
-QByteArray AdminSite::securityHeaders() {
-    return "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
-           "img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; "
-           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"
-           "X-Frame-Options: DENY\r\n"
-           "Cross-Origin-Opener-Policy: same-origin\r\n";
+std::vector<http::Header> AdminSite::securityHeaders() {
+    return {{"Content-Security-Policy",
+             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+             "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
+             "form-action 'self'; frame-ancestors 'none'"},
+            {"X-Frame-Options", "DENY"},
+            {"Cross-Origin-Opener-Policy", "same-origin"}};
 }
 
 } // namespace fazt::admin

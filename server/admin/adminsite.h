@@ -1,5 +1,6 @@
 #pragma once
 
+#include "http/response.h"
 #include "result.h"
 
 #include <QByteArray>
@@ -36,7 +37,7 @@ public:
     // What every dashboard file is served with, beyond the usual headers: a strict
     // Content-Security-Policy (scripts, styles and connections from the admin origin only; no
     // inline script or style, no frames). Lines of "Name: value\r\n".
-    static QByteArray securityHeaders();
+    static std::vector<http::Header> securityHeaders();
 };
 
 } // namespace fazt::admin

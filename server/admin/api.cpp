@@ -13,14 +13,14 @@ using http::Response;
 Response jsonResponse(int status, const QJsonObject &body) {
     Response response = http::makeResponse(status, "application/json",
                                            QJsonDocument(body).toJson(QJsonDocument::Compact));
-    response.head.append("Cache-Control: no-store\r\n");
+    response.cacheControl = "no-store";
     return response;
 }
 
 Response jsonResponse(int status, const QJsonArray &body) {
     Response response = http::makeResponse(status, "application/json",
                                            QJsonDocument(body).toJson(QJsonDocument::Compact));
-    response.head.append("Cache-Control: no-store\r\n");
+    response.cacheControl = "no-store";
     return response;
 }
 

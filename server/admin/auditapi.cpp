@@ -148,7 +148,7 @@ std::optional<audit::AuditEntry> auditEntryFor(const Route &route, const ApiRequ
             known = &name;
     if (known && !*known->action)
         return std::nullopt;
-    const int status = http::statusOf(response.head);
+    const int status = response.status;
     const bool isLogin = route.pattern == QLatin1String("/api/login");
     const bool isCounted = (status >= 200 && status < 300) || status == 403 ||
                            (isLogin && status == 401); // a password that was checked

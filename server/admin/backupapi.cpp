@@ -57,13 +57,13 @@ Response backup(db::Database &database) {
         "fazt-backup-" +
         QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss")).toLatin1() +
         ".db";
-    http::HeadBuilder head(200);
-    http::addStandardHeaders(head);
-    head.add("Content-Type", "application/vnd.sqlite3")
-        .add("Content-Length", file->size())
-        .add("Content-Disposition", QByteArray("attachment; filename=\"" + name + '"'))
-        .add("Cache-Control", "no-store");
-    return Response{head.take(), {}, std::make_unique<FileSource>(std::move(file)), false};
+    Response download(200);
+    download.contentType = "application/vnd.sqlite3";
+    download.contentLength = file->size();
+    download.addHeader("Content-Disposition", "attachment; filename=\"" + name + '"');
+    download.cacheControl = "no-store";
+    download.stream = std::make_unique<FileSource>(std::move(file));
+    return download;
 }
 
 } // namespace

@@ -99,8 +99,7 @@ private:
 
 inline http::Response accepted(const QJsonObject &job) {
     http::Response response = jsonResponse(202, job);
-    response.head.append("Location: " + job.value(QStringLiteral("url")).toString().toUtf8() +
-                         "\r\n");
+    response.location = job.value(QStringLiteral("url")).toString().toUtf8();
     return response;
 }
 

@@ -129,8 +129,7 @@ Response DeployJobs::startFromManifest(ApiRequest &request) {
     std::lock_guard lock(m_mutex);
     m_jobs.emplace(job->id, job);
     Response created = jsonResponse(201, jobJson(*job));
-    created.head.append(
-        "Location: " + jobJson(*job).value(QStringLiteral("url")).toString().toUtf8() + "\r\n");
+    created.location = jobJson(*job).value(QStringLiteral("url")).toString().toUtf8();
     return created;
 }
 

@@ -45,7 +45,7 @@ Response SessionEndpoints::login(ApiRequest &request) const {
         200, QJsonObject{{QStringLiteral("username"), username},
                          {QStringLiteral("csrfToken"), QString::fromLatin1(session.csrfToken)},
                          {QStringLiteral("expiresAt"), isoTime(session.expiresAt)}});
-    response.head.append("Set-Cookie: " + auth::sessionCookie(session, request.isSecure) + "\r\n");
+    response.addHeader("Set-Cookie", auth::sessionCookie(session, request.isSecure));
     return response;
 }
 
@@ -53,7 +53,7 @@ Response SessionEndpoints::logout(ApiRequest &request) const {
     if (request.caller.isSession)
         service.sessions().remove(request.caller.sessionId);
     Response response = http::makeResponse(204, {}, {});
-    response.head.append("Set-Cookie: " + auth::clearedSessionCookie(request.isSecure) + "\r\n");
+    response.addHeader("Set-Cookie", auth::clearedSessionCookie(request.isSecure));
     return response;
 }
 
@@ -78,7 +78,7 @@ Response loginRefused(int retryAfterSeconds, const QString &why) {
     Response limited =
         apiError(429, "rate_limited",
                  QStringLiteral("%1 Retry in %2 seconds.").arg(why).arg(retryAfterSeconds));
-    limited.head.append("Retry-After: " + QByteArray::number(retryAfterSeconds) + "\r\n");
+    limited.retryAfterSeconds = int(retryAfterSeconds);
     return limited;
 }
 

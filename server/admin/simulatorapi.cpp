@@ -61,7 +61,7 @@ Response simulate(ApiRequest &request) {
                                  {QStringLiteral("diskBytes"), resources.diskTotalBytes}}},
                     {QStringLiteral("limits"), limits.toJson()},
                     {QStringLiteral("worstCaseBytes"), system::Capacity::worstCaseBytes(limits)}});
-    response.head.append("Access-Control-Allow-Origin: *\r\n");
+    response.addHeader("Access-Control-Allow-Origin", "*");
     return response;
 }
 

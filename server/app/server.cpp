@@ -13,6 +13,7 @@
 #include "guard/guard.h"
 #include "hosting/functions/functionruntime.h"
 #include "hosting/hostrouter.h"
+#include "hosting/sitedispatcher.h"
 #include "hosting/sitehandler.h"
 #include "hosting/tracker.h"
 #include "http/accesslog.h"
@@ -84,7 +85,8 @@ struct Server::Parts {
     std::unique_ptr<vfs::VfsCache> cache;
     std::unique_ptr<vfs::Vfs> fileSystem; // the database as the sites' files
     std::unique_ptr<hosting::HostRouter> router;
-    std::unique_ptr<hosting::SiteHandler> handler;
+    std::unique_ptr<hosting::SiteHandler> files;
+    std::unique_ptr<hosting::SiteDispatcher> handler;
     std::unique_ptr<Config> config;
     QTimer auditPrune;
     // Analytics: counted in RAM, flushed in one transaction every 30 s or 1,000 records.
@@ -122,7 +124,8 @@ Status Server::Parts::start() {
         router->setFixedSite(options.fixedSite);
     if (Status s = router->reloadDomains(database); !s)
         return s;
-    handler = std::make_unique<hosting::SiteHandler>(*fileSystem, *cache, *router);
+    files = std::make_unique<hosting::SiteHandler>(*fileSystem, *cache);
+    handler = std::make_unique<hosting::SiteDispatcher>(*files, *router, *fileSystem);
     handler->setLiveReload(options.liveReload);
     config = std::make_unique<Config>(database);
     if (Status s = config->load(); !s)
@@ -144,7 +147,7 @@ Status Server::Parts::start() {
             return s;
     }
     frontDoor = std::make_unique<guard::Guard>(database, *config, *cache, *router, *handler);
-    frontDoor->attach(*handler);
+    frontDoor->attach(*files);
     if (adminService)
         frontDoor->attach(*adminService);
     http::ServerOptions httpOptions = options.http;
@@ -244,8 +247,8 @@ Status Server::Parts::startAdmin() {
     // The dashboard answers from RAM from the first request on, whatever user traffic does to
     // the cache.
     if (fileSystem->site(admin::AdminSite::SiteName)) {
-        handler->setDashboard(admin::AdminSite::SiteName, admin::AdminSite::securityHeaders());
-        if (auto pinned = handler->pinDashboard(); !pinned)
+        files->setDashboard(admin::AdminSite::SiteName, admin::AdminSite::securityHeaders());
+        if (auto pinned = files->pinDashboard(); !pinned)
             qWarning("fazt: the admin dashboard is not pinned in memory: %s",
                      qPrintable(pinned.error().message));
     }

@@ -215,7 +215,7 @@ std::optional<http::Response> Guard::admitUpload(qint64 contentLength) {
             503, "memory_short",
             QStringLiteral("The server is short of memory and takes no large uploads right now. "
                            "Retry in a minute."));
-        busy.head.append("Retry-After: " + QByteArray::number(RetryAfterSeconds) + "\r\n");
+        busy.retryAfterSeconds = int(RetryAfterSeconds);
         return busy;
     }
     if (!m_breakers.admitDiskWrite()) {
@@ -230,12 +230,12 @@ bool Guard::isMetricsAllowed(const http::Request &request) const {
     // host (any configured, or a request that says it was forwarded), which would make a
     // loopback peer of every visitor.
     const bool isFromThisMachine =
-        request.peer().isLoopback() && request.field("X-Forwarded-For").isEmpty() &&
-        request.field("Forwarded").isEmpty() && request.field("X-Real-IP").isEmpty() &&
+        request.peer().isLoopback() && request.field(http::Field::XForwardedFor).isEmpty() &&
+        request.field(http::Field::Forwarded).isEmpty() && request.field(http::Field::XRealIp).isEmpty() &&
         m_config.value(QStringLiteral("http.trusted_proxies")).trimmed().isEmpty();
     if (isFromThisMachine)
         return true;
-    const QByteArrayView authorization = request.field("Authorization");
+    const QByteArrayView authorization = request.field(http::Field::Authorization);
     if (!m_admin || !authorization.startsWith("Bearer "))
         return false;
     const auto token = m_admin->tokens().authenticate(authorization.sliced(7).trimmed());
@@ -245,9 +245,8 @@ bool Guard::isMetricsAllowed(const http::Request &request) const {
 void Guard::handle(http::Exchange &exchange) {
     const http::Request &request = exchange.request();
     const QByteArrayView path = request.path();
-    const bool isHead = request.method() == http::Method::Head;
     if (path == "/health") {
-        exchange.respond(http::makeResponse(200, "text/plain; charset=utf-8", "ok\n", isHead));
+        exchange.respond(http::makeResponse(200, "text/plain; charset=utf-8", "ok\n"));
         return;
     }
     if (path != "/metrics" && !isInMaintenance()) {
@@ -260,14 +259,13 @@ void Guard::handle(http::Exchange &exchange) {
             http::Response refused = http::errorResponse(
                 401,
                 QStringLiteral("Metrics need an API token (Authorization: Bearer ...) or a "
-                               "request from this machine."),
-                isHead);
-            refused.head.append("WWW-Authenticate: Bearer\r\n");
+                               "request from this machine."));
+            refused.addHeader("WWW-Authenticate", "Bearer");
             exchange.respond(std::move(refused));
             return;
         }
         exchange.respond(http::makeResponse(200, "text/plain; version=0.0.4; charset=utf-8",
-                                            m_metrics.prometheus(), isHead));
+                                            m_metrics.prometheus()));
         return;
     }
     if (route.kind == hosting::HostRouter::Route::Kind::Site && isInMaintenance()) {
@@ -275,10 +273,8 @@ void Guard::handle(http::Exchange &exchange) {
         http::Response paused = http::errorResponse(
             503,
             QStringLiteral("This site is paused while the server is in maintenance. Please come "
-                           "back later."),
-            isHead);
-        paused.head.append("Retry-After: " + QByteArray::number(MaintenanceRetryAfterSeconds) +
-                           "\r\n");
+                           "back later."));
+        paused.retryAfterSeconds = int(MaintenanceRetryAfterSeconds);
         exchange.respond(std::move(paused));
         return;
     }

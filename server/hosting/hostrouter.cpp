@@ -16,12 +16,6 @@ HostRouter::HostRouter(QString baseDomain)
     : m_domain(std::move(baseDomain).toLower())
     , m_adminHost(adminHostUnder(m_domain)) {}
 
-void HostRouter::setBaseDomain(const QString &domain) {
-    QWriteLocker lock(&m_lock);
-    m_domain = domain.toLower();
-    m_adminHost = adminHostUnder(m_domain);
-}
-
 bool HostRouter::isAdminHost(QByteArrayView host) const {
     host = host.trimmed();
     if (const qsizetype colon = host.indexOf(':'); colon >= 0)

@@ -28,8 +28,6 @@ public:
     };
 
     explicit HostRouter(QString baseDomain);
-
-    void setBaseDomain(const QString &domain);
     // Serves every hostname from one site (`fazt preview`).
     void setFixedSite(const QString &site);
     // Reloads the custom hostnames from the `domains` table.

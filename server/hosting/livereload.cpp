@@ -22,7 +22,7 @@ http::Response eventResponse(quint64 version, Event event) {
     if (event == Event::Reload)
         body += "event: reload\ndata: " + QByteArray::number(version) + '\n';
     http::Response response = http::makeResponse(200, "text/event-stream", body + '\n');
-    response.head.append("Cache-Control: no-store\r\n");
+    response.cacheControl = "no-store";
     return response;
 }
 
@@ -44,14 +44,13 @@ bool LiveReload::handle(http::Exchange &exchange) {
         return false;
     if (request.method() != http::Method::Get) {
         http::Response refused =
-            http::errorResponse(405, QStringLiteral("The live-reload stream is read with GET."),
-                                request.method() == http::Method::Head);
-        refused.head.append("Allow: GET\r\n");
+            http::errorResponse(405, QStringLiteral("The live-reload stream is read with GET."));
+        refused.allow = "GET";
         exchange.respond(std::move(refused));
         return true;
     }
     bool isKnown = false;
-    const quint64 seen = request.field("Last-Event-ID").trimmed().toULongLong(&isKnown);
+    const quint64 seen = request.field(http::Field::LastEventId).trimmed().toULongLong(&isKnown);
     std::unique_lock lock(m_mutex);
     const quint64 version = m_version;
     if (!isKnown || seen > version) { // a first request (or one from an earlier preview)

@@ -1,13 +1,12 @@
 #include "hosting/sitehandler.h"
 
-#include "hosting/functions/functionruntime.h"
 #include "hosting/livereload.h"
+#include "http/fieldvalues.h"
 #include "http/responses.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
-#include <QStringDecoder>
 
 #include <algorithm>
 #include <zlib.h>
@@ -15,13 +14,17 @@
 namespace fazt::hosting {
 
 using http::Exchange;
-using http::HeadBuilder;
 using http::Method;
 using http::Response;
 
 namespace {
 
 constexpr qint64 OneYear = 31536000;
+
+// The tag of a file's gzip variant: the same bytes, so If-None-Match treats it as the file's.
+QByteArray gzipEtagOf(const vfs::FileInfo &file) {
+    return '"' + file.hash.toHex() + "-gz\"";
+}
 
 bool isHtml(const vfs::FileInfo &file) {
     return file.mime.startsWith(QLatin1String("text/html"));
@@ -49,83 +52,6 @@ QByteArray gzip(const QByteArray &data) {
     out.truncate(qsizetype(stream.total_out));
     deflateEnd(&stream);
     return rc == Z_STREAM_END ? out : QByteArray();
-}
-
-bool acceptsGzip(QByteArrayView acceptEncoding) {
-    // "gzip", "gzip;q=0.8", but not "gzip;q=0"
-    for (QByteArrayView part :
-         QByteArray::fromRawData(acceptEncoding.data(), acceptEncoding.size()).split(',')) {
-        part = part.trimmed();
-        const qsizetype semi = part.indexOf(';');
-        const QByteArrayView coding = (semi < 0 ? part : part.first(semi)).trimmed();
-        if (coding.compare("gzip", Qt::CaseInsensitive) != 0)
-            continue;
-        if (semi < 0)
-            return true;
-        const QByteArrayView params = part.sliced(semi + 1).trimmed();
-        return !(params.startsWith("q=0") && !params.contains('.')) && params != "q=0.0" &&
-               params != "q=0.00" && params != "q=0.000";
-    }
-    return false;
-}
-
-// If-None-Match: "*", or a list of (possibly weak) tags compared weakly.
-bool etagMatches(QByteArrayView ifNoneMatch, const QByteArray &hashHex) {
-    if (ifNoneMatch.trimmed() == "*")
-        return true;
-    for (QByteArray tag :
-         QByteArray::fromRawData(ifNoneMatch.data(), ifNoneMatch.size()).split(',')) {
-        tag = tag.trimmed();
-        if (tag.startsWith("W/"))
-            tag = tag.mid(2);
-        if (tag.size() < 2 || !tag.startsWith('"') || !tag.endsWith('"'))
-            continue;
-        tag = tag.mid(1, tag.size() - 2);
-        if (tag.endsWith("-gz"))
-            tag.chop(3);
-        if (tag == hashHex)
-            return true;
-    }
-    return false;
-}
-
-struct ByteRange {
-    enum class Kind { None, Satisfiable, Unsatisfiable } kind = Kind::None;
-    qint64 first = 0;
-    qint64 last = 0; // inclusive
-};
-
-// One "bytes=" range; a list of several is served whole (200), as RFC 9110 allows.
-ByteRange parseRange(QByteArrayView header, qint64 size) {
-    if (!header.startsWith("bytes="))
-        return {};
-    const QByteArrayView spec = header.sliced(6).trimmed();
-    if (spec.contains(','))
-        return {};
-    const qsizetype dash = spec.indexOf('-');
-    if (dash < 0)
-        return {};
-    bool okFirst = false, okLast = false;
-    const QByteArrayView firstText = spec.first(dash).trimmed();
-    const QByteArrayView lastText = spec.sliced(dash + 1).trimmed();
-    const qint64 first = firstText.isEmpty() ? -1 : firstText.toLongLong(&okFirst);
-    const qint64 last = lastText.isEmpty() ? -1 : lastText.toLongLong(&okLast);
-    if ((!firstText.isEmpty() && (!okFirst || first < 0)) ||
-        (!lastText.isEmpty() && (!okLast || last < 0)))
-        return {};             // malformed: ignore the header
-    if (firstText.isEmpty()) { // suffix: the last N bytes
-        if (lastText.isEmpty())
-            return {};
-        if (last == 0 || size == 0)
-            return {ByteRange::Kind::Unsatisfiable};
-        return {ByteRange::Kind::Satisfiable, std::max<qint64>(0, size - last), size - 1};
-    }
-    if (!lastText.isEmpty() && last < first)
-        return {};
-    if (first >= size)
-        return {ByteRange::Kind::Unsatisfiable};
-    return {ByteRange::Kind::Satisfiable, first,
-            lastText.isEmpty() ? size - 1 : std::min(last, size - 1)};
 }
 
 // Reads [first, last] of a stored blob chunk by chunk, for the connection to pull. The pieces
@@ -174,35 +100,29 @@ private:
     std::vector<QByteArray> m_buffers;
 };
 
-QByteArray buildFileHead(int status, const vfs::FileInfo &file, qint64 length, bool isGzip,
-                         const QByteArray &cacheControl, QByteArrayView extraHeaders) {
-    HeadBuilder head(status);
-    http::addStandardHeaders(head);
-    head.add("Content-Type", file.mime.toLatin1());
-    if (status != 304)
-        head.add("Content-Length", length);
-    head.add("ETag", isGzip ? '"' + file.hash.toHex() + "-gz\"" : file.etag());
-    head.add("Last-Modified", http::httpDate(file.modifiedAt));
-    head.add("Cache-Control", cacheControl);
-    head.add("Accept-Ranges", "bytes");
-    if (SiteHandler::isCompressible(file.mime))
-        head.add("Vary", "Accept-Encoding");
-    if (isGzip)
-        head.add("Content-Encoding", "gzip");
-    return head.take() + extraHeaders.toByteArray();
-}
-
 } // namespace
 
 // A preview revalidates everything: what is being edited must show on the next load. So do
 // the dashboard's files (the only ones with extra headers): after an upgrade the browser must
 // not mix new pages with old scripts, and a 304 from the pinned cache costs next to nothing.
-QByteArray SiteHandler::fileHead(int status, const vfs::FileInfo &file, qint64 length,
-                                 bool isGzip, QByteArrayView extraHeaders) const {
-    const bool revalidate = m_liveReload || !extraHeaders.isEmpty();
-    return buildFileHead(status, file, length, isGzip,
-                         revalidate ? QByteArray("no-cache") : cacheControlFor(file),
-                         extraHeaders);
+Response SiteHandler::fileResponse(int status, const QString &site, const vfs::FileInfo &file,
+                                   Encoding encoding) const {
+    const bool isDashboard = site == m_dashboardSite && !m_dashboardSite.isEmpty();
+    Response response(status);
+    response.contentType = file.mime.toLatin1();
+    response.etag = encoding == Encoding::Gzip ? gzipEtagOf(file) : file.etag();
+    response.lastModified = file.modifiedAt;
+    response.cacheControl =
+        m_liveReload || isDashboard ? QByteArray("no-cache") : cacheControlFor(file);
+    response.addHeader("Accept-Ranges", "bytes");
+    if (isCompressible(file.mime))
+        response.vary = "Accept-Encoding";
+    if (encoding == Encoding::Gzip)
+        response.contentEncoding = "gzip";
+    if (isDashboard)
+        response.headers.insert(response.headers.end(), m_dashboardHeaders.begin(),
+                                m_dashboardHeaders.end());
+    return response;
 }
 
 struct SiteHandler::Lookup {
@@ -210,62 +130,13 @@ struct SiteHandler::Lookup {
     std::shared_ptr<const vfs::CachedFile> cached; // File, cacheable
     vfs::FileInfo file;                            // File
     QString location;                              // Redirect
+    bool isCertain = true; // Missing: every read said "not found" (none failed)
 };
 
-SiteHandler::SiteHandler(vfs::Vfs &vfs, vfs::VfsCache &cache, HostRouter &router)
+SiteHandler::SiteHandler(vfs::Vfs &vfs, vfs::VfsCache &cache)
     : m_vfs(vfs)
     , m_cache(cache)
-    , m_router(router)
-    , m_knownSites(vfs) {}
-
-Result<QString> SiteHandler::decodePath(QByteArrayView raw) {
-    QString path;
-    // Most addresses are plain ASCII without escapes: taken as they are.
-    if (std::all_of(raw.begin(), raw.end(), [](char c) {
-            const auto byte = static_cast<unsigned char>(c);
-            return byte != 0 && byte < 0x80 && c != '%';
-        })) {
-        path = QString::fromLatin1(raw);
-    } else {
-        QByteArray decoded;
-        decoded.reserve(raw.size());
-        for (qsizetype i = 0; i < raw.size(); ++i) {
-            const char c = raw[i];
-            if (c != '%') {
-                decoded.append(c);
-                continue;
-            }
-            const int hi = i + 2 < raw.size() ? http::hexDigitValue(raw[i + 1]) : -1;
-            const int lo = i + 2 < raw.size() ? http::hexDigitValue(raw[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
-                return Error::invalid(QStringLiteral("The address has a malformed %-escape."));
-            decoded.append(char(hi * 16 + lo));
-            i += 2;
-        }
-        if (decoded.contains('\0'))
-            return Error::invalid(QStringLiteral("The address contains a NUL byte."));
-        QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
-        path = utf8(decoded);
-        if (utf8.hasError())
-            return Error::invalid(QStringLiteral("The address is not valid UTF-8."));
-    }
-    QStringList kept;
-    const QStringList segments = path.split(u'/');
-    for (const QString &segment : segments) {
-        if (segment == QLatin1String(".."))
-            return Error::invalid(QStringLiteral("The address may not contain '..'."));
-        if (segment.contains(u'\\'))
-            return Error::invalid(QStringLiteral("The address may not contain a backslash."));
-        if (!segment.isEmpty() && segment != QLatin1String("."))
-            kept.append(segment);
-    }
-    // "/docs/" and "/docs/." name the folder (its index.html): the trailing '/' stays.
-    const bool namesFolder = segments.last().isEmpty() || segments.last() == QLatin1String(".");
-    QString normalised = kept.join(u'/');
-    if (namesFolder && !normalised.isEmpty())
-        normalised += u'/';
-    return normalised;
-}
+    , m_misses(vfs) {}
 
 bool SiteHandler::isFunctionPath(QStringView path) {
     return path == u"api" || path.startsWith(u"api/");
@@ -301,81 +172,24 @@ bool SiteHandler::isCompressible(const QString &mime) {
            mime == QLatin1String("application/wasm") || mime == QLatin1String("image/x-icon");
 }
 
-void SiteHandler::handle(Exchange &exchange) {
-    const http::Request &request = exchange.request();
-    const HostRouter::Route route = m_router.route(request.host());
-    const bool isHead = request.method() == Method::Head;
-    switch (route.kind) {
-    case HostRouter::Route::Kind::Site: {
-        // Decoded and normalised once: the same path decides "function or file" and, for a
-        // file, which one, so no spelling of /api/... (//api, /./api, /%61pi, /api%2f...)
-        // reaches the static files of a site that has functions.
-        const Result<QString> path = decodePath(request.path());
-        if (m_liveReload && m_liveReload->handle(exchange))
-            return;
-        Tracker *tracker = m_tracker && m_knownSites.contains(route.site) ? m_tracker : nullptr;
-        if (path && m_functions && isFunctionPath(*path) &&
-            m_functions->handle(exchange, route.site, u'/' + *path,
-                                tracker ? tracker->counterFor(request, route.site)
-                                        : FunctionRuntime::Counter()))
-            return;
-        if (tracker) {
-            if (tracker->handleEndpoint(exchange, route.site))
-                return;
-            Tracker::CountingExchange counted(exchange, *tracker, route.site);
-            serveSite(counted, route.site, path);
-            return;
-        }
-        serveSite(exchange, route.site, path);
-        return;
-    }
-    case HostRouter::Route::Kind::Admin:
-        if (m_admin && !m_dashboardSite.isEmpty()) {
-            // The dashboard's files: everything but the API (/health and /metrics were
-            // answered before this handler).
-            const Result<QString> path = decodePath(request.path());
-            if (!path || !isFunctionPath(*path)) {
-                serveSite(exchange, m_dashboardSite, path);
-                return;
-            }
-        }
-        if (m_admin) {
-            m_admin->handle(exchange);
-            return;
-        }
-        exchange.respond(http::errorResponse(
-            404, QStringLiteral("This server has no admin interface here."), isHead));
-        return;
-    case HostRouter::Route::Kind::Unknown:
-        exchange.respond(
-            http::errorResponse(404,
-                                QStringLiteral("No site is configured for the host '%1'.")
-                                    .arg(QString::fromLatin1(request.host().first(
-                                        std::min<qsizetype>(200, request.host().size())))),
-                                isHead));
-        return;
-    }
-}
-
-void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Result<QString> &path) {
+void SiteHandler::serve(Exchange &exchange, const QString &site, const Result<QString> &path) {
     const http::Request &request = exchange.request();
     const Method method = request.method();
     if (method != Method::Get && method != Method::Head) {
         if (method == Method::Options) {
-            Response allow = http::makeResponse(204, {}, {});
-            allow.head.append("Allow: GET, HEAD, OPTIONS\r\n");
+            Response allow(204);
+            allow.allow = "GET, HEAD, OPTIONS";
             exchange.respond(std::move(allow));
             return;
         }
         Response refused = http::errorResponse(
             405, QStringLiteral("A site's files can only be read (GET or HEAD)."));
-        refused.head.append("Allow: GET, HEAD, OPTIONS\r\n");
+        refused.allow = "GET, HEAD, OPTIONS";
         exchange.respond(std::move(refused));
         return;
     }
-    const bool isHead = method == Method::Head;
     if (!path) {
-        exchange.respond(http::errorResponse(400, path.error().message, isHead));
+        exchange.respond(http::errorResponse(400, path.error().message));
         return;
     }
     // A site's function sources are never files to serve, also when no runtime took the
@@ -384,8 +198,7 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Resul
         exchange.respond(http::errorResponse(
             404,
             QStringLiteral("This site's /api/ addresses belong to its functions (api/main.js); "
-                           "nothing under /api/ is served as a file."),
-            isHead));
+                           "nothing under /api/ is served as a file.")));
         return;
     }
     // The cache key is the file path the request most directly names: "" and "dir/" mean
@@ -394,17 +207,21 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Resul
     if (key.isEmpty() || key.endsWith(u'/'))
         key += QLatin1String("index.html");
     if (auto cached = m_cache.find(site, key)) {
-        serveFile(exchange, *cached, 200);
+        serveFile(exchange, site, *cached, 200);
         return;
     }
     if (m_cacheFillGate && !m_cacheFillGate()) {
         Response busy = http::errorResponse(
-            503, QStringLiteral("The server is short of memory right now. Retry in a few seconds."),
-            isHead);
-        busy.head.append("Retry-After: 5\r\n");
+            503, QStringLiteral("The server is short of memory right now. Retry in a few seconds."));
+        busy.retryAfterSeconds = 5;
         exchange.respond(std::move(busy));
         return;
     }
+    if (m_misses.isMissing(site, key)) {
+        serveNotFound(exchange, site);
+        return;
+    }
+    const quint64 seen = m_misses.generation();
     const Lookup found = resolve(site, key);
     switch (found.kind) {
     case Lookup::Kind::File:
@@ -412,7 +229,7 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Resul
             m_cache.insert(site, key, found.cached,
                            site == m_dashboardSite ? vfs::VfsCache::Pin::Yes
                                                    : vfs::VfsCache::Pin::No);
-            serveFile(exchange, *found.cached, 200);
+            serveFile(exchange, site, *found.cached, 200);
         } else {
             streamFile(exchange, site, found.file, 200);
         }
@@ -422,16 +239,18 @@ void SiteHandler::serveSite(Exchange &exchange, const QString &site, const Resul
         if (!request.query().isEmpty())
             location += '?' + request.query().toByteArray();
         Response redirect = http::makeResponse(301, "text/plain; charset=utf-8",
-                                               "Moved to " + location + "\n", isHead);
-        redirect.head.append("Location: " + location + "\r\n");
+                                               "Moved to " + location + "\n");
+        redirect.location = std::move(location);
         exchange.respond(std::move(redirect));
         return;
     }
     case Lookup::Kind::Invalid:
         exchange.respond(
-            http::errorResponse(400, QStringLiteral("That address cannot name a file."), isHead));
+            http::errorResponse(400, QStringLiteral("That address cannot name a file.")));
         return;
     case Lookup::Kind::Missing:
+        if (found.isCertain)
+            m_misses.rememberMissing(site, key, seen);
         serveNotFound(exchange, site);
         return;
     }
@@ -448,31 +267,41 @@ SiteHandler::Lookup SiteHandler::resolve(const QString &site, const QString &pat
                                 (path.size() == 10 || path.at(path.size() - 11) == u'/');
     if (!namesDirectory && !path.endsWith(QLatin1String(".html")))
         candidates.append(path + QLatin1String(".html"));
+    bool isCertain = true;
+    const auto noteAbsent = [&isCertain](const Error &error) {
+        isCertain = isCertain && error.code == Error::Code::NotFound;
+    };
     for (const QString &candidate : candidates) {
         auto normalized = vfs::Vfs::normalizePath(candidate);
         if (!normalized)
-            return {Lookup::Kind::Invalid, {}, {}, {}};
+            return {Lookup::Kind::Invalid, {}, {}, {}, false};
         auto file = m_vfs.resolve(site, *normalized);
-        if (!file)
+        if (!file) {
+            noteAbsent(file.error());
             continue;
+        }
         if (!m_cache.isCacheable(file->size))
-            return {Lookup::Kind::File, nullptr, *file, {}};
+            return {Lookup::Kind::File, nullptr, *file, {}, false};
         auto prepared = prepare(site, *file);
         if (!prepared)
-            return {Lookup::Kind::File, nullptr, *file, {}};
-        return {Lookup::Kind::File, prepared, *file, {}};
+            return {Lookup::Kind::File, nullptr, *file, {}, false};
+        return {Lookup::Kind::File, prepared, *file, {}, false};
     }
     if (!namesDirectory) {
         if (auto normalized = vfs::Vfs::normalizePath(path + QLatin1String("/index.html"));
             normalized) {
-            if (m_vfs.resolve(site, *normalized))
-                return {Lookup::Kind::Redirect, nullptr, {}, u'/' + path + u'/'};
+            auto index = m_vfs.resolve(site, *normalized);
+            if (index)
+                return {Lookup::Kind::Redirect, nullptr, {}, u'/' + path + u'/', false};
+            noteAbsent(index.error());
         }
     }
-    return {};
+    Lookup missing;
+    missing.isCertain = isCertain;
+    return missing;
 }
 
-void SiteHandler::setDashboard(const QString &site, QByteArray headers) {
+void SiteHandler::setDashboard(const QString &site, std::vector<http::Header> headers) {
     m_dashboardSite = site;
     m_dashboardHeaders = std::move(headers);
 }
@@ -505,8 +334,6 @@ Result<int> SiteHandler::pinDashboard() {
 
 std::shared_ptr<const vfs::CachedFile> SiteHandler::prepare(const QString &site,
                                                             const vfs::FileInfo &file) {
-    const QByteArrayView extra =
-        site == m_dashboardSite ? QByteArrayView(m_dashboardHeaders) : QByteArrayView();
     auto body = m_vfs.readAll(file);
     if (!body)
         return nullptr;
@@ -519,141 +346,172 @@ std::shared_ptr<const vfs::CachedFile> SiteHandler::prepare(const QString &site,
         if (!compressed.isEmpty() && compressed.size() < entry->body.size() * 9 / 10)
             entry->gzipBody = std::move(compressed);
     }
-    entry->head = fileHead(200, file, entry->body.size(), false, extra);
-    if (!entry->gzipBody.isEmpty())
-        entry->gzipHead = fileHead(200, file, entry->gzipBody.size(), true, extra);
-    entry->notModifiedHead = fileHead(304, file, 0, false, extra);
+    // The heads of the answers a cached file gets most are serialised once, here.
+    Response plain = fileResponse(200, site, file, Encoding::Identity);
+    plain.contentLength = entry->body.size();
+    entry->head = plain.serializeHead();
+    if (!entry->gzipBody.isEmpty()) {
+        Response compressed = fileResponse(200, site, file, Encoding::Gzip);
+        compressed.contentLength = entry->gzipBody.size();
+        entry->gzipHead = compressed.serializeHead();
+    }
+    entry->notModifiedHead = fileResponse(304, site, file, Encoding::Identity).serializeHead();
+    entry->contentType = std::move(plain.contentType);
+    entry->etag = std::move(plain.etag);
+    entry->gzipEtag = gzipEtagOf(file);
     return entry;
 }
 
-void SiteHandler::serveFile(Exchange &exchange, const vfs::CachedFile &entry, int status) {
+http::Validators SiteHandler::validatorsOf(const vfs::CachedFile &entry) {
+    return {entry.etag, entry.gzipEtag, entry.info.modifiedAt, entry.info.size};
+}
+
+namespace {
+
+// An answer whose head was prepared when the file entered the cache: nothing is built or
+// copied per request.
+Response preparedResponse(int status, const QByteArray &head, const vfs::CachedFile &entry,
+                          const QByteArray &body) {
+    Response response(status);
+    response.preparedHead = head;
+    response.contentType = entry.contentType;
+    response.contentLength = body.size();
+    response.body = body;
+    return response;
+}
+
+Response unsatisfiable(qint64 size) {
+    Response refused = http::makeResponse(416, "text/plain; charset=utf-8",
+                                          "The requested range is outside the file.\n");
+    refused.contentRange = "bytes */" + QByteArray::number(size);
+    return refused;
+}
+
+QByteArray contentRangeOf(const http::ByteRange &range, qint64 size) {
+    return "bytes " + QByteArray::number(range.first) + '-' + QByteArray::number(range.last) +
+           '/' + QByteArray::number(size);
+}
+
+} // namespace
+
+void SiteHandler::serveFile(Exchange &exchange, const QString &site, const vfs::CachedFile &entry,
+                            int status) {
     const http::Request &request = exchange.request();
-    const bool isHead = request.method() == Method::Head;
-    const vfs::FileInfo &file = entry.info;
     if (status == 200) {
-        const QByteArrayView ifNoneMatch = request.field("If-None-Match");
-        bool isNotModified = false;
-        if (!ifNoneMatch.isEmpty()) {
-            isNotModified = etagMatches(ifNoneMatch, file.hash.toHex());
-        } else if (const QByteArrayView since = request.field("If-Modified-Since");
-                   !since.isEmpty()) {
-            const qint64 t = http::parseHttpDate(since);
-            isNotModified = t >= 0 && file.modifiedAt <= t;
-        }
-        if (isNotModified) {
-            exchange.respond(Response{entry.notModifiedHead, {}, nullptr, false});
+        const http::Selection selection = http::select(request, validatorsOf(entry));
+        switch (selection.kind) {
+        case http::Selection::Kind::NotModified:
+            exchange.respond(preparedResponse(304, entry.notModifiedHead, entry, {}));
+            return;
+        case http::Selection::Kind::Unsatisfiable:
+            exchange.respond(unsatisfiable(entry.info.size));
+            return;
+        case http::Selection::Kind::Partial: {
+            const http::ByteRange range = selection.range;
+            Response partial = fileResponse(206, site, entry.info, Encoding::Identity);
+            partial.contentRange = contentRangeOf(range, entry.info.size);
+            partial.body = entry.body.mid(range.first, range.length());
+            exchange.respond(std::move(partial));
             return;
         }
-        if (const QByteArrayView range = request.field("Range"); !range.isEmpty()) {
-            const QByteArrayView ifRange = request.field("If-Range");
-            if (ifRange.isEmpty() || ifRange.trimmed() == file.etag()) {
-                const ByteRange r = parseRange(range, file.size);
-                if (r.kind == ByteRange::Kind::Unsatisfiable) {
-                    Response refused =
-                        http::makeResponse(416, "text/plain; charset=utf-8",
-                                           "The requested range is outside the file.\n", isHead);
-                    refused.head.append("Content-Range: bytes */" + QByteArray::number(file.size) +
-                                        "\r\n");
-                    exchange.respond(std::move(refused));
-                    return;
-                }
-                if (r.kind == ByteRange::Kind::Satisfiable) {
-                    QByteArray head = fileHead(206, file, r.last - r.first + 1, false);
-                    head.append("Content-Range: bytes " + QByteArray::number(r.first) + '-' +
-                                QByteArray::number(r.last) + '/' + QByteArray::number(file.size) +
-                                "\r\n");
-                    exchange.respond(Response{
-                        std::move(head),
-                        isHead ? QByteArray() : entry.body.mid(r.first, r.last - r.first + 1),
-                        nullptr, false});
-                    return;
-                }
-            }
+        case http::Selection::Kind::Full:
+            break;
         }
     }
-    const bool useGzip = !entry.gzipBody.isEmpty() && acceptsGzip(request.field("Accept-Encoding"));
+    const bool useGzip = !entry.gzipBody.isEmpty() &&
+                         http::acceptsCoding(request.field(http::Field::AcceptEncoding), "gzip");
+    const QByteArray &body = useGzip ? entry.gzipBody : entry.body;
     if (status == 200) {
-        exchange.respond(Response{useGzip ? entry.gzipHead : entry.head,
-                                  isHead ? QByteArray() : (useGzip ? entry.gzipBody : entry.body),
-                                  nullptr, false});
+        exchange.respond(
+            preparedResponse(200, useGzip ? entry.gzipHead : entry.head, entry, body));
         return;
     }
     // Another status (the site's 404 page): same body, head built for it.
-    QByteArray head =
-        fileHead(status, file, useGzip ? entry.gzipBody.size() : entry.body.size(), useGzip);
-    exchange.respond(Response{std::move(head),
-                              isHead ? QByteArray() : (useGzip ? entry.gzipBody : entry.body),
-                              nullptr, false});
+    Response response =
+        fileResponse(status, site, entry.info, useGzip ? Encoding::Gzip : Encoding::Identity);
+    response.body = body;
+    exchange.respond(std::move(response));
 }
 
 void SiteHandler::streamFile(Exchange &exchange, const QString &site, const vfs::FileInfo &file,
                              int status) {
-    const QByteArrayView extra =
-        site == m_dashboardSite ? QByteArrayView(m_dashboardHeaders) : QByteArrayView();
-    const http::Request &request = exchange.request();
-    const bool isHead = request.method() == Method::Head;
+    http::ByteRange range{0, file.size - 1};
+    Response response(status);
     if (status == 200) {
-        if (const QByteArrayView inm = request.field("If-None-Match");
-            !inm.isEmpty() && etagMatches(inm, file.hash.toHex())) {
-            exchange.respond(Response{fileHead(304, file, 0, false, extra), {}, nullptr, false});
+        const QByteArray etag = file.etag();
+        const QByteArray gzipEtag = gzipEtagOf(file);
+        const http::Selection selection =
+            http::select(exchange.request(), {etag, gzipEtag, file.modifiedAt, file.size});
+        switch (selection.kind) {
+        case http::Selection::Kind::NotModified:
+            exchange.respond(fileResponse(304, site, file, Encoding::Identity));
             return;
+        case http::Selection::Kind::Unsatisfiable:
+            exchange.respond(unsatisfiable(file.size));
+            return;
+        case http::Selection::Kind::Partial:
+            range = selection.range;
+            response = fileResponse(206, site, file, Encoding::Identity);
+            response.contentRange = contentRangeOf(range, file.size);
+            break;
+        case http::Selection::Kind::Full:
+            response = fileResponse(200, site, file, Encoding::Identity);
+            break;
         }
-    }
-    qint64 first = 0, last = file.size - 1;
-    QByteArray head;
-    const QByteArrayView range = status == 200 ? request.field("Range") : QByteArrayView();
-    const QByteArrayView ifRange = request.field("If-Range");
-    const ByteRange r =
-        (!range.isEmpty() && (ifRange.isEmpty() || ifRange.trimmed() == file.etag()))
-            ? parseRange(range, file.size)
-            : ByteRange{};
-    if (r.kind == ByteRange::Kind::Unsatisfiable) {
-        Response refused = http::makeResponse(416, "text/plain; charset=utf-8",
-                                              "The requested range is outside the file.\n", isHead);
-        refused.head.append("Content-Range: bytes */" + QByteArray::number(file.size) + "\r\n");
-        exchange.respond(std::move(refused));
-        return;
-    }
-    if (r.kind == ByteRange::Kind::Satisfiable) {
-        first = r.first;
-        last = r.last;
-        head = fileHead(206, file, last - first + 1, false, extra);
-        head.append("Content-Range: bytes " + QByteArray::number(first) + '-' +
-                    QByteArray::number(last) + '/' + QByteArray::number(file.size) + "\r\n");
     } else {
-        head = fileHead(status, file, file.size, false, extra);
+        response = fileResponse(status, site, file, Encoding::Identity);
     }
-    Response response{std::move(head), {}, nullptr, false};
-    if (!isHead && file.size > 0)
-        response.stream = std::make_unique<BlobSource>(m_vfs.open(file), first, last);
+    response.contentLength = range.length();
+    if (file.size > 0 && Response::hasBody(exchange.request().method(), response.status))
+        response.stream = std::make_unique<BlobSource>(m_vfs.open(file), range.first, range.last);
     exchange.respond(std::move(response));
 }
 
-void SiteHandler::serveNotFound(Exchange &exchange, const QString &site) {
-    const bool isHead = exchange.request().method() == Method::Head;
-    auto info = m_vfs.site(site);
+LookupCache::Fallback SiteHandler::fallbackOf(const QString &site) {
+    if (const auto known = m_misses.fallback(site))
+        return *known;
+    const quint64 seen = m_misses.generation();
+    const auto info = m_vfs.site(site);
     if (!info) {
-        exchange.respond(http::errorResponse(
-            404, QStringLiteral("There is no site named '%1' on this server.").arg(site), isHead));
-        return;
+        // A failed read is not remembered: only a site that is not there.
+        if (info.error().code == Error::Code::NotFound)
+            m_misses.rememberFallback(site, LookupCache::Fallback::NoSuchSite, seen);
+        return LookupCache::Fallback::NoSuchSite;
     }
     const QJsonObject settings = QJsonDocument::fromJson(info->settings.toUtf8()).object();
-    const bool isSpa = settings.value(QLatin1String("spa")).toBool();
-    const QString fallback = isSpa ? QStringLiteral("index.html") : QStringLiteral("404.html");
-    std::shared_ptr<const vfs::CachedFile> page = m_cache.find(site, fallback);
-    if (!page) {
-        if (auto file = m_vfs.resolve(site, fallback); file && m_cache.isCacheable(file->size)) {
+    const LookupCache::Fallback fallback = settings.value(QLatin1String("spa")).toBool()
+                                               ? LookupCache::Fallback::SinglePageApp
+                                               : LookupCache::Fallback::NotFoundPage;
+    m_misses.rememberFallback(site, fallback, seen);
+    return fallback;
+}
+
+void SiteHandler::serveNotFound(Exchange &exchange, const QString &site) {
+    const LookupCache::Fallback fallback = fallbackOf(site);
+    if (fallback == LookupCache::Fallback::NoSuchSite) {
+        exchange.respond(http::errorResponse(
+            404, QStringLiteral("There is no site named '%1' on this server.").arg(site)));
+        return;
+    }
+    const bool isSpa = fallback == LookupCache::Fallback::SinglePageApp;
+    const QString pagePath = isSpa ? QStringLiteral("index.html") : QStringLiteral("404.html");
+    std::shared_ptr<const vfs::CachedFile> page = m_cache.find(site, pagePath);
+    if (!page && !m_misses.isMissing(site, pagePath)) {
+        const quint64 seen = m_misses.generation();
+        if (auto file = m_vfs.resolve(site, pagePath); file && m_cache.isCacheable(file->size)) {
             page = prepare(site, *file);
             if (page)
-                m_cache.insert(site, fallback, page);
+                m_cache.insert(site, pagePath, page);
+        } else if (!file && file.error().code == Error::Code::NotFound) {
+            m_misses.rememberMissing(site, pagePath, seen);
         }
     }
     if (page) {
-        serveFile(exchange, *page, isSpa ? 200 : 404);
+        serveFile(exchange, site, *page, isSpa ? 200 : 404);
         return;
     }
     exchange.respond(
-        http::errorResponse(404, QStringLiteral("This site has no page at this address."), isHead));
+        http::errorResponse(404, QStringLiteral("This site has no page at this address.")));
 }
 
 } // namespace fazt::hosting

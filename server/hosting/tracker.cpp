@@ -15,11 +15,9 @@
 
 namespace fazt::hosting {
 
-using http::contentLengthOf;
 using http::Exchange;
 using http::Method;
 using http::Response;
-using http::statusOf;
 
 namespace {
 
@@ -59,7 +57,7 @@ Result<QByteArrayView> eventPath(QByteArrayView utf8) {
 
 // The path of a Referer header on the same host (a view into the request), else "/".
 QByteArrayView pathFromReferer(const http::Request &request) {
-    const QByteArrayView referer = request.field("Referer");
+    const QByteArrayView referer = request.field(http::Field::Referer);
     const qsizetype scheme = referer.indexOf("://");
     if (scheme < 0 || !stats::referrerHost(referer, request.host()).isEmpty())
         return "/";
@@ -179,7 +177,7 @@ Result<stats::Event> parseEvent(QByteArrayView body, const QString &site,
     }
     const JsonValue *referrer = member(json, "referrer");
     const QString referrerHost = stats::referrerHost(
-        referrer && referrer->IsString() ? viewOf(*referrer) : request.field("Referer"),
+        referrer && referrer->IsString() ? viewOf(*referrer) : request.field(http::Field::Referer),
         request.host());
     stats::Event event;
     event.setTexts(path, viewOf(*name),
@@ -225,7 +223,7 @@ stats::StatsBuffer::Visit Tracker::visitOf(const QHostAddress &client, QByteArra
 }
 
 stats::StatsBuffer::Visit Tracker::visitOf(const http::Request &request) {
-    return visitOf(clientOf(request), request.field("User-Agent"));
+    return visitOf(clientOf(request), request.field(http::Field::UserAgent));
 }
 
 void Tracker::count(const http::Request &request, const QString &site, const Response &response) {
@@ -234,12 +232,12 @@ void Tracker::count(const http::Request &request, const QString &site, const Res
     // The request outlives the record: its path is borrowed, and copied only for a new key.
     const QByteArrayView path = request.path();
     r.path = QByteArray::fromRawData(path.data(), std::min(path.size(), MaxPathBytes));
-    r.status = statusOf(response.head);
-    r.bytes = response.stream ? contentLengthOf(response.head) : response.body.size();
+    r.status = response.status;
+    r.bytes = response.bodyBytes(request.method());
     r.isPageView = r.status == 200 && request.method() == Method::Get &&
-                   response.head.contains("\r\nContent-Type: text/html");
+                   response.contentType.startsWith("text/html");
     if (r.isPageView) {
-        r.referrerHost = stats::referrerHost(request.field("Referer"), request.host());
+        r.referrerHost = stats::referrerHost(request.field(http::Field::Referer), request.host());
         const stats::StatsBuffer::Visit visit = visitOf(request);
         r.agent = visit.agent;
         r.visitor = visit.visitor;
@@ -254,21 +252,22 @@ std::function<void(const Response &)> Tracker::counterFor(const http::Request &r
     r.site = site;
     const QByteArrayView path = request.path();
     r.path = path.first(std::min(path.size(), MaxPathBytes)).toByteArray();
-    const bool isGet = request.method() == Method::Get;
+    const Method method = request.method();
+    const bool isGet = method == Method::Get;
     // A page view needs the referrer, agent and visitor, should the answer be HTML (rare for
     // a function): what they come from is copied now, the hashing waits for that answer.
     QHostAddress client;
     QByteArray userAgent;
     if (isGet) {
-        r.referrerHost = stats::referrerHost(request.field("Referer"), request.host());
-        userAgent = request.field("User-Agent").toByteArray();
+        r.referrerHost = stats::referrerHost(request.field(http::Field::Referer), request.host());
+        userAgent = request.field(http::Field::UserAgent).toByteArray();
         client = clientOf(request);
     }
-    return [this, r, isGet, client, userAgent](const Response &response) mutable {
-        r.status = statusOf(response.head);
-        r.bytes = response.body.size();
-        r.isPageView =
-            isGet && r.status == 200 && response.head.contains("\r\nContent-Type: text/html");
+    return [this, r, method, client, userAgent](const Response &response) mutable {
+        r.status = response.status;
+        r.bytes = response.bodyBytes(method);
+        r.isPageView = method == Method::Get && r.status == 200 &&
+                       response.contentType.startsWith("text/html");
         if (r.isPageView) {
             const stats::StatsBuffer::Visit visit = visitOf(client, userAgent);
             r.agent = visit.agent;
@@ -298,9 +297,9 @@ void Tracker::track(Exchange &exchange, const QString &site) {
     const Method method = exchange.request().method();
     if (method != Method::Post) {
         Response response = method == Method::Options
-                                ? http::makeResponse(204, {}, {})
+                                ? Response(204)
                                 : refuse(405, QStringLiteral("Send events with POST /track."));
-        response.head.append("Allow: POST, OPTIONS\r\n");
+        response.allow = "POST, OPTIONS";
         exchange.respond(std::move(response));
         return;
     }
@@ -326,12 +325,12 @@ void Tracker::track(Exchange &exchange, const QString &site) {
         m_stats.record(*event);
         // Most answers of a busy server are this one: its head is made once and shared.
         static const QByteArray acceptedHead = [] {
-            Response accepted = http::makeResponse(204, {}, {});
-            accepted.head.append("Cache-Control: no-store\r\n");
-            return accepted.head;
+            Response accepted(204);
+            accepted.cacheControl = "no-store";
+            return accepted.serializeHead();
         }();
-        Response accepted;
-        accepted.head = acceptedHead;
+        Response accepted(204);
+        accepted.preparedHead = acceptedHead;
         exchange.respond(std::move(accepted));
     });
 }
@@ -339,10 +338,9 @@ void Tracker::track(Exchange &exchange, const QString &site) {
 void Tracker::pixel(Exchange &exchange, const QString &site) {
     const http::Request &request = exchange.request();
     const Method method = request.method();
-    const bool isHead = method == Method::Head;
-    if (method != Method::Get && !isHead) {
+    if (method != Method::Get && method != Method::Head) {
         Response refused = refuse(405, QStringLiteral("The pixel is fetched with GET."));
-        refused.head.append("Allow: GET, HEAD\r\n");
+        refused.allow = "GET, HEAD";
         exchange.respond(std::move(refused));
         return;
     }
@@ -371,7 +369,7 @@ void Tracker::pixel(Exchange &exchange, const QString &site) {
     }
     const QString referrer = query.queryItemValue(QStringLiteral("r"), QUrl::FullyDecoded);
     const QString referrerHost = referrer.isEmpty()
-                                     ? stats::referrerHost(request.field("Referer"), request.host())
+                                     ? stats::referrerHost(request.field(http::Field::Referer), request.host())
                                      : stats::referrerHost(referrer.toUtf8(), request.host());
     stats::Event event;
     event.site = site;
@@ -380,10 +378,10 @@ void Tracker::pixel(Exchange &exchange, const QString &site) {
     event.agent = visit.agent;
     event.visitor = visit.visitor;
     event.atMs = QDateTime::currentMSecsSinceEpoch();
-    if (!isHead)
+    if (method != Method::Head)
         m_stats.record(event);
-    Response gif = http::makeResponse(200, "image/gif", pixelGif(), isHead);
-    gif.head.append("Cache-Control: no-store, no-cache, must-revalidate, max-age=0\r\n");
+    Response gif = http::makeResponse(200, "image/gif", pixelGif());
+    gif.cacheControl = "no-store, no-cache, must-revalidate, max-age=0";
     exchange.respond(std::move(gif));
 }
 

@@ -168,8 +168,8 @@ void appendJson(QByteArray &line, const Request &request, const QByteArray &peer
     char duration[32];
     std::snprintf(duration, sizeof duration, ",\"duration\":%.6f", double(elapsed.count()) / 1e9);
     line.append(duration);
-    field(",\"user_agent\":\"", request.field("User-Agent"));
-    field(",\"referer\":\"", request.field("Referer"));
+    field(",\"user_agent\":\"", request.field(http::Field::UserAgent));
+    field(",\"referer\":\"", request.field(http::Field::Referer));
     line.append("}\n");
 }
 
@@ -252,16 +252,14 @@ Status AccessLog::setDestination(const QString &path) {
     return {};
 }
 
-void AccessLog::record(const Request &request, const QHostAddress &peer, QByteArrayView head,
-                       qint64 bodyBytes, std::chrono::nanoseconds elapsed) {
+void AccessLog::record(const Request &request, const QHostAddress &peer, int status,
+                       qint64 bytes, std::chrono::nanoseconds elapsed) {
     const Format format = m_format.load(std::memory_order_relaxed);
     if (format == Format::Off)
         return;
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
     const Clock &clock = clockAt(now.tv_sec);
-    const int status = statusOf(head);
-    const qint64 bytes = bodyBytes >= 0 ? bodyBytes : contentLengthOf(head);
     bool isV4 = false; // an IPv4 client on a dual-stack socket is shown as 1.2.3.4
     const quint32 v4 = peer.toIPv4Address(&isV4);
     const QByteArray address = (isV4 ? QHostAddress(v4) : peer).toString().toLatin1();

@@ -54,10 +54,9 @@ public:
     bool isOn() const { return m_format.load(std::memory_order_relaxed) != Format::Off; }
 
     // One response, from a worker thread. `request` may be empty (a head that could not be
-    // parsed). `head` is the response's status line and headers, `bodyBytes` the size of its
-    // body (-1 for a streamed one: its Content-Length counts).
-    void record(const Request &request, const QHostAddress &peer, QByteArrayView head,
-                qint64 bodyBytes, std::chrono::nanoseconds elapsed);
+    // parsed). `status` is the response's, `bodyBytes` the size of the body sent.
+    void record(const Request &request, const QHostAddress &peer, int status, qint64 bodyBytes,
+                std::chrono::nanoseconds elapsed);
 
     // Lines dropped because the writer fell behind.
     quint64 dropped() const { return m_dropped.load(std::memory_order_relaxed); }

@@ -17,7 +17,7 @@ QHostAddress TrustedProxies::clientOf(const Request &request) const {
     });
     if (!isTrusted)
         return peer;
-    const QByteArrayView forwarded = request.field("X-Forwarded-For");
+    const QByteArrayView forwarded = request.field(http::Field::XForwardedFor);
     const QHostAddress client(
         QString::fromLatin1(forwarded.sliced(forwarded.lastIndexOf(',') + 1).trimmed()));
     return client.isNull() ? peer : client;

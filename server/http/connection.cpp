@@ -71,8 +71,8 @@ void Connection::onEvents(quint32 events) {
     }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
         m_canRead = true;
-    if (events & (EPOLLRDHUP | EPOLLHUP))
-        m_isPeerClosing = true;
+    if ((events & (EPOLLRDHUP | EPOLLHUP)) && m_peerInput == PeerInput::Open)
+        m_peerInput = PeerInput::Closing;
     if (events & (EPOLLOUT | EPOLLHUP))
         m_canWrite = true;
     // OpenSSL may need to write while we read (handshake) and read while we write: under TLS
@@ -103,7 +103,7 @@ void Connection::drive() {
         if (m_state == State::Lingering) {
             while (m_canRead && readSome()) {
             } // discards
-            if (m_peerClosed)
+            if (m_peerInput == PeerInput::Ended)
                 close();
             break;
         }
@@ -129,7 +129,7 @@ void Connection::drive() {
                 break;        // wait for EPOLLOUT
             }
         }
-        if (m_isResponding) {
+        if (m_state == State::Responding) {
             finishResponse();
             continue;
         }
@@ -138,7 +138,7 @@ void Connection::drive() {
                 continue;
             if (m_canRead && readSome())
                 continue;
-            if (m_peerClosed && !m_isResponding)
+            if (m_peerInput == PeerInput::Ended)
                 close();
             break;
         }
@@ -151,14 +151,16 @@ void Connection::drive() {
             }
             if (m_canRead && readSome())
                 continue;
-            if (m_peerClosed)
+            if (m_peerInput == PeerInput::Ended)
                 close(); // the body will never be complete
             break;
         }
-        break; // Handling: the handler answers later
+        break; // Handling (the handler answers later) or HandingOff
     }
     m_isDriving = false;
     if (m_handOffTo && m_state != State::Closed) {
+        if (m_state == State::HandingOff)
+            m_state = State::Handling; // where it goes, its request is handled
         Worker *target = std::exchange(m_handOffTo, nullptr);
         m_worker->handOff(*this, target); // last touch on this thread
         return;
@@ -209,7 +211,7 @@ bool Connection::readSome() {
         // the next arrival. Skipping the recv() that would only say EAGAIN saves a system call
         // per request. (Unless the peer is closing: then read on to see the end. Not under
         // TLS either: SSL_read returns one record at a time, whatever else is waiting.)
-        if (size_t(n) < room && !m_isPeerClosing && !m_ssl)
+        if (size_t(n) < room && m_peerInput == PeerInput::Open && !m_ssl)
             m_canRead = false;
         if (m_deadlineIsIdle || (m_state == State::ReadingHead && m_inEnd - m_inStart == n))
             setDeadline(m_worker->options().headerTimeoutMs); // a new request begins
@@ -219,7 +221,7 @@ bool Connection::readSome() {
     }
     m_canRead = false;
     if (n == 0) {
-        m_peerClosed = true;
+        m_peerInput = PeerInput::Ended;
         return false;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -255,7 +257,7 @@ ssize_t Connection::receive(char *data, size_t size) {
 }
 
 bool Connection::parseHead() {
-    if (m_inEnd == m_inStart || m_isResponding)
+    if (m_inEnd == m_inStart)
         return false;
     const QByteArrayView data(m_in.constData() + m_inStart, m_inEnd - m_inStart);
     const HeadResult result = http::parseHead(data, m_worker->options().head, m_head, m_scanned);
@@ -284,16 +286,16 @@ bool Connection::parseHead() {
         if (traffic == Worker::Traffic::User && m_reservePlace) { // past the cap
             Response refused = errorResponse(
                 503, QStringLiteral("The server is at its connection limit. Retry in a few "
-                                    "seconds."),
-                m_request.method() == Method::Head);
-            refused.head.append("Retry-After: 5\r\n");
-            refused.closeConnection = true;
+                                    "seconds."));
+            refused.retryAfterSeconds = 5;
+            refused.connection = ConnectionPolicy::Close;
             m_worker->options().connectionLimit->refused.fetch_add(1, std::memory_order_relaxed);
             respond(std::move(refused));
             return true;
         }
         if (Worker *home = m_worker->homeFor(traffic)) {
             m_handOffTo = home;
+            m_state = State::HandingOff;
             return true;
         }
     }
@@ -324,7 +326,7 @@ void Connection::resumeOn(Worker &worker) {
 
 void Connection::receiveBody(qint64 maxBytes,
                              std::function<void(QByteArrayView piece, bool last)> receiver) {
-    if (m_state != State::Handling || m_isResponding)
+    if (m_state != State::Handling)
         return;
     if (!m_head.hasBody()) {
         receiver({}, true);
@@ -387,7 +389,7 @@ bool Connection::pumpBody() {
     // state across pieces, and no piece pays for a copy of it.
     auto receiver = std::exchange(m_bodyReceiver, nullptr);
     receiver(piece, isLast);
-    if (!isLast && m_state == State::ReadingBody && !m_isResponding && !m_bodyReceiver)
+    if (!isLast && m_state == State::ReadingBody && !m_bodyReceiver)
         m_bodyReceiver = std::move(receiver);
     return true;
 }
@@ -397,7 +399,7 @@ Responder Connection::defer() {
 }
 
 void Connection::respondDeferred(quint64 serial, Response response) {
-    if (serial != m_requestSerial || m_isResponding)
+    if (serial != m_requestSerial)
         return;
     respond(std::move(response));
 }
@@ -409,27 +411,30 @@ void Responder::respond(Response response, std::shared_ptr<void> release) const 
 }
 
 void Connection::respond(Response response) {
-    if (m_isResponding || m_state == State::Closed || m_state == State::Lingering)
+    if (m_state == State::Responding || m_state == State::Closed ||
+        m_state == State::Lingering)
         return;
-    if (!m_bodyComplete || response.closeConnection || m_isShuttingDown)
+    if (!m_bodyComplete || response.connection == ConnectionPolicy::Close || m_isShuttingDown)
         m_closeAfterResponse = true; // unread body bytes must never be parsed as a request
     const Worker::Tail tail = m_closeAfterResponse       ? Worker::Tail::Close
                               : m_head.minorVersion == 0 ? Worker::Tail::KeepAlive10
                                                          : Worker::Tail::KeepAlive;
-    if (const auto &onResponse = m_worker->options().onResponse;
-        onResponse && response.head.size() > 12)
-        onResponse(QByteArrayView(response.head).sliced(9, 3).toInt(),
-                   std::chrono::steady_clock::now() - m_requestStart);
+    // The one place that decides which responses carry a body (HEAD, 1xx, 204, 304 do not).
+    response.dropBodyFor(m_request.method());
+    if (const auto &onResponse = m_worker->options().onResponse; onResponse)
+        onResponse(response.status, std::chrono::steady_clock::now() - m_requestStart);
     if (AccessLog *log = m_worker->options().accessLog; log && log->isOn())
-        log->record(m_request, m_peer, response.head, response.stream ? -1 : response.body.size(),
+        log->record(m_request, m_peer, response.status, response.bodyBytes(m_request.method()),
                     std::chrono::steady_clock::now() - m_requestStart);
-    queue(std::move(response.head));
+    // A cached file's head was serialised when it entered the cache: the hot path sends it
+    // as it is.
+    queue(response.preparedHead.isEmpty() ? response.serializeHead()
+                                          : std::move(response.preparedHead));
     queue(m_worker->tail(tail));
     if (!response.body.isEmpty())
         queue(std::move(response.body));
     m_stream = std::move(response.stream);
-    m_isResponding = true;
-    m_state = State::Handling;
+    m_state = State::Responding;
     m_bodyReceiver = nullptr;
     setDeadline(m_worker->options().sendTimeoutMs);
     drive();
@@ -438,7 +443,6 @@ void Connection::respond(Response response) {
 void Connection::failRequest(int status, const char *reason) {
     m_bodyComplete = false; // forces close after the response
     m_state = State::Handling;
-    m_isResponding = false;
     m_stream.reset();
     respond(errorResponse(status, QString::fromLatin1(reason ? reason : "Bad request") +
                                       QStringLiteral(".")));
@@ -550,7 +554,6 @@ void Connection::refillFromStream() {
 }
 
 void Connection::finishResponse() {
-    m_isResponding = false;
     m_request = Request();
     m_bodyReceiver = nullptr;
     m_chunked.reset();
@@ -579,8 +582,7 @@ void Connection::finishResponse() {
 void Connection::checkDeadline(qint64 nowMs) {
     if (m_state == State::Closed || m_deadlineMs == 0 || nowMs < m_deadlineMs)
         return;
-    if (m_state == State::ReadingHead && !m_deadlineIsIdle && m_inEnd > m_inStart &&
-        !m_isResponding) {
+    if (m_state == State::ReadingHead && !m_deadlineIsIdle && m_inEnd > m_inStart) {
         failRequest(408, "The request took too long to arrive");
         if (m_state != State::Closed)
             m_deadlineMs = nowMs + LingerMs; // a client that does not read the 408 either
@@ -597,7 +599,7 @@ void Connection::shutdownWhenIdle() {
     // "Connection: close". An idle keep-alive connection closes now.
     const bool isFresh =
         m_requestSerial == 0 && m_worker->nowMs() - m_acceptedMs < FreshGraceMs;
-    if (m_state == State::ReadingHead && !m_isResponding && m_inEnd == m_inStart && !isFresh)
+    if (m_state == State::ReadingHead && m_inEnd == m_inStart && !isFresh)
         close();
 }
 

@@ -74,7 +74,14 @@ public:
     void respondDeferred(quint64 serial, Response response);
 
 private:
-    enum class State { ReadingHead, Handling, ReadingBody, Lingering, Closed };
+    // ReadingHead -> Handling [-> ReadingBody -> Handling] -> Responding -> ReadingHead (keep-alive)
+    // or Lingering -> Closed. HandingOff: the first request is the admin's; once drive()
+    // unwinds the connection moves to the priority worker (Worker::handOff), where it is
+    // Handling again, and this thread no longer touches it. Closed is final.
+    enum class State { ReadingHead, Handling, HandingOff, ReadingBody, Responding, Lingering, Closed };
+    // What the peer's side of the stream has said: nothing yet, that it is closing (epoll's
+    // RDHUP/HUP: read on to see the end), or its end (recv returned 0).
+    enum class PeerInput { Open, Closing, Ended };
 
     void drive();
     bool readSome();  // true if bytes arrived
@@ -100,17 +107,15 @@ private:
     State m_state = State::ReadingHead;
     bool m_canRead = false;
     bool m_canWrite = true;
-    bool m_peerClosed = false;
-    bool m_isPeerClosing = false; // epoll saw RDHUP/HUP
+    PeerInput m_peerInput = PeerInput::Open;
     bool m_closeAfterResponse = false;
     bool m_isShuttingDown = false;
-    bool m_isResponding = false; // a response is queued and not yet fully written
     bool m_isDriving = false;
     bool m_bodyComplete = true;
     std::atomic<int> *m_reservePlace = nullptr; // admitted from the reserve past the cap
-    // Its first request is a priority one: once drive() unwinds, the connection moves to the
-    // priority worker (Worker::handOff) and this thread no longer touches it.
-    Worker *m_handOffTo = nullptr; // set when the connection is to move there
+    // Where the connection moves once drive() unwinds (State::HandingOff; Worker::handOff):
+    // this thread no longer touches it then.
+    Worker *m_handOffTo = nullptr;
     qint64 m_receivedThisPass = 0; // bytes read in the current drive() pass
     bool m_isResumePosted = false; // a drive() posted to the worker after a yield, not run yet
     qint64 m_deadlineMs = 0;
@@ -137,7 +142,6 @@ private:
     qint64 m_bodyRemaining = 0; // Content-Length bodies
     qint64 m_bodyReceived = 0;
     std::unique_ptr<ChunkedDecoder> m_chunked;
-    bool m_bodyRequested = false;
 
     // Output: pieces waiting for the socket.
     std::deque<QByteArray> m_out;

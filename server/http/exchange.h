@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/requestparser.h"
+#include "http/response.h"
 #include "result.h"
 
 #include <QByteArray>
@@ -30,7 +31,9 @@ public:
     }
     QByteArrayView query() const { return m_head.query.in(m_raw); }
     QByteArrayView host() const { return m_head.host.in(m_raw); }
+    // A field's value (the first line of that name), or a null view if absent.
     QByteArrayView field(QByteArrayView name) const { return m_head.field(m_raw, name); }
+    QByteArrayView field(Field known) const { return m_head.field(m_raw, known); }
     int minorVersion() const { return m_head.minorVersion; }
     bool keepAlive() const { return m_head.keepAlive; }
     bool hasBody() const { return m_head.hasBody(); }
@@ -45,25 +48,6 @@ private:
     QByteArray m_raw;
     RequestHead m_head;
     const QHostAddress *m_peer = nullptr; // owned by the connection, which outlives the request
-};
-
-// Produces a response body piece by piece, pulled by the connection when the socket can take
-// more (back-pressure: a slow client never makes us hold more than a few pieces).
-class BodySource {
-public:
-    virtual ~BodySource() = default;
-    // The next piece, at most `maxBytes`; an empty array at the end.
-    virtual Result<QByteArray> next(qint64 maxBytes) = 0;
-};
-
-// A complete response: `head` is the status line and header lines, each ending in CRLF,
-// without Date, Connection and the blank line (the connection adds those). The body is
-// either `body` (shared, not copied) or `stream`; `head` must carry its Content-Length.
-struct Response {
-    QByteArray head;
-    QByteArray body;
-    std::unique_ptr<BodySource> stream;
-    bool closeConnection = false;
 };
 
 class Exchange;

@@ -425,6 +425,7 @@ Problem HeadParser::parseFieldLine(const char *p, qsizetype begin, qsizetype end
 
     const RequestHead::Field field{spanOf(begin, nameEnd), spanOf(valueBegin, valueEnd)};
     head.fields.append(field);
+    head.indexKnownField(QByteArrayView(p + begin, nameEnd - begin));
     return interpretField(QByteArrayView(p + begin, nameEnd - begin),
                           QByteArrayView(p + valueBegin, valueEnd - valueBegin), field.value, head);
 }
@@ -518,10 +519,9 @@ void HeadParser::parseConnection(QByteArrayView value, RequestHead &head) {
 }
 
 QByteArrayView RequestHead::field(QByteArrayView buffer, QByteArrayView name) const {
-    for (const Field &f : fields) {
+    for (const Field &f : fields)
         if (f.name.length == name.size() && equalsIgnoringCase(f.name.in(buffer), name))
             return f.value.in(buffer);
-    }
     return {};
 }
 

@@ -1,7 +1,11 @@
 #pragma once
 
+#include "http/field.h"
+
 #include <QByteArrayView>
 #include <QVarLengthArray>
+
+#include <array>
 
 namespace fazt::http {
 
@@ -57,6 +61,11 @@ struct RequestHead {
 
     // The value of the first field named `name` (case-insensitive), or a null view if absent.
     QByteArrayView field(QByteArrayView buffer, QByteArrayView name) const;
+    // The same for a known field, without a scan.
+    QByteArrayView field(QByteArrayView buffer, http::Field known) const {
+        const quint16 at = m_known[size_t(known)];
+        return at == 0 ? QByteArrayView() : fields[at - 1].value.in(buffer);
+    }
     bool hasBody() const { return isChunked || contentLength > 0; }
 
 private:
@@ -70,6 +79,14 @@ private:
     bool m_hasHostField = false;
     bool m_hasHostFromTarget = false;
     bool m_hasConnectionClose = false;
+    // Notes the field line just appended to `fields` if `name` is a known field's first line.
+    void indexKnownField(QByteArrayView name) {
+        const http::Field known = fieldOf(name);
+        if (known != http::Field::Count && m_known[size_t(known)] == 0 && fields.size() <= 0xffff)
+            m_known[size_t(known)] = quint16(fields.size());
+    }
+    // For each known field, 1 + the index in `fields` of its first line; 0 if absent.
+    std::array<quint16, size_t(http::Field::Count)> m_known{};
 };
 
 struct HeadResult {

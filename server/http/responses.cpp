@@ -2,8 +2,6 @@
 
 #include <QDateTime>
 
-#include <array>
-#include <charconv>
 #include <ctime>
 
 namespace fazt::http {
@@ -43,62 +41,19 @@ QByteArrayView reasonPhrase(int status) {
     }
 }
 
-namespace {
-// Decimal digits of `value` in `buffer`, without allocating.
-QByteArrayView decimal(qint64 value, std::array<char, 24> &buffer) {
-    const auto end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
-    return QByteArrayView(buffer.data(), end - buffer.data());
-}
-} // namespace
-
-HeadBuilder::HeadBuilder(int status) {
-    std::array<char, 24> digits;
-    m_head.reserve(256);
-    m_head.append("HTTP/1.1 ").append(decimal(status, digits)).append(' ');
-    m_head.append(reasonPhrase(status)).append("\r\n");
+Response makeResponse(int status, QByteArrayView contentType, QByteArray body) {
+    return Response(status, contentType.toByteArray(), std::move(body));
 }
 
-HeadBuilder &HeadBuilder::add(QByteArrayView name, QByteArrayView value) {
-    m_head.append(name).append(": ").append(value).append("\r\n");
-    return *this;
-}
-
-HeadBuilder &HeadBuilder::add(QByteArrayView name, qint64 value) {
-    std::array<char, 24> digits;
-    return add(name, decimal(value, digits));
-}
-
-void addStandardHeaders(HeadBuilder &head) {
-    head.add("Server", "fazt")
-        .add("X-Content-Type-Options", "nosniff")
-        .add("Referrer-Policy", "strict-origin-when-cross-origin");
-}
-
-Response makeResponse(int status, QByteArrayView contentType, QByteArray body, bool isHead) {
-    HeadBuilder head(status);
-    addStandardHeaders(head);
-    if (!contentType.isEmpty())
-        head.add("Content-Type", contentType);
-    // RFC 9110 8.6: never on a 204; on a 304 it would state the length of the representation,
-    // which is not this empty body.
-    if (status != 204 && status != 304)
-        head.add("Content-Length", body.size());
-    Response response;
-    response.head = head.take();
-    if (!isHead)
-        response.body = std::move(body);
-    return response;
-}
-
-Response errorResponse(int status, const QString &message, bool isHead) {
+Response errorResponse(int status, const QString &message) {
     const QByteArray title = QByteArray::number(status) + ' ' + reasonPhrase(status).toByteArray();
     QByteArray page = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
                       title + "</title>\n<style>body{font:16px/1.5 system-ui,sans-serif;"
                               "max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}</style>"
                               "</head>\n<body><h1>" +
                       title + "</h1>\n<p>" + message.toHtmlEscaped().toUtf8() + "</p></body></html>\n";
-    Response response = makeResponse(status, "text/html; charset=utf-8", std::move(page), isHead);
-    response.head.append("Cache-Control: no-store\r\n");
+    Response response(status, "text/html; charset=utf-8", std::move(page));
+    response.cacheControl = "no-store";
     return response;
 }
 
@@ -126,22 +81,6 @@ qint64 parseHttpDate(QByteArrayView text) {
     QDateTime utc = parsed;
     utc.setTimeSpec(Qt::UTC);
     return utc.toSecsSinceEpoch();
-}
-
-int statusOf(QByteArrayView head) {
-    if (head.size() < 12)
-        return 0;
-    return (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
-}
-
-qint64 contentLengthOf(QByteArrayView head) {
-    static const QByteArray name("\r\nContent-Length: ");
-    const qsizetype at = head.indexOf(name);
-    if (at < 0)
-        return 0;
-    const qsizetype start = at + name.size();
-    const qsizetype end = head.indexOf('\r', start);
-    return head.sliced(start, (end < 0 ? head.size() : end) - start).toLongLong();
 }
 
 QByteArrayView methodName(Method method) {

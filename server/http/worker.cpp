@@ -81,14 +81,10 @@ Worker::Worker(int index, int listenFd, Role role, Handler &handler, const Serve
         epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_listenFd, &listen);
     }
 
-    HeadBuilder overloaded(503);
-    addStandardHeaders(overloaded);
-    const QByteArray body = "The server is at its connection limit. Retry in a few seconds.\n";
-    overloaded.add("Retry-After", "5")
-        .add("Content-Type", "text/plain; charset=utf-8")
-        .add("Content-Length", body.size())
-        .add("Connection", "close");
-    m_overloaded = overloaded.take() + "\r\n" + body;
+    Response overloaded(503, "text/plain; charset=utf-8",
+                        "The server is at its connection limit. Retry in a few seconds.\n");
+    overloaded.retryAfterSeconds = 5;
+    m_overloaded = overloaded.serializeHead() + "Connection: close\r\n\r\n" + overloaded.body;
     refreshClock();
 }
 

@@ -26,8 +26,8 @@ bool isLocal(const QString &host) {
 }
 
 bool isFromThisMachine(const http::Request &request) {
-    return request.peer().isLoopback() && request.field("X-Forwarded-For").isEmpty() &&
-           request.field("Forwarded").isEmpty();
+    return request.peer().isLoopback() && request.field(http::Field::XForwardedFor).isEmpty() &&
+           request.field(http::Field::Forwarded).isEmpty();
 }
 
 } // namespace
@@ -41,7 +41,6 @@ PlainHttpHandler::PlainHttpHandler(const CertCache &cache, const certs::CertStor
 
 void PlainHttpHandler::handle(http::Exchange &exchange) {
     const http::Request &request = exchange.request();
-    const bool isHead = request.method() == http::Method::Head;
     const QByteArrayView path = request.path();
     if (path.startsWith(ChallengePrefix)) {
         const QByteArray token = path.sliced(ChallengePrefix.size()).toByteArray();
@@ -54,11 +53,11 @@ void PlainHttpHandler::handle(http::Exchange &exchange) {
         }
         if (keyAuthorization.isEmpty()) {
             exchange.respond(
-                http::errorResponse(404, QStringLiteral("No such ACME challenge."), isHead));
+                http::errorResponse(404, QStringLiteral("No such ACME challenge.")));
             return;
         }
         exchange.respond(
-            http::makeResponse(200, "application/octet-stream", keyAuthorization, isHead));
+            http::makeResponse(200, "application/octet-stream", keyAuthorization));
         return;
     }
     const QString host = hosting::HostRouter::normalizeHost(request.host());
@@ -74,7 +73,7 @@ void PlainHttpHandler::handle(http::Exchange &exchange) {
             QStringLiteral("Over plain HTTP this server answers local names only to requests "
                            "from its own machine. Use https:// and the server's domain name.");
         if (!host.startsWith(QLatin1String("admin."))) {
-            exchange.respond(http::errorResponse(403, why, isHead));
+            exchange.respond(http::errorResponse(403, why));
             return;
         }
         // The admin API's own error shape, so that its clients can show the reason.
@@ -83,8 +82,7 @@ void PlainHttpHandler::handle(http::Exchange &exchange) {
         exchange.respond(
             http::makeResponse(403, "application/json",
                                QJsonDocument(QJsonObject{{QStringLiteral("error"), error}})
-                                   .toJson(QJsonDocument::Compact),
-                               isHead));
+                                   .toJson(QJsonDocument::Compact)));
         return;
     }
     QByteArray location = "https://" + host.toLatin1();
@@ -92,10 +90,9 @@ void PlainHttpHandler::handle(http::Exchange &exchange) {
         location += ':' + QByteArray::number(m_httpsPort);
     location += request.target().startsWith('/') ? request.target().toByteArray()
                                                  : QByteArray(request.path().toByteArray());
-    http::HeadBuilder head(301);
-    http::addStandardHeaders(head);
-    head.add("Location", location).add("Content-Length", 0);
-    exchange.respond(http::Response{head.take(), {}, nullptr, false});
+    http::Response redirect(301);
+    redirect.location = std::move(location);
+    exchange.respond(std::move(redirect));
 }
 
 } // namespace fazt::tls

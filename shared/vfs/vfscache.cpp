@@ -23,7 +23,8 @@ constexpr size_t MinSiteHitsPruneMark = 1024;
 
 qint64 CachedFile::cost() const {
     return body.size() + gzipBody.size() + head.size() + gzipHead.size() +
-           notModifiedHead.size() + PerEntryOverhead +
+           notModifiedHead.size() + contentType.size() + etag.size() + gzipEtag.size() +
+           PerEntryOverhead +
            qint64(sizeof(QChar)) * (info.path.size() + info.mime.size()) + info.hash.size();
 }
 

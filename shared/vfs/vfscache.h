@@ -21,10 +21,15 @@ struct CachedFile {
     FileInfo info;
     QByteArray body;
     QByteArray gzipBody; // the body gzip-compressed, if that is worth it; else empty
-    // Response heads prepared once by the HTTP layer (opaque here): 200 plain, 200 gzip, 304.
+    // Response heads prepared once by the HTTP layer (opaque here): 200 plain, 200 gzip, 304;
+    // and what it reads per request without building it again: the Content-Type and the
+    // entity tags of the plain and the gzip bodies.
     QByteArray head;
     QByteArray gzipHead;
     QByteArray notModifiedHead;
+    QByteArray contentType;
+    QByteArray etag;
+    QByteArray gzipEtag;
     // What this entry costs the cache's byte budget.
     qint64 cost() const;
 };

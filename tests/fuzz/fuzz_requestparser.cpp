@@ -70,6 +70,13 @@ void checkResult(const HeadResult &result, const RequestHead &head, const HeadLi
     require(!(head.isChunked && head.minorVersion == 0));
     for (const char c : head.target.in(data))
         require(c > 0x20 && c < 0x7F);
+    // The index of known fields answers what a scan by name answers.
+    for (int known = 0; known < int(Field::Count); ++known) {
+        const QByteArrayView indexed = head.field(data, Field(known));
+        const QByteArrayView scanned = head.field(data, nameOf(Field(known)));
+        require(indexed.isNull() == scanned.isNull() && indexed.data() == scanned.data() &&
+                indexed.size() == scanned.size());
+    }
 }
 
 // Feeds data in growing prefixes: byte by byte for the first `byteSteps` bytes, then in steps

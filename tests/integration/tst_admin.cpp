@@ -9,7 +9,7 @@
 #include "functions/functionstore.h"
 #include "guard/guard.h"
 #include "hosting/hostrouter.h"
-#include "hosting/sitehandler.h"
+#include "hosting/sitedispatcher.h"
 #include "stats/statsbuffer.h"
 #include "support/faztprocess.h"
 #include "support/patterndevice.h"
@@ -176,7 +176,8 @@ private Q_SLOTS:
         admin::addStatsRoutes(service, **db, statsBuffer);
         functions::FunctionStore functionStore(**db);
         admin::addFunctionRoutes(service, vfs, functionStore, {});
-        hosting::SiteHandler sites(vfs, cache, router);
+        hosting::SiteHandler files(vfs, cache);
+        hosting::SiteDispatcher sites(files, router, vfs);
         guard::Guard guard(**db, config, cache, router, sites);
         guard.attach(service); // the /api/system/* routes
         tls::CertCache

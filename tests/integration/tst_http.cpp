@@ -17,6 +17,9 @@ using fazt::test::RawClient;
 
 namespace {
 
+// Over the server's large-file threshold (2 MiB): streamed, never cached.
+constexpr qsizetype StreamedSize = 3 << 20;
+
 const QByteArray bigCss = [] {
     QByteArray css;
     for (int i = 0; i < 400; ++i)
@@ -76,7 +79,8 @@ private Q_SLOTS:
                     {QStringLiteral("style.css"), bigCss},
                     {QStringLiteral("app.3f9a2c1b.js"), "console.log(1)"},
                     {QStringLiteral("digits.txt"), "0123456789"},
-                    {QStringLiteral("name with space.txt"), "spaced"}});
+                    {QStringLiteral("name with space.txt"), "spaced"},
+                    {QStringLiteral("big.bin"), QByteArray(StreamedSize, 'b')}});
             deploy(vfs, QStringLiteral("spa"),
                    {{QStringLiteral("index.html"), "<div id=app></div>"}});
             QVERIFY(vfs.setSiteSettings(QStringLiteral("spa"), QStringLiteral("{\"spa\": true}")));
@@ -158,6 +162,37 @@ private Q_SLOTS:
         QCOMPARE(
             fetch(port(), "t.example.com", "/about.html", {"If-Modified-Since: garbage"}).status,
             200);
+    }
+
+    // A file over the large-file threshold is streamed from the database, never cached; it
+    // answers conditional requests as a cached one does.
+    void streamedFilesAnswerConditionalRequests() {
+        const HttpResponse first = fetch(port(), "t.example.com", "/big.bin");
+        QCOMPARE(first.status, 200);
+        QCOMPARE(first.body.size(), StreamedSize);
+        const QByteArray modified = first.header("Last-Modified");
+        QVERIFY(modified.endsWith("GMT"));
+        const HttpResponse notModified =
+            fetch(port(), "t.example.com", "/big.bin", {"If-Modified-Since: " + modified});
+        QCOMPARE(notModified.status, 304);
+        QVERIFY(notModified.body.isEmpty());
+        QCOMPARE(fetch(port(), "t.example.com", "/big.bin",
+                       {"If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT"})
+                     .body.size(),
+                 StreamedSize);
+        QCOMPARE(fetch(port(), "t.example.com", "/big.bin",
+                       {"If-None-Match: \"x\", W/" + first.header("ETag")})
+                     .status,
+                 304);
+        // If-None-Match decides alone: a tag that does not match wins over a matching date.
+        QCOMPARE(fetch(port(), "t.example.com", "/big.bin",
+                       {"If-None-Match: \"other\"", "If-Modified-Since: " + modified})
+                     .status,
+                 200);
+        const HttpResponse part =
+            fetch(port(), "t.example.com", "/big.bin", {"Range: bytes=-3"});
+        QCOMPARE(part.status, 206);
+        QCOMPARE(part.body, QByteArray("bbb"));
     }
 
     void ranges() {

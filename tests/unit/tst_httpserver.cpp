@@ -275,7 +275,7 @@ private:
             if (!last)
                 return;
             Response response = makeResponse(200, "application/octet-stream", *body);
-            response.head += "X-Body-Pieces: " + QByteArray::number(*pieces) + "\r\n";
+            response.addHeader("X-Body-Pieces", QByteArray::number(*pieces));
             exchange.respond(std::move(response));
         });
     }
@@ -324,11 +324,9 @@ private:
             std::lock_guard lock(m_mutex);
             m_lastStream = stats;
         }
-        HeadBuilder head(200);
-        addStandardHeaders(head);
-        head.add("Content-Type", "application/octet-stream").add("Content-Length", size);
-        Response response;
-        response.head = head.take();
+        Response response(200);
+        response.contentType = "application/octet-stream";
+        response.contentLength = size;
         response.stream = std::make_unique<PatternSource>(size, failAt, std::move(stats));
         exchange.respond(std::move(response));
     }

@@ -7,19 +7,19 @@
 
 namespace fazt::hosting::functions {
 
-http::Response responseOf(const Answer &answer, bool isHead) {
-    http::Response response = http::makeResponse(answer.status, answer.contentType, answer.body, isHead);
+http::Response responseOf(const Answer &answer) {
+    http::Response response = http::makeResponse(answer.status, answer.contentType, answer.body);
     for (const auto &[name, value] : answer.headers)
-        response.head += name + ": " + value + "\r\n";
-    response.head += "Cache-Control: no-store\r\n";
+        response.addHeader(name, value);
+    response.cacheControl = "no-store";
     return response;
 }
 
-http::Response jsonError(int status, const QString &message, bool isHead) {
+http::Response jsonError(int status, const QString &message) {
     QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("error"), message}})
                           .toJson(QJsonDocument::Compact);
     body.append('\n');
-    return http::makeResponse(status, "application/json", std::move(body), isHead);
+    return http::makeResponse(status, "application/json", std::move(body));
 }
 
 } // namespace fazt::hosting::functions

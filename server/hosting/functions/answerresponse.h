@@ -6,8 +6,8 @@
 namespace fazt::hosting::functions {
 
 // The HTTP response for a checked answer (never cached: functions answer per request).
-http::Response responseOf(const Answer &answer, bool isHead);
+http::Response responseOf(const Answer &answer);
 // {"error": message} with `status`: what the runtime answers for a function that failed.
-http::Response jsonError(int status, const QString &message, bool isHead);
+http::Response jsonError(int status, const QString &message);
 
 } // namespace fazt::hosting::functions

@@ -132,7 +132,6 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, cons
     auto bundle = bundleFor(site);
     if (!bundle || !bundle->hasMain)
         return false;
-    const bool isHead = request.method() == http::Method::Head;
     const auto answerNow = [&exchange, &counter](http::Response response) {
         if (counter)
             counter(response);
@@ -141,8 +140,7 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, cons
     if (m_options.maxConcurrent <= 0) {
         answerNow(functions::jsonError(503,
                                        QStringLiteral("Functions are turned off on this machine "
-                                                      "(maxConcurrentJs is 0)."),
-                                       isHead));
+                                                      "(maxConcurrentJs is 0).")));
         return true;
     }
     if (const int seconds = m_pool.backoffSeconds(site); seconds > 0) {
@@ -151,9 +149,8 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, cons
             503,
             QStringLiteral("This site's functions keep crashing their workers, so they are "
                            "paused for %1 s. The site's log says why.")
-                .arg(seconds),
-            isHead);
-        backedOff.head.append("Retry-After: " + QByteArray::number(seconds) + "\r\n");
+                .arg(seconds));
+        backedOff.retryAfterSeconds = int(seconds);
         answerNow(std::move(backedOff));
         return true;
     }
@@ -161,7 +158,6 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, cons
     // exact check, which takes the place, comes once the body is in).
     if (m_pool.isFull()) {
         functions::Job refused;
-        refused.isHead = isHead;
         refused.counter = std::move(counter);
         exchange.respond(m_pool.refusal(refused));
         return true;
@@ -172,7 +168,6 @@ bool FunctionRuntime::handle(http::Exchange &exchange, const QString &site, cons
     job->path = path.toUtf8();
     job->client = (m_options.clientOf ? m_options.clientOf(request) : anonymousClient(request))
                       .toLatin1();
-    job->isHead = isHead;
     job->counter = std::move(counter);
     exchange.receiveBody(m_options.maxRequestBytes,
                          [this, &exchange, job](QByteArrayView piece, bool last) {

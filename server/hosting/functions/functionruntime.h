@@ -50,7 +50,7 @@ public:
     FunctionRuntime &operator=(const FunctionRuntime &) = delete;
 
     // Takes the request if `site` has functions (and answers it, now or later); false leaves
-    // it to the static files. `path` is the request's path as SiteHandler::decodePath()
+    // it to the static files. `path` is the request's path as http::decodePath()
     // normalised it, with its leading '/' ("/api/hello"); the caller has decided that it is a
     // function path. Runs on an HTTP worker.
     bool handle(http::Exchange &exchange, const QString &site, const QString &path,

@@ -342,8 +342,8 @@ http::Response WorkerPool::run(Slot &slot, Job &job) {
         ++m_errors;
         qWarning("fazt: %s", qPrintable(s.error().message));
         http::Response busy =
-            jsonError(503, s.error().message + QStringLiteral(" Retry in a moment."), job.isHead);
-        busy.head.append("Retry-After: 1\r\n");
+            jsonError(503, s.error().message + QStringLiteral(" Retry in a moment."));
+        busy.retryAfterSeconds = 1;
         return busy;
     }
     QList<fazt::functions::LogEntry> log;
@@ -417,7 +417,7 @@ http::Response WorkerPool::run(Slot &slot, Job &job) {
     if (!log.isEmpty())
         (void)m_store.appendLog(bundle.siteId, std::move(log));
     if (outcome.kind == Outcome::Kind::Answered)
-        return responseOf(outcome.answer, job.isHead);
+        return responseOf(outcome.answer);
     // What the script itself said (an exception's message) may hold what it should not show
     // a visitor: only in development. What the runtime says (deadline, memory, a crash) is
     // about the platform, and helps whoever sees it.
@@ -425,8 +425,7 @@ http::Response WorkerPool::run(Slot &slot, Job &job) {
     return jsonError(status,
                      isScriptsOwnWords && !bundle.isDevelopment
                          ? QStringLiteral("The function failed; the site's log says why.")
-                         : problem,
-                     job.isHead);
+                         : problem);
 }
 
 } // namespace fazt::hosting::functions

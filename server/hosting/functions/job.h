@@ -46,7 +46,6 @@ struct Job {
     QByteArray path; // decoded, UTF-8
     QByteArray body;
     QByteArray client;
-    bool isHead = false;
     http::Responder responder;
     Counter counter;
     QElapsedTimer started;

@@ -37,15 +37,15 @@ constexpr qint64 MaxBackoffMs = 300'000;
 constexpr qint64 DeathWindowMs = 60'000;
 
 // 429: every slot is busy (the body is made once: under a crowd most answers are this one).
-http::Response busyResponse(bool isHead) {
+http::Response busyResponse() {
     static const QByteArray body =
         QJsonDocument(
             QJsonObject{{QStringLiteral("error"),
                          QStringLiteral("Every function slot is busy. Retry in a second.")}})
             .toJson(QJsonDocument::Compact) +
         '\n';
-    http::Response busy = http::makeResponse(429, "application/json", body, isHead);
-    busy.head.append("Retry-After: 1\r\n");
+    http::Response busy = http::makeResponse(429, "application/json", body);
+    busy.retryAfterSeconds = 1;
     return busy;
 }
 
@@ -141,7 +141,7 @@ bool WorkerPool::admit() {
 
 http::Response WorkerPool::refusal(const Job &job) {
     ++m_rejected;
-    http::Response busy = busyResponse(job.isHead);
+    http::Response busy = busyResponse();
     if (job.counter)
         job.counter(busy);
     return busy;
@@ -287,7 +287,7 @@ void WorkerPool::runThread(int index) {
         }
         if (isStopping) {
             finish(std::move(job),
-                   jsonError(503, QStringLiteral("The server is stopping."), job->isHead),
+                   jsonError(503, QStringLiteral("The server is stopping.")),
                    std::chrono::nanoseconds(0));
             continue;
         }
