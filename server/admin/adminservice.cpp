@@ -11,6 +11,7 @@
 #include "admin/sitesapi.h"
 #include "admin/tokensapi.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "db/database.h"
 #include "hosting/sitehandler.h"
 #include "http/clientaddress.h"
@@ -121,7 +122,7 @@ Status AdminService::load() {
 // one host owns a whole /64, and could otherwise take a fresh address for every guess.
 QString AdminService::clientAddress(const http::Request &request) const {
     const QHostAddress client =
-        http::TrustedProxies(m_config.value(QStringLiteral("http.trusted_proxies")))
+        http::TrustedProxies(m_config.setting(settings::HttpTrustedProxies))
             .clientOf(request);
     bool isV4 = false;
     client.toIPv4Address(&isV4);
@@ -470,7 +471,7 @@ void AdminService::dispatch(const Route &route, std::shared_ptr<ApiRequest> requ
 }
 
 QString AdminService::siteUrl(const QString &site) const {
-    const QString domain = m_config.value(QStringLiteral("domain"), QStringLiteral("localhost"));
+    const QString domain = m_config.setting(settings::Domain);
     const QString host = site == QLatin1String("root") ? domain : site + u'.' + domain;
     const QString scheme = m_options.isSecure ? QStringLiteral("https") : QStringLiteral("http");
     const quint16 port = m_publicPort;

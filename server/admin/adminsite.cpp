@@ -1,6 +1,7 @@
 #include "admin/adminsite.h"
 
 #include "config/config.h"
+#include "config/settings.h"
 #include "crypto/sha256.h"
 #include "db/database.h"
 #include "vfs/vfs.h"
@@ -12,7 +13,7 @@
 namespace fazt::admin {
 
 const QString AdminSite::SiteName = QStringLiteral("admin");
-const QString AdminSite::StampKey = QStringLiteral("admin.stamp");
+const QString AdminSite::StampKey = QLatin1String(settings::AdminStamp);
 
 namespace {
 

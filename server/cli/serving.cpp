@@ -8,6 +8,7 @@
 #include "audit/auditlog.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "crypto/secretbox.h"
 #include "db/database.h"
 #include "functions/functionstore.h"
@@ -122,8 +123,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
     // Audit entries past their retention go, at start and every 6 hours.
     QTimer auditPrune;
     const auto pruneAudit = [&database, &config] {
-        const qint64 days = config.intValue(QLatin1String(audit::AuditLog::RetentionDaysKey),
-                                            audit::AuditLog::DefaultRetentionDays);
+        const qint64 days = config.intSetting(settings::AuditRetentionDays);
         (void)database.writer().submit([days](db::Connection &c) -> Status {
             auto removed = audit::AuditLog::pruneExpired(c, days);
             return removed ? Status() : Status(removed.error());
@@ -169,7 +169,7 @@ int serve(db::Database &database, const ServeSettings &settings) {
         statsBuffer->start();
         // Raw events past the retention period go; the rollups stay.
         const auto prune = [&database, &config] {
-            const qint64 days = config.intValue(QStringLiteral("stats.retention_days"), 30);
+            const qint64 days = config.intSetting(settings::StatsRetentionDays);
             (void)database.writer().submit([days](db::Connection &c) -> Status {
                 auto removed =
                     stats::StatsBuffer::prune(c, QDateTime::currentSecsSinceEpoch(), days * 86400);

@@ -2,6 +2,7 @@
 
 #include "admin/adminsite.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "db/database.h"
 #include "system/limitstore.h"
 #include "vfs/vfs.h"
@@ -51,8 +52,8 @@ Result<QStringList> initialize(db::Database &database, const QString &domain, Sy
     Config config(database);
     if (Status s = config.load(); !s)
         return s.error();
-    if (config.value(QStringLiteral("domain")) != base) {
-        if (Status s = config.set(QStringLiteral("domain"), base); !s)
+    if (config.value(QLatin1String(settings::Domain)) != base) {
+        if (Status s = config.set(QLatin1String(settings::Domain), base); !s)
             return s.error();
         done.append(QStringLiteral("domain set to %1").arg(base));
     }

@@ -3,6 +3,7 @@
 #include "admin/adminservice.h"
 #include "audit/auditlog.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "db/database.h"
 #include "guard/systemapi.h"
 #include "hosting/hostrouter.h"
@@ -229,7 +230,7 @@ bool Guard::isMetricsAllowed(const http::Request &request) const {
     const bool isFromThisMachine =
         request.peer().isLoopback() && request.field("X-Forwarded-For").isEmpty() &&
         request.field("Forwarded").isEmpty() && request.field("X-Real-IP").isEmpty() &&
-        m_config.value(QStringLiteral("http.trusted_proxies")).trimmed().isEmpty();
+        m_config.setting(settings::HttpTrustedProxies).trimmed().isEmpty();
     if (isFromThisMachine)
         return true;
     const QByteArrayView authorization = request.field("Authorization");

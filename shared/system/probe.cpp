@@ -1,3 +1,4 @@
+#include "config/settings.h"
 #include "system/probe.h"
 
 #include <QDir>
@@ -54,7 +55,7 @@ Probe::Probe(QString root)
 }
 
 QString Probe::defaultRoot() {
-    const QString root = qEnvironmentVariable("FAZT_PROBE_ROOT");
+    const QString root = qEnvironmentVariable(settings::ProbeRootVariable);
     return root.isEmpty() ? QStringLiteral("/") : root;
 }
 
