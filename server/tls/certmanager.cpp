@@ -71,7 +71,7 @@ public:
     explicit Solver(CertManager &manager)
         : m_manager(manager) {}
 
-    fazt::Status present(AcmeClient::ChallengeType type, const QString &name,
+    Status present(AcmeClient::ChallengeType type, const QString &name,
                          const QByteArray &token, const QByteArray &keyAuthorization) override {
         if (type == AcmeClient::ChallengeType::Http01) {
             m_manager.m_cache.setHttpToken(token, keyAuthorization);
@@ -117,7 +117,7 @@ CertManager::~CertManager() {
     stop();
 }
 
-fazt::Status CertManager::start() {
+Status CertManager::start() {
     auto keys = m_store->list(certs::CertStore::certificatePrefix());
     if (!keys)
         return keys.error();
@@ -125,7 +125,7 @@ fazt::Status CertManager::start() {
         const QString name = certs::CertStore::nameOfChainKey(key);
         if (name.isEmpty())
             continue;
-        if (fazt::Status s = loadStored(name); !s)
+        if (Status s = loadStored(name); !s)
             qWarning("fazt: tls: ignoring the stored certificate for %s: %s", qPrintable(name),
                      qPrintable(s.error().message));
     }
@@ -205,7 +205,7 @@ void CertManager::wake() {
 
 void CertManager::run() {
     if (m_options.mode == Mode::SelfSigned) {
-        if (fazt::Status s = ensureLocalCa(); !s) {
+        if (Status s = ensureLocalCa(); !s) {
             qWarning("fazt: tls: cannot set up the local CA: %s", qPrintable(s.error().message));
             return;
         }
@@ -216,7 +216,7 @@ void CertManager::run() {
     reconcile();
 }
 
-fazt::Status CertManager::ensureLocalCa() {
+Status CertManager::ensureLocalCa() {
     const QString keyName = certs::CertStore::localCaKeyKey();
     const QString certName = certs::CertStore::localCaCertificateKey();
     // The local CA may only vouch for this server's names, and not for long: a copy of its key
@@ -388,7 +388,7 @@ bool CertManager::isDue(const QString &name, qint64 now) {
     return !cert || !cert->names.contains(name) || isFromOldCa || needsRenewal(*cert, now);
 }
 
-fazt::Status CertManager::loadStored(const QString &name) {
+Status CertManager::loadStored(const QString &name) {
     auto chain = m_store->load(certs::CertStore::chainKey(name));
     if (!chain)
         return chain.error();
@@ -428,7 +428,7 @@ void CertManager::obtain(const QString &name) {
         std::lock_guard lock(m_mutex);
         isForced = m_states[name].isForced;
     }
-    fazt::Status result;
+    Status result;
     // The other process may have finished while we waited for the lock.
     if (!isForced && loadStored(name) && !isDue(name, nowMs())) {
         result = {};
@@ -477,7 +477,7 @@ void CertManager::retryLater(const QString &name, qint64 delayMs) {
                        });
 }
 
-fazt::Status CertManager::issue(const QString &name) {
+Status CertManager::issue(const QString &name) {
     QByteArray chainPem;
     QByteArray keyPem;
     if (m_options.mode == Mode::Acme) {
@@ -509,7 +509,7 @@ fazt::Status CertManager::issue(const QString &name) {
     if (!(*certified)->names.contains(name))
         return Error::invalid(
             QStringLiteral("The CA issued a certificate that does not name %1.").arg(name));
-    if (fazt::Status s = m_store->storeCertificate(name, keyPem, chainPem); !s)
+    if (Status s = m_store->storeCertificate(name, keyPem, chainPem); !s)
         return s;
     m_cache.insert(*certified);
     qInfo(
@@ -520,7 +520,7 @@ fazt::Status CertManager::issue(const QString &name) {
     return {};
 }
 
-QList<CertManager::Status> CertManager::certificates() const {
+QList<CertManager::CertStatus> CertManager::certificates() const {
     QSet<QString> names;
     QHash<QString, NameState> states;
     {
@@ -535,9 +535,9 @@ QList<CertManager::Status> CertManager::certificates() const {
             names.insert(name);
     QStringList sorted(names.begin(), names.end());
     sorted.sort();
-    QList<Status> list;
+    QList<CertStatus> list;
     for (const QString &name : std::as_const(sorted)) {
-        Status row;
+        CertStatus row;
         row.name = name;
         const NameState state = states.value(name);
         row.lastError = state.lastError;
@@ -555,7 +555,7 @@ QList<CertManager::Status> CertManager::certificates() const {
     return list;
 }
 
-fazt::Status CertManager::renew(const QString &name) {
+Status CertManager::renew(const QString &name) {
     {
         std::lock_guard lock(m_mutex);
         const bool isKnown =
