@@ -144,12 +144,6 @@ int serve(db::Database &database, const ServeSettings &settings) {
             config.intValue(QStringLiteral("stats.flush_threshold"), statsOptions.flushThreshold));
         statsOptions.budgetBytes =
             config.intValue(QStringLiteral("stats.buffer_bytes"), statsOptions.budgetBytes);
-        // Benchmarks only: 1 = one INSERT per event with SQLite's defaults, "tuned" = the same
-        // with the server's own connection settings.
-        if (const QByteArray naive = qgetenv("FAZT_STATS_NAIVE"); naive == "1")
-            statsOptions.mode = stats::StatsBuffer::Mode::NaiveInsert;
-        else if (naive == "tuned")
-            statsOptions.mode = stats::StatsBuffer::Mode::NaiveInsertTuned;
         statsBuffer = std::make_unique<stats::StatsBuffer>(database, statsOptions);
         tracker = std::make_unique<hosting::Tracker>(*statsBuffer);
         tracker->setTrustedProxies(config.value(QStringLiteral("http.trusted_proxies")));
