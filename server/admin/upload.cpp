@@ -1,4 +1,5 @@
 #include "admin/upload.h"
+
 #include "config/settings.h"
 
 #include <QDir>

@@ -15,7 +15,7 @@ struct SystemSite {
     const char *name;
     const char *resource;
 };
-constexpr SystemSite systemSites[] = {{"root", ":/sites/root"}, {"demo", ":/sites/demo"}};
+constexpr SystemSite BuiltInSites[] = {{"root", ":/sites/root"}, {"demo", ":/sites/demo"}};
 
 } // namespace
 
@@ -72,7 +72,7 @@ Result<QStringList> initialize(db::Database &database, const QString &domain, Sy
     }
     vfs::Vfs vfs(database);
     const bool isFirstRun = !vfs.site(QStringLiteral("root"));
-    for (const SystemSite &system : systemSites) {
+    for (const SystemSite &system : BuiltInSites) {
         const QString name = QString::fromLatin1(system.name);
         if (vfs.site(name))
             continue;

@@ -20,7 +20,7 @@ namespace fazt::archive {
 
 namespace {
 
-constexpr qint64 kChunkBytes = 256 << 10;
+constexpr qint64 ChunkBytes = 256 << 10;
 
 struct WriterFree {
     void operator()(::archive *a) const { archive_write_free(a); }
@@ -207,7 +207,7 @@ Result<Summary> packFiles(const std::vector<FileToPack> &files, const QString &o
         archive_write_open_fd(a, output.handle()) != ARCHIVE_OK) {
         return writeError(a, outputPath);
     }
-    QByteArray buffer(kChunkBytes, Qt::Uninitialized);
+    QByteArray buffer(ChunkBytes, Qt::Uninitialized);
     for (const FileToPack &file : files) {
         if (Status packed =
                 packFile(a, entry.get(), file, outputPath, state, progress, isCancelled, buffer);
