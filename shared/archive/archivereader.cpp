@@ -503,7 +503,7 @@ Result<Summary> ArchiveReader::validate() {
                 return s.error();
     }
     Pass pass(m_limits);
-    const Status opened = m_isInMemory ? pass.openMemory(m_data) : pass.openFile(m_path);
+    Status opened = m_isInMemory ? pass.openMemory(m_data) : pass.openFile(m_path);
     if (!opened)
         return opened.error();
     for (;;) {
@@ -528,7 +528,7 @@ Status ArchiveReader::forEachFile(
             QStringLiteral("ArchiveReader::forEachFile() called without a successful validate()."));
     }
     Pass pass(m_limits);
-    const Status opened = m_isInMemory ? pass.openMemory(m_data) : pass.openFile(m_path);
+    Status opened = m_isInMemory ? pass.openMemory(m_data) : pass.openFile(m_path);
     if (!opened)
         return opened;
     for (;;) {
@@ -538,7 +538,7 @@ Status ArchiveReader::forEachFile(
         if (!*next)
             break;
         EntryContent content(pass);
-        const Status stored = store(pass.path(), content);
+        Status stored = store(pass.path(), content);
         // A broken archive explains a store() that failed reading it better than store() can.
         if (pass.error())
             return *pass.error();

@@ -59,12 +59,10 @@ Result<std::vector<FileToPack>> listFiles(const QString &root, const PackOptions
             if (const QString why = ignore.why(path, isFolder); !why.isEmpty()) {
                 if (options.onIgnored)
                     options.onIgnored(isFolder ? path + u'/' : path, why);
-            } else if (info.isSymLink()) {
-                ++summary.skipped;
+            } else if (info.isSymLink() || (!info.isDir() && !info.isFile())) {
+                ++summary.skipped; // a link, a socket, a pipe or a device
             } else if (info.isDir()) {
                 pending.append(path);
-            } else if (!info.isFile()) {
-                ++summary.skipped; // a socket, a pipe or a device
             } else if (info.absoluteFilePath() != leaveOut) {
                 files.push_back({path, info.absoluteFilePath(), info.size()});
             }

@@ -46,7 +46,7 @@ struct Deploy {
 };
 
 // A deploy as the API describes it (GET /api/sites/NAME/deploys, a deploy job's "deploy").
-Deploy deployFromJson(const QJsonObject &json);
+Deploy deployFromJson(const QJsonObject &o);
 
 // A custom hostname that serves a site.
 struct Domain {

@@ -315,7 +315,7 @@ QByteArray StatsBuffer::saltForDay(qint64 day) {
         if (s->next() && s->blob(0).size() >= 16)
             return s->blob(0);
     }
-    const QByteArray salt = auth::secureRandomBytes(16);
+    QByteArray salt = auth::secureRandomBytes(16);
     (void)m_database.writer().submit([day, salt](db::Connection &c) -> Status {
         if (Status s = c.exec("DELETE FROM stats_salt"); !s)
             return s;

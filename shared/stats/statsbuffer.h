@@ -91,7 +91,7 @@ public:
 
     // Deletes raw events older than `keepSeconds` and visitor hashes of closed periods (older
     // than two days); the rollups stay. Runs on the writer; returns the events removed.
-    static Result<qint64> prune(db::Connection &writer, qint64 nowSeconds, qint64 keepSeconds);
+    static Result<qint64> prune(db::Connection &c, qint64 nowSeconds, qint64 keepSeconds);
 
 public Q_SLOTS:
     // Starts writing what is pending (no-op while a flush is in flight or nothing is pending).
