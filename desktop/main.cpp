@@ -2,6 +2,7 @@
 // a folder locally and simulates what a machine can carry.
 
 #include "app/functionworker.h"
+#include "config/settings.h"
 #include "secretstore.h"
 #include "serverlistmodel.h"
 
@@ -36,12 +37,12 @@ int main(int argc, char *argv[]) {
     const QCommandLineOption server(
         QStringLiteral("server"),
         QStringLiteral("Open this server for this session (default: $FAZT_SERVER)."),
-        QStringLiteral("URL"), qEnvironmentVariable("FAZT_SERVER"));
+        QStringLiteral("URL"), qEnvironmentVariable(fazt::settings::ServerVariable));
     const QCommandLineOption token(
         QStringLiteral("token"),
         QStringLiteral("The API token for --server (default: $FAZT_TOKEN; prefer the variable: "
                        "other users can see command lines)."),
-        QStringLiteral("TOKEN"), qEnvironmentVariable("FAZT_TOKEN"));
+        QStringLiteral("TOKEN"), qEnvironmentVariable(fazt::settings::TokenVariable));
     const QCommandLineOption page(
         QStringLiteral("page"),
         QStringLiteral("The page to open: dashboard, sites, preview or simulator."),

@@ -11,6 +11,7 @@
 #include "admin/sitesapi.h"
 #include "admin/tokensapi.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "db/database.h"
 #include "http/urlpath.h"
 #include "http/clientaddress.h"
@@ -121,8 +122,7 @@ Status AdminService::load() {
 // one host owns a whole /64, and could otherwise take a fresh address for every guess.
 QString AdminService::clientAddress(const http::Request &request) const {
     const QHostAddress client =
-        http::TrustedProxies(m_config.value(QStringLiteral("http.trusted_proxies")))
-            .clientOf(request);
+        http::TrustedProxies(m_config.setting(settings::HttpTrustedProxies)).clientOf(request);
     bool isV4 = false;
     client.toIPv4Address(&isV4);
     if (client.protocol() != QAbstractSocket::IPv6Protocol || isV4)
@@ -217,12 +217,24 @@ const Route *AdminService::match(Method method, const QString &path,
     return found;
 }
 
+// A request's way through the API: matched to a route, authenticated, let past the rate
+// limits, its body received; then dispatched to the admin thread. Each step answers the
+// request itself when it stops it.
 void AdminService::handle(http::Exchange &exchange) {
+    std::shared_ptr<ApiRequest> apiRequest = std::make_shared<ApiRequest>();
+    const Route *route = matchRoute(exchange, *apiRequest);
+    if (!route || !authenticate(exchange, *route, *apiRequest) ||
+        !isWithinRateLimits(exchange, *route, *apiRequest))
+        return;
+    receive(exchange, *route, std::move(apiRequest));
+}
+
+const Route *AdminService::matchRoute(http::Exchange &exchange, ApiRequest &apiRequest) const {
     const http::Request &request = exchange.request();
     auto path = http::decodePath(request.path());
     if (!path) {
         exchange.respond(apiError(400, "invalid", path.error().message));
-        return;
+        return nullptr;
     }
     const QString fullPath = u'/' + *path;
     if (!fullPath.startsWith(QLatin1String("/api/")) && fullPath != QLatin1String("/api")) {
@@ -231,43 +243,47 @@ void AdminService::handle(http::Exchange &exchange) {
                                   QStringLiteral("The admin dashboard is not installed on this "
                                                  "server: run 'fazt server reset-admin'. The API "
                                                  "is described at /api/openapi.json.")));
-        return;
+        return nullptr;
     }
-    auto apiRequest = std::make_shared<ApiRequest>();
     QStringList allowed;
-    const Route *route = match(request.method(), fullPath, apiRequest->params, allowed);
+    const Route *route = match(request.method(), fullPath, apiRequest.params, allowed);
     if (!route) {
         if (allowed.isEmpty()) {
             exchange.respond(apiError(
                 404, "not_found", QStringLiteral("There is no API endpoint %1.").arg(fullPath)));
-            return;
+            return nullptr;
         }
         Response refused = apiError(
             405, "method_not_allowed",
             QStringLiteral("%1 accepts %2.").arg(fullPath, allowed.join(QStringLiteral(", "))));
         refused.allow = allowed.join(QStringLiteral(", ")).toLatin1();
         exchange.respond(std::move(refused));
-        return;
+        return nullptr;
     }
     // The dashboard's own site is the server's: no deploy, setting or deletion reaches it.
-    if (apiRequest->params.value(QStringLiteral("name")) == AdminSite::SiteName) {
+    if (apiRequest.params.value(QStringLiteral("name")) == AdminSite::SiteName) {
         exchange.respond(
             apiError(403, "system_site",
                      QStringLiteral("'admin' is the dashboard's system site, kept by fazt itself; "
                                     "'fazt server reset-admin' puts the built-in one back.")));
-        return;
+        return nullptr;
     }
-    apiRequest->method = request.method();
-    apiRequest->path = fullPath;
-    apiRequest->query = QUrlQuery(QString::fromUtf8(request.query()));
-    apiRequest->peer = request.peer();
-    apiRequest->isSecure = m_options.isSecure;
-    apiRequest->contentType = request.field(http::Field::ContentType).toByteArray();
-    apiRequest->idempotencyKey = request.field(http::Field::IdempotencyKey).trimmed().toByteArray();
-    apiRequest->prefersAsync = request.field(http::Field::Prefer).contains("respond-async");
+    apiRequest.method = request.method();
+    apiRequest.path = fullPath;
+    apiRequest.query = QUrlQuery(QString::fromUtf8(request.query()));
+    apiRequest.peer = request.peer();
+    apiRequest.isSecure = m_options.isSecure;
+    apiRequest.contentType = request.field(http::Field::ContentType).toByteArray();
+    apiRequest.idempotencyKey = request.field(http::Field::IdempotencyKey).trimmed().toByteArray();
+    apiRequest.prefersAsync = request.field(http::Field::Prefer).contains("respond-async");
+    return route;
+}
 
-    // Authenticate from RAM: a bearer token, or the session cookie (with CSRF for changes).
-    const QByteArrayView authorization = request.field(http::Field::Authorization);
+// From RAM: a bearer token, or the session cookie (with CSRF for changes). A public route
+// lets an anonymous caller through.
+bool AdminService::authenticate(http::Exchange &exchange, const Route &route,
+                                ApiRequest &apiRequest) {
+    const http::Request &request = exchange.request();
     // The first cookie that is a live session: one planted beside it (by a sibling site, over
     // plain HTTP) cannot push the owner's aside.
     std::optional<auth::Session> liveSession;
@@ -276,165 +292,189 @@ void AdminService::handle(http::Exchange &exchange) {
         if ((liveSession = m_sessions.find(id)))
             break;
     }
-    bool isAuthenticated = false;
-    if (authorization.startsWith("Bearer ")) {
-        const auto token = m_tokens.authenticate(authorization.sliced(7).trimmed());
-        if (!token) {
-            exchange.respond(
-                apiError(401, "unauthorized",
-                         QStringLiteral("The API token is not valid (revoked or mistyped). "
-                                        "Create a new one with 'fazt server create-token'.")));
-            return;
-        }
-        apiRequest->caller.tokenId = token->id;
-        apiRequest->caller.tokenName = token->name;
-        apiRequest->caller.scopes = token->scopes;
-        apiRequest->caller.sites = token->sites;
-        apiRequest->clientAddress = clientAddress(request);
-        const bool isSiteCreation = route->method == Method::Post &&
-                                    route->pattern == QLatin1String("/api/sites") &&
-                                    token->scopes.testFlag(auth::Scope::CreateSites);
-        if (route->access != Access::Public && !isSiteCreation &&
-            !auth::TokenStore::allows(token->scopes, scopeFor(route->access))) {
-            refuse(exchange, *route, *apiRequest,
-                   apiError(403, "forbidden",
-                            QStringLiteral("This token lacks the '%1' scope needed for %2 %3%4.")
-                                .arg(accessName(route->access),
-                                     QString::fromLatin1(methodName(route->method)), route->pattern,
-                                     route->pattern == QLatin1String("/api/sites")
-                                         ? QStringLiteral(" (or the create-sites scope)")
-                                         : QString())));
-            return;
-        }
-        if (auto refused = SiteAccess::refusal(*route, *apiRequest)) {
-            refuse(exchange, *route, *apiRequest, std::move(*refused));
-            return;
-        }
-        isAuthenticated = true;
-    } else if (liveSession) {
+    const QByteArrayView authorization = request.field(http::Field::Authorization);
+    if (authorization.startsWith("Bearer "))
+        return authenticateToken(exchange, route, apiRequest, authorization.sliced(7).trimmed());
+    if (liveSession) {
         if (isStateChanging(request.method()) &&
             !auth::csrfMatches(*liveSession, request.field(http::Field::XCsrfToken))) {
             exchange.respond(apiError(
                 403, "csrf",
                 QStringLiteral("This change needs the session's CSRF token in the "
                                "X-CSRF-Token header (from POST /api/login or GET /api/session).")));
-            return;
+            return false;
         }
-        apiRequest->caller.username = liveSession->username;
-        apiRequest->caller.isSession = true;
-        apiRequest->caller.sessionId = liveSession->id;
-        isAuthenticated = true;
-    }
-    if (!isAuthenticated && route->access != Access::Public) {
+        apiRequest.caller.username = liveSession->username;
+        apiRequest.caller.isSession = true;
+        apiRequest.caller.sessionId = liveSession->id;
+    } else if (route.access != Access::Public) {
         exchange.respond(apiError(401, "unauthorized",
                                   QStringLiteral("Log in (POST /api/login) or send an API token "
                                                  "(Authorization: Bearer ...).")));
-        return;
+        return false;
     }
-    if (apiRequest->clientAddress.isEmpty()) // a token's caller has it already
-        apiRequest->clientAddress = clientAddress(request);
-    const bool isSessionRoute = route->pattern == QLatin1String("/api/login") ||
-                                route->pattern == QLatin1String("/api/logout");
-    if (route->access == Access::Public && !isSessionRoute) {
-        if (const auto wait = m_publicLimiter.acquire(apiRequest->clientAddress)) {
+    apiRequest.clientAddress = clientAddress(request);
+    return true;
+}
+
+// A bearer token: valid, with the scope the route needs, for the site it names.
+bool AdminService::authenticateToken(http::Exchange &exchange, const Route &route,
+                                     ApiRequest &apiRequest, QByteArrayView secret) {
+    const auto token = m_tokens.authenticate(secret);
+    if (!token) {
+        exchange.respond(
+            apiError(401, "unauthorized",
+                     QStringLiteral("The API token is not valid (revoked or mistyped). "
+                                    "Create a new one with 'fazt server create-token'.")));
+        return false;
+    }
+    apiRequest.caller.tokenId = token->id;
+    apiRequest.caller.tokenName = token->name;
+    apiRequest.caller.scopes = token->scopes;
+    apiRequest.caller.sites = token->sites;
+    apiRequest.clientAddress = clientAddress(exchange.request());
+    const bool isSiteCreation = route.method == Method::Post &&
+                                route.pattern == QLatin1String("/api/sites") &&
+                                token->scopes.testFlag(auth::Scope::CreateSites);
+    if (route.access != Access::Public && !isSiteCreation &&
+        !auth::TokenStore::allows(token->scopes, scopeFor(route.access))) {
+        refuse(exchange, route, apiRequest,
+               apiError(403, "forbidden",
+                        QStringLiteral("This token lacks the '%1' scope needed for %2 %3%4.")
+                            .arg(accessName(route.access),
+                                 QString::fromLatin1(methodName(route.method)), route.pattern,
+                                 route.pattern == QLatin1String("/api/sites")
+                                     ? QStringLiteral(" (or the create-sites scope)")
+                                     : QString())));
+        return false;
+    }
+    if (auto refused = SiteAccess::refusal(route, apiRequest)) {
+        refuse(exchange, route, apiRequest, std::move(*refused));
+        return false;
+    }
+    return true;
+}
+
+// Public routes are limited per address, and logins from an address that failed too often
+// are refused before they queue for the admin thread.
+bool AdminService::isWithinRateLimits(http::Exchange &exchange, const Route &route,
+                                      const ApiRequest &apiRequest) {
+    const bool isSessionRoute = route.pattern == QLatin1String("/api/login") ||
+                                route.pattern == QLatin1String("/api/logout");
+    if (route.access == Access::Public && !isSessionRoute) {
+        if (const auto wait = m_publicLimiter.acquire(apiRequest.clientAddress)) {
             Response limited =
                 apiError(429, "rate_limited",
                          QStringLiteral("Too many requests from your address. Retry in %1 seconds.")
                              .arg(*wait));
             limited.retryAfterSeconds = int(*wait);
             exchange.respond(std::move(limited));
-            return;
+            return false;
         }
     }
-    if (route->pattern == QLatin1String("/api/login")) {
-        // A first look, so that a refused address does not even queue for the admin thread;
-        // login() counts the attempt.
-        if (const auto wait = m_loginLimiter.retryAfterSeconds(apiRequest->clientAddress)) {
+    if (route.pattern == QLatin1String("/api/login")) {
+        // A first look; login() counts the attempt.
+        if (const auto wait = m_loginLimiter.retryAfterSeconds(apiRequest.clientAddress)) {
             exchange.respond(
                 loginRefused(*wait, QStringLiteral("Too many failed logins from your address.")));
-            return;
+            return false;
         }
     }
+    return true;
+}
 
-    switch (route->body) {
+// The body the route takes, then the dispatch.
+void AdminService::receive(http::Exchange &exchange, const Route &route,
+                           std::shared_ptr<ApiRequest> apiRequest) {
+    switch (route.body) {
     case BodyKind::None:
-        dispatch(*route, apiRequest, exchange);
+        dispatch(route, std::move(apiRequest), exchange);
         return;
-    case BodyKind::Json: {
-        auto body = std::make_shared<QByteArray>();
-        const Route *r = route;
-        exchange.receiveBody(m_options.maxJsonBytes, [this, r, apiRequest, body,
-                                                      &exchange](QByteArrayView piece, bool last) {
-            body->append(piece);
-            if (!last)
-                return;
-            QJsonParseError error{};
-            const QJsonDocument document = QJsonDocument::fromJson(*body, &error);
-            if (error.error != QJsonParseError::NoError || !document.isObject()) {
-                exchange.respond(apiError(400, "invalid_json",
-                                          QStringLiteral("The body must be a JSON object (%1).")
-                                              .arg(body->isEmpty() ? QStringLiteral("it is empty")
-                                                                   : error.errorString())));
-                return;
-            }
-            apiRequest->json = document.object();
+    case BodyKind::Json:
+        receiveJson(exchange, route, std::move(apiRequest));
+        return;
+    case BodyKind::Archive:
+        receiveArchive(exchange, route, std::move(apiRequest));
+        return;
+    }
+}
+
+void AdminService::receiveJson(http::Exchange &exchange, const Route &route,
+                               std::shared_ptr<ApiRequest> apiRequest) {
+    auto body = std::make_shared<QByteArray>();
+    const Route *r = &route;
+    exchange.receiveBody(m_options.maxJsonBytes, [this, r, apiRequest, body,
+                                                  &exchange](QByteArrayView piece, bool last) {
+        body->append(piece);
+        if (!last)
+            return;
+        QJsonParseError error{};
+        const QJsonDocument document = QJsonDocument::fromJson(*body, &error);
+        if (error.error != QJsonParseError::NoError || !document.isObject()) {
+            exchange.respond(apiError(
+                400, "invalid_json",
+                QStringLiteral("The body must be a JSON object (%1).")
+                    .arg(body->isEmpty() ? QStringLiteral("it is empty") : error.errorString())));
+            return;
+        }
+        apiRequest->json = document.object();
+        dispatch(*r, apiRequest, exchange);
+    });
+}
+
+// A site archive, streamed into an Upload (RAM, then a temporary file) within the limits.
+void AdminService::receiveArchive(http::Exchange &exchange, const Route &route,
+                                  std::shared_ptr<ApiRequest> apiRequest) {
+    const http::Request &request = exchange.request();
+    if (!request.hasBody()) {
+        exchange.respond(
+            apiError(411, "body_required",
+                     QStringLiteral("Send the site as a zip or tar(.gz/.zst) archive in the "
+                                    "request body.")));
+        return;
+    }
+    if (request.contentLength() > m_options.maxUploadBytes) {
+        exchange.respond(
+            apiError(413, "too_large",
+                     QStringLiteral("The upload is %1 bytes; this server accepts at most %2.")
+                         .arg(request.contentLength())
+                         .arg(m_options.maxUploadBytes)));
+        return;
+    }
+    if (m_uploadGate) {
+        if (auto refusal = m_uploadGate(request.contentLength())) {
+            exchange.respond(std::move(*refusal));
+            return;
+        }
+    }
+    apiRequest->upload = std::make_shared<Upload>(m_uploadRamBytes.load());
+    auto failed = std::make_shared<bool>(false);
+    const Route *r = &route;
+    exchange.receiveBody(m_options.maxUploadBytes, [this, r, apiRequest, failed,
+                                                    &exchange](QByteArrayView piece, bool last) {
+        if (*failed)
+            return;
+        if (m_deployJobs->isStopping()) { // SIGTERM: answer while the connection is there
+            *failed = true;
+            Response stopping =
+                apiError(503, "stopped",
+                         QStringLiteral("The server is stopping: this upload was not stored. Send "
+                                        "it again in a moment."));
+            stopping.connection = http::ConnectionPolicy::Close;
+            exchange.respond(std::move(stopping));
+            return;
+        }
+        Status s = apiRequest->upload->append(piece);
+        if (s && last)
+            s = apiRequest->upload->finish();
+        if (!s) {
+            *failed = true;
+            exchange.respond(apiError(s.error()));
+            return;
+        }
+        if (last)
             dispatch(*r, apiRequest, exchange);
-        });
-        return;
-    }
-    case BodyKind::Archive: {
-        if (!request.hasBody()) {
-            exchange.respond(
-                apiError(411, "body_required",
-                         QStringLiteral("Send the site as a zip or tar(.gz/.zst) archive in the "
-                                        "request body.")));
-            return;
-        }
-        if (request.contentLength() > m_options.maxUploadBytes) {
-            exchange.respond(
-                apiError(413, "too_large",
-                         QStringLiteral("The upload is %1 bytes; this server accepts at most %2.")
-                             .arg(request.contentLength())
-                             .arg(m_options.maxUploadBytes)));
-            return;
-        }
-        if (m_uploadGate) {
-            if (auto refusal = m_uploadGate(request.contentLength())) {
-                exchange.respond(std::move(*refusal));
-                return;
-            }
-        }
-        apiRequest->upload = std::make_shared<Upload>(m_uploadRamBytes.load());
-        auto failed = std::make_shared<bool>(false);
-        const Route *r = route;
-        exchange.receiveBody(m_options.maxUploadBytes, [this, r, apiRequest, failed, &exchange](
-                                                           QByteArrayView piece, bool last) {
-            if (*failed)
-                return;
-            if (m_deployJobs->isStopping()) { // SIGTERM: answer while the connection is there
-                *failed = true;
-                Response stopping = apiError(
-                    503, "stopped",
-                    QStringLiteral("The server is stopping: this upload was not stored. Send "
-                                   "it again in a moment."));
-                stopping.connection = http::ConnectionPolicy::Close;
-                exchange.respond(std::move(stopping));
-                return;
-            }
-            Status s = apiRequest->upload->append(piece);
-            if (s && last)
-                s = apiRequest->upload->finish();
-            if (!s) {
-                *failed = true;
-                exchange.respond(apiError(s.error()));
-                return;
-            }
-            if (last)
-                dispatch(*r, apiRequest, exchange);
-        });
-        return;
-    }
-    }
+    });
 }
 
 // A token refused before its call runs (scope, sites): answered, and audited like a 403 the
@@ -470,7 +510,7 @@ void AdminService::dispatch(const Route &route, std::shared_ptr<ApiRequest> requ
 }
 
 QString AdminService::siteUrl(const QString &site) const {
-    const QString domain = m_config.value(QStringLiteral("domain"), QStringLiteral("localhost"));
+    const QString domain = m_config.setting(settings::Domain);
     const QString host = site == QLatin1String("root") ? domain : site + u'.' + domain;
     const QString scheme = m_options.isSecure ? QStringLiteral("https") : QStringLiteral("http");
     const quint16 port = m_publicPort;

@@ -103,6 +103,19 @@ private:
     QString clientAddress(const http::Request &request) const;
     const Route *match(http::Method method, const QString &path, QHash<QString, QString> &params,
                        QStringList &allowed) const;
+    // The steps of handle(): each answers the request itself when it stops it.
+    const Route *matchRoute(http::Exchange &exchange, ApiRequest &apiRequest) const;
+    bool authenticate(http::Exchange &exchange, const Route &route, ApiRequest &apiRequest);
+    bool authenticateToken(http::Exchange &exchange, const Route &route, ApiRequest &apiRequest,
+                           QByteArrayView secret);
+    bool isWithinRateLimits(http::Exchange &exchange, const Route &route,
+                            const ApiRequest &apiRequest);
+    void receive(http::Exchange &exchange, const Route &route,
+                 std::shared_ptr<ApiRequest> apiRequest);
+    void receiveJson(http::Exchange &exchange, const Route &route,
+                     std::shared_ptr<ApiRequest> apiRequest);
+    void receiveArchive(http::Exchange &exchange, const Route &route,
+                        std::shared_ptr<ApiRequest> apiRequest);
     void dispatch(const Route &route, std::shared_ptr<ApiRequest> request,
                   http::Exchange &exchange);
     void refuse(http::Exchange &exchange, const Route &route, const ApiRequest &request,

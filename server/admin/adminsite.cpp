@@ -1,6 +1,7 @@
 #include "admin/adminsite.h"
 
 #include "config/config.h"
+#include "config/settings.h"
 #include "crypto/sha256.h"
 #include "db/database.h"
 #include "vfs/vfs.h"
@@ -12,17 +13,17 @@
 namespace fazt::admin {
 
 const QString AdminSite::SiteName = QStringLiteral("admin");
-const QString AdminSite::StampKey = QStringLiteral("admin.stamp");
+const QString AdminSite::StampKey = QLatin1String(settings::AdminStamp);
 
 namespace {
 
-const QString resourceRoot = QStringLiteral(":/admin");
+const QString ResourceRoot = QStringLiteral(":/admin");
 
 } // namespace
 
 QString AdminSite::builtInStamp() {
     QStringList paths;
-    QDirIterator it(resourceRoot, QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(ResourceRoot, QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext())
         paths.append(it.next());
     paths.sort();
@@ -41,7 +42,7 @@ QString AdminSite::builtInStamp() {
 }
 
 Result<QString> AdminSite::install(db::Database &database, Replace replace) {
-    if (!QFile::exists(resourceRoot + QStringLiteral("/index.html")))
+    if (!QFile::exists(ResourceRoot + QStringLiteral("/index.html")))
         return Error::internal(
             QStringLiteral("This fazt binary was built without its admin dashboard."));
     Config config(database);
@@ -56,7 +57,7 @@ Result<QString> AdminSite::install(db::Database &database, Replace replace) {
         if (auto created = vfs.createSite(SiteName); !created)
             return created.error();
     }
-    auto deployed = vfs.deployDirectory(SiteName, resourceRoot);
+    auto deployed = vfs.deployDirectory(SiteName, ResourceRoot);
     if (!deployed)
         return deployed.error();
     if (Status s = config.set(StampKey, stamp); !s)

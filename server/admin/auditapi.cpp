@@ -25,7 +25,7 @@ struct ActionName {
     bool isBodySafe;    // its JSON body holds no secret: kept as the detail
 };
 
-constexpr ActionName actionNames[] = {
+constexpr ActionName ActionNames[] = {
     {Method::Post, "/api/login", "login", false},
     {Method::Post, "/api/logout", "logout", false},
     {Method::Post, "/api/sites", "site.create", true},
@@ -143,7 +143,7 @@ std::optional<audit::AuditEntry> auditEntryFor(const Route &route, const ApiRequ
         route.method == Method::Options)
         return std::nullopt;
     const ActionName *known = nullptr;
-    for (const ActionName &name : actionNames)
+    for (const ActionName &name : ActionNames)
         if (name.method == route.method && route.pattern == QLatin1String(name.pattern))
             known = &name;
     if (known && !*known->action)

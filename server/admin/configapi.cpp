@@ -2,6 +2,7 @@
 
 #include "admin/adminservice.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "db/database.h"
 #include "http/accesslog.h"
 #include "vfs/vfscache.h"
@@ -20,22 +21,13 @@ using http::Response;
 
 namespace {
 
-// Settings that are text, not numbers: the access log's format and file.
-QStringList textSettings() {
-    return {QStringLiteral("log.access"), QStringLiteral("log.access_file")};
-}
-
-bool isTextSetting(const QString &key) {
-    return textSettings().contains(key);
-}
-
-// The value to store for a text setting, or why it cannot be.
-Result<QString> checkTextSetting(const QString &key, const QJsonValue &value,
-                                 const QString &databasePath) {
+// The value to store for an access log setting (its format or its file), or why it cannot be.
+Result<QString> checkAccessLogSetting(const Setting &setting, const QJsonValue &value,
+                                      const QString &databasePath) {
     if (!value.isString())
-        return Error::invalid(QStringLiteral("'%1' takes a string.").arg(key));
+        return Error::invalid(QStringLiteral("'%1' takes a string.").arg(setting.name()));
     const QString text = value.toString().trimmed();
-    if (key == QLatin1String("log.access")) {
+    if (setting.type == Setting::Type::Choice) {
         auto format = http::AccessLog::parseFormat(text);
         return format ? Result<QString>(text) : Result<QString>(format.error());
     }
@@ -47,6 +39,59 @@ Result<QString> checkTextSetting(const QString &key, const QJsonValue &value,
     if (Status s = http::AccessLog::checkDestination(text); !s)
         return s.error();
     return text;
+}
+
+// The trusted proxies as stored: addresses, comma-separated; "" trusts no proxy.
+Result<QString> checkAddresses(const Setting &setting, const QJsonValue &value) {
+    if (!value.isString())
+        return Error::invalid(QStringLiteral("'%1' is a text of IP addresses separated by "
+                                             "commas, e.g. \"127.0.0.1,::1\" (\"\": none).")
+                                  .arg(setting.name()));
+    QStringList addresses;
+    for (const QString &address : value.toString().split(u',', Qt::SkipEmptyParts)) {
+        if (QHostAddress(address.trimmed()).isNull())
+            return Error::invalid(QStringLiteral("'%1' in %2 is not an IP address.")
+                                      .arg(address.trimmed().left(100), setting.name()));
+        addresses.append(address.trimmed());
+    }
+    return addresses.join(u',');
+}
+
+// A number as stored, within the setting's bounds.
+Result<QString> checkNumber(const Setting &setting, const QJsonValue &value) {
+    const double number = value.toDouble(-1);
+    if (!value.isDouble() || number != std::floor(number) || number < double(setting.minimum) ||
+        number > double(setting.maximum))
+        return Error::invalid(QStringLiteral("'%1' must be a whole number from %2 to %3.")
+                                  .arg(setting.name())
+                                  .arg(setting.minimum)
+                                  .arg(setting.maximum));
+    return QString::number(qint64(number));
+}
+
+// What a change is worth a word about: a risky number, or one read only at start.
+QStringList warningsFor(const Setting &setting, const QString &value) {
+    QStringList warnings;
+    if (setting.type == Setting::Type::Number && value.toLongLong() > setting.riskyAbove)
+        warnings.append(
+            QStringLiteral("%1 = %2 is above %3: make sure the machine has the memory for it.")
+                .arg(setting.name(), value)
+                .arg(setting.riskyAbove));
+    if (setting.applies == Setting::Applies::AtStart)
+        warnings.append(
+            QStringLiteral("%1 takes effect when the server restarts.").arg(setting.name()));
+    return warnings;
+}
+
+// The setting `key` names if PUT /api/config may change it, or why not.
+Result<const Setting *> settableSetting(const QString &key) {
+    const Setting *setting = Setting::find(key);
+    if (setting && setting->setElsewhere)
+        return Error::invalid(QLatin1String(setting->setElsewhere));
+    if (!setting || !setting->isSettableThroughApi())
+        return Error::invalid(QStringLiteral("'%1' cannot be set here. Settable: %2.")
+                                  .arg(key, Setting::settableKeys().join(QLatin1String(", "))));
+    return setting;
 }
 
 // What the configuration endpoints work on: references, cheap to copy into each route.
@@ -65,114 +110,48 @@ Response ConfigEndpoints::getConfig(ApiRequest &) const {
     const auto all = config.all();
     for (auto it = all.begin(); it != all.end(); ++it)
         values.insert(it.key(), it.value());
-    values.insert(QStringLiteral("cache.bytes"), QString::number(cache.budget()));
-    values.insert(QStringLiteral("cache.large_file_bytes"),
+    values.insert(QLatin1String(settings::CacheBytes), QString::number(cache.budget()));
+    values.insert(QLatin1String(settings::CacheLargeFileBytes),
                   QString::number(cache.largeFileThreshold()));
-    values.insert(QStringLiteral("upload.max_bytes"),
+    values.insert(QLatin1String(settings::UploadMaxBytes),
                   QString::number(service.options().maxUploadBytes));
-    values.insert(QStringLiteral("upload.ram_bytes"), QString::number(service.uploadRamBytes()));
+    values.insert(QLatin1String(settings::UploadRamBytes),
+                  QString::number(service.uploadRamBytes()));
     return jsonResponse(200, QJsonObject{{QStringLiteral("values"), values}});
 }
 
 Response ConfigEndpoints::setConfig(ApiRequest &request) const {
-    // Limits that apply live; each validated, and a warning where a value is risky.
-    // Numbers, each validated, with a warning where a value is risky; most apply live, those
-    // read once at start say so.
-    struct Limit {
-        const char *key;
-        qint64 minimum;
-        qint64 maximum;
-        qint64 riskyAbove;
-        bool isReadAtStart = false;
-    };
-    static const Limit limits[] = {
-        {"cache.large_file_bytes", 0, qint64(1) << 30, qint64(64) << 20},
-        {"stats.enabled", 0, 1, 1, true},
-        {"stats.flush_interval_ms", 100, 3600 * 1000, 600 * 1000},
-        {"stats.flush_threshold", 1, 1000000, 100000},
-        {"stats.buffer_bytes", 65536, qint64(1) << 30, qint64(256) << 20},
-        {"stats.retention_days", 1, 3650, 3650},
-        {"functions.timeout_ms", 1, 30000, 30000, true},
-        {"functions.queue_length", 0, 100000, 10000, true},
-        {"functions.queue_wait_ms", 0, 60000, 5000, true},
-        {"functions.crash_limit", 0, 1000, 1000, true},
-        {"audit.retention_days", 1, 36500, 36500},
-    };
-    static const QString trustedProxies = QStringLiteral("http.trusted_proxies");
+    // Every value is checked before any is stored; the access log's go first.
     QJsonArray warnings;
     QList<QPair<QString, QString>> accepted;
-    QList<QPair<QString, QString>> acceptedTexts;
+    QList<QPair<QString, QString>> acceptedAccessLog;
     for (auto it = request.json.begin(); it != request.json.end(); ++it) {
-        if (it.key() == trustedProxies) {
-            // Addresses, comma-separated; "" trusts no proxy. Applies to the next request.
-            if (!it.value().isString())
-                return apiError(400, "invalid",
-                                QStringLiteral("'%1' is a text of IP addresses separated by "
-                                               "commas, e.g. \"127.0.0.1,::1\" (\"\": none).")
-                                    .arg(trustedProxies));
-            QStringList proxies;
-            for (const QString &proxy : it.value().toString().split(u',', Qt::SkipEmptyParts)) {
-                if (QHostAddress(proxy.trimmed()).isNull())
-                    return apiError(400, "invalid",
-                                    QStringLiteral("'%1' in %2 is not an IP address.")
-                                        .arg(proxy.trimmed().left(100), trustedProxies));
-                proxies.append(proxy.trimmed());
-            }
-            accepted.append({it.key(), proxies.join(u',')});
-            continue;
-        }
-        if (isTextSetting(it.key())) {
-            auto checked = checkTextSetting(it.key(), it.value(), database.path());
+        auto setting = settableSetting(it.key());
+        if (!setting)
+            return apiError(setting.error());
+        const Setting &s = **setting;
+        if (s.type == Setting::Type::Choice || s.type == Setting::Type::Path) {
+            auto checked = checkAccessLogSetting(s, it.value(), database.path());
             if (!checked)
                 return apiError(checked.error());
-            acceptedTexts.append({it.key(), *checked});
+            acceptedAccessLog.append({it.key(), *checked});
             continue;
         }
-        if (it.key() == QLatin1String("cache.bytes"))
-            return apiError(400, "invalid",
-                            QStringLiteral("The cache budget is one of the machine's limits: set "
-                                           "it with PUT /api/system/limits {\"limits\": "
-                                           "{\"cacheBytes\": N}}, which knows what is safe."));
-        const Limit *limit = nullptr;
-        for (const Limit &l : limits)
-            if (it.key() == QLatin1String(l.key))
-                limit = &l;
-        if (!limit) {
-            QStringList settable;
-            for (const Limit &l : limits)
-                settable.append(QString::fromLatin1(l.key));
-            settable.append(trustedProxies);
-            return apiError(400, "invalid",
-                            QStringLiteral("'%1' cannot be set here. Settable: %2, %3.")
-                                .arg(it.key(), settable.join(QLatin1String(", ")),
-                                     textSettings().join(QLatin1String(", "))));
-        }
-        const double number = it.value().toDouble(-1);
-        if (!it.value().isDouble() || number != std::floor(number) ||
-            number < double(limit->minimum) || number > double(limit->maximum))
-            return apiError(400, "invalid",
-                            QStringLiteral("'%1' must be a whole number from %2 to %3.")
-                                .arg(it.key())
-                                .arg(limit->minimum)
-                                .arg(limit->maximum));
-        if (qint64(number) > limit->riskyAbove)
-            warnings.append(
-                QStringLiteral("%1 = %2 is above %3: make sure the machine has the memory for it.")
-                    .arg(it.key())
-                    .arg(qint64(number))
-                    .arg(limit->riskyAbove));
-        if (limit->isReadAtStart)
-            warnings.append(
-                QStringLiteral("%1 takes effect when the server restarts.").arg(it.key()));
-        accepted.append({it.key(), QString::number(qint64(number))});
+        auto checked = s.type == Setting::Type::Addresses ? checkAddresses(s, it.value())
+                                                          : checkNumber(s, it.value());
+        if (!checked)
+            return apiError(checked.error());
+        for (const QString &warning : warningsFor(s, *checked))
+            warnings.append(warning);
+        accepted.append({it.key(), *checked});
     }
-    for (const auto &[key, value] : acceptedTexts)
+    for (const auto &[key, value] : acceptedAccessLog)
         if (Status s = config.set(key, value); !s)
             return apiError(s.error());
     for (const auto &[key, value] : accepted) {
         if (Status s = config.set(key, value); !s)
             return apiError(s.error());
-        if (key == QLatin1String("cache.large_file_bytes"))
+        if (key == QLatin1String(settings::CacheLargeFileBytes))
             cache.setLargeFileThreshold(value.toLongLong());
     }
     Response current = getConfig(request);

@@ -19,10 +19,10 @@ struct Bound {
     double fallback; // when absent; NaN: required
     const char *example;
 };
-constexpr Bound memoryBound{"memoryBytes", 32.0 * (1 << 20), 4.0 * (qint64(1) << 40), NAN,
+constexpr Bound MemoryBound{"memoryBytes", 32.0 * (1 << 20), 4.0 * (qint64(1) << 40), NAN,
                             "536870912 (512 MiB)"};
-constexpr Bound cpusBound{"cpus", 0.05, 1024, NAN, "1 or 0.5"};
-constexpr Bound diskBound{"diskBytes", 0, 1024.0 * (qint64(1) << 40), 20.0 * (qint64(1) << 30),
+constexpr Bound CpusBound{"cpus", 0.05, 1024, NAN, "1 or 0.5"};
+constexpr Bound DiskBound{"diskBytes", 0, 1024.0 * (qint64(1) << 40), 20.0 * (qint64(1) << 30),
                           "21474836480 (20 GiB)"};
 
 Result<double> numberOf(const ApiRequest &request, const Bound &bound) {
@@ -41,9 +41,9 @@ Result<double> numberOf(const ApiRequest &request, const Bound &bound) {
 }
 
 Response simulate(ApiRequest &request) {
-    auto memory = numberOf(request, memoryBound);
-    auto cpus = numberOf(request, cpusBound);
-    auto disk = numberOf(request, diskBound);
+    auto memory = numberOf(request, MemoryBound);
+    auto cpus = numberOf(request, CpusBound);
+    auto disk = numberOf(request, DiskBound);
     for (const Result<double> *r : {&memory, &cpus, &disk})
         if (!*r)
             return apiError(r->error());

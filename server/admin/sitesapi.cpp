@@ -4,6 +4,7 @@
 #include "admin/adminsite.h"
 #include "admin/siteaccess.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "db/database.h"
 #include "hosting/hostrouter.h"
 #include "http/responses.h"
@@ -175,7 +176,7 @@ Response SiteEndpoints::addDomain(ApiRequest &request) const {
     const QString hostname =
         request.json.value(QStringLiteral("hostname")).toString().trimmed().toLower();
     if (Status s = validateHostname(
-            hostname, config.value(QStringLiteral("domain"), QStringLiteral("localhost")));
+            hostname, config.setting(settings::Domain));
         !s)
         return apiError(s.error());
     auto site = vfs.site(name);

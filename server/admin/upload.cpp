@@ -1,5 +1,7 @@
 #include "admin/upload.h"
 
+#include "config/settings.h"
+
 #include <QDir>
 #include <QTemporaryFile>
 
@@ -15,7 +17,7 @@ Upload::Upload(qint64 ramLimit)
 Upload::~Upload() = default; // QTemporaryFile removes its file
 
 QString Upload::temporaryFolder() {
-    const QString configured = qEnvironmentVariable("FAZT_TEMP_DIR");
+    const QString configured = qEnvironmentVariable(settings::TempDirVariable);
     return configured.isEmpty() ? QDir::tempPath() : configured;
 }
 

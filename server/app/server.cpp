@@ -7,6 +7,7 @@
 #include "admin/upload.h"
 #include "audit/auditlog.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "crypto/secretbox.h"
 #include "db/database.h"
 #include "functions/functionstore.h"
@@ -132,8 +133,7 @@ Status Server::Parts::start() {
         return s;
     // Audit entries past their retention go.
     pruneEvery6Hours(auditPrune, [writer = &database.writer(), settings = config.get()] {
-        const qint64 days = settings->intValue(QLatin1String(audit::AuditLog::RetentionDaysKey),
-                                               audit::AuditLog::DefaultRetentionDays);
+        const qint64 days = settings->intSetting(fazt::settings::AuditRetentionDays);
         (void)writer->submit([days](db::Connection &c) -> Status {
             auto removed = audit::AuditLog::pruneExpired(c, days);
             return removed ? Status() : Status(removed.error());
@@ -165,12 +165,6 @@ void Server::Parts::startStats() {
         int(config->intValue(QStringLiteral("stats.flush_threshold"), statsOptions.flushThreshold));
     statsOptions.budgetBytes =
         config->intValue(QStringLiteral("stats.buffer_bytes"), statsOptions.budgetBytes);
-    // Benchmarks only: 1 = one INSERT per event with SQLite's defaults, "tuned" = the same
-    // with the server's own connection settings.
-    if (const QByteArray naive = qgetenv("FAZT_STATS_NAIVE"); naive == "1")
-        statsOptions.mode = stats::StatsBuffer::Mode::NaiveInsert;
-    else if (naive == "tuned")
-        statsOptions.mode = stats::StatsBuffer::Mode::NaiveInsertTuned;
     statsBuffer = std::make_unique<stats::StatsBuffer>(database, statsOptions);
     tracker = std::make_unique<hosting::Tracker>(*statsBuffer);
     tracker->setTrustedProxies(config->value(QStringLiteral("http.trusted_proxies")));
@@ -190,7 +184,7 @@ void Server::Parts::startStats() {
     statsBuffer->start();
     // Raw events past the retention period go; the rollups stay.
     pruneEvery6Hours(statsPrune, [writer = &database.writer(), settings = config.get()] {
-        const qint64 days = settings->intValue(QStringLiteral("stats.retention_days"), 30);
+        const qint64 days = settings->intSetting(fazt::settings::StatsRetentionDays);
         (void)writer->submit([days](db::Connection &c) -> Status {
             auto removed =
                 stats::StatsBuffer::prune(c, QDateTime::currentSecsSinceEpoch(), days * 86400);

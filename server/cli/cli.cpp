@@ -10,6 +10,7 @@
 #include "cli/serving.h"
 #include "cli/setup.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "db/connection.h"
 #include "db/database.h"
 #include "hosting/functions/scriptworker.h"
@@ -48,7 +49,7 @@ const QCommandLineOption &databaseOption() {
 QString databasePath(const QCommandLineParser &parser) {
     if (parser.isSet(dbOption))
         return parser.value(dbOption);
-    const QString fromEnv = qEnvironmentVariable("FAZT_DB");
+    const QString fromEnv = qEnvironmentVariable(settings::DatabaseVariable);
     return fromEnv.isEmpty() ? QStringLiteral("fazt.db") : fromEnv;
 }
 
@@ -181,11 +182,11 @@ Result<http::ServerOptions> servingOptions(const QCommandLineParser &parser) {
         if (isNumber && value > 0)
             target = value;
     };
-    timeout("FAZT_HTTP_HEADER_TIMEOUT_MS", options.headerTimeoutMs);
-    timeout("FAZT_HTTP_IDLE_TIMEOUT_MS", options.idleTimeoutMs);
-    timeout("FAZT_HTTP_BODY_TIMEOUT_MS", options.bodyTimeoutMs);
-    timeout("FAZT_HTTP_SEND_TIMEOUT_MS", options.sendTimeoutMs);
-    timeout("FAZT_SHUTDOWN_GRACE_MS", options.shutdownGraceMs);
+    timeout(settings::HeaderTimeoutVariable, options.headerTimeoutMs);
+    timeout(settings::IdleTimeoutVariable, options.idleTimeoutMs);
+    timeout(settings::BodyTimeoutVariable, options.bodyTimeoutMs);
+    timeout(settings::SendTimeoutVariable, options.sendTimeoutMs);
+    timeout(settings::ShutdownGraceVariable, options.shutdownGraceMs);
     if (parser.isSet(QStringLiteral("workers"))) {
         const int workers = parser.value(QStringLiteral("workers")).toInt(&ok);
         if (!ok || workers < 1 || workers > 256)
@@ -231,7 +232,7 @@ int serverStart(const QCommandLineParser &parser) {
         return fail(s.error().message);
     app::Server::Options settings;
     settings.http = *options;
-    settings.domain = config.value(QStringLiteral("domain"), QStringLiteral("localhost"));
+    settings.domain = config.setting(settings::Domain);
     // The limits stored by `server init` (or the last recalibration); the probe is fresh, for
     // the maintenance check and the memory breaker.
     settings.probe = system::Probe(system::Probe::defaultRoot()).run(path);

@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "cli/command.h"
+#include "config/settings.h"
 
 #include <QMap>
 #include <QRegularExpression>
@@ -38,11 +39,19 @@ QString keyOf(const Command &c) {
     return c.name.isEmpty() ? c.group : c.group + u' ' + c.name;
 }
 
+// The words an argument offers, by the name its usage line gives it: a KEY is a setting that
+// `fazt config set` takes (the settings registry's keys).
+QStringList argumentWordsOf(const Command &command) {
+    static const QRegularExpression key(QStringLiteral("(^|[\\[ ])KEY\\b"));
+    return key.match(command.arguments).hasMatch() ? Setting::settableKeys() : QStringList();
+}
+
 struct Tree {
     QStringList groups;               // in the table's order
     QMap<QString, QStringList> names; // group -> its command names (groups with names only)
     QMap<QString, QString> summaries; // key -> summary
     QList<QPair<QString, QStringList>> options; // key -> options
+    QMap<QString, QStringList> words;           // key -> the words its arguments offer
 };
 
 Tree treeOf(const QList<Command> &commands) {
@@ -54,6 +63,8 @@ Tree treeOf(const QList<Command> &commands) {
             tree.names[c.group].append(c.name);
         tree.summaries.insert(keyOf(c), c.summary);
         tree.options.append({keyOf(c), optionsOf(c)});
+        if (const QStringList words = argumentWordsOf(c); !words.isEmpty())
+            tree.words.insert(keyOf(c), words);
     }
     return tree;
 }
@@ -65,7 +76,7 @@ QString bashScript(const Tree &tree) {
                        "# Or for good:  fazt completion bash > "
                        "~/.local/share/bash-completion/completions/fazt\n"
                        "_fazt() {\n"
-                       "    local cur=${COMP_WORDS[COMP_CWORD]} key=${COMP_WORDS[1]} opts=\n"
+                       "    local cur=${COMP_WORDS[COMP_CWORD]} key=${COMP_WORDS[1]} opts= words=\n"
                        "    if [[ $COMP_CWORD -eq 1 ]]; then\n"
                        "        COMPREPLY=($(compgen -W \"%1\" -- \"$cur\"))\n"
                        "        return\n"
@@ -82,10 +93,13 @@ QString bashScript(const Tree &tree) {
                  .arg(it.key(), it.value().join(u' '));
     s += QStringLiteral("    esac\n    case $key in\n");
     for (const auto &[key, options] : tree.options)
-        s += QStringLiteral("    \"%1\") opts=\"%2\" ;;\n").arg(key, options.join(u' '));
+        s += QStringLiteral("    \"%1\") opts=\"%2\" words=\"%3\" ;;\n")
+                 .arg(key, options.join(u' '), tree.words.value(key).join(u' '));
     s += QStringLiteral("    esac\n"
                         "    if [[ $cur == -* ]]; then\n"
                         "        COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
+                        "    elif [[ -n $words ]]; then\n"
+                        "        COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
                         "    fi\n"
                         "}\n"
                         "complete -o default -F _fazt fazt\n");
@@ -107,7 +121,7 @@ QString zshScript(const Tree &tree) {
                                "# Or for good:  fazt completion zsh > \"${fpath[1]}/_fazt\"\n"
                                "_fazt() {\n"
                                "    local key=$words[2]\n"
-                               "    local -a commands opts\n"
+                               "    local -a commands opts values\n"
                                "    if (( CURRENT == 2 )); then\n"
                                "        commands=(%1)\n"
                                "        _describe 'command' commands\n"
@@ -130,10 +144,13 @@ QString zshScript(const Tree &tree) {
     }
     s += QStringLiteral("    esac\n    case $key in\n");
     for (const auto &[key, options] : tree.options)
-        s += QStringLiteral("    %1) opts=(%2) ;;\n").arg(zshQuoted(key), options.join(u' '));
+        s += QStringLiteral("    %1) opts=(%2) values=(%3) ;;\n")
+                 .arg(zshQuoted(key), options.join(u' '), tree.words.value(key).join(u' '));
     s += QStringLiteral("    esac\n"
                         "    if [[ $PREFIX == -* ]]; then\n"
                         "        compadd -- $opts\n"
+                        "    elif (( $#values )); then\n"
+                        "        compadd -- $values\n"
                         "    else\n"
                         "        _files\n"
                         "    fi\n"

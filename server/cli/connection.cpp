@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/profiles.h"
 #include "client/apiclient.h"
+#include "config/settings.h"
 
 #include <QJsonDocument>
 
@@ -52,7 +53,7 @@ Result<std::unique_ptr<client::ApiClient>> clientFor(const QCommandLineParser &p
     if (!profiles)
         return profiles.error();
     QString server =
-        p.isSet(serverOption) ? p.value(serverOption) : qEnvironmentVariable("FAZT_SERVER");
+        p.isSet(serverOption) ? p.value(serverOption) : qEnvironmentVariable(settings::ServerVariable);
     server = server.trimmed();
     std::optional<Profile> saved;
     if (server.isEmpty()) {
@@ -80,7 +81,7 @@ Result<std::unique_ptr<client::ApiClient>> clientFor(const QCommandLineParser &p
         }
     }
     const QString url = saved ? saved->url : server;
-    QByteArray token = p.isSet(tokenOption) ? p.value(tokenOption).toUtf8() : qgetenv("FAZT_TOKEN");
+    QByteArray token = p.isSet(tokenOption) ? p.value(tokenOption).toUtf8() : qgetenv(settings::TokenVariable);
     if (token.trimmed().isEmpty() && saved)
         token = saved->token;
     if (token.trimmed().isEmpty())

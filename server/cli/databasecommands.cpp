@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/command.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "db/connection.h"
 #include "db/database.h"
 #include "stats/statsbuffer.h"
@@ -170,7 +171,7 @@ int dbPrune(const QCommandLineParser &parser) {
     const QString age =
         parser.isSet(QStringLiteral("older-than"))
             ? parser.value(QStringLiteral("older-than"))
-            : QString::number(config.intValue(QStringLiteral("stats.retention_days"), 30)) + u'd';
+            : QString::number(config.intSetting(settings::StatsRetentionDays)) + u'd';
     const qint64 keepSeconds = parseAge(age);
     if (keepSeconds < 0) {
         err() << "fazt: --older-than takes an age such as 30d, 12h or 2w, not '" << age << "'."
@@ -182,8 +183,7 @@ int dbPrune(const QCommandLineParser &parser) {
     });
     if (!events)
         return fail(events.error().message);
-    const qint64 auditDays = config.intValue(QLatin1String(audit::AuditLog::RetentionDaysKey),
-                                             audit::AuditLog::DefaultRetentionDays);
+    const qint64 auditDays = config.intSetting(settings::AuditRetentionDays);
     auto auditEntries = (*database)->writer().run(
         [auditDays](db::Connection &c) { return audit::AuditLog::pruneExpired(c, auditDays); });
     if (!auditEntries)

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/command.h"
 #include "client/apiclient.h"
+#include "config/settings.h"
 #include "system/units.h"
 
 #include <QJsonArray>
@@ -31,6 +32,29 @@ QString configText(const QString &value) {
     return json.isObject() ? QString::fromUtf8(json.toJson(QJsonDocument::Compact)) : value;
 }
 
+// Why `fazt config get KEY` shows nothing, and what applies instead.
+QString notSetText(const QString &key) {
+    const Setting *setting = Setting::find(key);
+    if (!setting)
+        return QStringLiteral("'%1' is not a setting. Settings: %2.")
+            .arg(key.left(100), Setting::settableKeys().join(QLatin1String(", ")));
+    if (setting->defaultValue)
+        return QStringLiteral("'%1' is not set on this server (its default applies: %2).")
+            .arg(key, QLatin1String(setting->defaultValue));
+    return QStringLiteral("'%1' is not set on this server (its default applies).").arg(key);
+}
+
+// A value as the API takes it: a number for a numeric setting (and for an unknown key, which
+// the server then refuses), text for the others.
+QJsonValue configValue(const QString &key, const QString &text) {
+    const Setting *setting = Setting::find(key);
+    if (setting && setting->type != Setting::Type::Number)
+        return text;
+    bool isNumber = false;
+    const qint64 number = text.toLongLong(&isNumber);
+    return isNumber ? QJsonValue(number) : QJsonValue(text);
+}
+
 int configGet(const QCommandLineParser &p) {
     const QStringList args = p.positionalArguments();
     if (args.size() > 1)
@@ -44,8 +68,7 @@ int configGet(const QCommandLineParser &p) {
     const QJsonObject values = answer->value(QLatin1String("values")).toObject();
     if (!args.isEmpty()) {
         if (!values.contains(args[0]))
-            return fail(QStringLiteral("'%1' is not set on this server (its default applies).")
-                            .arg(args[0].left(100)));
+            return fail(notSetText(args[0]));
         if (p.isSet(jsonOption()))
             printJson({{args[0], values.value(args[0])}});
         else
@@ -71,11 +94,8 @@ int configSet(const QCommandLineParser &p) {
         return usageError(QStringLiteral("Usage: fazt config set KEY VALUE [KEY VALUE...], e.g. "
                                          "fazt config set functions.timeout_ms 2000"));
     QJsonObject changes;
-    for (qsizetype i = 0; i < args.size(); i += 2) {
-        bool isNumber = false;
-        const qint64 number = args[i + 1].toLongLong(&isNumber);
-        changes.insert(args[i], isNumber ? QJsonValue(number) : QJsonValue(args[i + 1]));
-    }
+    for (qsizetype i = 0; i < args.size(); i += 2)
+        changes.insert(args[i], configValue(args[i], args[i + 1]));
     auto api = clientFor(p);
     if (!api)
         return usageError(api.error().message);
@@ -214,7 +234,8 @@ QList<Command> settingsCommands() {
          QStringLiteral("KEY VALUE..."),
          [](QCommandLineParser &p) {
              p.addPositionalArgument(QStringLiteral("KEY"),
-                                     QStringLiteral("e.g. functions.timeout_ms."));
+                                     QStringLiteral("One of: %1.")
+                                         .arg(Setting::settableKeys().join(QLatin1String(", "))));
              p.addPositionalArgument(QStringLiteral("VALUE"), QStringLiteral("e.g. 2000."));
              addConnectionOptions(p);
          },

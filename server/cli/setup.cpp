@@ -2,6 +2,7 @@
 
 #include "admin/adminsite.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "db/database.h"
 #include "system/limitstore.h"
 #include "vfs/vfs.h"
@@ -14,7 +15,7 @@ struct SystemSite {
     const char *name;
     const char *resource;
 };
-constexpr SystemSite systemSites[] = {{"root", ":/sites/root"}, {"demo", ":/sites/demo"}};
+constexpr SystemSite BuiltInSites[] = {{"root", ":/sites/root"}, {"demo", ":/sites/demo"}};
 
 } // namespace
 
@@ -51,8 +52,8 @@ Result<QStringList> initialize(db::Database &database, const QString &domain, Sy
     Config config(database);
     if (Status s = config.load(); !s)
         return s.error();
-    if (config.value(QStringLiteral("domain")) != base) {
-        if (Status s = config.set(QStringLiteral("domain"), base); !s)
+    if (config.value(QLatin1String(settings::Domain)) != base) {
+        if (Status s = config.set(QLatin1String(settings::Domain), base); !s)
             return s.error();
         done.append(QStringLiteral("domain set to %1").arg(base));
     }
@@ -71,7 +72,7 @@ Result<QStringList> initialize(db::Database &database, const QString &domain, Sy
     }
     vfs::Vfs vfs(database);
     const bool isFirstRun = !vfs.site(QStringLiteral("root"));
-    for (const SystemSite &system : systemSites) {
+    for (const SystemSite &system : BuiltInSites) {
         const QString name = QString::fromLatin1(system.name);
         if (vfs.site(name))
             continue;

@@ -2,6 +2,7 @@
 
 #include "cli/cli.h"
 #include "cli/command.h"
+#include "config/settings.h"
 #include "result.h"
 #include "system/capacity.h"
 #include "system/probe.h"
@@ -62,7 +63,7 @@ void printLimits(const system::Limits &limits, qint64 memoryBytes) {
 int probe(const QCommandLineParser &parser) {
     const QString path = parser.isSet(QStringLiteral("db"))
                              ? parser.value(QStringLiteral("db"))
-                             : qEnvironmentVariable("FAZT_DB", QStringLiteral("fazt.db"));
+                             : qEnvironmentVariable(settings::DatabaseVariable, QStringLiteral("fazt.db"));
     const system::ProbeResult result = system::Probe(system::Probe::defaultRoot()).run(path);
     const system::Limits limits = system::Capacity::compute(result.resources);
     if (parser.isSet(jsonOption())) {

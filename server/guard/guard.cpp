@@ -3,6 +3,7 @@
 #include "admin/adminservice.h"
 #include "audit/auditlog.h"
 #include "config/config.h"
+#include "config/settings.h"
 #include "db/database.h"
 #include "guard/systemapi.h"
 #include "hosting/hostrouter.h"
@@ -231,8 +232,9 @@ bool Guard::isMetricsAllowed(const http::Request &request) const {
     // loopback peer of every visitor.
     const bool isFromThisMachine =
         request.peer().isLoopback() && request.field(http::Field::XForwardedFor).isEmpty() &&
-        request.field(http::Field::Forwarded).isEmpty() && request.field(http::Field::XRealIp).isEmpty() &&
-        m_config.value(QStringLiteral("http.trusted_proxies")).trimmed().isEmpty();
+        request.field(http::Field::Forwarded).isEmpty() &&
+        request.field(http::Field::XRealIp).isEmpty() &&
+        m_config.setting(settings::HttpTrustedProxies).trimmed().isEmpty();
     if (isFromThisMachine)
         return true;
     const QByteArrayView authorization = request.field(http::Field::Authorization);

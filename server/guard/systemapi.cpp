@@ -28,7 +28,7 @@ struct Settable {
     double maximum;
     bool isWhole;
 };
-constexpr Settable settables[] = {
+constexpr Settable Settables[] = {
     {"cacheBytes", 0, double(qint64(1) << 40), true},
     {"uploadRamBytes", 0, double(qint64(1) << 40), true},
     {"largestUploadBytes", 0, double(qint64(1) << 44), true},
@@ -42,7 +42,7 @@ constexpr Settable settables[] = {
 
 QString settableList() {
     QStringList keys;
-    for (const Settable &s : settables)
+    for (const Settable &s : Settables)
         keys.append(QString::fromLatin1(s.key));
     return keys.join(QStringLiteral(", "));
 }
@@ -91,7 +91,7 @@ Response putLimits(Guard &guard, ApiRequest &request) {
     const QJsonObject given = changes.toObject();
     for (auto it = given.begin(); it != given.end(); ++it) {
         const Settable *settable = nullptr;
-        for (const Settable &s : settables)
+        for (const Settable &s : Settables)
             if (it.key() == QLatin1String(s.key))
                 settable = &s;
         if (!settable)

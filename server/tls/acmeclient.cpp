@@ -38,12 +38,6 @@ AcmeClient::AcmeClient(certs::CertStore &store, Options options)
 
 AcmeClient::~AcmeClient() = default;
 
-QString AcmeClient::storagePrefix() const {
-    // One account per CA: the directory's host and port name it.
-    const QUrl &url = m_options.directory;
-    return QStringLiteral("acme/%1-%2/").arg(url.host()).arg(url.port(443));
-}
-
 Result<AcmeClient::Reply> AcmeClient::send(const QByteArray &method, const QUrl &url,
                                            const QByteArray &body, const QByteArray &accept) {
     if (m_isAborted)
@@ -158,7 +152,8 @@ Result<AcmeClient::Reply> AcmeClient::post(const QString &url, const QByteArray 
 Status AcmeClient::ensureAccount() {
     if (!m_accountUrl.isEmpty())
         return {};
-    const QString keyName = storagePrefix() + QStringLiteral("account.key");
+    const QString keyName =
+        certs::CertStore::acmeAccountKey(m_options.directory.host(), m_options.directory.port(443));
     if (!m_accountKey) {
         if (auto stored = m_store.load(keyName)) {
             auto key = keyFromPem(*stored);

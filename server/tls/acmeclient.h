@@ -93,7 +93,6 @@ private:
     // POST-as-GET of an authorization; the raw reply too when asked (for Retry-After).
     Result<acme::Authorization> fetchAuthorization(const QString &url, Reply *reply = nullptr);
     Result<acme::Order> pollOrder(const QString &url, const QStringList &until);
-    QString storagePrefix() const;
 
     certs::CertStore &m_store;
     const Options m_options;

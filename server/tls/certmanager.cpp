@@ -30,18 +30,6 @@ qint64 nowMs() {
     return QDateTime::currentMSecsSinceEpoch();
 }
 
-QString chainKey(const QString &name) {
-    return QStringLiteral("certs/%1/chain.pem").arg(name);
-}
-
-QString keyKey(const QString &name) {
-    return QStringLiteral("certs/%1/key.pem").arg(name);
-}
-
-QString challengeKey(const QByteArray &token) {
-    return QStringLiteral("acme-challenges/%1").arg(QString::fromLatin1(token));
-}
-
 // Two years for the local CA; its certificates 90 days, so each is renewed many times over.
 constexpr qint64 LocalCaLifetime = 2 * 365 * 86400;
 constexpr qint64 LeafLifetime = 90 * 86400;
@@ -83,11 +71,12 @@ public:
     explicit Solver(CertManager &manager)
         : m_manager(manager) {}
 
-    fazt::Status present(AcmeClient::ChallengeType type, const QString &name,
+    Status present(AcmeClient::ChallengeType type, const QString &name,
                          const QByteArray &token, const QByteArray &keyAuthorization) override {
         if (type == AcmeClient::ChallengeType::Http01) {
             m_manager.m_cache.setHttpToken(token, keyAuthorization);
-            return m_manager.m_store->store(challengeKey(token), keyAuthorization);
+            return m_manager.m_store->store(certs::CertStore::challengeKey(token),
+                                            keyAuthorization);
         }
         CertificateRequest request;
         request.commonName = name;
@@ -105,7 +94,7 @@ public:
                  const QByteArray &token) override {
         if (type == AcmeClient::ChallengeType::Http01) {
             m_manager.m_cache.removeHttpToken(token);
-            (void)m_manager.m_store->remove(challengeKey(token));
+            (void)m_manager.m_store->remove(certs::CertStore::challengeKey(token));
         } else {
             m_manager.m_cache.removeChallenge(name.toLatin1());
         }
@@ -128,15 +117,15 @@ CertManager::~CertManager() {
     stop();
 }
 
-fazt::Status CertManager::start() {
-    auto keys = m_store->list(QStringLiteral("certs/"));
+Status CertManager::start() {
+    auto keys = m_store->list(certs::CertStore::certificatePrefix());
     if (!keys)
         return keys.error();
     for (const QString &key : std::as_const(*keys)) {
-        if (!key.endsWith(QLatin1String("/chain.pem")))
+        const QString name = certs::CertStore::nameOfChainKey(key);
+        if (name.isEmpty())
             continue;
-        const QString name = key.mid(6, key.size() - 6 - 10);
-        if (fazt::Status s = loadStored(name); !s)
+        if (Status s = loadStored(name); !s)
             qWarning("fazt: tls: ignoring the stored certificate for %s: %s", qPrintable(name),
                      qPrintable(s.error().message));
     }
@@ -216,7 +205,7 @@ void CertManager::wake() {
 
 void CertManager::run() {
     if (m_options.mode == Mode::SelfSigned) {
-        if (fazt::Status s = ensureLocalCa(); !s) {
+        if (Status s = ensureLocalCa(); !s) {
             qWarning("fazt: tls: cannot set up the local CA: %s", qPrintable(s.error().message));
             return;
         }
@@ -227,9 +216,9 @@ void CertManager::run() {
     reconcile();
 }
 
-fazt::Status CertManager::ensureLocalCa() {
-    const QString keyName = QStringLiteral("local-ca/key.pem");
-    const QString certName = QStringLiteral("local-ca/cert.pem");
+Status CertManager::ensureLocalCa() {
+    const QString keyName = certs::CertStore::localCaKeyKey();
+    const QString certName = certs::CertStore::localCaCertificateKey();
     // The local CA may only vouch for this server's names, and not for long: a copy of its key
     // (it lives in fazt.db) is then worth little. One made before (unconstrained, or for
     // another domain, or near its end) is replaced, and the certificates it signed with it.
@@ -262,9 +251,8 @@ fazt::Status CertManager::ensureLocalCa() {
     if (!cert)
         return cert.error();
     m_caCert = std::move(*cert);
-    if (fazt::Status s = m_store->store(keyName, keyToPem(m_caKey.get())); !s)
-        return s;
-    return m_store->store(certName, certToPem(m_caCert.get()));
+    return m_store->storeAll(
+        {{keyName, keyToPem(m_caKey.get())}, {certName, certToPem(m_caCert.get())}});
 }
 
 Result<QStringList> CertManager::managedNames() {
@@ -400,11 +388,11 @@ bool CertManager::isDue(const QString &name, qint64 now) {
     return !cert || !cert->names.contains(name) || isFromOldCa || needsRenewal(*cert, now);
 }
 
-fazt::Status CertManager::loadStored(const QString &name) {
-    auto chain = m_store->load(chainKey(name));
+Status CertManager::loadStored(const QString &name) {
+    auto chain = m_store->load(certs::CertStore::chainKey(name));
     if (!chain)
         return chain.error();
-    auto key = m_store->load(keyKey(name));
+    auto key = m_store->load(certs::CertStore::privateKeyKey(name));
     if (!key)
         return key.error();
     auto certified = loadCertifiedKey(*chain, *key);
@@ -440,12 +428,12 @@ void CertManager::obtain(const QString &name) {
         std::lock_guard lock(m_mutex);
         isForced = m_states[name].isForced;
     }
-    fazt::Status result;
+    Status result;
     // The other process may have finished while we waited for the lock.
     if (!isForced && loadStored(name) && !isDue(name, nowMs())) {
         result = {};
     } else {
-        const bool isRenewal = bool(m_store->stat(chainKey(name)));
+        const bool isRenewal = bool(m_store->stat(certs::CertStore::chainKey(name)));
         result = issue(name);
         audit::AuditEntry entry;
         entry.actor = QStringLiteral("system");
@@ -489,7 +477,7 @@ void CertManager::retryLater(const QString &name, qint64 delayMs) {
                        });
 }
 
-fazt::Status CertManager::issue(const QString &name) {
+Status CertManager::issue(const QString &name) {
     QByteArray chainPem;
     QByteArray keyPem;
     if (m_options.mode == Mode::Acme) {
@@ -521,9 +509,7 @@ fazt::Status CertManager::issue(const QString &name) {
     if (!(*certified)->names.contains(name))
         return Error::invalid(
             QStringLiteral("The CA issued a certificate that does not name %1.").arg(name));
-    if (fazt::Status s = m_store->store(keyKey(name), keyPem); !s)
-        return s;
-    if (fazt::Status s = m_store->store(chainKey(name), chainPem); !s)
+    if (Status s = m_store->storeCertificate(name, keyPem, chainPem); !s)
         return s;
     m_cache.insert(*certified);
     qInfo(
@@ -534,7 +520,7 @@ fazt::Status CertManager::issue(const QString &name) {
     return {};
 }
 
-QList<CertManager::Status> CertManager::certificates() const {
+QList<CertManager::CertStatus> CertManager::certificates() const {
     QSet<QString> names;
     QHash<QString, NameState> states;
     {
@@ -549,9 +535,9 @@ QList<CertManager::Status> CertManager::certificates() const {
             names.insert(name);
     QStringList sorted(names.begin(), names.end());
     sorted.sort();
-    QList<Status> list;
+    QList<CertStatus> list;
     for (const QString &name : std::as_const(sorted)) {
-        Status row;
+        CertStatus row;
         row.name = name;
         const NameState state = states.value(name);
         row.lastError = state.lastError;
@@ -569,7 +555,7 @@ QList<CertManager::Status> CertManager::certificates() const {
     return list;
 }
 
-fazt::Status CertManager::renew(const QString &name) {
+Status CertManager::renew(const QString &name) {
     {
         std::lock_guard lock(m_mutex);
         const bool isKnown =

@@ -63,7 +63,7 @@ public:
     };
 
     // One row of the admin API's list.
-    struct Status {
+    struct CertStatus {
         QString name;
         QString issuer;
         qint64 notBefore = 0;
@@ -83,14 +83,14 @@ public:
 
     // Loads the stored certificates into the cache, installs the fallback and the miss
     // handler, and starts the thread (which then obtains what is missing).
-    fazt::Status start();
+    Status start();
     // Ends the conversation in progress (if any) and the thread.
     void stop();
 
-    QList<Status> certificates() const;
+    QList<CertStatus> certificates() const;
     // Orders a fresh certificate for `name` now, whatever the one served says. NotFound if
     // fazt does not manage or serve the name.
-    fazt::Status renew(const QString &name);
+    Status renew(const QString &name);
     // Orders placed by this process (for tests and metrics).
     int ordersPlaced() const;
     const Options &options() const { return m_options; }
@@ -112,12 +112,12 @@ private:
     void processPending();
     bool isDue(const QString &name, qint64 nowMs);
     void obtain(const QString &name);
-    fazt::Status issue(const QString &name);
+    Status issue(const QString &name);
     void retryLater(const QString &name, qint64 delayMs);
-    fazt::Status loadStored(const QString &name);
+    Status loadStored(const QString &name);
     Result<bool> isKnownHost(const QString &name);
     Result<QStringList> managedNames();
-    fazt::Status ensureLocalCa();
+    Status ensureLocalCa();
     void wake();
 
     db::Database &m_database;

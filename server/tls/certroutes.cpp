@@ -25,7 +25,7 @@ void addCertificateRoutes(admin::AdminService &service, CertManager &manager) {
         {http::Method::Get, QStringLiteral("/api/certificates"), Access::Read, BodyKind::None,
          false, [&manager](admin::ApiRequest &) {
              QJsonArray list;
-             for (const CertManager::Status &c : manager.certificates()) {
+             for (const CertManager::CertStatus &c : manager.certificates()) {
                  list.append(QJsonObject{
                      {QStringLiteral("name"), c.name},
                      {QStringLiteral("issuer"), c.issuer},

@@ -1,6 +1,7 @@
 #include "tls/https.h"
 
 #include "certs/certstore.h"
+#include "config/settings.h"
 #include "http/httpserver.h"
 #include "tls/certcache.h"
 #include "tls/certmanager.h"
@@ -50,8 +51,8 @@ Result<std::unique_ptr<Https>> Https::create(db::Database &database,
                 QStringLiteral("%1 holds no PEM certificate.").arg(settings.acmeCaBundle));
     }
     options.onDemandPerHour = settings.onDemandPerHour;
-    options.reconcileMs = durationFromEnvironment("FAZT_TLS_RECONCILE_MS", options.reconcileMs);
-    options.backoffMs = durationFromEnvironment("FAZT_TLS_BACKOFF_MS", options.backoffMs);
+    options.reconcileMs = durationFromEnvironment(settings::TlsReconcileVariable, options.reconcileMs);
+    options.backoffMs = durationFromEnvironment(settings::TlsBackoffVariable, options.backoffMs);
     https->m_manager =
         std::make_unique<CertManager>(database, *https->m_cache, router, std::move(options));
 

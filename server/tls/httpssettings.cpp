@@ -1,6 +1,7 @@
 #include "tls/httpssettings.h"
 
 #include "config/config.h"
+#include "config/settings.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
@@ -38,9 +39,10 @@ void addHttpsOptions(QCommandLineParser &p) {
 
 Result<HttpsSettings> httpsSettings(const QCommandLineParser &p, const Config &config) {
     HttpsSettings s;
-    const auto pick = [&](const char *flag, const char *key, const QString &fallback) {
+    // The option if given, else the setting (stored, else its default).
+    const auto pick = [&](const char *flag, const char *key) {
         const QString name = QLatin1String(flag);
-        return p.isSet(name) ? p.value(name) : config.value(QLatin1String(key), fallback);
+        return p.isSet(name) ? p.value(name) : config.setting(key);
     };
     if (p.isSet(QStringLiteral("https-port"))) {
         bool ok = false;
@@ -51,18 +53,18 @@ Result<HttpsSettings> httpsSettings(const QCommandLineParser &p, const Config &c
         s.port = quint16(port);
     }
     s.isSelfSigned = p.isSet(QStringLiteral("self-signed"));
-    s.acmeDirectory = pick("acme-directory", "acme.directory", s.acmeDirectory);
+    s.acmeDirectory = pick("acme-directory", settings::AcmeDirectory);
     const QUrl directory(s.acmeDirectory, QUrl::StrictMode);
     if (!directory.isValid() || directory.host().isEmpty() ||
         (directory.scheme() != QLatin1String("https") &&
          directory.scheme() != QLatin1String("http")))
         return Error::invalid(QStringLiteral("--acme-directory takes an https:// URL, not '%1'.")
                                   .arg(s.acmeDirectory));
-    s.acmeCaBundle = pick("acme-ca-bundle", "acme.ca_bundle", QString());
+    s.acmeCaBundle = pick("acme-ca-bundle", settings::AcmeCaBundle);
     if (!s.acmeCaBundle.isEmpty() && !QFileInfo(s.acmeCaBundle).isReadable())
         return Error::invalid(
             QStringLiteral("Cannot read the ACME CA bundle %1.").arg(s.acmeCaBundle));
-    s.acmeEmail = pick("acme-email", "acme.email", QString());
+    s.acmeEmail = pick("acme-email", settings::AcmeEmail);
     if (!s.acmeEmail.isEmpty() &&
         (!s.acmeEmail.contains(u'@') || s.acmeEmail.contains(u',') || s.acmeEmail.size() > 254))
         return Error::invalid(
@@ -73,11 +75,10 @@ Result<HttpsSettings> httpsSettings(const QCommandLineParser &p, const Config &c
         return Error::invalid(QStringLiteral("--acme-challenge takes http-01 or tls-alpn-01."));
     s.useTlsAlpn = challenge == QLatin1String("tls-alpn-01");
     bool ok = false;
-    s.hstsMaxAge =
-        pick("hsts-max-age", "tls.hsts_max_age", QStringLiteral("31536000")).toLongLong(&ok);
+    s.hstsMaxAge = pick("hsts-max-age", settings::TlsHstsMaxAge).toLongLong(&ok);
     if (!ok || s.hstsMaxAge < 0)
         return Error::invalid(QStringLiteral("--hsts-max-age takes a number of seconds."));
-    const qint64 perHour = config.intValue(QStringLiteral("tls.on_demand_per_hour"), 60);
+    const qint64 perHour = config.intSetting(settings::TlsOnDemandPerHour);
     if (perHour < 0 || perHour > 10000)
         return Error::invalid(
             QStringLiteral("Config tls.on_demand_per_hour takes a number from 0 to 10000."));

@@ -47,8 +47,7 @@ void PlainHttpHandler::handle(http::Exchange &exchange) {
         QByteArray keyAuthorization = m_cache.httpToken(token);
         if (keyAuthorization.isEmpty() && auth::isBase64Url(token) && token.size() <= 128) {
             // One primary-key read, only for a well-formed token we do not hold.
-            if (auto stored = m_store.load(
-                    QStringLiteral("acme-challenges/%1").arg(QString::fromLatin1(token))))
+            if (auto stored = m_store.load(certs::CertStore::challengeKey(token)))
                 keyAuthorization = *stored;
         }
         if (keyAuthorization.isEmpty()) {

@@ -20,15 +20,15 @@ namespace {
 
 // The compression ratio is judged only once this much has come out: below it, a small but
 // very compressible archive (a few CSS files) could look like a bomb.
-constexpr qint64 kRatioFloor = 1 << 20;
+constexpr qint64 RatioFloor = 1 << 20;
 
 // Decompressed stream bytes each entry may spend outside its content (a tar header, pax
 // records, a long name, padding) before they count as output for the ratio. A tar.gz can
 // otherwise expand into megabytes of pax records per entry, none of them entry data.
-constexpr qint64 kHeaderAllowance = 8 << 10;
+constexpr qint64 HeaderAllowance = 8 << 10;
 
 // The most one archive_read_data() call produces, so limits are checked at least this often.
-constexpr qint64 kReadBlock = 64 << 10;
+constexpr qint64 ReadBlock = 64 << 10;
 
 struct ArchiveFree {
     void operator()(::archive *a) const { archive_read_free(a); }
@@ -225,7 +225,7 @@ Status Pass::openFile(const QString &path) {
     }
     m_archiveBytes = m_file.size();
     return start([this](::archive *a) {
-        return archive_read_open_fd(a, m_file.handle(), size_t(kReadBlock));
+        return archive_read_open_fd(a, m_file.handle(), size_t(ReadBlock));
     });
 }
 
@@ -404,9 +404,9 @@ Status Pass::checkCounts() {
 // very compressible file is not refused for it. What a bomb can still produce before it
 // crosses the ratio is bounded by maxTotalBytes either way.
 bool Pass::isPastRatio() const {
-    const qint64 stream = archive_filter_bytes(m_archive.get(), 0) - m_entries * kHeaderAllowance;
+    const qint64 stream = archive_filter_bytes(m_archive.get(), 0) - m_entries * HeaderAllowance;
     const qint64 produced = std::max(m_dataBytes, stream);
-    if (produced <= kRatioFloor)
+    if (produced <= RatioFloor)
         return false;
     return double(produced) > m_limits.maxRatio * double(std::max<qint64>(m_archiveBytes, 1));
 }
@@ -417,7 +417,7 @@ qint64 Pass::read(char *data, qint64 maxSize) {
     if (m_isEntryDone || maxSize <= 0)
         return 0;
     const la_ssize_t count =
-        archive_read_data(m_archive.get(), data, size_t(std::min(maxSize, kReadBlock)));
+        archive_read_data(m_archive.get(), data, size_t(std::min(maxSize, ReadBlock)));
     if (count < 0) {
         fail(corrupt(true));
         return -1;
@@ -443,7 +443,7 @@ qint64 Pass::read(char *data, qint64 maxSize) {
 
 Status Pass::drain() {
     if (m_scratch.isEmpty())
-        m_scratch.resize(kReadBlock);
+        m_scratch.resize(ReadBlock);
     while (read(m_scratch.data(), m_scratch.size()) > 0) {
     }
     if (m_error)
@@ -503,7 +503,7 @@ Result<Summary> ArchiveReader::validate() {
                 return s.error();
     }
     Pass pass(m_limits);
-    const Status opened = m_isInMemory ? pass.openMemory(m_data) : pass.openFile(m_path);
+    Status opened = m_isInMemory ? pass.openMemory(m_data) : pass.openFile(m_path);
     if (!opened)
         return opened.error();
     for (;;) {
@@ -528,7 +528,7 @@ Status ArchiveReader::forEachFile(
             QStringLiteral("ArchiveReader::forEachFile() called without a successful validate()."));
     }
     Pass pass(m_limits);
-    const Status opened = m_isInMemory ? pass.openMemory(m_data) : pass.openFile(m_path);
+    Status opened = m_isInMemory ? pass.openMemory(m_data) : pass.openFile(m_path);
     if (!opened)
         return opened;
     for (;;) {
@@ -538,7 +538,7 @@ Status ArchiveReader::forEachFile(
         if (!*next)
             break;
         EntryContent content(pass);
-        const Status stored = store(pass.path(), content);
+        Status stored = store(pass.path(), content);
         // A broken archive explains a store() that failed reading it better than store() can.
         if (pass.error())
             return *pass.error();

@@ -20,7 +20,7 @@ namespace fazt::archive {
 
 namespace {
 
-constexpr qint64 kChunkBytes = 256 << 10;
+constexpr qint64 ChunkBytes = 256 << 10;
 
 struct WriterFree {
     void operator()(::archive *a) const { archive_write_free(a); }
@@ -59,12 +59,10 @@ Result<std::vector<FileToPack>> listFiles(const QString &root, const PackOptions
             if (const QString why = ignore.why(path, isFolder); !why.isEmpty()) {
                 if (options.onIgnored)
                     options.onIgnored(isFolder ? path + u'/' : path, why);
-            } else if (info.isSymLink()) {
-                ++summary.skipped;
+            } else if (info.isSymLink() || (!info.isDir() && !info.isFile())) {
+                ++summary.skipped; // a link, a socket, a pipe or a device
             } else if (info.isDir()) {
                 pending.append(path);
-            } else if (!info.isFile()) {
-                ++summary.skipped; // a socket, a pipe or a device
             } else if (info.absoluteFilePath() != leaveOut) {
                 files.push_back({path, info.absoluteFilePath(), info.size()});
             }
@@ -207,7 +205,7 @@ Result<Summary> packFiles(const std::vector<FileToPack> &files, const QString &o
         archive_write_open_fd(a, output.handle()) != ARCHIVE_OK) {
         return writeError(a, outputPath);
     }
-    QByteArray buffer(kChunkBytes, Qt::Uninitialized);
+    QByteArray buffer(ChunkBytes, Qt::Uninitialized);
     for (const FileToPack &file : files) {
         if (Status packed =
                 packFile(a, entry.get(), file, outputPath, state, progress, isCancelled, buffer);

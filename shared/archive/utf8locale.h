@@ -3,7 +3,7 @@
 #include <QtGlobal>
 
 #include <clocale>
-#include <locale.h>
+#include <locale.h> // NOLINT(modernize-deprecated-headers): newlocale, uselocale (POSIX)
 
 namespace fazt::archive {
 

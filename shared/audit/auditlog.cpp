@@ -80,7 +80,7 @@ Result<QList<AuditEntry>> AuditLog::list(db::Connection &c, const AuditFilter &f
     if (!filter.site.isEmpty())
         where(" AND site = ?", filter.site);
     if (filter.action.endsWith(u'.')) // a prefix: its length is ours, the text is bound
-        where((" AND substr(action, 1, " + std::to_string(filter.action.size()) + ") = ?").c_str(),
+        where((" AND substr(action, 1, " + std::to_string(filter.action.size()) + ") = ?"),
               filter.action);
     else if (!filter.action.isEmpty())
         where(" AND action = ?", filter.action);

@@ -47,10 +47,6 @@ struct AuditFilter {
 // client chose some of them: a username tried at login, a hostname).
 class AuditLog {
 public:
-    // Config: how long entries are kept (pruned by the server every 6 hours and `db prune`).
-    static constexpr const char *RetentionDaysKey = "audit.retention_days";
-    static constexpr qint64 DefaultRetentionDays = 90;
-
     explicit AuditLog(db::Database &database);
 
     // Queues the row; the future resolves once it is committed (or why it was not: a full

@@ -89,7 +89,7 @@ Status Credentials::setPassword(const QString &username, QByteArrayView password
     if (!written)
         return written.error();
     QWriteLocker lock(&m_lock);
-    m_hashes.insert(username, std::move(*written));
+    m_hashes.insert(username, *written);
     return {};
 }
 

@@ -11,11 +11,11 @@ namespace fazt::auth {
 
 namespace {
 
-constexpr uint32_t timeCost = 2;
-constexpr uint32_t memoryKiB = 19456;
-constexpr uint32_t parallelism = 1;
-constexpr uint32_t saltLength = 16;
-constexpr uint32_t hashLength = 32;
+constexpr uint32_t TimeCost = 2;
+constexpr uint32_t MemoryKiB = 19456;
+constexpr uint32_t Parallelism = 1;
+constexpr uint32_t SaltLength = 16;
+constexpr uint32_t HashLength = 32;
 
 // Each hash holds 19 MiB while it runs. At most one per core runs at once, so a burst of
 // logins queues for CPU instead of taking the machine's memory.
@@ -36,26 +36,26 @@ private:
 } // namespace
 
 Status validatePassword(QByteArrayView password) {
-    if (password.size() < minPasswordLength || password.size() > maxPasswordLength)
+    if (password.size() < MinPasswordLength || password.size() > MaxPasswordLength)
         return Error::invalid(QStringLiteral("A password must have %1 to %2 bytes (this one has "
                                              "%3). Choose a longer passphrase.")
-                                  .arg(minPasswordLength)
-                                  .arg(maxPasswordLength)
+                                  .arg(MinPasswordLength)
+                                  .arg(MaxPasswordLength)
                                   .arg(password.size()));
     return {};
 }
 
 QByteArray hashPassword(QByteArrayView password) {
-    const QByteArray salt = secureRandomBytes(saltLength);
+    const QByteArray salt = secureRandomBytes(SaltLength);
     const size_t encodedLength =
-        argon2_encodedlen(timeCost, memoryKiB, parallelism, saltLength, hashLength, Argon2_id);
+        argon2_encodedlen(TimeCost, MemoryKiB, Parallelism, SaltLength, HashLength, Argon2_id);
     QByteArray encoded(qsizetype(encodedLength), '\0');
     int rc = ARGON2_OK;
     {
         HashSlot slot;
-        rc = argon2id_hash_encoded(timeCost, memoryKiB, parallelism, password.data(),
-                                   size_t(password.size()), salt.constData(), saltLength,
-                                   hashLength, encoded.data(), encodedLength);
+        rc = argon2id_hash_encoded(TimeCost, MemoryKiB, Parallelism, password.data(),
+                                   size_t(password.size()), salt.constData(), SaltLength,
+                                   HashLength, encoded.data(), encodedLength);
     }
     if (rc != ARGON2_OK) {
         qWarning("argon2id hashing failed: %s", argon2_error_message(rc));

@@ -11,8 +11,8 @@ namespace fazt::auth {
 // the OWASP minimum: t=2, 19 MiB, one lane, 16-byte random salt). The string carries its own
 // parameters, so verifying keeps working after they are raised.
 
-inline constexpr qsizetype minPasswordLength = 8;
-inline constexpr qsizetype maxPasswordLength = 1024;
+inline constexpr qsizetype MinPasswordLength = 8;
+inline constexpr qsizetype MaxPasswordLength = 1024;
 
 // A password must have 8 to 1024 bytes; the error says so.
 Status validatePassword(QByteArrayView password);

@@ -86,7 +86,7 @@ int SessionStore::count() const {
 namespace {
 
 QByteArrayView cookieName(bool isSecure) {
-    return isSecure ? QByteArrayView(secureSessionCookieName) : QByteArrayView(sessionCookieName);
+    return isSecure ? QByteArrayView(SecureSessionCookieName) : QByteArrayView(SessionCookieName);
 }
 
 QByteArray cookie(QByteArrayView value, qint64 maxAge, bool isSecure) {
@@ -120,8 +120,8 @@ QByteArray clearedSessionCookie(bool isSecure) {
 QList<QByteArray> sessionIdsFromCookieHeader(QByteArrayView cookieHeader, bool isSecure) {
     // Sessions ids are 43 characters; anything much longer is not one of ours. A handful of
     // candidates is plenty: a browser sends one per domain level and path.
-    constexpr qsizetype maxIdLength = 64;
-    constexpr qsizetype maxCandidates = 8;
+    constexpr qsizetype MaxIdLength = 64;
+    constexpr qsizetype MaxCandidates = 8;
     const QByteArrayView name = cookieName(isSecure);
     QList<QByteArray> ids;
     while (!cookieHeader.isEmpty()) {
@@ -134,7 +134,7 @@ QList<QByteArray> sessionIdsFromCookieHeader(QByteArrayView cookieHeader, bool i
         QByteArrayView value = trimmed(pair.sliced(equals + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
             value = value.sliced(1, value.size() - 2);
-        if (value.size() <= maxIdLength && isBase64Url(value) && ids.size() < maxCandidates)
+        if (value.size() <= MaxIdLength && isBase64Url(value) && ids.size() < MaxCandidates)
             ids.append(value.toByteArray());
     }
     return ids;

@@ -66,8 +66,8 @@ private:
 // Over HTTPS the cookie has the __Host- prefix: browsers take it only from this very host
 // over HTTPS (Secure, Path=/, no Domain), so a sibling site (evil.<domain>) cannot plant one
 // that wins. Over plain HTTP there is no such guarantee; see sessionIdsFromCookieHeader().
-inline constexpr char sessionCookieName[] = "fazt_session";
-inline constexpr char secureSessionCookieName[] = "__Host-fazt_session";
+inline constexpr char SessionCookieName[] = "fazt_session";
+inline constexpr char SecureSessionCookieName[] = "__Host-fazt_session";
 
 // The Set-Cookie value that hands `session` to the browser:
 // "fazt_session=<id>; Path=/; HttpOnly; SameSite=Strict; Max-Age=<seconds>", or over HTTPS

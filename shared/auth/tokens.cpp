@@ -13,14 +13,14 @@ namespace fazt::auth {
 
 namespace {
 
-constexpr QByteArrayView tokenPrefix("fazt_");
-constexpr qsizetype tokenLength = 5 + 43; // prefix + 32 bytes in base64url
+constexpr QByteArrayView TokenPrefix("fazt_");
+constexpr qsizetype TokenLength = 5 + 43; // prefix + 32 bytes in base64url
 
 struct ScopeName {
     Scope scope;
     QStringView name;
 };
-constexpr ScopeName scopeNames[] = {
+constexpr ScopeName ScopeNames[] = {
     {Scope::Read, u"read"},
     {Scope::Deploy, u"deploy"},
     {Scope::CreateSites, u"create-sites"},
@@ -40,9 +40,9 @@ Result<Scopes> parseScopes(QStringView text) {
     Scopes scopes;
     for (const QStringView part : text.split(u',')) {
         const QStringView name = part.trimmed();
-        const auto known = std::find_if(std::begin(scopeNames), std::end(scopeNames),
+        const auto known = std::find_if(std::begin(ScopeNames), std::end(ScopeNames),
                                         [name](const ScopeName &s) { return s.name == name; });
-        if (known == std::end(scopeNames)) {
+        if (known == std::end(ScopeNames)) {
             if (name.isEmpty())
                 return Error::invalid(
                     QStringLiteral("Missing scope in '%1': give a "
@@ -76,7 +76,7 @@ Result<QStringList> parseSiteList(QStringView text) {
 
 QString formatScopes(Scopes scopes) {
     QStringList names;
-    for (const ScopeName &s : scopeNames) {
+    for (const ScopeName &s : ScopeNames) {
         if (scopes.testFlag(s.scope))
             names.append(s.name.toString());
     }
@@ -99,13 +99,13 @@ TokenStore::TokenStore(db::Database &database, Clock clock)
 
 namespace {
 
-constexpr const char *activeTokens =
+constexpr const char *ActiveTokens =
     "SELECT id, name, token_hash, scopes, created_at, last_used_at, sites FROM api_tokens "
     "WHERE revoked_at IS NULL";
 
 } // namespace
 
-// One row of `activeTokens`.
+// One row of `ActiveTokens`.
 Result<TokenStore::Entry> TokenStore::entryFrom(db::Statement &row) {
     Entry entry;
     entry.info.id = row.int64(0);
@@ -129,7 +129,7 @@ Result<TokenStore::Entry> TokenStore::entryFrom(db::Statement &row) {
 }
 
 Status TokenStore::load() {
-    auto stmt = m_database.reader().prepare(activeTokens);
+    auto stmt = m_database.reader().prepare(ActiveTokens);
     if (!stmt)
         return stmt.error();
     QHash<QByteArray, Entry> byHash;
@@ -147,7 +147,7 @@ Status TokenStore::load() {
 }
 
 bool TokenStore::loadStored(const QByteArray &hash) {
-    static const std::string oneByHash = std::string(activeTokens) + " AND token_hash = ?";
+    static const std::string oneByHash = std::string(ActiveTokens) + " AND token_hash = ?";
     auto stmt = m_database.reader().prepare(oneByHash);
     if (!stmt)
         return false;
@@ -173,7 +173,7 @@ Result<QPair<QByteArray, TokenInfo>> TokenStore::create(const QString &name, Sco
     for (const QString &site : sites)
         if (Status s = vfs::Vfs::validateSiteName(site); !s)
             return s.error();
-    const QByteArray token = QByteArray(tokenPrefix.toByteArray() + secureRandomToken());
+    const QByteArray token = QByteArray(TokenPrefix.toByteArray() + secureRandomToken());
     const QByteArray hash = crypto::Sha256::hash(token);
     TokenInfo info;
     info.name = name;
@@ -205,8 +205,8 @@ Result<QPair<QByteArray, TokenInfo>> TokenStore::create(const QString &name, Sco
 
 std::optional<TokenInfo> TokenStore::authenticate(QByteArrayView presentedToken) {
     // Anything that is not shaped like one of our tokens costs no hash.
-    if (presentedToken.size() != tokenLength || !presentedToken.startsWith(tokenPrefix) ||
-        !isBase64Url(presentedToken.sliced(tokenPrefix.size())))
+    if (presentedToken.size() != TokenLength || !presentedToken.startsWith(TokenPrefix) ||
+        !isBase64Url(presentedToken.sliced(TokenPrefix.size())))
         return std::nullopt;
     const QByteArray hash = crypto::Sha256::hash(presentedToken);
     bool isKnown = false;
@@ -227,7 +227,7 @@ std::optional<TokenInfo> TokenStore::authenticate(QByteArrayView presentedToken)
         if (it == m_byHash.end())
             return std::nullopt;
         it->info.lastUsedAt = std::max(it->info.lastUsedAt, now);
-        if (now - it->lastUsedWrittenAt >= lastUsedWriteInterval) {
+        if (now - it->lastUsedWrittenAt >= LastUsedWriteInterval) {
             it->lastUsedWrittenAt = now;
             isWriteDue = true;
         }

@@ -82,7 +82,7 @@ public:
 
     static bool allows(Scopes granted, Scope needed);
 
-    static constexpr qint64 lastUsedWriteInterval = 60; // seconds
+    static constexpr qint64 LastUsedWriteInterval = 60; // seconds
 
 private:
     struct Entry {

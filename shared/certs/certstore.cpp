@@ -20,28 +20,89 @@ Status checkKey(const QString &key) {
     return {};
 }
 
+// Private keys are sealed when an encryption key is configured (crypto::SecretBox).
+Result<QByteArray> sealedIfPrivate(const QByteArray &value) {
+    return value.contains("PRIVATE KEY") ? crypto::SecretBox::sealIfConfigured(value)
+                                         : Result<QByteArray>(value);
+}
+
+const QString CertificatePrefix = QStringLiteral("certs/");
+const QString ChainSuffix = QStringLiteral("/chain.pem");
+
 } // namespace
+
+QString CertStore::certificatePrefix() {
+    return CertificatePrefix;
+}
+
+QString CertStore::chainKey(const QString &name) {
+    return CertificatePrefix + name + ChainSuffix;
+}
+
+QString CertStore::privateKeyKey(const QString &name) {
+    return CertificatePrefix + name + QStringLiteral("/key.pem");
+}
+
+QString CertStore::nameOfChainKey(const QString &key) {
+    if (!key.startsWith(CertificatePrefix) || !key.endsWith(ChainSuffix) ||
+        key.size() <= CertificatePrefix.size() + ChainSuffix.size())
+        return {};
+    return key.mid(CertificatePrefix.size(),
+                   key.size() - CertificatePrefix.size() - ChainSuffix.size());
+}
+
+QString CertStore::challengeKey(QByteArrayView token) {
+    return QStringLiteral("acme-challenges/") + QString::fromLatin1(token);
+}
+
+QString CertStore::localCaKeyKey() {
+    return QStringLiteral("local-ca/key.pem");
+}
+
+QString CertStore::localCaCertificateKey() {
+    return QStringLiteral("local-ca/cert.pem");
+}
+
+QString CertStore::acmeAccountKey(const QString &host, int port) {
+    // One account per CA: the directory's host and port name it.
+    return QStringLiteral("acme/%1-%2/account.key").arg(host).arg(port);
+}
 
 CertStore::CertStore(db::Database &database)
     : m_database(database) {}
 
 Status CertStore::store(const QString &key, const QByteArray &value) {
-    if (Status s = checkKey(key); !s)
-        return s;
-    // Private keys are sealed when an encryption key is configured (crypto::SecretBox).
-    const Result<QByteArray> stored = value.contains("PRIVATE KEY")
-                                          ? crypto::SecretBox::sealIfConfigured(value)
-                                          : Result<QByteArray>(value);
-    if (!stored)
-        return stored.error();
-    return m_database.writer().run([key, value = *stored](db::Connection &c) -> Status {
+    return storeAll({{key, value}});
+}
+
+Status CertStore::storeAll(const QList<QPair<QString, QByteArray>> &values) {
+    QList<QPair<QString, QByteArray>> rows;
+    for (const auto &[key, value] : values) {
+        if (Status s = checkKey(key); !s)
+            return s;
+        const Result<QByteArray> stored = sealedIfPrivate(value);
+        if (!stored)
+            return stored.error();
+        rows.append({key, *stored});
+    }
+    // One job of the WriteQueue is one savepoint: if any row fails, none is kept.
+    return m_database.writer().run([rows](db::Connection &c) -> Status {
         auto stmt = c.prepare("INSERT INTO certificates(key, value, updated_at) VALUES (?, ?, ?) "
                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
                               "updated_at = excluded.updated_at");
         if (!stmt)
             return stmt.error();
-        return stmt->bind(1, key).bindBlob(2, value).bind(3, now()).exec();
+        for (const auto &[key, value] : rows) {
+            if (Status s = stmt->bind(1, key).bindBlob(2, value).bind(3, now()).exec(); !s)
+                return s;
+        }
+        return {};
     });
+}
+
+Status CertStore::storeCertificate(const QString &name, const QByteArray &privateKeyPem,
+                                   const QByteArray &chainPem) {
+    return storeAll({{privateKeyKey(name), privateKeyPem}, {chainKey(name), chainPem}});
 }
 
 Result<QByteArray> CertStore::load(const QString &key) const {

@@ -29,9 +29,25 @@ public:
         qint64 modified = 0; // Unix seconds
     };
 
+    // The keys, built here and nowhere else.
+    static QString certificatePrefix();                           // "certs/": every name's pair
+    static QString chainKey(const QString &name);                 // "certs/NAME/chain.pem"
+    static QString privateKeyKey(const QString &name);            // "certs/NAME/key.pem"
+    static QString nameOfChainKey(const QString &key);            // NAME, or "" for another key
+    static QString challengeKey(QByteArrayView token);            // "acme-challenges/TOKEN"
+    static QString localCaKeyKey();                               // "local-ca/key.pem"
+    static QString localCaCertificateKey();                       // "local-ca/cert.pem"
+    static QString acmeAccountKey(const QString &host, int port); // "acme/HOST-PORT/account.key"
+
     explicit CertStore(db::Database &database);
 
     Status store(const QString &key, const QByteArray &value);
+    // Several values in one transaction: all are stored, or (on any error) none is, so a key
+    // and the certificate that goes with it never get out of step.
+    Status storeAll(const QList<QPair<QString, QByteArray>> &values);
+    // A name's private key and chain, together.
+    Status storeCertificate(const QString &name, const QByteArray &privateKeyPem,
+                            const QByteArray &chainPem);
     // NotFound if there is no such key.
     Result<QByteArray> load(const QString &key) const;
     // Deleting a missing key is not an error.

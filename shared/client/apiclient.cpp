@@ -98,7 +98,7 @@ Health healthFrom(const QJsonObject &o) {
                   o.value(QStringLiteral("maintenance")).toBool(),
                   o.value(QStringLiteral("uptimeSeconds")).toInteger(),
                   {}};
-    for (const QJsonValue &v : o.value(QStringLiteral("breakers")).toArray()) {
+    for (const auto &v : o.value(QStringLiteral("breakers")).toArray()) {
         const QJsonObject b = v.toObject();
         health.breakers.append({b.value(QStringLiteral("kind")).toString(),
                                 b.value(QStringLiteral("tripped")).toBool(),
@@ -280,7 +280,7 @@ ApiCall *ApiClient::sites(Callback<QList<Site>> done) {
     return send(Method::Get, QStringLiteral("/api/sites"), {},
                 handlerFor(std::move(done), [](const QJsonObject &o) {
                     QList<Site> list;
-                    for (const QJsonValue &v : o.value(QStringLiteral("sites")).toArray())
+                    for (const auto &v : o.value(QStringLiteral("sites")).toArray())
                         list.append(siteFrom(v.toObject()));
                     return Result<QList<Site>>(list);
                 }));
@@ -302,7 +302,7 @@ ApiCall *ApiClient::domains(const QString &site, Callback<QList<Domain>> done) {
     return send(Method::Get, sitePath(site) + QStringLiteral("/domains"), {},
                 handlerFor(std::move(done), [](const QJsonObject &o) {
                     QList<Domain> list;
-                    for (const QJsonValue &v : o.value(QStringLiteral("domains")).toArray()) {
+                    for (const auto &v : o.value(QStringLiteral("domains")).toArray()) {
                         const QJsonObject d = v.toObject();
                         list.append({d.value(QStringLiteral("hostname")).toString(),
                                      dateTime(d.value(QStringLiteral("createdAt")))});
@@ -332,7 +332,7 @@ ApiCall *ApiClient::deploys(const QString &site, Callback<QList<Deploy>> done) {
     return send(Method::Get, sitePath(site) + QStringLiteral("/deploys"), {},
                 handlerFor(std::move(done), [](const QJsonObject &o) {
                     QList<Deploy> list;
-                    for (const QJsonValue &v : o.value(QStringLiteral("deploys")).toArray())
+                    for (const auto &v : o.value(QStringLiteral("deploys")).toArray())
                         list.append(deployFromJson(v.toObject()));
                     return Result<QList<Deploy>>(list);
                 }));

@@ -46,7 +46,7 @@ struct Deploy {
 };
 
 // A deploy as the API describes it (GET /api/sites/NAME/deploys, a deploy job's "deploy").
-Deploy deployFromJson(const QJsonObject &json);
+Deploy deployFromJson(const QJsonObject &o);
 
 // A custom hostname that serves a site.
 struct Domain {
@@ -197,8 +197,8 @@ class ApiClient : public QObject {
     Q_OBJECT
 
 public:
-    static constexpr std::chrono::milliseconds defaultConnectTimeout{10'000};
-    static constexpr std::chrono::milliseconds defaultTransferTimeout{60'000};
+    static constexpr std::chrono::milliseconds DefaultConnectTimeout{10'000};
+    static constexpr std::chrono::milliseconds DefaultTransferTimeout{60'000};
 
     explicit ApiClient(QObject *parent = nullptr);
     ~ApiClient() override;
@@ -309,8 +309,8 @@ private:
     QByteArray m_csrfToken;
     QString m_unreachableHint;
     bool m_isCleartextAllowed = false;
-    std::chrono::milliseconds m_connectTimeout = defaultConnectTimeout;
-    std::chrono::milliseconds m_transferTimeout = defaultTransferTimeout;
+    std::chrono::milliseconds m_connectTimeout = DefaultConnectTimeout;
+    std::chrono::milliseconds m_transferTimeout = DefaultTransferTimeout;
 };
 
 // Runs an asynchronous call to its end in a local event loop and returns its result. For

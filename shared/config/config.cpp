@@ -1,12 +1,15 @@
 #include "config/config.h"
 
+#include "config/settings.h"
 #include "db/database.h"
 
 #include <QDateTime>
 
 namespace fazt {
 
-Config::Config(db::Database &database, QObject *parent) : QObject(parent), m_database(database) {}
+Config::Config(db::Database &database, QObject *parent)
+    : QObject(parent)
+    , m_database(database) {}
 
 Status Config::load() {
     auto stmt = m_database.reader().prepare("SELECT key, value FROM config");
@@ -31,6 +34,21 @@ qint64 Config::intValue(const QString &key, qint64 fallback) const {
     bool ok = false;
     const qint64 v = value(key).toLongLong(&ok);
     return ok ? v : fallback;
+}
+
+QString Config::setting(const char *key) const {
+    const Setting *known = Setting::find(QLatin1String(key));
+    Q_ASSERT_X(known, "Config::setting", key);
+    return value(QLatin1String(key),
+                 known && known->defaultValue ? QLatin1String(known->defaultValue) : QString());
+}
+
+qint64 Config::intSetting(const char *key, qint64 fallback) const {
+    const Setting *known = Setting::find(QLatin1String(key));
+    Q_ASSERT_X(known && known->type == Setting::Type::Number, "Config::intSetting", key);
+    if (known && known->defaultValue)
+        fallback = QByteArray(known->defaultValue).toLongLong();
+    return intValue(QLatin1String(key), fallback);
 }
 
 bool Config::contains(const QString &key) const {

@@ -25,6 +25,11 @@ public:
 
     QString value(const QString &key, const QString &fallback = {}) const;
     qint64 intValue(const QString &key, qint64 fallback) const;
+    // A setting of the registry (Setting::all()): its stored value, else its default.
+    QString setting(const char *key) const;
+    // A number of the registry: its stored value if it is one, else its default (`fallback`
+    // for a setting whose default is computed, such as functions.queue_length).
+    qint64 intSetting(const char *key, qint64 fallback = 0) const;
     bool contains(const QString &key) const;
     QHash<QString, QString> all() const;
 

@@ -1,5 +1,6 @@
 #include "crypto/secretbox.h"
 
+#include "config/settings.h"
 #include "crypto/sha256.h"
 
 #include <QDir>
@@ -35,7 +36,7 @@ Error cannotOpen() {
 }
 
 Result<QByteArray> keyTextFromEnvironment() {
-    const QByteArray fromEnvironment = qgetenv("FAZT_ENCRYPTION_KEY").trimmed();
+    const QByteArray fromEnvironment = qgetenv(settings::EncryptionKeyVariable).trimmed();
     if (!fromEnvironment.isEmpty())
         return fromEnvironment;
     const QString credentials = qEnvironmentVariable("CREDENTIALS_DIRECTORY");

@@ -31,6 +31,8 @@ public:
     Statement &bind(int index, qint64 value);
     Statement &bind(int index, int value) { return bind(index, qint64(value)); }
     Statement &bind(int index, const QString &text);
+    Statement &bind(int index, const QByteArray &) = delete; // say bindText or bindBlob
+    Statement &bind(int index, const char *) = delete;
     Statement &bindText(int index, QByteArrayView utf8);
     // Binds text SQLite reads where it lies, without a copy: it must stay valid until this
     // Statement is gone or the parameter is bound again.
@@ -60,8 +62,6 @@ public:
 private:
     friend class Connection;
     Statement(Connection *connection, sqlite3_stmt *stmt, bool isCached);
-    Statement &bind(int index, const QByteArray &) = delete; // say bindText or bindBlob
-    Statement &bind(int index, const char *) = delete;
 
     Connection *m_connection;
     sqlite3_stmt *m_stmt;

@@ -67,7 +67,7 @@ struct StatsBatch {
 
     // Adds the rollups to the database's counts and inserts the raw events, in time order. Run
     // it as a writer job: if a statement fails, the job's savepoint undoes what was written.
-    Status write(db::Connection &writer) const;
+    Status write(db::Connection &c) const;
 };
 
 } // namespace fazt::stats

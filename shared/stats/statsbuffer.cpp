@@ -148,10 +148,6 @@ int StatsBuffer::addVisitor(StatsBatch &batch, const QString &site, qint64 hour,
 }
 
 void StatsBuffer::record(const RequestRecord &r) {
-    if (m_options.mode != Mode::Buffered) {
-        insertNaive(r.site, r.path, r.isPageView ? "pageview" : "request", r.at * 1000);
-        return;
-    }
     const qint64 hour = r.at - r.at % HourSeconds;
     Shard &shard = shardOfThisThread();
     qint64 rows = 0;
@@ -192,10 +188,6 @@ void StatsBuffer::record(const RequestRecord &r) {
 }
 
 void StatsBuffer::record(const Event &e) {
-    if (m_options.mode != Mode::Buffered) {
-        insertNaive(e.site, e.path(), e.name(), e.atMs);
-        return;
-    }
     const qint64 at = e.atMs / 1000;
     const qint64 hour = at - at % HourSeconds;
     Shard &shard = shardOfThisThread();
@@ -323,7 +315,7 @@ QByteArray StatsBuffer::saltForDay(qint64 day) {
         if (s->next() && s->blob(0).size() >= 16)
             return s->blob(0);
     }
-    const QByteArray salt = auth::secureRandomBytes(16);
+    QByteArray salt = auth::secureRandomBytes(16);
     (void)m_database.writer().submit([day, salt](db::Connection &c) -> Status {
         if (Status s = c.exec("DELETE FROM stats_salt"); !s)
             return s;
@@ -337,33 +329,6 @@ QByteArray StatsBuffer::saltForDay(qint64 day) {
     return salt;
 }
 
-void StatsBuffer::insertNaive(const QString &site, QByteArrayView path, QByteArrayView name,
-                              qint64 atMs) {
-    std::lock_guard lock(m_naiveMutex);
-    if (!m_naiveConnection) {
-        auto c = db::Connection::open(m_database.path(), db::OpenMode::ReadWrite);
-        if (!c)
-            return;
-        m_naiveConnection = std::move(*c);
-        if (m_options.mode == Mode::NaiveInsertTuned)
-            (void)m_database.applyPragmas(*m_naiveConnection, 2048);
-        else
-            (void)m_naiveConnection->exec("PRAGMA busy_timeout = 5000");
-    }
-    auto insert = m_naiveConnection->prepare(
-        "INSERT INTO stats_events (at, site, path, name) VALUES (?, ?, ?, ?)");
-    if (!insert)
-        return;
-    insert->bindAll(atMs, site);
-    insert->bindText(3, path).bindText(4, name);
-    if (insert->exec()) {
-        std::lock_guard counters(m_mutex);
-        ++m_naiveAccepted;
-        ++m_flushed;
-        ++m_flushes;
-    }
-}
-
 StatsBuffer::Counters StatsBuffer::counters() const {
     Counters c;
     for (const Shard &shard : m_shards) {
@@ -371,7 +336,6 @@ StatsBuffer::Counters StatsBuffer::counters() const {
         c.accepted += shard.accepted;
     }
     std::lock_guard lock(m_mutex);
-    c.accepted += m_naiveAccepted;
     c.flushed = m_flushed;
     c.dropped = m_dropped;
     c.flushes = m_flushes;

@@ -41,22 +41,11 @@ namespace fazt::stats {
 class StatsBuffer : public QObject {
     Q_OBJECT
 public:
-    enum class Mode {
-        Buffered,
-        // One INSERT (its own transaction) per record, on the calling thread: what this class
-        // replaces. Only for the benchmark that measures the difference. NaiveInsert runs on a
-        // connection with SQLite's defaults (synchronous=FULL: every event durable, as a
-        // straightforward implementation gets); NaiveInsertTuned with the server's own
-        // settings (synchronous=NORMAL under WAL), which isolates the pattern from durability.
-        NaiveInsert,
-        NaiveInsertTuned,
-    };
     struct Options {
         qint64 budgetBytes = 8 << 20;
         int flushIntervalMs = 30000;
         int flushThreshold = 1000;
         int retryDelayMs = 5000;
-        Mode mode = Mode::Buffered;
     };
     struct Counters {
         quint64 accepted = 0;      // requests and events recorded
@@ -102,7 +91,7 @@ public:
 
     // Deletes raw events older than `keepSeconds` and visitor hashes of closed periods (older
     // than two days); the rollups stay. Runs on the writer; returns the events removed.
-    static Result<qint64> prune(db::Connection &writer, qint64 nowSeconds, qint64 keepSeconds);
+    static Result<qint64> prune(db::Connection &c, qint64 nowSeconds, qint64 keepSeconds);
 
 public Q_SLOTS:
     // Starts writing what is pending (no-op while a flush is in flight or nothing is pending).
@@ -136,7 +125,6 @@ private:
     void dropOldestEvents();
     void reportDrops();
     void finishFlush(const std::shared_ptr<InFlight> &flight, const Status &status);
-    void insertNaive(const QString &site, QByteArrayView path, QByteArrayView name, qint64 atMs);
     QByteArray saltForDay(qint64 day);
 
     db::Database &m_database;
@@ -153,7 +141,6 @@ private:
     std::atomic<qint64> m_budgetBytes;
 
     mutable std::mutex m_mutex; // guards the counters below
-    quint64 m_naiveAccepted = 0;
     quint64 m_flushed = 0;
     quint64 m_dropped = 0;
     quint64 m_flushes = 0;
@@ -167,9 +154,6 @@ private:
     std::mutex m_saltMutex;
     qint64 m_saltDay = -1;
     QByteArray m_salt;
-
-    std::mutex m_naiveMutex;
-    std::unique_ptr<db::Connection> m_naiveConnection;
 };
 
 } // namespace fazt::stats

@@ -29,11 +29,11 @@ QString agentName(Agent agent) {
     return QStringLiteral("other");
 }
 
-Agent classifyAgent(QByteArrayView ua) {
-    const auto has = [ua](QByteArrayView needle) {
-        return ua.contains(needle); // case matters less than speed: the usual spellings
+Agent classifyAgent(QByteArrayView userAgent) {
+    const auto has = [userAgent](QByteArrayView needle) {
+        return userAgent.contains(needle); // case matters less than speed: the usual spellings
     };
-    if (ua.isEmpty())
+    if (userAgent.isEmpty())
         return Agent::Other;
     if (has("bot") || has("Bot") || has("spider") || has("Spider") || has("crawl") ||
         has("Crawl") || has("curl/") || has("Wget/") || has("python-") || has("Go-http") ||

@@ -239,7 +239,7 @@ Result<QJsonObject> report(db::Connection &c, const ReportQuery &q) {
     }
     // Events were counted as "visits" by topDimension; an event list says "count".
     QJsonArray eventRows;
-    for (const QJsonValue &v : *topEvents) {
+    for (const auto &v : *topEvents) {
         QJsonObject row = v.toObject();
         row.insert(QStringLiteral("count"), row.take(QStringLiteral("visits")));
         eventRows.append(row);

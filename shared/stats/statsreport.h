@@ -36,7 +36,7 @@ struct ReportQuery {
 //
 // Unique visitors are exact per hour and per day. A day bucket's visitors are that day's;
 // the range total adds up the days (a visitor's id changes every day by design).
-Result<QJsonObject> report(db::Connection &reader, const ReportQuery &query);
+Result<QJsonObject> report(db::Connection &c, const ReportQuery &q);
 
 struct EventQuery {
     QString site; // empty: every site
@@ -47,6 +47,6 @@ struct EventQuery {
     int limit = 100;
 };
 // Raw events, newest first: [{"id","at","site","path","name","properties","referrer","agent"}].
-Result<QJsonArray> events(db::Connection &reader, const EventQuery &query);
+Result<QJsonArray> events(db::Connection &c, const EventQuery &q);
 
 } // namespace fazt::stats

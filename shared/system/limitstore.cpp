@@ -1,13 +1,14 @@
 #include "system/limitstore.h"
 
 #include "config/config.h"
+#include "config/settings.h"
 
 #include <QJsonDocument>
 
 namespace fazt::system {
 
-const QString LimitStore::LimitsKey = QStringLiteral("system.limits");
-const QString LimitStore::ProbeKey = QStringLiteral("system.probe");
+const QString LimitStore::LimitsKey = QLatin1String(settings::SystemLimits);
+const QString LimitStore::ProbeKey = QLatin1String(settings::SystemProbe);
 
 namespace {
 

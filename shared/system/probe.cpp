@@ -1,5 +1,7 @@
 #include "system/probe.h"
 
+#include "config/settings.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -16,7 +18,7 @@ namespace {
 
 // A cgroup v1 "no limit" is a page-aligned LONG_MAX, a v2 one is "max": anything this large is
 // no limit at all.
-constexpr qint64 kUnlimited = qint64(1) << 60;
+constexpr qint64 Unlimited = qint64(1) << 60;
 
 qint64 parseBytes(const QByteArray &text) {
     const QByteArray t = text.trimmed();
@@ -24,7 +26,7 @@ qint64 parseBytes(const QByteArray &text) {
         return -1;
     bool ok = false;
     const qint64 value = t.toLongLong(&ok);
-    return ok && value > 0 && value < kUnlimited ? value : -1;
+    return ok && value > 0 && value < Unlimited ? value : -1;
 }
 
 // "0-3,5,7-8" (the kernel's cpu list format) → 7.
@@ -54,7 +56,7 @@ Probe::Probe(QString root)
 }
 
 QString Probe::defaultRoot() {
-    const QString root = qEnvironmentVariable("FAZT_PROBE_ROOT");
+    const QString root = qEnvironmentVariable(settings::ProbeRootVariable);
     return root.isEmpty() ? QStringLiteral("/") : root;
 }
 

@@ -5,12 +5,13 @@
 # Each run starts `fazt server start` on a fresh database (the seeded demo site) and drives
 # it with wrk -t2 over keep-alive from 127.0.0.1:
 #   track/buffered   POST /track (a 60-byte JSON event) with the StatsBuffer
-#   track/naive      the same against FAZT_STATS_NAIVE=1: one INSERT (and one transaction)
-#                    per event on the request's thread, as the system this replaces did, on a
-#                    connection with SQLite's defaults (synchronous=FULL: a sync per event)
+#   track/naive      the same against naivestatsserver (tests/bench/stats/): fazt's HTTP
+#                    engine with one INSERT (and one transaction) per event on the request's
+#                    thread, as the system this replaces did, on a connection with SQLite's
+#                    defaults (synchronous=FULL: a sync per event)
 #   track/naive-tuned  the same one-INSERT-per-event pattern with the server's own connection
-#                    settings (WAL, synchronous=NORMAL: no sync per commit), so the figure
-#                    shows what the pattern costs apart from durability
+#                    settings (naivestatsserver --tuned: WAL, synchronous=NORMAL, no sync per
+#                    commit), so the figure shows what the pattern costs apart from durability
 #   pages/on, off    GET / (1 KiB of HTML) with accounting on, and with stats.enabled = 0
 # After a track run the server is stopped with SIGTERM (which flushes) and the events in the
 # database are counted: "stored" must equal the 204s wrk saw, and the transactions are what
@@ -28,12 +29,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
 fazt=$build/server/fazt
+naive=$build/tests/bench/naivestatsserver
 duration=${BENCH_STATS_DURATION:-5}
 runs=${BENCH_STATS_RUNS:-3}
 conns=${BENCH_STATS_CONNS:-64}
 
 source "$here/common.sh"
 bench_setup bench_stats wrk curl sqlite3 ss pgrep setsid timeout awk
+[[ -x $naive ]] || die "no $naive: build it first (cmake --build $build --target naivestatsserver)"
 
 cat >"$tmp/track.lua" <<'EOF'
 wrk.method = "POST"
@@ -46,14 +49,18 @@ wrk.headers["Host"] = "demo.localhost"
 wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"
 EOF
 
-# start MODE PORT DB — MODE: buffered, naive, off
+# start MODE PORT DB — MODE: buffered, naive, naive-tuned, off
 start() {
     local mode=$1 port=$2 db=$3 log=$tmp/$1.log
+    local -a server=("$fazt" server start)
+    case $mode in
+    naive) server=("$naive") ;;
+    naive-tuned) server=("$naive" --tuned) ;;
+    esac
     rm -f "$db" "$db"-wal "$db"-shm
     "$fazt" server init --domain localhost --db "$db" >/dev/null 2>&1 || die "server init failed"
     [[ $mode != off ]] || sqlite3 "$db" "INSERT OR REPLACE INTO config (key, value, updated_at) VALUES ('stats.enabled', '0', unixepoch())"
-    FAZT_STATS_NAIVE=$(case $mode in naive) echo 1 ;; naive-tuned) echo tuned ;; *) echo 0 ;; esac) \
-        setsid "$fazt" server start --db "$db" --listen 127.0.0.1 --port "$port" --workers 2 \
+    setsid "${server[@]}" --db "$db" --listen 127.0.0.1 --port "$port" --workers 2 \
         >"$log" 2>&1 </dev/null &
     server_pid=$!
     local i

@@ -3,7 +3,7 @@
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/../.."
-cmake --build "$build" --target bench_vfs bench_memory fazt
+cmake --build "$build" --target bench_vfs bench_memory naivestatsserver fazt
 "$build/tests/bench/bench_vfs"
 bash tests/bench/bench_http.sh "$build"
 bash tests/bench/bench_deploy.sh "$build"

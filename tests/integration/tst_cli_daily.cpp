@@ -281,8 +281,8 @@ private Q_SLOTS:
                      .exitCode,
                  1);
         QCOMPARE(fazt({QStringLiteral("sites"), QStringLiteral("delete")}).exitCode, 2);
-        const Run hostile = fazt(
-            {QStringLiteral("sites"), QStringLiteral("create"), QStringLiteral("../etc")});
+        const Run hostile =
+            fazt({QStringLiteral("sites"), QStringLiteral("create"), QStringLiteral("../etc")});
         QCOMPARE(hostile.exitCode, 2);
         QVERIFY(!hostile.err.isEmpty());
     }
@@ -368,6 +368,11 @@ private Q_SLOTS:
         QCOMPARE(
             fazt({QStringLiteral("config"), QStringLiteral("set"), QStringLiteral("x")}).exitCode,
             2);
+        // A setting not stored says which default applies.
+        const Run unset = fazt({QStringLiteral("config"), QStringLiteral("get"),
+                                QStringLiteral("audit.retention_days")});
+        QCOMPARE(unset.exitCode, 1);
+        QVERIFY2(unset.err.contains(QStringLiteral("default applies: 90")), qPrintable(unset.err));
     }
 
     void limitsMaintenanceStatsAndCertificates() {
@@ -445,6 +450,11 @@ private Q_SLOTS:
         QCOMPARE(complete(QStringLiteral("fazt sites de")), QStringLiteral("delete"));
         QCOMPARE(complete(QStringLiteral("fazt sites delete --y")), QStringLiteral("--yes"));
         QVERIFY(complete(QStringLiteral("fazt lo")).contains(QStringLiteral("login")));
+        // A KEY argument offers the settings `fazt config set` takes (the settings registry).
+        QCOMPARE(complete(QStringLiteral("fazt config set stats.ret")),
+                 QStringLiteral("stats.retention_days"));
+        QVERIFY(complete(QStringLiteral("fazt config get log."))
+                    .contains(QStringLiteral("log.access_file")));
 
         const Run zsh = ok({QStringLiteral("completion"), QStringLiteral("zsh")});
         QVERIFY(zsh.out.startsWith(QStringLiteral("#compdef fazt")));

@@ -90,6 +90,49 @@ private Q_SLOTS:
             QCOMPARE(winners.load(), 1);
         }
     }
+
+    void keyNamesComeFromOnePlace() {
+        using certs::CertStore;
+        QCOMPARE(CertStore::chainKey(QStringLiteral("a.example")),
+                 QStringLiteral("certs/a.example/chain.pem"));
+        QCOMPARE(CertStore::privateKeyKey(QStringLiteral("a.example")),
+                 QStringLiteral("certs/a.example/key.pem"));
+        QCOMPARE(CertStore::nameOfChainKey(CertStore::chainKey(QStringLiteral("a.example"))),
+                 QStringLiteral("a.example"));
+        QVERIFY(CertStore::nameOfChainKey(CertStore::privateKeyKey(QStringLiteral("a"))).isEmpty());
+        QVERIFY(CertStore::nameOfChainKey(QStringLiteral("certs//chain.pem")).isEmpty());
+        QVERIFY(
+            CertStore::chainKey(QStringLiteral("x")).startsWith(CertStore::certificatePrefix()));
+        QCOMPARE(CertStore::challengeKey("tok"), QStringLiteral("acme-challenges/tok"));
+    }
+
+    // A crash or an error between the key and the chain must not leave a new key beside an old
+    // chain: the pair is written in one transaction.
+    void aFailedPairLeavesTheOldPairIntact() {
+        auto db = db::Database::open(m_dir.filePath(QStringLiteral("pair.db")));
+        QVERIFY(db);
+        certs::CertStore store(**db);
+        const QString name = QStringLiteral("a.example");
+        QVERIFY(store.storeCertificate(name, "old key", "old chain"));
+        // The disk "fails" on the second row: the chain, after the key has been written.
+        QVERIFY((*db)->writer().run([](db::Connection &c) {
+            return c.exec("CREATE TRIGGER fail_chain_update BEFORE UPDATE ON certificates "
+                          "WHEN NEW.key LIKE '%/chain.pem' BEGIN SELECT RAISE(ABORT, 'disk "
+                          "full'); END;"
+                          "CREATE TRIGGER fail_chain_insert BEFORE INSERT ON certificates "
+                          "WHEN NEW.key LIKE '%/chain.pem' BEGIN SELECT RAISE(ABORT, 'disk "
+                          "full'); END;");
+        }));
+        QVERIFY(!store.storeCertificate(name, "new key", "new chain"));
+        QCOMPARE(*store.load(certs::CertStore::privateKeyKey(name)), QByteArray("old key"));
+        QCOMPARE(*store.load(certs::CertStore::chainKey(name)), QByteArray("old chain"));
+        // A new name gets nothing at all, not a key without its chain.
+        QVERIFY(!store.storeCertificate(QStringLiteral("b.example"), "key", "chain"));
+        QCOMPARE(store.list(QStringLiteral("certs/b.example/"))->size(), 0);
+        // Nothing is written when one key of the batch is invalid.
+        QVERIFY(!store.storeAll({{QStringLiteral("ok"), "x"}, {QString(), "y"}}));
+        QCOMPARE(store.load(QStringLiteral("ok")).error().code, Error::Code::NotFound);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCertStore)

@@ -1,3 +1,4 @@
+#include "bench/stats/naivewriter.h"
 #include "db/database.h"
 #include "stats/statsbuffer.h"
 #include "stats/statsreport.h"
@@ -434,20 +435,21 @@ private Q_SLOTS:
         QCOMPARE(q.error().code, Error::Code::Invalid);
     }
 
+    // The benchmark's peer (tests/bench/stats/naivewriter.h) stores each record, in a
+    // transaction of its own.
     void naiveModeInsertsEachRecord_data() {
-        QTest::addColumn<StatsBuffer::Mode>("mode");
-        QTest::newRow("sqlite defaults") << StatsBuffer::Mode::NaiveInsert;
-        QTest::newRow("server settings") << StatsBuffer::Mode::NaiveInsertTuned;
+        QTest::addColumn<bench::NaiveWriter::Pragmas>("mode");
+        QTest::newRow("sqlite defaults") << bench::NaiveWriter::Pragmas::SqliteDefaults;
+        QTest::newRow("server settings") << bench::NaiveWriter::Pragmas::ServerPragmas;
     }
     void naiveModeInsertsEachRecord() {
-        QFETCH(StatsBuffer::Mode, mode);
-        StatsBuffer::Options options;
-        options.mode = mode;
-        StatsBuffer buffer(*m_db, options);
+        QFETCH(bench::NaiveWriter::Pragmas, mode);
+        auto writer = bench::NaiveWriter::open(*m_db, mode);
+        QVERIFY(writer);
         for (int i = 0; i < 50; ++i)
-            buffer.record(page(QStringLiteral("a"), QStringLiteral("/"), 1800000000));
+            QVERIFY((*writer)->insert("a", "/", "pageview", qint64(1800000000) * 1000));
         QCOMPARE(queryInt("SELECT count(*) FROM stats_events"), 50);
-        QCOMPARE(buffer.counters().flushes, 50u);
+        QCOMPARE((*writer)->written(), 50u);
     }
 };
 
