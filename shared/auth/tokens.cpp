@@ -142,6 +142,8 @@ Status TokenStore::load() {
     if (stmt->error())
         return *stmt->error();
     std::lock_guard lock(m_mutex);
+    for (auto it = byHash.begin(); it != byHash.end();)
+        it = m_revokedIds.contains(it->info.id) ? byHash.erase(it) : std::next(it);
     m_byHash = std::move(byHash);
     return {};
 }
@@ -158,6 +160,8 @@ bool TokenStore::loadStored(const QByteArray &hash) {
     if (!entry)
         return false;
     std::lock_guard lock(m_mutex);
+    if (m_revokedIds.contains(entry->info.id))
+        return false; // read before its revocation was written
     m_byHash.insert(hash, *entry);
     return true;
 }
@@ -246,10 +250,12 @@ std::optional<TokenInfo> TokenStore::authenticate(QByteArrayView presentedToken)
 }
 
 Status TokenStore::revoke(qint64 id) {
-    // Forget it first, so it stops working before the write; put it back if the write fails.
+    // Forget it first, so it stops working before the write, and keep it out of reads of the
+    // database that race with the write; put it back if the write fails.
     std::optional<QPair<QByteArray, Entry>> removed;
     {
         std::lock_guard lock(m_mutex);
+        m_revokedIds.insert(id);
         for (auto it = m_byHash.begin(); it != m_byHash.end(); ++it) {
             if (it->info.id == id) {
                 removed.emplace(it.key(), *it);
@@ -269,10 +275,10 @@ Status TokenStore::revoke(qint64 id) {
             return c.changes();
         });
     if (!changed) {
-        if (removed) {
-            std::lock_guard lock(m_mutex);
+        std::lock_guard lock(m_mutex);
+        m_revokedIds.remove(id);
+        if (removed)
             m_byHash.insert(removed->first, removed->second);
-        }
         return changed.error();
     }
     if (*changed == 0)

@@ -6,6 +6,7 @@
 #include <QByteArrayView>
 #include <QFlags>
 #include <QHash>
+#include <QSet>
 #include <QList>
 #include <QPair>
 #include <QString>
@@ -98,6 +99,11 @@ private:
     const Clock m_clock;
     mutable std::mutex m_mutex;
     QHash<QByteArray, Entry> m_byHash; // SHA-256 of the token -> entry
+    // Ids revoked by this process (or being revoked). A read of the database that began
+    // before the revocation was written (loadStored() for a first use, load()) would bring the
+    // token back; these ids are never let in again. Ids are never reused, and the set grows
+    // only by the revocations of one run.
+    QSet<qint64> m_revokedIds;
 };
 
 } // namespace fazt::auth

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -671,6 +672,45 @@ private Q_SLOTS:
         QVERIFY(tokens.authenticate(created->first));
         QCOMPARE(lastUsedInDatabase(), now); // a minute after the last write
         QCOMPARE(tokens.list().first().lastUsedAt, now);
+    }
+
+    // A revoke forgets the token in RAM, then writes revoked_at. A use of the token in between
+    // finds it missing from RAM and reads the database, where it is still active: it must not
+    // come back, neither then nor after the write.
+    void aTokenReadBackDuringItsRevocationStaysRevoked() {
+        TokenStore tokens(db());
+        QVERIFY(tokens.load());
+        const auto victim = tokens.create(QStringLiteral("victim"), Scope::Read);
+        QVERIFY(victim);
+        QVERIFY(tokens.authenticate(victim->first));
+        // Hold the writer, so the revocation's write waits behind this job.
+        std::promise<void> release;
+        std::shared_future<void> released = release.get_future().share();
+        std::atomic<bool> isHeld{false};
+        (void)db().writer().submit([released, &isHeld](db::Connection &) -> Status {
+            isHeld = true;
+            released.wait();
+            return {};
+        });
+        QTRY_VERIFY(isHeld.load());
+        std::atomic<bool> isRevoked{false};
+        std::thread revoking([&] { isRevoked = bool(tokens.revoke(victim->second.id)); });
+        // Forgotten in RAM, still active in the database: the use reads it.
+        QElapsedTimer timer;
+        timer.start();
+        while (!tokens.list().isEmpty() && timer.elapsed() < 5000)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        const bool isForgotten = tokens.list().isEmpty();
+        const bool cameBack = tokens.authenticate(victim->first).has_value();
+        release.set_value();
+        revoking.join();
+        QVERIFY(isForgotten);
+        QVERIFY(!cameBack);
+        QVERIFY(isRevoked.load());
+        QVERIFY(!tokens.authenticate(victim->first));
+        TokenStore reloaded(db());
+        QVERIFY(reloaded.load());
+        QVERIFY(!reloaded.authenticate(victim->first));
     }
 
     void tokensAuthenticateInParallelWhileOthersChange() {
