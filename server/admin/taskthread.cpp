@@ -7,19 +7,12 @@
 
 namespace fazt::admin {
 
-namespace {
-
-// As the HTTP worker that serves the admin's connections (http/worker.cpp).
-constexpr int FavouredNice = -10;
-
-} // namespace
-
 TaskThread::TaskThread(QString name, int maxQueued, Scheduling scheduling)
     : m_name(std::move(name))
     , m_maxQueued(maxQueued) {
     m_thread = std::thread([this, scheduling] {
         if (scheduling == Scheduling::Favoured)
-            (void)system::favourThisThread(FavouredNice);
+            (void)system::favourThisThread(system::CockpitNice);
         sigset_t all; // signals are the main thread's business
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, nullptr);

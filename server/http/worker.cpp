@@ -39,11 +39,6 @@ qint64 monotonicNs() {
 }
 
 constexpr int SweepIntervalMs = 250;
-// The priority worker's nice value where the process may lower it (see favourThisThread):
-// -10 gives it about ten times the weight of a user worker at 0, so the admin's request runs
-// as soon as it arrives even when every core is busy with user traffic. It serves only the
-// admin's connections, one thread, so a flood on the admin host cannot take more than a core.
-constexpr int PriorityNice = -10;
 constexpr int AcceptBatch = 64;
 // Answers from other threads (functions) come one after another under load. A loop that
 // took one within AnswerFlowNs looks again, yielding its core, for up to AnswerSpin before
@@ -105,7 +100,7 @@ void Worker::start() {
                                              : "fazt-http-" + QByteArray::number(m_index);
         pthread_setname_np(pthread_self(), name.left(15).constData());
         if (isPriority())
-            m_nice.store(system::favourThisThread(PriorityNice));
+            m_nice.store(system::favourThisThread(system::CockpitNice));
         run();
     });
 }
@@ -117,19 +112,19 @@ void Worker::requestStop() {
 
 void Worker::retire() {
     post([this] {
-        if (m_isListening)
-            epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listenFd, nullptr);
-        m_isListening = false;
+        stopListening();
         m_isRetired = true;
     });
 }
 
 void Worker::stopAccepting() {
-    post([this] {
-        if (m_isListening)
-            epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listenFd, nullptr);
-        m_isListening = false;
-    });
+    post([this] { stopListening(); });
+}
+
+void Worker::stopListening() {
+    if (m_isListening)
+        epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listenFd, nullptr);
+    m_isListening = false;
 }
 
 void Worker::join() {
@@ -394,9 +389,7 @@ void Worker::run() {
             break;
         if (m_stopRequested) {
             if (m_stopDeadlineMs == 0) {
-                if (m_isListening)
-                    epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listenFd, nullptr);
-                m_isListening = false;
+                stopListening();
                 m_stopDeadlineMs = m_nowMs + m_options.shutdownGraceMs;
             }
             for (auto &[fd, connection] : m_connections)

@@ -106,6 +106,8 @@ public:
 private:
     void run();
     void acceptAll();
+    // On this worker's thread: takes the listening socket out of its epoll.
+    void stopListening();
     void refreshClock();
     void sweep();
     void drainTasks();

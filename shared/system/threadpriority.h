@@ -10,4 +10,10 @@ namespace fazt::system {
 // value preempts the busy ones at once instead of waiting for their time slice to end.
 int favourThisThread(int nice);
 
+// The nice value of the threads that serve the owner's admin (the priority HTTP worker and the
+// admin's task thread): about ten times the weight of a thread at 0, so the admin's request
+// runs as soon as it arrives even when every core is busy with user traffic. One thread each,
+// so a flood on the admin host cannot take more than a core.
+constexpr int CockpitNice = -10;
+
 } // namespace fazt::system
