@@ -4,6 +4,7 @@
 #include "guard/guard.h"
 #include "guard/servicenotifier.h"
 #include "http/socketactivation.h"
+#include "system/threadpriority.h"
 
 #include <QCoreApplication>
 #include <QSocketNotifier>
@@ -66,6 +67,9 @@ int serve(db::Database &database, app::Server::Options options,
         qCritical("fazt: %s", qPrintable(s.error().message));
         return Failure;
     }
+    // The admin's threads are favoured within this process; a server that leads its session
+    // (systemd's services do) also favours its session against the machine's other work.
+    (void)system::favourThisSession(system::CockpitNice);
     if (onListening)
         onListening(server.port(), server.servingVfs());
     for (const quint16 port : http::SocketActivation::untakenPorts())

@@ -12,6 +12,7 @@
 #include "http/responses.h"
 #include "metrics/prometheus.h"
 #include "system/limitstore.h"
+#include "system/threadpriority.h"
 #include "vfs/vfscache.h"
 
 #include <QDateTime>
@@ -24,6 +25,13 @@ namespace fazt::guard {
 using fazt::metrics::prometheusLine;
 
 namespace {
+
+// The nice value of this process's autogroup (system::favourThisSession), null when the kernel
+// does not schedule by autogroup.
+QJsonValue sessionNiceJson() {
+    const std::optional<int> nice = system::sessionNice();
+    return nice ? QJsonValue(*nice) : QJsonValue(QJsonValue::Null);
+}
 
 constexpr int SampleIntervalMs = 200;
 // Disk usage changes slowly and statfs is cheap: every fifth sample (once a second).
@@ -345,6 +353,7 @@ void Guard::registerSources() {
                                {QStringLiteral("workers"), m_server ? m_server->workerCount() : 0},
                                {QStringLiteral("adminNice"),
                                 m_server ? m_server->priorityNice() : 0},
+                               {QStringLiteral("sessionNice"), sessionNiceJson()},
                                {QStringLiteral("cap"),
                                 m_server ? m_server->maxConnections() : limits().maxConnections}};
         },

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 namespace fazt::system {
 
 // Asks the scheduler to favour the calling thread: its nice value goes down to `nice` (say
@@ -15,5 +17,23 @@ int favourThisThread(int nice);
 // runs as soon as it arrives even when every core is busy with user traffic. One thread each,
 // so a flood on the admin host cannot take more than a core.
 constexpr int CockpitNice = -10;
+
+// Linux's autogroup scheduler (CONFIG_SCHED_AUTOGROUP, on in Debian's kernels) shares the
+// cores between sessions first and between the threads of a session second: a thread's nice
+// value counts only against the threads of its own session. A fazt started by systemd leads
+// its own session, so its admin thread at CockpitNice preempts fazt's busy HTTP workers at
+// once, but not a busy process of another session (a cron job, a compiler, a load generator
+// on the same machine): it waits for that one's time slice, several milliseconds.
+//
+// Lowers the nice value of this process's autogroup to `nice` (or as far as RLIMIT_NICE lets
+// it go) when this process leads its session, so that its autogroup holds only fazt and its
+// function workers. Under contention fazt as a whole then gets about ten times the share of
+// another busy session, and its admin thread preempts any user thread at once. A process
+// started from a shell is left alone: its autogroup is the shell's, and renicing it would
+// renice the user's terminal. Returns the autogroup's nice value afterwards; nullopt when the
+// kernel does not schedule by autogroup.
+std::optional<int> favourThisSession(int nice);
+// This process's autogroup nice value; nullopt when the kernel does not schedule by autogroup.
+std::optional<int> sessionNice();
 
 } // namespace fazt::system

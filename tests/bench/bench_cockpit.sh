@@ -14,8 +14,10 @@
 #   at-cap        the connection cap lowered to 500 and 500 served, idle user connections
 #                 holding it; a user's new connection must get the 503 meanwhile
 # Each row: p50, p99 and max in milliseconds, and the requests answered 2xx of those sent.
-# The probes run at nice BENCH_PROBE_NICE (-10; root only): the owner's client is on another
-# machine, and a probe starved by wrk on the same two cores would time its own scheduling.
+# The probes run at nice BENCH_PROBE_NICE (-10; root only), each in a session (an autogroup)
+# of its own: the owner's client is on another machine, and a probe starved by wrk on the same
+# two cores would time its own scheduling. fazt runs as systemd starts it, leading its own
+# session, so it sets its autogroup to the admin's nice value (connections.sessionNice).
 #
 # Targets: p99 < 20 ms and max < 100 ms in every admin row, p99 < 5 ms for the dashboard page;
 # in at-cap every admin request gets 200.
@@ -86,7 +88,9 @@ probes() {
 
 say "bench_cockpit: fazt on $port (HTTPS $tls_port), $seconds s per scenario, $(nproc) cores," \
     "probes at nice $probe_nice, the admin's threads at nice" \
-    "$(admin GET /api/system/metrics | sed -n 's/.*"adminNice":\(-*[0-9]*\).*/\1/p')"
+    "$(admin GET /api/system/metrics | sed -n 's/.*"adminNice":\(-*[0-9]*\).*/\1/p')," \
+    "fazt's autogroup at nice" \
+    "$(admin GET /api/system/metrics | sed -n 's/.*"sessionNice":\(-*[0-9a-z]*\).*/\1/p')"
 printf '%-10s %-6s %-10s %s\n' scenario proto connection "result (ms)"
 
 probes idle

@@ -6,10 +6,12 @@ MODE: keepalive (one connection for every request) or fresh (a new connection ea
 the TCP and TLS handshakes included in the time). One request every 50 ms. Prints one line:
 "n=N ok=OK p50=… p99=… max=… statuses=200:…" (milliseconds).
 
---nice: the probe's own nice value. The owner's browser runs on another machine; here the
-probe shares two cores with the load generator, and at nice 0 its own wake-ups wait behind
-wrk's threads, which measures the client's scheduling, not the server. The benchmark runs it
-at -10 (as root) and says so; 0 shows the client-side share."""
+--nice: the probe's own nice value, in a session (and so, under Linux's autogroup scheduler,
+an autogroup) of its own at that value. The owner's browser runs on another machine; here the
+probe shares two cores with the load generator, and at nice 0, or in wrk's session where a
+nice value counts only against wrk's own threads, its wake-ups wait behind wrk's, which
+measures the client's scheduling, not the server. The benchmark runs it at -10 (as root) and
+says so; 0 shows the client-side share."""
 import argparse
 import os
 import socket
@@ -30,6 +32,12 @@ def main():
     parser.add_argument("--nice", type=int, default=0)
     args = parser.parse_args()
     if args.nice:
+        try:
+            os.setsid()
+            with open("/proc/self/autogroup", "w") as autogroup:
+                autogroup.write(str(args.nice))
+        except OSError:
+            pass  # no autogroup scheduler, or not root
         try:
             os.setpriority(os.PRIO_PROCESS, 0, args.nice)
         except OSError:
