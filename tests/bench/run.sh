@@ -10,4 +10,5 @@ bash tests/bench/bench_deploy.sh "$build"
 bash tests/bench/bench_stats.sh "$build"
 bash tests/bench/bench_functions.sh "$build"
 bash tests/bench/bench_cockpit.sh "$build"
+bash tests/bench/bench_dashboard.sh "$build"
 "$build/tests/bench/bench_memory" "$build/server/fazt" 60 16
