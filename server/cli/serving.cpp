@@ -1,6 +1,7 @@
 #include "cli/serving.h"
 
 #include "cli/cli.h"
+#include "config/settings.h"
 #include "guard/guard.h"
 #include "guard/servicenotifier.h"
 #include "http/socketactivation.h"
@@ -9,6 +10,7 @@
 #include <QCoreApplication>
 #include <QSocketNotifier>
 
+#include <algorithm>
 #include <csignal>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -69,7 +71,10 @@ int serve(db::Database &database, app::Server::Options options,
     }
     // The admin's threads are favoured within this process; a server that leads its session
     // (systemd's services do) also favours its session against the machine's other work.
-    (void)system::favourThisSession(system::CockpitNice);
+    bool isNumber = false;
+    const int sessionNice = qEnvironmentVariableIntValue(settings::SessionNiceVariable, &isNumber);
+    (void)system::favourThisSession(isNumber ? std::clamp(sessionNice, -20, 19)
+                                             : system::CockpitNice);
     if (onListening)
         onListening(server.port(), server.servingVfs());
     for (const quint16 port : http::SocketActivation::untakenPorts())

@@ -132,6 +132,8 @@ QList<Setting> makeAll() {
                  "ms between looks for names that need certificates"),
         variable(TlsBackoffVariable, Type::Number, list,
                  "ms before a failed certificate order is retried"),
+        variable(SessionNiceVariable, Type::Number, stayingUp,
+                 "the autogroup nice value of a server that leads its session (-10; 0 leaves it)"),
     };
     // The values of the one choice, and why the limits are refused where the others are set.
     for (Setting &s : all) {

@@ -103,6 +103,7 @@ inline constexpr const char *SendTimeoutVariable = "FAZT_HTTP_SEND_TIMEOUT_MS";
 inline constexpr const char *ShutdownGraceVariable = "FAZT_SHUTDOWN_GRACE_MS";
 inline constexpr const char *TlsReconcileVariable = "FAZT_TLS_RECONCILE_MS";
 inline constexpr const char *TlsBackoffVariable = "FAZT_TLS_BACKOFF_MS";
+inline constexpr const char *SessionNiceVariable = "FAZT_SESSION_NICE";
 } // namespace settings
 
 } // namespace fazt

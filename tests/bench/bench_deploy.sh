@@ -165,7 +165,9 @@ admin() { # PATH [curl args...] — an admin API request
 start_server() { # DB LOG
     local db=$1 log=$2 i
     port=$(free_port) || die "no free port found"
-    FAZT_TEMP_DIR=$uploads setsid "$fazt" server start --db "$db" --port "$port" --listen 127.0.0.1 \
+    # FAZT_SESSION_NICE=0: the server leads its session here (setsid) but does not favour it
+    # (as under systemd it would): the client and the tar/cat peers run on equal terms with it.
+    FAZT_SESSION_NICE=0 FAZT_TEMP_DIR=$uploads setsid "$fazt" server start --db "$db" --port "$port" --listen 127.0.0.1 \
         >"$log" 2>&1 </dev/null &
     server_pid=$!
     for ((i = 0; i < 300; i++)); do

@@ -16,6 +16,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <optional>
+
 #include <arpa/inet.h>
 #include <csignal>
 #include <fcntl.h>
@@ -130,6 +132,7 @@ private Q_SLOTS:
     void restartUnderSocketActivationRefusesNothing();
     void stopWhileStartingIsGraceful();
     void journalLinesCarryTheirPriority();
+    void aServiceFavoursItsOwnSession();
 };
 
 void TestSystemd::unitsVerify() {
@@ -206,6 +209,60 @@ void TestSystemd::notifiesReadyWatchdogAndStopping() {
     QVERIFY(server.waitForFinished(30000));
     QCOMPARE(server.exitCode(), 0);
     QCOMPARE(notify.next(300), QByteArray()); // no ping after STOPPING=1
+}
+
+// This process's autogroup nice value ("/autogroup-N nice V"), or nullopt without autogroups.
+std::optional<int> autogroupNice(qint64 pid) {
+    QFile enabled(QStringLiteral("/proc/sys/kernel/sched_autogroup_enabled"));
+    if (!enabled.open(QIODevice::ReadOnly) || !enabled.readAll().startsWith('1'))
+        return std::nullopt;
+    QFile file(QStringLiteral("/proc/%1/autogroup").arg(pid));
+    if (!file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QList<QByteArray> words = file.readAll().simplified().split(' ');
+    bool isNumber = false;
+    const int nice = words.value(2).toInt(&isNumber);
+    return isNumber ? std::optional<int>(nice) : std::nullopt;
+}
+
+// Started by systemd, fazt leads its own session: it lowers its autogroup's nice value to the
+// admin's (-10), so that the cockpit comes before the machine's other busy sessions, unless
+// FAZT_SESSION_NICE says otherwise. The session of whoever started it is left alone.
+void TestSystemd::aServiceFavoursItsOwnSession() {
+    const std::optional<int> ours = autogroupNice(::getpid());
+    if (!ours)
+        QSKIP("this kernel does not schedule by autogroup (CONFIG_SCHED_AUTOGROUP off, or "
+              "kernel.sched_autogroup_enabled=0)");
+    if (::geteuid() != 0)
+        QSKIP("lowering an autogroup's nice value needs root or LimitNICE; run as root");
+    for (const QString &setting : {QString(), QStringLiteral("0"), QStringLiteral("-4")}) {
+        QTemporaryDir dir;
+        NotifySocket notify(dir.filePath(QStringLiteral("notify")));
+        QVERIFY(notify.isBound());
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("NOTIFY_SOCKET"), dir.filePath(QStringLiteral("notify")));
+        env.remove(QStringLiteral("FAZT_SESSION_NICE"));
+        if (!setting.isEmpty())
+            env.insert(QStringLiteral("FAZT_SESSION_NICE"), setting);
+        QProcess server;
+        server.setProcessEnvironment(env);
+        server.setChildProcessModifier([] {
+            ::setsid(); // as systemd starts a service: a session of its own
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        });
+        server.start(faztBin(), {QStringLiteral("server"), QStringLiteral("start"),
+                                 QStringLiteral("--db"), dir.filePath(QStringLiteral("fazt.db")),
+                                 QStringLiteral("--port"), QString::number(freePort()),
+                                 QStringLiteral("--listen"), QStringLiteral("127.0.0.1")});
+        QVERIFY(server.waitForStarted());
+        const QByteArray ready = notify.next(30000);
+        QVERIFY2(ready.startsWith("READY=1\n"), ready.constData());
+        const int expected = setting.isEmpty() ? -10 : setting.toInt();
+        QCOMPARE(autogroupNice(server.processId()), std::optional<int>(expected));
+        QCOMPARE(autogroupNice(::getpid()), ours); // the test's own session is untouched
+        ::kill(pid_t(server.processId()), SIGTERM);
+        QVERIFY(server.waitForFinished(30000));
+    }
 }
 
 // `systemctl restart fazt` with fazt.socket: the port stays open across the restart; clients
