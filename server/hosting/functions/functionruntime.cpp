@@ -202,6 +202,8 @@ QJsonObject FunctionRuntime::metricsJson() const {
                        {QStringLiteral("deadlineKills"), qint64(c.deadlineKills)},
                        {QStringLiteral("restarts"), qint64(c.restarts)},
                        {QStringLiteral("backedOff"), qint64(c.backedOff)},
+                       {QStringLiteral("pipelined"), qint64(c.pipelined)},
+                       {QStringLiteral("requeued"), qint64(c.requeued)},
                        {QStringLiteral("workers"), m_pool.workersJson()},
                        {QStringLiteral("latencySumSeconds"), c.latency.sumSeconds}};
 }

@@ -101,14 +101,19 @@ public:
         , m_options(options)
         , m_log(log) {}
 
-    Outcome run() {
+    Outcome run(bool isRunSent, const std::vector<std::shared_ptr<Job>> *ahead) {
         Channel &channel = m_slot.worker.channel();
         const qint64 deadline = steadyMs() + m_bundle.timeoutMs;
         qint64 phaseDeadline = deadline;
         bool isInterrupted = false;
-        if (channel.send(runFrame(m_job, m_database.writer().committed()), deadline) !=
-            Channel::Outcome::Ok)
-            return died();
+        if (!isRunSent) {
+            QByteArray frames = runFrame(m_job, m_database.writer().committed());
+            if (ahead)
+                for (const auto &next : *ahead)
+                    frames += runFrame(*next, m_database.writer().committed());
+            if (channel.send(frames, deadline) != Channel::Outcome::Ok)
+                return died();
+        }
         for (;;) {
             FrameReader frame;
             // A worker that keeps sending (logs, calls) must not keep the deadline from
@@ -298,6 +303,8 @@ void WorkerPool::startWorker(Slot &slot) {
     if (slot.hasStarted)
         ++m_restarts;
     slot.hasStarted = true;
+    ++slot.generation;
+    slot.lastRunNs = 0;
     slot.isReady = false;
     slot.site.clear();
     if (Status s = slot.worker.start(m_options.memoryBytes); !s)
@@ -336,9 +343,10 @@ Status WorkerPool::ensureWorker(Slot &slot, const QString &site) {
     return {};
 }
 
-http::Response WorkerPool::run(Slot &slot, Job &job) {
+http::Response WorkerPool::run(Slot &slot, Job &job, bool isRunSent,
+                               const std::vector<std::shared_ptr<Job>> *ahead) {
     const Bundle &bundle = *job.bundle;
-    if (Status s = ensureWorker(slot, bundle.site); !s) {
+    if (Status s = isRunSent ? Status() : ensureWorker(slot, bundle.site); !s) {
         ++m_errors;
         qWarning("fazt: %s", qPrintable(s.error().message));
         http::Response busy =
@@ -347,7 +355,8 @@ http::Response WorkerPool::run(Slot &slot, Job &job) {
         return busy;
     }
     QList<fazt::functions::LogEntry> log;
-    const Outcome outcome = Conversation(slot, job, m_store, m_database, m_options, log).run();
+    const Outcome outcome =
+        Conversation(slot, job, m_store, m_database, m_options, log).run(isRunSent, ahead);
     QString problem;
     int status = 500;
     bool isWorkerGone = false;

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <deque>
 #include <exception>
 #include <new>
 #include <malloc.h>
@@ -37,6 +38,18 @@ constexpr int MaxLogLinesPerCall = 100;
 // How long the worker looks for its next frame, yielding, before it sleeps in recv: under
 // load the next request or a call's reply comes within it, and costs no wake-up.
 constexpr auto FrameSpin = std::chrono::microseconds(50);
+// Run frames the server sent ahead (pipelined) while this worker waited for a reply: kept, in
+// order, and run next.
+std::deque<QByteArray> g_heldRuns;
+Channel::Outcome receiveReply(Channel &channel, FrameReader &frame, std::int64_t deadline,
+                              std::chrono::microseconds spin = {}) {
+    for (;;) {
+        const Channel::Outcome outcome = channel.receive(frame, deadline, spin);
+        if (outcome != Channel::Outcome::Ok || frame.message() != Message::Run)
+            return outcome;
+        g_heldRuns.push_back(frame.payload().toByteArray());
+    }
+}
 constexpr qsizetype MaxLogMessageBytes = 4096;
 
 // The engine running an invocation, for the deadline signal (SIGUSR1) the server sends.
@@ -283,7 +296,7 @@ private:
     std::optional<QList<QByteArray>> call(FrameWriter &frame, const char *what) {
         FrameReader reply;
         if (m_channel.send(frame.finish(), -1) != Channel::Outcome::Ok ||
-            m_channel.receive(reply, -1, FrameSpin) != Channel::Outcome::Ok ||
+            receiveReply(m_channel, reply, -1, FrameSpin) != Channel::Outcome::Ok ||
             reply.message() != Message::Reply)
             ::_exit(3); // the server is gone or confused: nothing sensible is left to do
         const bool isOk = reply.u8() != 0;
@@ -390,7 +403,15 @@ public:
             return 0;
         for (;;) {
             FrameReader frame;
-            const Channel::Outcome outcome = m_channel.receive(frame, -1, FrameSpin);
+            QByteArray held;
+            Channel::Outcome outcome = Channel::Outcome::Ok;
+            if (!g_heldRuns.empty()) {
+                held = std::move(g_heldRuns.front());
+                g_heldRuns.pop_front();
+                frame = FrameReader(Message::Run, held);
+            } else {
+                outcome = m_channel.receive(frame, -1, FrameSpin);
+            }
             if (outcome == Channel::Outcome::Closed)
                 return 0;
             if (outcome != Channel::Outcome::Ok || frame.message() != Message::Run)
@@ -447,7 +468,7 @@ private:
             Channel::Outcome::Ok)
             return false;
         FrameReader frame;
-        if (m_channel.receive(frame, -1) != Channel::Outcome::Ok ||
+        if (receiveReply(m_channel, frame, -1) != Channel::Outcome::Ok ||
             frame.message() != Message::Bundle)
             return false;
         auto bundle = std::make_shared<ScriptHost::Bundle>();

@@ -22,6 +22,8 @@ struct WorkerPool::Slot {
     WorkerProcess worker;
     bool isReady = false;    // the worker said Ready
     bool hasStarted = false; // a worker was started for this slot (only its thread: no lock)
+    quint64 generation = 0;  // workers started for this slot (only its thread)
+    qint64 lastRunNs = 0;    // the slowest job of its last run, start to answer (only its thread)
     QString site;            // the site the worker serves; empty: none yet
     std::atomic<pid_t> pid{-1};
     mutable QMutex infoMutex; // for workersJson()

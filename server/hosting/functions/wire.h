@@ -65,6 +65,7 @@ public:
     std::int64_t i64();
     QByteArrayView bytes();
     bool isValid() const { return m_isValid; }
+    QByteArrayView payload() const { return m_payload; }
     bool atEnd() const { return m_offset == m_payload.size(); }
 
 private:
