@@ -305,6 +305,7 @@ private Q_SLOTS:
             clients.push_back(std::make_unique<RawClient>(m_fazt->port()));
         int answered = 0;
         int refused = 0;
+        int bombs = 0;
         for (int round = 0; round < Rounds; ++round) {
             QList<QByteArray> paths;
             for (int i = 0; i < Clients; ++i) {
@@ -320,7 +321,8 @@ private Q_SLOTS:
             for (int i = 0; i < Clients; ++i) {
                 const HttpResponse r = clients[size_t(i)]->read();
                 if (paths[i] == "/api/bomb") {
-                    QCOMPARE(r.status, 500);
+                    QVERIFY2(r.status == 500 || r.status == 429, r.body.constData());
+                    bombs += r.status == 500;
                     continue;
                 }
                 if (r.status == 429) { // the waiting room's bound: refused, not wrong
@@ -339,7 +341,8 @@ private Q_SLOTS:
                                                         .arg(answered)
                                                         .arg(refused)));
         const QJsonObject metrics = functionMetrics();
-        QCOMPARE(metrics.value(QStringLiteral("memoryKills")).toInteger(), killsBefore + Rounds / 4);
+        QVERIFY(bombs > 0);
+        QCOMPARE(metrics.value(QStringLiteral("memoryKills")).toInteger(), killsBefore + bombs);
         // The path under test was taken: jobs went ahead, and some came back from a dead worker.
         QVERIFY(metrics.value(QStringLiteral("pipelined")).toInteger() > 0);
         qInfo("pipelined %lld, requeued %lld, answered %d, refused %d",
