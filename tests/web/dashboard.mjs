@@ -6,25 +6,13 @@
 // missing (`installers/deps.sh test` installs both).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { chromiumArgs, chromiumOrSkip } from './chromium.mjs';
 import { FaztServer } from './server.mjs';
 
-const chromiumPath = '/usr/bin/chromium';
-const require = createRequire(import.meta.url);
-let playwright;
-try {
-  playwright = require('playwright-core');
-} catch (_) {
-  console.log('SKIP: playwright-core is not installed (run installers/deps.sh test)');
-  process.exit(77);
-}
-if (!existsSync(chromiumPath)) {
-  console.log('SKIP: ' + chromiumPath + ' is missing (run installers/deps.sh test)');
-  process.exit(77);
-}
+const { playwright, executablePath: chromiumPath } = chromiumOrSkip();
 
 const shots = process.env.FAZT_SCREENSHOTS || path.join(process.cwd(), 'screenshots');
 mkdirSync(shots, { recursive: true });
@@ -37,8 +25,7 @@ const context = await playwright.chromium.launchPersistentContext(profile, {
   executablePath: chromiumPath,
   headless: true,
   viewport: desktop,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: chromiumArgs,
 });
 const page = context.pages()[0] || await context.newPage();
 page.setDefaultTimeout(15000);

@@ -101,16 +101,16 @@ public:
         , m_options(options)
         , m_log(log) {}
 
-    Outcome run(bool isRunSent, const std::vector<std::shared_ptr<Job>> *ahead) {
+    Outcome run(bool isRunSent, std::span<const std::shared_ptr<Job>> behind) {
         Channel &channel = m_slot.worker.channel();
         const qint64 deadline = steadyMs() + m_bundle.timeoutMs;
         qint64 phaseDeadline = deadline;
         bool isInterrupted = false;
         if (!isRunSent) {
-            QByteArray frames = runFrame(m_job, m_database.writer().committed());
-            if (ahead)
-                for (const auto &next : *ahead)
-                    frames += runFrame(*next, m_database.writer().committed());
+            const quint64 committed = m_database.writer().committed();
+            QByteArray frames = runFrame(m_job, committed);
+            for (const std::shared_ptr<Job> &next : behind)
+                frames += runFrame(*next, committed);
             if (channel.send(frames, deadline) != Channel::Outcome::Ok)
                 return died();
         }
@@ -344,7 +344,7 @@ Status WorkerPool::ensureWorker(Slot &slot, const QString &site) {
 }
 
 http::Response WorkerPool::run(Slot &slot, Job &job, bool isRunSent,
-                               const std::vector<std::shared_ptr<Job>> *ahead) {
+                               std::span<const std::shared_ptr<Job>> behind) {
     const Bundle &bundle = *job.bundle;
     if (Status s = isRunSent ? Status() : ensureWorker(slot, bundle.site); !s) {
         ++m_errors;
@@ -356,7 +356,7 @@ http::Response WorkerPool::run(Slot &slot, Job &job, bool isRunSent,
     }
     QList<fazt::functions::LogEntry> log;
     const Outcome outcome =
-        Conversation(slot, job, m_store, m_database, m_options, log).run(isRunSent, ahead);
+        Conversation(slot, job, m_store, m_database, m_options, log).run(isRunSent, behind);
     QString problem;
     int status = 500;
     bool isWorkerGone = false;

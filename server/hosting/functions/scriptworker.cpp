@@ -38,9 +38,17 @@ constexpr int MaxLogLinesPerCall = 100;
 // How long the worker looks for its next frame, yielding, before it sleeps in recv: under
 // load the next request or a call's reply comes within it, and costs no wake-up.
 constexpr auto FrameSpin = std::chrono::microseconds(50);
-// Run frames the server sent ahead (pipelined) while this worker waited for a reply: kept, in
-// order, and run next.
+constexpr qsizetype MaxLogMessageBytes = 4096;
+
+// The engine running an invocation, for the deadline signal (SIGUSR1) the server sends.
+std::atomic<QJSEngine *> g_running{nullptr};
+volatile std::sig_atomic_t g_interrupted = 0;
+
+// Run frames the server sent ahead (pipelined) that came while this worker waited for a
+// call's reply or its bundle: kept, in order, and run next (nextRun).
 std::deque<QByteArray> g_heldRuns;
+
+// The next frame that is not a Run: the reply (or bundle) the worker waits for.
 Channel::Outcome receiveReply(Channel &channel, FrameReader &frame, std::int64_t deadline,
                               std::chrono::microseconds spin = {}) {
     for (;;) {
@@ -50,11 +58,17 @@ Channel::Outcome receiveReply(Channel &channel, FrameReader &frame, std::int64_t
         g_heldRuns.push_back(frame.payload().toByteArray());
     }
 }
-constexpr qsizetype MaxLogMessageBytes = 4096;
 
-// The engine running an invocation, for the deadline signal (SIGUSR1) the server sends.
-std::atomic<QJSEngine *> g_running{nullptr};
-volatile std::sig_atomic_t g_interrupted = 0;
+// The next job's frame: a held one first, else from the server. `held` keeps a held frame's
+// bytes for as long as the reader is used.
+Channel::Outcome nextRun(Channel &channel, FrameReader &frame, QByteArray &held) {
+    if (g_heldRuns.empty())
+        return channel.receive(frame, -1, FrameSpin);
+    held = std::move(g_heldRuns.front());
+    g_heldRuns.pop_front();
+    frame = FrameReader(Message::Run, held);
+    return Channel::Outcome::Ok;
+}
 
 // The exit code the server reads as "out of memory": an allocation failed at the worker's
 // address-space limit and nothing caught it.
@@ -404,14 +418,7 @@ public:
         for (;;) {
             FrameReader frame;
             QByteArray held;
-            Channel::Outcome outcome = Channel::Outcome::Ok;
-            if (!g_heldRuns.empty()) {
-                held = std::move(g_heldRuns.front());
-                g_heldRuns.pop_front();
-                frame = FrameReader(Message::Run, held);
-            } else {
-                outcome = m_channel.receive(frame, -1, FrameSpin);
-            }
+            const Channel::Outcome outcome = nextRun(m_channel, frame, held);
             if (outcome == Channel::Outcome::Closed)
                 return 0;
             if (outcome != Channel::Outcome::Ok || frame.message() != Message::Run)

@@ -252,8 +252,8 @@ void WorkerPool::runThread(int index) {
     Slot &slot = *m_slots[size_t(index)];
     pthread_setname_np(pthread_self(), QByteArray("fazt-js-" + QByteArray::number(index)).constData());
     for (;;) {
-        std::shared_ptr<Job> job;
-        std::vector<std::shared_ptr<Job>> ahead; // sent to the worker behind job (pipelined)
+        // The job taken, then those pipelined behind it.
+        std::vector<std::shared_ptr<Job>> batch;
         bool isStopping = false;
         {
             std::unique_lock lock(m_queueMutex);
@@ -288,7 +288,8 @@ void WorkerPool::runThread(int index) {
             }
             if (m_queue.empty())
                 break;
-            job = takeJob(slot);
+            batch.push_back(takeJob(slot));
+            const Job &job = *batch.front();
             isStopping = m_isStopping;
             // Pipelining: the next few queued jobs for the same bundle go to the worker
             // behind this one, so that it takes each next job without waiting for the slot
@@ -296,12 +297,12 @@ void WorkerPool::runThread(int index) {
             // would hold them up behind it) and for small requests (the frames must fit in the
             // socket's buffer at once).
             if (!isStopping && slot.isReady && slot.worker.isRunning() &&
-                slot.site == job->bundle->site && slot.lastRunNs > 0 &&
-                slot.lastRunNs < PipelineFastNs && isSmall(*job)) {
+                slot.site == job.bundle->site && slot.lastRunNs > 0 &&
+                slot.lastRunNs < PipelineFastNs && isSmall(job)) {
                 for (auto it = m_queue.begin();
-                     it != m_queue.end() && int(ahead.size()) < PipelineDepth - 1;) {
-                    if ((*it)->bundle->key == job->bundle->key && isSmall(**it)) {
-                        ahead.push_back(std::move(*it));
+                     it != m_queue.end() && int(batch.size()) < PipelineDepth;) {
+                    if ((*it)->bundle->key == job.bundle->key && isSmall(**it)) {
+                        batch.push_back(std::move(*it));
                         it = m_queue.erase(it);
                     } else {
                         ++it;
@@ -311,39 +312,36 @@ void WorkerPool::runThread(int index) {
             }
         }
         if (isStopping) {
-            finish(std::move(job),
+            finish(std::move(batch.front()),
                    jsonError(503, QStringLiteral("The server is stopping.")),
                    std::chrono::nanoseconds(0));
             continue;
         }
-        slot.busySinceMs = steadyMs();
-        m_running.fetch_add(1 + int(ahead.size()), std::memory_order_relaxed);
-        m_pipelined += ahead.size();
+        m_running.fetch_add(int(batch.size()), std::memory_order_relaxed);
+        m_pipelined += batch.size() - 1;
         const quint64 generation = slot.generation;
-        QElapsedTimer ran;
-        ran.start();
-        http::Response response = run(slot, *job, false, &ahead);
-        qint64 slowestNs = ran.nsecsElapsed();
-        m_running.fetch_sub(1, std::memory_order_relaxed);
-        const std::chrono::nanoseconds elapsed(job->started.nsecsElapsed());
-        finish(std::move(job), std::move(response), elapsed);
-        for (size_t i = 0; i < ahead.size(); ++i) {
+        qint64 slowestNs = 0;
+        for (size_t i = 0; i < batch.size(); ++i) {
             if (slot.generation != generation) {
                 // The worker that had these jobs is gone (it died or was killed during an
                 // earlier one): they never started, and go back to the front of the queue.
-                requeue(ahead, i);
+                requeue(batch, i);
                 break;
             }
-            std::shared_ptr<Job> next = std::move(ahead[i]);
+            // The first job's Run frame goes with those of the jobs behind it.
+            const std::span<const std::shared_ptr<Job>> behind =
+                i == 0 ? std::span<const std::shared_ptr<Job>>(batch).subspan(1)
+                       : std::span<const std::shared_ptr<Job>>();
+            std::shared_ptr<Job> job = std::move(batch[i]);
             slot.busySinceMs = steadyMs();
-            ran.restart();
-            http::Response nextResponse = run(slot, *next, true);
+            QElapsedTimer ran;
+            ran.start();
+            http::Response response = run(slot, *job, i > 0, behind);
             slowestNs = std::max(slowestNs, ran.nsecsElapsed());
             m_running.fetch_sub(1, std::memory_order_relaxed);
-            const std::chrono::nanoseconds nextElapsed(next->started.nsecsElapsed());
-            finish(std::move(next), std::move(nextResponse), nextElapsed);
+            const std::chrono::nanoseconds elapsed(job->started.nsecsElapsed());
+            finish(std::move(job), std::move(response), elapsed);
         }
-        ahead.clear();
         slot.lastRunNs = slowestNs;
         slot.busySinceMs = 0;
     }

@@ -15,6 +15,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -135,9 +136,10 @@ private:
     static bool isSmall(const Job &job);
     // Puts jobs[from...] back at the front of the queue, in order (they never started).
     void requeue(std::vector<std::shared_ptr<Job>> &jobs, size_t from);
-    // invocation.cpp: one job on the slot's worker, start to answer.
-    http::Response run(Slot &slot, Job &job, bool isRunSent = false,
-                       const std::vector<std::shared_ptr<Job>> *ahead = nullptr);
+    // invocation.cpp: one job on the slot's worker, start to answer. `behind`: jobs whose Run
+    // frames go with this one's (pipelined); `isRunSent`: this job's went with an earlier one.
+    http::Response run(Slot &slot, Job &job, bool isRunSent,
+                       std::span<const std::shared_ptr<Job>> behind);
     Status ensureWorker(Slot &slot, const QString &site);
     void startWorker(Slot &slot); // a fresh worker for the slot, not waited for
     void noteDeath(const QString &site);

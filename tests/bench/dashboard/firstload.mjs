@@ -4,35 +4,15 @@
 // (an empty cache and the session cookie only), against the real `fazt` binary (FAZT_BIN) on
 // loopback. Prints each round and the median and maximum; the target is under 1000 ms.
 // Exit code 77 when chromium or playwright-core is missing (installers/deps.sh bench).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { chromiumArgs, chromiumOrSkip } from '../../web/chromium.mjs';
 import { FaztServer } from '../../web/server.mjs';
 
-const chromiumPath = '/usr/bin/chromium';
 const rounds = Number(process.env.BENCH_DASHBOARD_ROUNDS || 10);
-const require = createRequire(import.meta.url);
-let playwright;
-try {
-  playwright = require('playwright-core');
-} catch (_) {
-  console.log('bench_dashboard: SKIP: playwright-core is not installed (run installers/deps.sh bench)');
-  process.exit(77);
-}
-if (!existsSync(chromiumPath)) {
-  console.log('bench_dashboard: SKIP: ' + chromiumPath + ' is missing (run installers/deps.sh bench)');
-  process.exit(77);
-}
+const { playwright, executablePath } = chromiumOrSkip('bench_dashboard: ');
 
 const password = 'correct horse battery staple';
 const server = await new FaztServer(password).start();
-const profile = mkdtempSync(path.join(tmpdir(), 'fazt-bench-chromium-'));
-const browser = await playwright.chromium.launch({
-  executablePath: chromiumPath,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
-});
+const browser = await playwright.chromium.launch({ executablePath, headless: true, args: chromiumArgs });
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)];
@@ -73,5 +53,4 @@ try {
 } finally {
   await browser.close();
   await server.stop();
-  rmSync(profile, { recursive: true, force: true });
 }
